@@ -1,0 +1,1 @@
+//! Tollgate authorizer: JWT verification for API Gateway (see the issue "Authorizer").
