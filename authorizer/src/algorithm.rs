@@ -1,0 +1,153 @@
+//! The signature algorithms Tollgate verifies, and the aws-lc-rs primitive
+//! behind each.
+//!
+//! `none` and the `HS*` family are deliberately absent: a public-key
+//! authorizer must never accept a token whose "signature" is keyed with
+//! something public.
+
+use aws_lc_rs::signature::{self, VerificationAlgorithm};
+
+/// A JWS `alg` this authorizer accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Algorithm {
+    RS256,
+    RS384,
+    RS512,
+    PS256,
+    PS384,
+    PS512,
+    ES256,
+    ES384,
+    EdDSA,
+}
+
+/// The key type an algorithm needs, used to pin a JWK that names no `alg`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KeyFamily {
+    Rsa,
+    EcP256,
+    EcP384,
+    Ed25519,
+}
+
+impl Algorithm {
+    /// Every accepted algorithm, for iteration in tests and key pinning.
+    pub const ALL: [Algorithm; 9] = [
+        Algorithm::RS256,
+        Algorithm::RS384,
+        Algorithm::RS512,
+        Algorithm::PS256,
+        Algorithm::PS384,
+        Algorithm::PS512,
+        Algorithm::ES256,
+        Algorithm::ES384,
+        Algorithm::EdDSA,
+    ];
+
+    /// Parses a JWS `alg` name; `None` for anything not accepted (`none`, `HS*`, unknown).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "RS256" => Algorithm::RS256,
+            "RS384" => Algorithm::RS384,
+            "RS512" => Algorithm::RS512,
+            "PS256" => Algorithm::PS256,
+            "PS384" => Algorithm::PS384,
+            "PS512" => Algorithm::PS512,
+            "ES256" => Algorithm::ES256,
+            "ES384" => Algorithm::ES384,
+            "EdDSA" => Algorithm::EdDSA,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::RS256 => "RS256",
+            Algorithm::RS384 => "RS384",
+            Algorithm::RS512 => "RS512",
+            Algorithm::PS256 => "PS256",
+            Algorithm::PS384 => "PS384",
+            Algorithm::PS512 => "PS512",
+            Algorithm::ES256 => "ES256",
+            Algorithm::ES384 => "ES384",
+            Algorithm::EdDSA => "EdDSA",
+        }
+    }
+
+    pub fn family(self) -> KeyFamily {
+        match self {
+            Algorithm::RS256
+            | Algorithm::RS384
+            | Algorithm::RS512
+            | Algorithm::PS256
+            | Algorithm::PS384
+            | Algorithm::PS512 => KeyFamily::Rsa,
+            Algorithm::ES256 => KeyFamily::EcP256,
+            Algorithm::ES384 => KeyFamily::EcP384,
+            Algorithm::EdDSA => KeyFamily::Ed25519,
+        }
+    }
+
+    /// The aws-lc-rs verification primitive. RSA keys are limited to
+    /// 2048–8192 bits here as well as at JWK parsing; ECDSA signatures are
+    /// the fixed-width `r || s` that JWS uses, not DER.
+    pub(crate) fn verification(self) -> &'static dyn VerificationAlgorithm {
+        if let Some(rsa) = self.rsa_parameters() {
+            return rsa;
+        }
+        match self {
+            Algorithm::ES256 => &signature::ECDSA_P256_SHA256_FIXED,
+            Algorithm::ES384 => &signature::ECDSA_P384_SHA384_FIXED,
+            // Only EdDSA is left once the RSA family is handled above.
+            _ => &signature::ED25519,
+        }
+    }
+
+    /// The RSA parameters for RSA algorithms (needed to parse from `n`/`e`).
+    pub(crate) fn rsa_parameters(self) -> Option<&'static signature::RsaParameters> {
+        Some(match self {
+            Algorithm::RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,
+            Algorithm::RS384 => &signature::RSA_PKCS1_2048_8192_SHA384,
+            Algorithm::RS512 => &signature::RSA_PKCS1_2048_8192_SHA512,
+            Algorithm::PS256 => &signature::RSA_PSS_2048_8192_SHA256,
+            Algorithm::PS384 => &signature::RSA_PSS_2048_8192_SHA384,
+            Algorithm::PS512 => &signature::RSA_PSS_2048_8192_SHA512,
+            _ => return None,
+        })
+    }
+}
+
+impl KeyFamily {
+    /// The algorithms a key of this family may verify when its JWK names none.
+    pub fn algorithms(self) -> impl Iterator<Item = Algorithm> {
+        Algorithm::ALL
+            .into_iter()
+            .filter(move |a| a.family() == self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_unsafe_algs_are_refused() {
+        for alg in Algorithm::ALL {
+            assert_eq!(Algorithm::from_name(alg.name()), Some(alg));
+        }
+        for refused in [
+            "none", "None", "HS256", "HS384", "HS512", "rs256", "ES512", "",
+        ] {
+            assert_eq!(Algorithm::from_name(refused), None, "{refused}");
+        }
+    }
+
+    #[test]
+    fn rsa_family_has_six_algorithms() {
+        assert_eq!(KeyFamily::Rsa.algorithms().count(), 6);
+        assert_eq!(
+            KeyFamily::EcP256.algorithms().collect::<Vec<_>>(),
+            [Algorithm::ES256]
+        );
+    }
+}

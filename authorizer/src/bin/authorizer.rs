@@ -1,0 +1,39 @@
+//! The `authorizer` Lambda: a `lambda_runtime` function answering API
+//! Gateway authorizer events.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use authorizer::{Authorizer, Unauthorized};
+use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+use serde_json::Value;
+use telemetry::StdoutSink;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> anyhow::Result<()> {
+    let started = Instant::now();
+    telemetry::init_logging();
+    let authorizer = Arc::new(Authorizer::from_env(Arc::new(StdoutSink))?);
+    // Pre-warm during init: the first token then needs no fetch. An
+    // unreachable JWKS is logged, not fatal: requests fail closed until a
+    // fetch succeeds.
+    authorizer.prewarm().await;
+    authorizer
+        .metrics()
+        .cold_start(started.elapsed().as_secs_f64() * 1000.0);
+
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let authorizer = Arc::clone(&authorizer);
+        async move { authorizer.handle(event.payload).await.map_err(unauthorized) }
+    }))
+    .await
+    .map_err(|e| anyhow::anyhow!(e))
+}
+
+/// API Gateway answers 401 only when the error message is exactly `Unauthorized`.
+fn unauthorized(_: Unauthorized) -> Diagnostic {
+    Diagnostic {
+        error_type: "Unauthorized".to_owned(),
+        error_message: Unauthorized.to_string(),
+    }
+}

@@ -1,0 +1,217 @@
+//! Access-token claims and their checks.
+//!
+//! Types are strict: a time claim must be a JSON integer, so `"exp": "9999999999"`
+//! fails the token instead of silently skipping the expiry check.
+
+use std::fmt;
+
+use serde::de::{self, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+use crate::error::VerifyError;
+
+/// The claims Tollgate reads. Unknown claims are ignored; a duplicated claim
+/// fails the whole token (serde refuses duplicate fields).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+pub struct Claims {
+    pub iss: Option<String>,
+    pub sub: Option<String>,
+    #[serde(default, deserialize_with = "string_or_seq")]
+    pub aud: Vec<String>,
+    pub exp: Option<u64>,
+    pub nbf: Option<u64>,
+    pub iat: Option<IgnoredNumber>,
+    /// RFC 8693 / RFC 9068: space-separated scopes.
+    pub scope: Option<String>,
+    /// The array form some issuers (Okta, Entra ID) use instead of `scope`.
+    #[serde(default, deserialize_with = "string_or_seq")]
+    pub scp: Vec<String>,
+    pub client_id: Option<String>,
+}
+
+/// `iat` is informative only, but it must still be a number when present.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IgnoredNumber;
+
+impl<'de> Deserialize<'de> for IgnoredNumber {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NumberVisitor;
+        impl Visitor<'_> for NumberVisitor {
+            type Value = IgnoredNumber;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(IgnoredNumber)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(IgnoredNumber)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(IgnoredNumber)
+            }
+        }
+        deserializer.deserialize_any(NumberVisitor)
+    }
+}
+
+impl Claims {
+    /// Parses the payload JSON. Anything but an object with correctly typed
+    /// claims is `InvalidClaims`.
+    pub fn from_json(json: &[u8]) -> Result<Self, VerifyError> {
+        serde_json::from_slice(json).map_err(|_| VerifyError::InvalidClaims)
+    }
+
+    /// Checks `exp` (required), `nbf`, `aud` and `sub` at `now` (Unix seconds).
+    /// Boundaries follow jsonwebtoken: expired when `exp < now - leeway`, not
+    /// yet valid when `nbf > now + leeway`.
+    pub fn validate(&self, audiences: &[String], now: u64, leeway: u64) -> Result<(), VerifyError> {
+        let exp = self.exp.ok_or(VerifyError::InvalidClaims)?;
+        if exp < now.saturating_sub(leeway) {
+            return Err(VerifyError::Expired);
+        }
+        if let Some(nbf) = self.nbf {
+            if nbf > now.saturating_add(leeway) {
+                return Err(VerifyError::NotYetValid);
+            }
+        }
+        if !self
+            .aud
+            .iter()
+            .any(|aud| audiences.iter().any(|a| a == aud))
+        {
+            return Err(VerifyError::BadAudience);
+        }
+        match &self.sub {
+            Some(sub) if !sub.is_empty() => Ok(()),
+            _ => Err(VerifyError::MissingSubject),
+        }
+    }
+
+    /// The granted scopes: `scope` split on spaces, plus any `scp` entries.
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.scope
+            .as_deref()
+            .unwrap_or("")
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .chain(self.scp.iter().map(String::as_str))
+    }
+
+    /// The scopes as one space-separated string (for the request context).
+    pub fn scope_string(&self) -> String {
+        self.scopes().collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// Reads a claim that may be one string or an array of strings (`aud`, `scp`).
+fn string_or_seq<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    struct StringOrSeq;
+    impl<'de> Visitor<'de> for StringOrSeq {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a string or an array of strings")
+        }
+        fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
+            Ok(vec![value.to_owned()])
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut values = Vec::with_capacity(seq.size_hint().unwrap_or(1).min(16));
+            while let Some(value) = seq.next_element::<String>()? {
+                values.push(value);
+            }
+            Ok(values)
+        }
+    }
+    deserializer.deserialize_any(StringOrSeq)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(json: &str) -> Result<Claims, VerifyError> {
+        Claims::from_json(json.as_bytes())
+    }
+
+    const NOW: u64 = 1_800_000_000;
+
+    fn aud() -> Vec<String> {
+        vec!["books-api".to_owned()]
+    }
+
+    #[test]
+    fn valid_claims_pass() {
+        let c =
+            claims(r#"{"iss":"i","sub":"alice","aud":"books-api","exp":1800000100,"scope":"a b"}"#)
+                .unwrap();
+        assert_eq!(c.validate(&aud(), NOW, 0), Ok(()));
+        assert_eq!(c.scopes().collect::<Vec<_>>(), ["a", "b"]);
+    }
+
+    #[test]
+    fn string_time_claims_fail() {
+        assert_eq!(
+            claims(r#"{"sub":"a","aud":"books-api","exp":"1800000100"}"#),
+            Err(VerifyError::InvalidClaims)
+        );
+        assert_eq!(
+            claims(r#"{"sub":"a","aud":"books-api","exp":1800000100,"nbf":"0"}"#),
+            Err(VerifyError::InvalidClaims)
+        );
+        assert_eq!(
+            claims(r#"{"sub":"a","exp":1.5e9}"#),
+            Err(VerifyError::InvalidClaims)
+        );
+    }
+
+    #[test]
+    fn duplicate_claims_fail() {
+        assert_eq!(
+            claims(r#"{"sub":"a","exp":1,"exp":1900000000}"#),
+            Err(VerifyError::InvalidClaims)
+        );
+    }
+
+    #[test]
+    fn exp_is_required_and_leeway_applies() {
+        let c = claims(r#"{"sub":"a","aud":"books-api"}"#).unwrap();
+        assert_eq!(c.validate(&aud(), NOW, 30), Err(VerifyError::InvalidClaims));
+        let c = claims(r#"{"sub":"a","aud":"books-api","exp":1799999980}"#).unwrap();
+        assert_eq!(c.validate(&aud(), NOW, 30), Ok(()));
+        assert_eq!(c.validate(&aud(), NOW, 0), Err(VerifyError::Expired));
+    }
+
+    #[test]
+    fn nbf_in_the_future_fails() {
+        let c =
+            claims(r#"{"sub":"a","aud":"books-api","exp":1900000000,"nbf":1800000100}"#).unwrap();
+        assert_eq!(c.validate(&aud(), NOW, 30), Err(VerifyError::NotYetValid));
+        assert_eq!(c.validate(&aud(), NOW, 100), Ok(()));
+    }
+
+    #[test]
+    fn audience_array_must_intersect() {
+        let c = claims(r#"{"sub":"a","aud":["x","books-api"],"exp":1900000000}"#).unwrap();
+        assert_eq!(c.validate(&aud(), NOW, 0), Ok(()));
+        let c = claims(r#"{"sub":"a","aud":["x"],"exp":1900000000}"#).unwrap();
+        assert_eq!(c.validate(&aud(), NOW, 0), Err(VerifyError::BadAudience));
+        let c = claims(r#"{"sub":"a","exp":1900000000}"#).unwrap();
+        assert_eq!(c.validate(&aud(), NOW, 0), Err(VerifyError::BadAudience));
+    }
+
+    #[test]
+    fn subject_is_required() {
+        let c = claims(r#"{"aud":"books-api","exp":1900000000}"#).unwrap();
+        assert_eq!(c.validate(&aud(), NOW, 0), Err(VerifyError::MissingSubject));
+        let c = claims(r#"{"sub":"","aud":"books-api","exp":1900000000}"#).unwrap();
+        assert_eq!(c.validate(&aud(), NOW, 0), Err(VerifyError::MissingSubject));
+    }
+
+    #[test]
+    fn non_object_payloads_fail() {
+        for json in ["[]", "1", "\"x\"", "null", "{", ""] {
+            assert_eq!(claims(json), Err(VerifyError::InvalidClaims), "{json}");
+        }
+    }
+}

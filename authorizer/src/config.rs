@@ -1,0 +1,324 @@
+//! Authorizer configuration, read once from the environment at Lambda init.
+//! Names and defaults are the contract of DESIGN.md.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::route_scopes::{RouteScopes, RouteScopesError};
+
+/// One trusted issuer. Its keys verify only tokens whose `iss` is exactly `issuer`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct IssuerConfig {
+    pub issuer: String,
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
+    #[serde(default)]
+    pub audiences: Vec<String>,
+}
+
+impl IssuerConfig {
+    /// The JWKS URL: configured, else `{issuer}/.well-known/jwks.json`.
+    pub fn jwks_uri(&self) -> String {
+        match &self.jwks_uri {
+            Some(uri) => uri.clone(),
+            None => format!(
+                "{}/.well-known/jwks.json",
+                self.issuer.trim_end_matches('/')
+            ),
+        }
+    }
+}
+
+/// How the key cache fetches and keeps each issuer's JWKS.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CacheSettings {
+    /// Upper bound on freshness; a smaller `Cache-Control: max-age` wins.
+    pub max_age: Duration,
+    /// Least time between two fetches caused by unknown `kid`s (and between
+    /// retries after a failed fetch).
+    pub refresh_cooldown: Duration,
+    /// How long a set past its freshness may serve while refetches fail.
+    pub max_stale: Duration,
+    /// Whole-request timeout of one fetch.
+    pub fetch_timeout: Duration,
+    /// Largest JWKS body accepted.
+    pub max_body_bytes: usize,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        Self {
+            max_age: Duration::from_secs(300),
+            refresh_cooldown: Duration::from_secs(10),
+            max_stale: Duration::from_secs(3600),
+            fetch_timeout: Duration::from_millis(1500),
+            max_body_bytes: 256 * 1024,
+        }
+    }
+}
+
+/// Everything the authorizer needs to run.
+#[derive(Clone, Debug)]
+pub struct AuthorizerConfig {
+    pub issuers: Vec<IssuerConfig>,
+    pub cache: CacheSettings,
+    /// Clock skew allowed on `exp` and `nbf`, in seconds.
+    pub leeway_seconds: u64,
+    pub route_scopes: RouteScopes,
+    /// HTTP API payload 2.0: answer `isAuthorized` instead of an IAM policy.
+    pub http_api_simple_responses: bool,
+    /// Entries of the decision cache (verified tokens).
+    pub decision_cache_capacity: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("set JWT_ISSUER or TRUSTED_ISSUERS")]
+    NoIssuer,
+    #[error("JWT_AUDIENCE is required (comma-separated accepted audiences)")]
+    NoAudience,
+    #[error("issuer {0:?} has no audiences")]
+    IssuerWithoutAudience(String),
+    #[error("issuer {0:?} is listed twice")]
+    DuplicateIssuer(String),
+    #[error(
+        "TRUSTED_ISSUERS is not a JSON array of {{\"issuer\",\"jwks_uri\",\"audiences\"}}: {0}"
+    )]
+    TrustedIssuers(String),
+    #[error("{name} must be a whole number, got {value:?}")]
+    NotANumber { name: &'static str, value: String },
+    #[error("{name} must be true or false, got {value:?}")]
+    NotABool { name: &'static str, value: String },
+    #[error("ROUTE_SCOPES: {0}")]
+    RouteScopes(#[from] RouteScopesError),
+}
+
+impl AuthorizerConfig {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let audiences: Vec<String> = get("JWT_AUDIENCE")
+            .map(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+
+        let mut issuers: Vec<IssuerConfig> = match get("TRUSTED_ISSUERS") {
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| ConfigError::TrustedIssuers(e.to_string()))?,
+            None => {
+                let issuer = get("JWT_ISSUER").ok_or(ConfigError::NoIssuer)?;
+                if audiences.is_empty() {
+                    return Err(ConfigError::NoAudience);
+                }
+                vec![IssuerConfig {
+                    issuer,
+                    jwks_uri: get("JWKS_URI"),
+                    audiences: audiences.clone(),
+                }]
+            }
+        };
+        if issuers.is_empty() {
+            return Err(ConfigError::NoIssuer);
+        }
+        for issuer in issuers.iter_mut() {
+            if issuer.audiences.is_empty() {
+                if audiences.is_empty() {
+                    return Err(ConfigError::IssuerWithoutAudience(issuer.issuer.clone()));
+                }
+                issuer.audiences = audiences.clone();
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for issuer in &issuers {
+            if !seen.insert(issuer.issuer.as_str()) {
+                return Err(ConfigError::DuplicateIssuer(issuer.issuer.clone()));
+            }
+        }
+
+        let seconds = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match get(name) {
+                None => Ok(default),
+                Some(value) => value
+                    .trim()
+                    .parse()
+                    .map_err(|_| ConfigError::NotANumber { name, value }),
+            }
+        };
+        let cache = CacheSettings {
+            max_age: Duration::from_secs(seconds("JWKS_MAX_AGE_SECONDS", 300)?),
+            refresh_cooldown: Duration::from_secs(seconds("JWKS_REFRESH_COOLDOWN_SECONDS", 10)?),
+            max_stale: Duration::from_secs(seconds("JWKS_MAX_STALE_SECONDS", 3600)?),
+            fetch_timeout: Duration::from_millis(seconds("JWKS_FETCH_TIMEOUT_MS", 1500)?),
+            max_body_bytes: 256 * 1024,
+        };
+        let route_scopes = match get("ROUTE_SCOPES") {
+            Some(json) => RouteScopes::from_json(&json)?,
+            None => RouteScopes::books_defaults(),
+        };
+        let http_api_simple_responses = match get("HTTP_API_SIMPLE_RESPONSES") {
+            None => false,
+            Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                _ => {
+                    return Err(ConfigError::NotABool {
+                        name: "HTTP_API_SIMPLE_RESPONSES",
+                        value: v,
+                    })
+                }
+            },
+        };
+        Ok(Self {
+            issuers,
+            cache,
+            leeway_seconds: seconds("JWT_LEEWAY_SECONDS", 30)?,
+            route_scopes,
+            http_api_simple_responses,
+            decision_cache_capacity: seconds("DECISION_CACHE_MAX_ENTRIES", 4096)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<AuthorizerConfig, ConfigError> {
+        let env: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        AuthorizerConfig::from_lookup(|name| env.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let config = load(&[
+            ("JWT_ISSUER", "https://id.example/"),
+            ("JWT_AUDIENCE", "a, b"),
+        ])
+        .unwrap();
+        assert_eq!(config.issuers.len(), 1);
+        assert_eq!(config.issuers[0].audiences, ["a", "b"]);
+        assert_eq!(
+            config.issuers[0].jwks_uri(),
+            "https://id.example/.well-known/jwks.json"
+        );
+        assert_eq!(config.cache, CacheSettings::default());
+        assert_eq!(config.cache.max_age, Duration::from_secs(300));
+        assert_eq!(config.cache.refresh_cooldown, Duration::from_secs(10));
+        assert_eq!(config.cache.max_stale, Duration::from_secs(3600));
+        assert_eq!(config.cache.fetch_timeout, Duration::from_millis(1500));
+        assert_eq!(config.leeway_seconds, 30);
+        assert!(!config.http_api_simple_responses);
+        assert_eq!(config.route_scopes, RouteScopes::books_defaults());
+    }
+
+    #[test]
+    fn overrides_are_read() {
+        let config = load(&[
+            ("JWT_ISSUER", "i"),
+            ("JWKS_URI", "http://127.0.0.1:1/jwks"),
+            ("JWT_AUDIENCE", "a"),
+            ("JWKS_MAX_AGE_SECONDS", "60"),
+            ("JWKS_REFRESH_COOLDOWN_SECONDS", "2"),
+            ("JWKS_MAX_STALE_SECONDS", "0"),
+            ("JWKS_FETCH_TIMEOUT_MS", "250"),
+            ("JWT_LEEWAY_SECONDS", "5"),
+            ("HTTP_API_SIMPLE_RESPONSES", "true"),
+        ])
+        .unwrap();
+        assert_eq!(config.issuers[0].jwks_uri(), "http://127.0.0.1:1/jwks");
+        assert_eq!(config.cache.max_age, Duration::from_secs(60));
+        assert_eq!(config.cache.refresh_cooldown, Duration::from_secs(2));
+        assert_eq!(config.cache.max_stale, Duration::ZERO);
+        assert_eq!(config.cache.fetch_timeout, Duration::from_millis(250));
+        assert_eq!(config.leeway_seconds, 5);
+        assert!(config.http_api_simple_responses);
+    }
+
+    #[test]
+    fn trusted_issuers_bind_audiences_per_issuer() {
+        let config = load(&[
+            ("JWT_AUDIENCE", "fallback"),
+            (
+                "TRUSTED_ISSUERS",
+                r#"[{"issuer":"https://a","jwks_uri":"https://a/keys","audiences":["x"]},{"issuer":"https://b"}]"#,
+            ),
+        ])
+        .unwrap();
+        assert_eq!(config.issuers[0].audiences, ["x"]);
+        assert_eq!(config.issuers[1].audiences, ["fallback"]);
+        assert_eq!(
+            config.issuers[1].jwks_uri(),
+            "https://b/.well-known/jwks.json"
+        );
+    }
+
+    #[test]
+    fn bad_configuration_is_refused() {
+        assert!(matches!(
+            load(&[("JWT_AUDIENCE", "a")]),
+            Err(ConfigError::NoIssuer)
+        ));
+        assert!(matches!(
+            load(&[("JWT_ISSUER", "i")]),
+            Err(ConfigError::NoAudience)
+        ));
+        assert!(matches!(
+            load(&[("TRUSTED_ISSUERS", "[]")]),
+            Err(ConfigError::NoIssuer)
+        ));
+        assert!(matches!(
+            load(&[("TRUSTED_ISSUERS", "{")]),
+            Err(ConfigError::TrustedIssuers(_))
+        ));
+        assert!(matches!(
+            load(&[("TRUSTED_ISSUERS", r#"[{"issuer":"i"}]"#)]),
+            Err(ConfigError::IssuerWithoutAudience(_))
+        ));
+        assert!(matches!(
+            load(&[
+                ("JWT_AUDIENCE", "a"),
+                ("TRUSTED_ISSUERS", r#"[{"issuer":"i"},{"issuer":"i"}]"#)
+            ]),
+            Err(ConfigError::DuplicateIssuer(_))
+        ));
+        assert!(matches!(
+            load(&[
+                ("JWT_ISSUER", "i"),
+                ("JWT_AUDIENCE", "a"),
+                ("JWT_LEEWAY_SECONDS", "-1")
+            ]),
+            Err(ConfigError::NotANumber { .. })
+        ));
+        assert!(matches!(
+            load(&[
+                ("JWT_ISSUER", "i"),
+                ("JWT_AUDIENCE", "a"),
+                ("HTTP_API_SIMPLE_RESPONSES", "maybe")
+            ]),
+            Err(ConfigError::NotABool { .. })
+        ));
+        assert!(matches!(
+            load(&[
+                ("JWT_ISSUER", "i"),
+                ("JWT_AUDIENCE", "a"),
+                ("ROUTE_SCOPES", "{}")
+            ]),
+            Err(ConfigError::RouteScopes(_))
+        ));
+    }
+}

@@ -1,0 +1,383 @@
+//! JWK → parsed verification key.
+//!
+//! A JWK is turned into aws-lc-rs `ParsedPublicKey`s once, when its JWKS is
+//! loaded, so verifying a token costs one signature check and no key parsing.
+//! The JWK is read with our own serde type rather than jsonwebtoken's `Jwk`
+//! because we must see private members (`d`, `p`, …) to refuse them, and
+//! jsonwebtoken's type silently drops them.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use aws_lc_rs::signature::{ParsedPublicKey, RsaPublicKeyComponents};
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
+use base64::Engine;
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+
+use crate::algorithm::{Algorithm, KeyFamily};
+
+/// RSA keys under this many bits are refused (NIST SP 800-131A).
+pub const MIN_RSA_BITS: usize = 2048;
+/// aws-lc-rs verifies RSA up to 8192 bits; bigger keys only cost CPU.
+pub const MAX_RSA_BITS: usize = 8192;
+
+/// JWK members are base64url without padding by RFC 7517, but some issuers pad;
+/// key material is public, so accepting padding here costs nothing.
+const JWK_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::URL_SAFE,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// Why one JWK was not usable. The rest of its set still loads.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum JwkError {
+    #[error("JWK has no kid")]
+    MissingKid,
+    #[error("JWK use is {0:?}, not \"sig\"")]
+    NotForSignatures(String),
+    #[error("JWK key_ops does not allow verify")]
+    NoVerifyOperation,
+    #[error("JWK carries private key members")]
+    PrivateMembers,
+    #[error("JWK kty/crv {0} is not supported")]
+    UnsupportedKeyType(String),
+    #[error("JWK alg {0} is not supported")]
+    UnsupportedAlgorithm(String),
+    #[error("JWK alg {alg} does not fit its key type")]
+    AlgorithmKeyMismatch { alg: &'static str },
+    #[error("RSA key of {0} bits is outside {MIN_RSA_BITS}..={MAX_RSA_BITS}")]
+    RsaKeySize(usize),
+    #[error("JWK member {0} is missing or not base64url")]
+    BadMember(&'static str),
+    #[error("JWK key material was rejected: {0}")]
+    Rejected(String),
+}
+
+/// The wire form of a JWK. Private members are read only to refuse them.
+#[derive(Deserialize)]
+struct RawJwk {
+    kty: Option<String>,
+    kid: Option<String>,
+    alg: Option<String>,
+    #[serde(rename = "use")]
+    use_: Option<String>,
+    key_ops: Option<Vec<String>>,
+    crv: Option<String>,
+    n: Option<String>,
+    e: Option<String>,
+    x: Option<String>,
+    y: Option<String>,
+    d: Option<IgnoredAny>,
+    p: Option<IgnoredAny>,
+    q: Option<IgnoredAny>,
+    dp: Option<IgnoredAny>,
+    dq: Option<IgnoredAny>,
+    qi: Option<IgnoredAny>,
+    oth: Option<IgnoredAny>,
+    k: Option<IgnoredAny>,
+}
+
+impl RawJwk {
+    fn has_private_members(&self) -> bool {
+        self.d.is_some()
+            || self.p.is_some()
+            || self.q.is_some()
+            || self.dp.is_some()
+            || self.dq.is_some()
+            || self.qi.is_some()
+            || self.oth.is_some()
+            || self.k.is_some()
+    }
+}
+
+/// A public key ready to verify, pinned to the algorithms it may verify.
+///
+/// When the JWK names an `alg`, that is the only one; otherwise every
+/// algorithm of its key type's family (RSA keys: RS* and PS*).
+pub struct VerifyingKey {
+    kid: String,
+    family: KeyFamily,
+    /// One parsed key per allowed algorithm: at most six, scanned linearly.
+    parsed: Vec<(Algorithm, ParsedPublicKey)>,
+    /// The public members and pinned algorithms, to tell a refetched key
+    /// apart from the one already cached under the same `kid`.
+    fingerprint: String,
+}
+
+impl fmt::Debug for VerifyingKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifyingKey")
+            .field("kid", &self.kid)
+            .field("family", &self.family)
+            .field("algorithms", &self.algorithms().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl VerifyingKey {
+    /// Parses one JWK given as JSON.
+    pub fn from_jwk_json(json: &str) -> Result<Self, JwkError> {
+        let raw: RawJwk =
+            serde_json::from_str(json).map_err(|e| JwkError::Rejected(e.to_string()))?;
+        Self::from_raw(raw)
+    }
+
+    fn from_raw(raw: RawJwk) -> Result<Self, JwkError> {
+        if raw.has_private_members() {
+            return Err(JwkError::PrivateMembers);
+        }
+        let kid = raw.kid.clone().ok_or(JwkError::MissingKid)?;
+        if let Some(use_) = &raw.use_ {
+            if use_ != "sig" {
+                return Err(JwkError::NotForSignatures(use_.clone()));
+            }
+        }
+        if let Some(ops) = &raw.key_ops {
+            if !ops.iter().any(|op| op == "verify") {
+                return Err(JwkError::NoVerifyOperation);
+            }
+        }
+        let family = match (raw.kty.as_deref(), raw.crv.as_deref()) {
+            (Some("RSA"), _) => KeyFamily::Rsa,
+            (Some("EC"), Some("P-256")) => KeyFamily::EcP256,
+            (Some("EC"), Some("P-384")) => KeyFamily::EcP384,
+            (Some("OKP"), Some("Ed25519")) => KeyFamily::Ed25519,
+            (kty, crv) => {
+                return Err(JwkError::UnsupportedKeyType(format!(
+                    "{}/{}",
+                    kty.unwrap_or("-"),
+                    crv.unwrap_or("-")
+                )))
+            }
+        };
+        let algorithms: Vec<Algorithm> = match &raw.alg {
+            Some(name) => {
+                let alg = Algorithm::from_name(name)
+                    .ok_or_else(|| JwkError::UnsupportedAlgorithm(name.clone()))?;
+                if alg.family() != family {
+                    return Err(JwkError::AlgorithmKeyMismatch { alg: alg.name() });
+                }
+                vec![alg]
+            }
+            None => family.algorithms().collect(),
+        };
+        let parsed = match family {
+            KeyFamily::Rsa => parse_rsa(&raw, &algorithms)?,
+            KeyFamily::EcP256 => parse_ec(&raw, 32, &algorithms)?,
+            KeyFamily::EcP384 => parse_ec(&raw, 48, &algorithms)?,
+            KeyFamily::Ed25519 => parse_ed25519(&raw, &algorithms)?,
+        };
+        let algorithm_names: Vec<&str> = algorithms.iter().map(|a| a.name()).collect();
+        let fingerprint = [
+            algorithm_names.join(","),
+            member_text(&raw.n),
+            member_text(&raw.e),
+            member_text(&raw.x),
+            member_text(&raw.y),
+        ]
+        .join("|");
+        Ok(Self {
+            kid,
+            family,
+            parsed,
+            fingerprint,
+        })
+    }
+
+    /// Whether `other` is the same public key with the same pinning.
+    pub fn same_key_as(&self, other: &VerifyingKey) -> bool {
+        self.kid == other.kid
+            && self.family == other.family
+            && self.fingerprint == other.fingerprint
+    }
+
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    pub fn family(&self) -> KeyFamily {
+        self.family
+    }
+
+    /// The algorithms this key may verify.
+    pub fn algorithms(&self) -> impl Iterator<Item = Algorithm> + '_ {
+        self.parsed.iter().map(|(alg, _)| *alg)
+    }
+
+    /// The parsed key for `alg`, or `None` when the key is not pinned to it.
+    pub(crate) fn for_algorithm(&self, alg: Algorithm) -> Option<&ParsedPublicKey> {
+        self.parsed
+            .iter()
+            .find(|(pinned, _)| *pinned == alg)
+            .map(|(_, key)| key)
+    }
+
+    /// Verifies `signature` over `message` with `alg`. Refuses an algorithm
+    /// the key is not pinned to.
+    pub fn verify(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> bool {
+        match self.for_algorithm(alg) {
+            Some(key) => key.verify_sig(message, signature).is_ok(),
+            None => false,
+        }
+    }
+}
+
+fn member_text(value: &Option<String>) -> String {
+    value
+        .as_deref()
+        .unwrap_or("")
+        .trim_end_matches('=')
+        .to_owned()
+}
+
+fn member(value: &Option<String>, name: &'static str) -> Result<Vec<u8>, JwkError> {
+    let text = value.as_deref().ok_or(JwkError::BadMember(name))?;
+    JWK_BASE64
+        .decode(text)
+        .map_err(|_| JwkError::BadMember(name))
+}
+
+fn parse_rsa(
+    raw: &RawJwk,
+    algorithms: &[Algorithm],
+) -> Result<Vec<(Algorithm, ParsedPublicKey)>, JwkError> {
+    let n = member(&raw.n, "n")?;
+    let e = member(&raw.e, "e")?;
+    // Some issuers left-pad n with a zero byte; aws-lc-rs wants the minimal form.
+    let n = strip_leading_zeros(&n);
+    let e = strip_leading_zeros(&e);
+    if n.is_empty() || e.is_empty() {
+        return Err(JwkError::BadMember(if n.is_empty() { "n" } else { "e" }));
+    }
+    let bits = (n.len() - 1) * 8 + (8 - n[0].leading_zeros() as usize);
+    if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) {
+        return Err(JwkError::RsaKeySize(bits));
+    }
+    let components = RsaPublicKeyComponents { n, e };
+    algorithms
+        .iter()
+        .map(|&alg| {
+            let params = alg
+                .rsa_parameters()
+                .ok_or(JwkError::AlgorithmKeyMismatch { alg: alg.name() })?;
+            components
+                .to_parsed_public_key(params)
+                .map(|key| (alg, key))
+                .map_err(|e| JwkError::Rejected(e.to_string()))
+        })
+        .collect()
+}
+
+fn parse_ec(
+    raw: &RawJwk,
+    coordinate_len: usize,
+    algorithms: &[Algorithm],
+) -> Result<Vec<(Algorithm, ParsedPublicKey)>, JwkError> {
+    let x = member(&raw.x, "x")?;
+    let y = member(&raw.y, "y")?;
+    if x.len() != coordinate_len {
+        return Err(JwkError::BadMember("x"));
+    }
+    if y.len() != coordinate_len {
+        return Err(JwkError::BadMember("y"));
+    }
+    // SEC 1 uncompressed point; aws-lc-rs checks it is on the curve.
+    let mut point = Vec::with_capacity(1 + 2 * coordinate_len);
+    point.push(0x04);
+    point.extend_from_slice(&x);
+    point.extend_from_slice(&y);
+    parse_each(algorithms, &point)
+}
+
+fn parse_ed25519(
+    raw: &RawJwk,
+    algorithms: &[Algorithm],
+) -> Result<Vec<(Algorithm, ParsedPublicKey)>, JwkError> {
+    let x = member(&raw.x, "x")?;
+    if x.len() != 32 {
+        return Err(JwkError::BadMember("x"));
+    }
+    parse_each(algorithms, &x)
+}
+
+fn parse_each(
+    algorithms: &[Algorithm],
+    bytes: &[u8],
+) -> Result<Vec<(Algorithm, ParsedPublicKey)>, JwkError> {
+    algorithms
+        .iter()
+        .map(|&alg| {
+            ParsedPublicKey::new(alg.verification(), bytes)
+                .map(|key| (alg, key))
+                .map_err(|e| JwkError::Rejected(e.to_string()))
+        })
+        .collect()
+}
+
+fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
+    let first = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
+    &bytes[first..]
+}
+
+/// A JWK that was skipped, with its `kid` when it had one.
+#[derive(Debug, PartialEq, Eq)]
+pub struct SkippedJwk {
+    pub kid: Option<String>,
+    pub error: JwkError,
+}
+
+/// The usable keys of one JWKS document, by `kid`.
+#[derive(Debug, Default)]
+pub struct JwkSet {
+    pub keys: HashMap<String, Arc<VerifyingKey>>,
+    pub skipped: Vec<SkippedJwk>,
+}
+
+#[derive(Deserialize)]
+struct RawJwkSet {
+    keys: Vec<serde_json::Value>,
+}
+
+/// Why a whole JWKS document was unusable.
+#[derive(Debug, thiserror::Error)]
+#[error("JWKS document is not a JSON object with a \"keys\" array: {0}")]
+pub struct JwkSetError(String);
+
+impl JwkSet {
+    /// Parses a JWKS document. Unusable keys are skipped one by one (and
+    /// listed in `skipped`); a `kid` that appears twice is ambiguous, so every
+    /// key with it is dropped.
+    pub fn parse(body: &[u8]) -> Result<Self, JwkSetError> {
+        let raw: RawJwkSet =
+            serde_json::from_slice(body).map_err(|e| JwkSetError(e.to_string()))?;
+        let mut set = JwkSet::default();
+        let mut duplicated: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        for value in raw.keys {
+            let kid = value.get("kid").and_then(|k| k.as_str()).map(str::to_owned);
+            let parsed = RawJwk::deserialize(value)
+                .map_err(|e| JwkError::Rejected(e.to_string()))
+                .and_then(VerifyingKey::from_raw);
+            match parsed {
+                Ok(key) => {
+                    if set.keys.contains_key(key.kid()) || duplicated.contains(key.kid()) {
+                        duplicated.insert(key.kid.clone());
+                    } else {
+                        set.keys.insert(key.kid.clone(), Arc::new(key));
+                    }
+                }
+                Err(error) => set.skipped.push(SkippedJwk { kid, error }),
+            }
+        }
+        for kid in duplicated {
+            set.keys.remove(&kid);
+            set.skipped.push(SkippedJwk {
+                kid: Some(kid.clone()),
+                error: JwkError::Rejected(format!("kid {kid} appears more than once")),
+            });
+        }
+        Ok(set)
+    }
+}

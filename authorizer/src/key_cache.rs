@@ -1,0 +1,240 @@
+//! One trusted issuer's public keys, kept across warm invocations.
+//!
+//! Reads are lock-free in practice (an `RwLock` read and an `Arc` clone);
+//! fetches go through one async mutex, so concurrent misses share a single
+//! fetch. Refetches caused by unknown `kid`s are rate-limited by the refresh
+//! cooldown, and so are retries after a failed fetch: a flood of random
+//! `kid`s, or an outage, costs at most one fetch per cooldown.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Mutex;
+
+use crate::config::{CacheSettings, IssuerConfig};
+use crate::error::VerifyError;
+use crate::jwk::VerifyingKey;
+use crate::jwks_fetch::{FetchError, FetchedJwks, JwksFetcher};
+use crate::metrics::Metrics;
+
+/// The keys of the last good fetch and how long they may serve.
+#[derive(Debug, Default)]
+struct KeySetState {
+    keys: HashMap<String, Arc<VerifyingKey>>,
+    /// Bumped by every successful fetch; lets queued callers see that the
+    /// fetch they waited for already happened.
+    generation: u64,
+    fresh_until: Option<Instant>,
+    /// `fresh_until + max_stale`: past it, the set no longer serves at all.
+    usable_until: Option<Instant>,
+}
+
+impl KeySetState {
+    fn is_fresh(&self, now: Instant) -> bool {
+        self.fresh_until.is_some_and(|t| now < t)
+    }
+
+    fn is_usable(&self, now: Instant) -> bool {
+        self.usable_until.is_some_and(|t| now < t)
+    }
+}
+
+#[derive(Debug, Default)]
+struct RefreshLog {
+    last_unknown_kid_fetch: Option<Instant>,
+    last_failure: Option<Instant>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RefreshCause {
+    /// The set is past its freshness (or was never fetched).
+    Expired,
+    /// The set is fresh but lacks the token's `kid`.
+    UnknownKid,
+}
+
+/// The key cache of one issuer.
+#[derive(Debug)]
+pub struct KeyCache {
+    issuer: IssuerConfig,
+    jwks_uri: String,
+    settings: CacheSettings,
+    fetcher: JwksFetcher,
+    metrics: Metrics,
+    state: RwLock<Arc<KeySetState>>,
+    refresh: Mutex<RefreshLog>,
+}
+
+impl KeyCache {
+    pub fn new(
+        issuer: IssuerConfig,
+        settings: CacheSettings,
+        fetcher: JwksFetcher,
+        metrics: Metrics,
+    ) -> Self {
+        Self {
+            jwks_uri: issuer.jwks_uri(),
+            issuer,
+            settings,
+            fetcher,
+            metrics,
+            state: RwLock::new(Arc::new(KeySetState::default())),
+            refresh: Mutex::new(RefreshLog::default()),
+        }
+    }
+
+    pub fn issuer(&self) -> &IssuerConfig {
+        &self.issuer
+    }
+
+    fn snapshot(&self) -> Arc<KeySetState> {
+        match self.state.read() {
+            Ok(state) => Arc::clone(&state),
+            // A panic while holding the lock cannot leave a half-written
+            // state: writers swap a whole Arc.
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// The key for `kid` if the set is fresh and holds it: the warm path,
+    /// no await, no fetch.
+    pub fn cached_key(&self, kid: &str, now: Instant) -> Option<Arc<VerifyingKey>> {
+        let state = self.state.read().ok()?;
+        if state.is_fresh(now) {
+            state.keys.get(kid).cloned()
+        } else {
+            None
+        }
+    }
+
+    /// Whether `key` is still the fresh set's key for `kid` (decision-cache check).
+    pub fn still_current(&self, kid: &str, key: &Arc<VerifyingKey>, now: Instant) -> bool {
+        self.cached_key(kid, now)
+            .is_some_and(|current| Arc::ptr_eq(&current, key))
+    }
+
+    /// The kids currently held, for diagnostics and tests.
+    pub fn kids(&self) -> Vec<String> {
+        let mut kids: Vec<String> = self.snapshot().keys.keys().cloned().collect();
+        kids.sort();
+        kids
+    }
+
+    /// The key for `kid`, fetching the JWKS when the set is expired or lacks
+    /// the `kid` (within the cooldown), and serving a stale set while
+    /// refetches fail, up to `max_stale`.
+    pub async fn key(&self, kid: &str) -> Result<Arc<VerifyingKey>, VerifyError> {
+        let state = self.snapshot();
+        let now = Instant::now();
+        if state.is_fresh(now) {
+            if let Some(key) = state.keys.get(kid) {
+                return Ok(Arc::clone(key));
+            }
+            self.metrics.unknown_kid(&self.issuer.issuer);
+            self.refresh(RefreshCause::UnknownKid, state.generation)
+                .await;
+        } else {
+            self.refresh(RefreshCause::Expired, state.generation).await;
+        }
+        let state = self.snapshot();
+        let now = Instant::now();
+        if !state.is_usable(now) {
+            return Err(VerifyError::KeysUnavailable);
+        }
+        let key = state
+            .keys
+            .get(kid)
+            .cloned()
+            .ok_or(VerifyError::UnknownKid)?;
+        if !state.is_fresh(now) {
+            self.metrics.stale_serve(&self.issuer.issuer);
+        }
+        Ok(key)
+    }
+
+    /// Fetches the JWKS now, whatever the state: Lambda init's pre-warm.
+    pub async fn prewarm(&self) -> Result<usize, FetchError> {
+        let mut log = self.refresh.lock().await;
+        let result = self.fetch_and_install(&mut log).await;
+        result.map(|()| self.snapshot().keys.len())
+    }
+
+    async fn refresh(&self, cause: RefreshCause, seen_generation: u64) {
+        let mut log = self.refresh.lock().await;
+        if self.snapshot().generation != seen_generation {
+            return; // someone fetched while we queued: share their result
+        }
+        let now = Instant::now();
+        let cooldown = self.settings.refresh_cooldown;
+        let within = |t: Option<Instant>| t.is_some_and(|t| now.duration_since(t) < cooldown);
+        if within(log.last_failure) {
+            return;
+        }
+        if cause == RefreshCause::UnknownKid {
+            if within(log.last_unknown_kid_fetch) {
+                return;
+            }
+            log.last_unknown_kid_fetch = Some(now);
+        }
+        let _ = self.fetch_and_install(&mut log).await;
+    }
+
+    async fn fetch_and_install(&self, log: &mut RefreshLog) -> Result<(), FetchError> {
+        let started = Instant::now();
+        let result = self.fetcher.fetch(&self.jwks_uri).await;
+        let millis = started.elapsed().as_secs_f64() * 1000.0;
+        match result {
+            Ok(fetched) => {
+                self.metrics.jwks_fetch(&self.issuer.issuer, true, millis);
+                log.last_failure = None;
+                self.install(fetched, Instant::now());
+                Ok(())
+            }
+            Err(error) => {
+                self.metrics.jwks_fetch(&self.issuer.issuer, false, millis);
+                tracing::warn!(issuer = %self.issuer.issuer, %error, "JWKS fetch failed");
+                log.last_failure = Some(Instant::now());
+                Err(error)
+            }
+        }
+    }
+
+    /// Replaces the key set. Keys absent from the new set are gone at once;
+    /// unchanged keys keep their `Arc`, so decision-cache entries survive.
+    fn install(&self, fetched: FetchedJwks, now: Instant) {
+        let previous = self.snapshot();
+        for skipped in &fetched.set.skipped {
+            tracing::warn!(issuer = %self.issuer.issuer, kid = ?skipped.kid, error = %skipped.error, "JWK skipped");
+        }
+        let keys = fetched
+            .set
+            .keys
+            .into_iter()
+            .map(|(kid, key)| match previous.keys.get(&kid) {
+                Some(old) if old.same_key_as(&key) => (kid, Arc::clone(old)),
+                _ => (kid, key),
+            })
+            .collect();
+        // A server saying max-age=0 must not turn every request into a
+        // fetch: its value is floored at the cooldown, and our own bound wins.
+        let freshness = fetched
+            .max_age
+            .map_or(self.settings.max_age, |age| {
+                age.max(self.settings.refresh_cooldown)
+                    .min(self.settings.max_age)
+            })
+            .max(Duration::from_secs(1));
+        let fresh_until = now + freshness;
+        let state = KeySetState {
+            keys,
+            generation: previous.generation + 1,
+            fresh_until: Some(fresh_until),
+            usable_until: Some(fresh_until + self.settings.max_stale),
+        };
+        match self.state.write() {
+            Ok(mut slot) => *slot = Arc::new(state),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(state),
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! Which scope each API route needs (`ROUTE_SCOPES`).
+//!
+//! Format: a JSON object from `"METHOD /path"` to the scopes that grant it,
+//! as an array or a space-separated string; any one of them is enough.
+//! `METHOD` is an HTTP method or `*`; `*` in a path matches any characters,
+//! `/` included, as in an execute-api ARN. Example (the default):
+//!
+//! ```json
+//! {"GET /books": "books:read", "GET /books/*": "books:read",
+//!  "POST /books": "books:write", "PATCH /books/*": "books:write",
+//!  "DELETE /books/*": "books:write",
+//!  "GET /admin/keys": "keys:admin", "POST /admin/keys/*": "keys:admin"}
+//! ```
+//!
+//! Two routes that can match the same request must need the same scopes;
+//! otherwise an explicit Deny for one could shadow an Allow for the other in
+//! the whole-API policy, and such a configuration is refused at start.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// One route and the scopes, any of which grants it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    pub method: String,
+    pub path: String,
+    pub scopes: Vec<String>,
+}
+
+impl Route {
+    fn new(method: &str, path: &str, scopes: &str) -> Self {
+        Self {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            scopes: scopes.split(' ').map(str::to_owned).collect(),
+        }
+    }
+
+    /// Whether a token with `granted` scopes may call this route.
+    pub fn granted_by<'s>(&self, mut granted: impl Iterator<Item = &'s str>) -> bool {
+        granted.any(|g| self.scopes.iter().any(|s| s == g))
+    }
+
+    /// Whether this route covers a request for `method` and `path`.
+    pub fn matches(&self, method: &str, path: &str) -> bool {
+        (self.method == "*" || self.method.eq_ignore_ascii_case(method))
+            && glob_matches(self.path.as_bytes(), path.as_bytes())
+    }
+}
+
+/// The route table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteScopes {
+    routes: Vec<Route>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RouteScopesError {
+    #[error("not a JSON object of \"METHOD /path\" to scopes: {0}")]
+    NotJson(String),
+    #[error("route key {0:?} is not \"METHOD /path\"")]
+    BadRoute(String),
+    #[error("route {0:?} lists no scopes")]
+    NoScopes(String),
+    #[error("routes {0:?} and {1:?} can match the same request but need different scopes")]
+    Overlap(String, String),
+    #[error("no routes")]
+    Empty,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ScopeList {
+    Spaced(String),
+    List(Vec<String>),
+}
+
+const METHODS: [&str; 8] = [
+    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*",
+];
+
+impl RouteScopes {
+    /// The books API and the issuer's admin routes.
+    pub fn books_defaults() -> Self {
+        Self {
+            routes: vec![
+                Route::new("GET", "/books", "books:read"),
+                Route::new("GET", "/books/*", "books:read"),
+                Route::new("POST", "/books", "books:write"),
+                Route::new("PATCH", "/books/*", "books:write"),
+                Route::new("DELETE", "/books/*", "books:write"),
+                Route::new("GET", "/admin/keys", "keys:admin"),
+                Route::new("POST", "/admin/keys/*", "keys:admin"),
+            ],
+        }
+    }
+
+    pub fn from_json(json: &str) -> Result<Self, RouteScopesError> {
+        let map: BTreeMap<String, ScopeList> =
+            serde_json::from_str(json).map_err(|e| RouteScopesError::NotJson(e.to_string()))?;
+        let mut routes = Vec::with_capacity(map.len());
+        for (key, scopes) in map {
+            let (method, path) = key
+                .split_once(' ')
+                .map(|(m, p)| (m.trim().to_ascii_uppercase(), p.trim().to_owned()))
+                .ok_or_else(|| RouteScopesError::BadRoute(key.clone()))?;
+            let path_ok =
+                path.starts_with('/') && path.bytes().all(|b| b.is_ascii_graphic() && b != b'?');
+            if !METHODS.contains(&method.as_str()) || !path_ok {
+                return Err(RouteScopesError::BadRoute(key));
+            }
+            let scopes: Vec<String> = match scopes {
+                ScopeList::Spaced(s) => s
+                    .split(' ')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                ScopeList::List(list) => list.into_iter().filter(|s| !s.is_empty()).collect(),
+            };
+            if scopes.is_empty() {
+                return Err(RouteScopesError::NoScopes(key));
+            }
+            routes.push(Route {
+                method,
+                path,
+                scopes,
+            });
+        }
+        Self::new(routes)
+    }
+
+    /// Builds a table, refusing overlapping routes with different scopes.
+    pub fn new(routes: Vec<Route>) -> Result<Self, RouteScopesError> {
+        if routes.is_empty() {
+            return Err(RouteScopesError::Empty);
+        }
+        for (i, a) in routes.iter().enumerate() {
+            for b in &routes[i + 1..] {
+                let methods_overlap = a.method == "*" || b.method == "*" || a.method == b.method;
+                let mut sa = a.scopes.clone();
+                let mut sb = b.scopes.clone();
+                sa.sort();
+                sb.sort();
+                if methods_overlap
+                    && sa != sb
+                    && globs_intersect(a.path.as_bytes(), b.path.as_bytes())
+                {
+                    return Err(RouteScopesError::Overlap(
+                        format!("{} {}", a.method, a.path),
+                        format!("{} {}", b.method, b.path),
+                    ));
+                }
+            }
+        }
+        Ok(Self { routes })
+    }
+
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    /// Whether `granted` scopes permit `method path`: some matching route is granted.
+    pub fn permits(&self, method: &str, path: &str, granted: &[&str]) -> bool {
+        self.routes
+            .iter()
+            .any(|r| r.matches(method, path) && r.granted_by(granted.iter().copied()))
+    }
+}
+
+/// `*`-glob match, iterative with single backtrack point: linear in practice.
+pub(crate) fn glob_matches(pattern: &[u8], text: &[u8]) -> bool {
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        if p < pattern.len() && pattern[p] == b'*' {
+            star = Some((p, t));
+            p += 1;
+        } else if p < pattern.len() && pattern[p] == text[t] {
+            p += 1;
+            t += 1;
+        } else if let Some((sp, st)) = star {
+            p = sp + 1;
+            t = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|&b| b == b'*')
+}
+
+/// Whether some string matches both `*`-globs. Dynamic programming over
+/// (position in a, position in b): state = both prefixes produced the same text.
+pub(crate) fn globs_intersect(a: &[u8], b: &[u8]) -> bool {
+    let (la, lb) = (a.len(), b.len());
+    let mut seen = vec![false; (la + 1) * (lb + 1)];
+    let mut stack = vec![(0usize, 0usize)];
+    while let Some((i, j)) = stack.pop() {
+        let idx = i * (lb + 1) + j;
+        if seen[idx] {
+            continue;
+        }
+        seen[idx] = true;
+        if i == la && j == lb {
+            return true;
+        }
+        let ai = a.get(i).copied();
+        let bj = b.get(j).copied();
+        if ai == Some(b'*') {
+            stack.push((i + 1, j)); // a's star ends
+            if matches!(bj, Some(c) if c != b'*') {
+                stack.push((i, j + 1)); // a's star absorbs b's literal
+            }
+        }
+        if bj == Some(b'*') {
+            stack.push((i, j + 1));
+            if matches!(ai, Some(c) if c != b'*') {
+                stack.push((i + 1, j));
+            }
+        }
+        if let (Some(x), Some(y)) = (ai, bj) {
+            if x != b'*' && y != b'*' && x == y {
+                stack.push((i + 1, j + 1));
+            }
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_matching() {
+        assert!(glob_matches(b"/books/*", b"/books/123"));
+        assert!(glob_matches(b"/books/*", b"/books/1/2"));
+        assert!(!glob_matches(b"/books/*", b"/books"));
+        assert!(glob_matches(b"/books", b"/books"));
+        assert!(!glob_matches(b"/books", b"/bookshelf"));
+        assert!(glob_matches(b"/a/*/c", b"/a/b/c"));
+        assert!(glob_matches(b"*", b""));
+    }
+
+    #[test]
+    fn glob_intersection() {
+        assert!(globs_intersect(b"/books/*", b"/books/1"));
+        assert!(globs_intersect(b"/books/*", b"/*/1"));
+        assert!(!globs_intersect(b"/books", b"/books/*"));
+        assert!(!globs_intersect(b"*x", b"*y"));
+        assert!(globs_intersect(b"*x", b"x*"));
+        assert!(!globs_intersect(b"/admin/*", b"/books/*"));
+    }
+
+    #[test]
+    fn defaults_are_valid_and_permit_by_scope() {
+        let routes = RouteScopes::books_defaults();
+        assert!(RouteScopes::new(routes.routes().to_vec()).is_ok());
+        assert!(routes.permits("GET", "/books/42", &["books:read"]));
+        assert!(!routes.permits("DELETE", "/books/42", &["books:read"]));
+        assert!(routes.permits("POST", "/admin/keys/rotate", &["keys:admin"]));
+        assert!(!routes.permits("POST", "/admin/keys/rotate", &["books:write"]));
+        assert!(!routes.permits("PUT", "/books/42", &["books:write"]));
+    }
+
+    #[test]
+    fn json_format_parses_both_scope_forms() {
+        let routes = RouteScopes::from_json(
+            r#"{"get /orders": "orders:read orders:admin", "* /orders/*": ["orders:admin"]}"#,
+        )
+        .unwrap();
+        assert!(routes.permits("GET", "/orders", &["orders:admin"]));
+        assert!(routes.permits("DELETE", "/orders/1", &["orders:admin"]));
+        assert!(!routes.permits("DELETE", "/orders/1", &["orders:read"]));
+    }
+
+    #[test]
+    fn overlapping_routes_with_different_scopes_are_refused() {
+        let err =
+            RouteScopes::from_json(r#"{"GET /books/*": "a", "* /books/1": "b"}"#).unwrap_err();
+        assert!(matches!(err, RouteScopesError::Overlap(..)));
+        assert!(RouteScopes::from_json(r#"{"GET /books/*": "a", "GET /books/1": "a"}"#).is_ok());
+    }
+
+    #[test]
+    fn bad_keys_are_refused() {
+        for json in [
+            r#"{"GET books": "a"}"#,
+            r#"{"FETCH /x": "a"}"#,
+            r#"{"GET /x": ""}"#,
+            "{}",
+            "[]",
+        ] {
+            assert!(RouteScopes::from_json(json).is_err(), "{json}");
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! A JWKS server on 127.0.0.1 over real HTTP/1.1, whose behaviour a test
+//! switches at run time: serve, fail with a status, hang, reset the
+//! connection, send a huge or a trickling body. It counts every request.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+/// How the server answers the next requests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServerMode {
+    /// 200 with the current JWKS.
+    Serve,
+    /// This status with a short body.
+    Status(u16),
+    /// Accept, read the request, never answer.
+    Hang,
+    /// Accept, read the request, reset the connection (RST).
+    Reset,
+    /// 200 with a 10 MB body, `Content-Length` announced.
+    Huge,
+    /// 200 with a 10 MB body and no `Content-Length` (close-delimited).
+    HugeUnannounced,
+    /// 200 with the JWKS sent one byte every 200 ms.
+    Trickle,
+}
+
+struct State {
+    mode: ServerMode,
+    jwks: String,
+    cache_control: Option<String>,
+}
+
+/// The server; stops when dropped.
+pub struct JwksServer {
+    addr: std::net::SocketAddr,
+    state: Arc<Mutex<State>>,
+    requests: Arc<AtomicUsize>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for JwksServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl JwksServer {
+    /// Starts serving `jwks` with `Cache-Control: public, max-age=300`.
+    pub async fn start(jwks: Value) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr");
+        let state = Arc::new(Mutex::new(State {
+            mode: ServerMode::Serve,
+            jwks: jwks.to_string(),
+            cache_control: Some("public, max-age=300".to_owned()),
+        }));
+        let requests = Arc::new(AtomicUsize::new(0));
+        let task = tokio::spawn(accept_loop(
+            listener,
+            Arc::clone(&state),
+            Arc::clone(&requests),
+        ));
+        Self {
+            addr,
+            state,
+            requests,
+            task,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT/.well-known/jwks.json`
+    pub fn url(&self) -> String {
+        format!("http://{}/.well-known/jwks.json", self.addr)
+    }
+
+    /// `http://127.0.0.1:PORT`, usable as an issuer whose JWKS is the default path.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn set_jwks(&self, jwks: Value) {
+        self.state.lock().expect("state").jwks = jwks.to_string();
+    }
+
+    pub fn set_mode(&self, mode: ServerMode) {
+        self.state.lock().expect("state").mode = mode;
+    }
+
+    pub fn set_cache_control(&self, value: Option<&str>) {
+        self.state.lock().expect("state").cache_control = value.map(str::to_owned);
+    }
+
+    /// Requests received so far.
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
+}
+
+async fn accept_loop(listener: TcpListener, state: Arc<Mutex<State>>, requests: Arc<AtomicUsize>) {
+    while let Ok((stream, _)) = listener.accept().await {
+        let state = Arc::clone(&state);
+        let requests = Arc::clone(&requests);
+        tokio::spawn(async move {
+            let _ = serve(stream, state, requests).await;
+        });
+    }
+}
+
+async fn serve(
+    mut stream: TcpStream,
+    state: Arc<Mutex<State>>,
+    requests: Arc<AtomicUsize>,
+) -> std::io::Result<()> {
+    let mut request = Vec::with_capacity(1024);
+    let mut buf = [0u8; 1024];
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 || request.len() > 16 * 1024 {
+            return Ok(());
+        }
+        request.extend_from_slice(&buf[..n]);
+    }
+    requests.fetch_add(1, Ordering::SeqCst);
+    let (mode, jwks, cache_control) = {
+        let s = state.lock().expect("state");
+        (s.mode.clone(), s.jwks.clone(), s.cache_control.clone())
+    };
+    let cache_header = cache_control
+        .map(|v| format!("Cache-Control: {v}\r\n"))
+        .unwrap_or_default();
+    match mode {
+        ServerMode::Serve => {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{cache_header}Connection: close\r\n\r\n",
+                jwks.len()
+            );
+            stream.write_all(head.as_bytes()).await?;
+            stream.write_all(jwks.as_bytes()).await?;
+        }
+        ServerMode::Status(code) => {
+            let body = "server error";
+            let head = format!(
+                "HTTP/1.1 {code} Error\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            stream.write_all(head.as_bytes()).await?;
+            stream.write_all(body.as_bytes()).await?;
+        }
+        ServerMode::Hang => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+        ServerMode::Reset => {
+            stream.set_zero_linger()?;
+            drop(stream);
+            return Ok(());
+        }
+        ServerMode::Huge | ServerMode::HugeUnannounced => {
+            const SIZE: usize = 10 * 1024 * 1024;
+            let length = if mode == ServerMode::Huge {
+                format!("Content-Length: {SIZE}\r\n")
+            } else {
+                String::new()
+            };
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{length}Connection: close\r\n\r\n");
+            stream.write_all(head.as_bytes()).await?;
+            let chunk = vec![b' '; 64 * 1024];
+            for _ in 0..SIZE / chunk.len() {
+                stream.write_all(&chunk).await?;
+            }
+        }
+        ServerMode::Trickle => {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                jwks.len()
+            );
+            stream.write_all(head.as_bytes()).await?;
+            for byte in jwks.as_bytes() {
+                stream.write_all(std::slice::from_ref(byte)).await?;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+    stream.shutdown().await
+}
