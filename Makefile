@@ -1,11 +1,12 @@
 # Tollgate — build, test and tooling entry points.
 #   make test    fmt + clippy + every test, with moto_server on loopback
 #   make bench   criterion benches (verification speed)
+#   make lambda  arm64 Lambda bootstraps in target/lambda/<name>/bootstrap
 SHELL := /bin/bash
 VENV := .venv
 PYTHON ?= python3
 
-.PHONY: setup test lint fmt check bench clean-venv
+.PHONY: setup setup-lambda test lint fmt check bench lambda lambda-smoke clean-venv
 
 ## Python tools (moto_server) in .venv/, pinned by requirements-dev.txt.
 setup: $(VENV)/.installed
@@ -34,6 +35,21 @@ check:
 
 bench:
 	cargo bench -p benches
+
+## cargo-lambda (with zig as the cross linker) in .venv/, and the arm64 std.
+setup-lambda: $(VENV)/.installed-lambda
+
+$(VENV)/.installed-lambda: requirements-lambda.txt $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-lambda.txt
+	rustup target add aarch64-unknown-linux-gnu
+	touch $@
+
+lambda: setup-lambda
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64 -p authorizer --bin authorizer
+
+## The arm64 bootstrap under qemu-user, through the Runtime API tests.
+lambda-smoke: lambda
+	scripts/arm64-smoke.sh
 
 clean-venv:
 	rm -rf $(VENV)

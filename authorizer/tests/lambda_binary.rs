@@ -127,7 +127,15 @@ struct Function {
 }
 
 impl Function {
+    /// Starts the binary under test: `AUTHORIZER_BIN` if set (a release or
+    /// arm64 build), else this package's own build.
     async fn start(env: &[(&str, String)]) -> Self {
+        let binary = std::env::var("AUTHORIZER_BIN")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_authorizer").to_owned());
+        Self::start_binary(&binary, env).await
+    }
+
+    async fn start_binary(binary: &str, env: &[(&str, String)]) -> Self {
         let (tx, rx) = mpsc::channel(16);
         let state = RuntimeState {
             queue: Arc::new(tokio::sync::Mutex::new(Some(rx))),
@@ -146,7 +154,7 @@ impl Function {
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await });
 
-        let mut command = Command::new(env!("CARGO_BIN_EXE_authorizer"));
+        let mut command = Command::new(binary);
         command
             .env_clear()
             .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
@@ -327,5 +335,52 @@ async fn bad_configuration_stops_the_function_at_init() {
     assert!(
         !status.success(),
         "missing JWT_ISSUER must stop the function"
+    );
+}
+
+/// Peak resident set size of a live process, in KiB (Linux `VmHWM`).
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Figures for the release artefact: spawn to first answered token (JWKS
+/// fetch included) and peak RSS after warm traffic. Run with
+/// `AUTHORIZER_BIN=target/release/authorizer cargo test -p authorizer --test lambda_binary -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "measurement; needs AUTHORIZER_BIN"]
+async fn measure_cold_start_and_peak_rss() {
+    let binary = std::env::var("AUTHORIZER_BIN").expect("AUTHORIZER_BIN");
+    let key = rsa_key("measure");
+    let server = JwksServer::start(jwks(&[&key])).await;
+    let token = key.sign(&claims("books:read"));
+    let mut cold = Vec::new();
+    let mut rss = Vec::new();
+    for _ in 0..10 {
+        let started = std::time::Instant::now();
+        let mut function = Function::start_binary(&binary, &env_for(&server)).await;
+        assert!(matches!(
+            function.invoke(token_event(&token)).await,
+            Outcome::Response(_)
+        ));
+        cold.push(started.elapsed().as_secs_f64() * 1000.0);
+        // Warm traffic: distinct tokens (no decision-cache hit) and repeats.
+        for i in 0..200 {
+            let mut c = claims("books:read");
+            c["jti"] = json!(format!("t{}", i % 100));
+            assert!(matches!(
+                function.invoke(token_event(&key.sign(&c))).await,
+                Outcome::Response(_)
+            ));
+        }
+        rss.push(peak_rss_kib(function.child.id().unwrap()).unwrap_or(0));
+        function.child.kill().await.unwrap();
+    }
+    cold.sort_by(f64::total_cmp);
+    rss.sort();
+    eprintln!(
+        "spawn -> first answered token: median {:.1} ms, min {:.1} ms, max {:.1} ms; peak RSS: median {} KiB, max {} KiB",
+        cold[cold.len() / 2], cold[0], cold[cold.len() - 1], rss[rss.len() / 2], rss[rss.len() - 1]
     );
 }
