@@ -6,7 +6,7 @@ SHELL := /bin/bash
 VENV := .venv
 PYTHON ?= python3
 
-.PHONY: setup setup-lambda test lint fmt check bench lambda lambda-smoke clean-venv
+.PHONY: setup setup-lambda test lint fmt check bench bench-instructions lambda lambda-smoke clean-venv
 
 ## Python tools (moto_server) in .venv/, pinned by requirements-dev.txt.
 setup: $(VENV)/.installed
@@ -35,6 +35,12 @@ check:
 
 bench:
 	cargo bench -p benches
+
+## Instructions per token (callgrind) and an interleaved wall-clock ratio:
+## repeatable where criterion's wall clock is noisy.
+bench-instructions:
+	scripts/bench-instructions.sh
+	target/release/examples/instruction_count interleaved
 
 ## cargo-lambda (with zig as the cross linker) in .venv/, and the arm64 std.
 setup-lambda: $(VENV)/.installed-lambda

@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 use telemetry::MetricsSink;
 
+use crate::claims::Claims;
 use crate::config::{AuthorizerConfig, ConfigError};
 use crate::decision_cache::DecisionCache;
 use crate::error::VerifyError;
@@ -22,7 +23,7 @@ use crate::jwks_fetch::{FetchError, JwksFetcher};
 use crate::key_cache::KeyCache;
 use crate::metrics::{Metrics, Outcome};
 use crate::policy::{MethodArn, PolicyBuilder};
-use crate::token::{parse_token, UnverifiedToken};
+use crate::token::{parse_token, SignatureBuf, UnverifiedToken};
 use crate::verified::VerifiedToken;
 
 /// The invocation fails with exactly this message, which API Gateway turns
@@ -55,6 +56,7 @@ pub enum Answer {
 }
 
 struct TrustedIssuer {
+    iss: Arc<str>,
     keys: Arc<KeyCache>,
 }
 
@@ -88,6 +90,7 @@ impl Authorizer {
             .issuers
             .iter()
             .map(|issuer| TrustedIssuer {
+                iss: Arc::from(issuer.issuer.as_str()),
                 keys: Arc::new(KeyCache::new(
                     issuer.clone(),
                     config.cache.clone(),
@@ -157,14 +160,16 @@ impl Authorizer {
         if let Some(hit) = self.cached(token, now_unix) {
             return Ok((hit, true));
         }
-        let parsed = parse_token(token)?;
-        let issuer_index = self.trusted_issuer(&parsed)?;
+        let mut signature = SignatureBuf::default();
+        let parsed = parse_token(token, &mut signature)?;
+        let claims = parsed.claims()?;
+        let issuer_index = self.trusted_issuer(&claims)?;
         let keys = &self.issuers[issuer_index].keys;
         let key = match keys.cached_key(&parsed.kid, Instant::now()) {
             Some(key) => key,
             None => keys.key(&parsed.kid).await?,
         };
-        let verified = Arc::new(self.check(parsed, issuer_index, key, now_unix)?);
+        let verified = Arc::new(self.check(&parsed, claims, issuer_index, key, now_unix)?);
         self.decisions
             .insert(token, Arc::clone(&verified), now_unix);
         Ok((verified, false))
@@ -185,28 +190,27 @@ impl Authorizer {
     /// A `kid` not cached fresh is `UnknownKid`.
     pub fn verify_with_cached_keys(&self, token: &str) -> Result<VerifiedToken, VerifyError> {
         let now_unix = crate::unix_now();
-        let parsed = parse_token(token)?;
-        let issuer_index = self.trusted_issuer(&parsed)?;
+        let mut signature = SignatureBuf::default();
+        let parsed = parse_token(token, &mut signature)?;
+        let claims = parsed.claims()?;
+        let issuer_index = self.trusted_issuer(&claims)?;
         let key = self.issuers[issuer_index]
             .keys
             .cached_key(&parsed.kid, Instant::now())
             .ok_or(VerifyError::UnknownKid)?;
-        self.check(parsed, issuer_index, key, now_unix)
+        self.check(&parsed, claims, issuer_index, key, now_unix)
     }
 
-    fn trusted_issuer(&self, parsed: &UnverifiedToken<'_>) -> Result<usize, VerifyError> {
-        let iss = parsed
-            .claims
-            .iss
-            .as_deref()
-            .ok_or(VerifyError::UntrustedIssuer)?;
+    fn trusted_issuer(&self, claims: &Claims<'_>) -> Result<usize, VerifyError> {
+        let iss = claims.iss.as_deref().ok_or(VerifyError::UntrustedIssuer)?;
         self.issuer_index(iss).ok_or(VerifyError::UntrustedIssuer)
     }
 
     /// Signature, then claims. The key must be pinned to the token's `alg`.
     fn check(
         &self,
-        parsed: UnverifiedToken<'_>,
+        parsed: &UnverifiedToken<'_>,
+        claims: Claims<'_>,
         issuer_index: usize,
         key: Arc<VerifyingKey>,
         now_unix: u64,
@@ -218,17 +222,13 @@ impl Authorizer {
             .verify_sig(parsed.signing_input, parsed.signature())
             .map_err(|_| VerifyError::BadSignature)?;
         let issuer = &self.config.issuers[issuer_index];
-        parsed
-            .claims
-            .validate(&issuer.audiences, now_unix, self.config.leeway_seconds)?;
-        let claims = parsed.claims;
-        let scope = claims.scope_string();
+        claims.validate(&issuer.audiences, now_unix, self.config.leeway_seconds)?;
         Ok(VerifiedToken {
-            sub: claims.sub.unwrap_or_default(),
-            iss: issuer.issuer.clone(),
-            kid: parsed.kid,
-            scope,
-            client_id: claims.client_id,
+            sub: claims.sub.as_deref().unwrap_or_default().to_owned(),
+            iss: Arc::clone(&self.issuers[issuer_index].iss),
+            kid: parsed.kid.clone(),
+            scope: claims.scope_string(),
+            client_id: claims.client_id.map(|c| c.into_owned()),
             exp: claims.exp.unwrap_or_default(),
             issuer_index,
             key,

@@ -11,9 +11,6 @@ use std::fmt;
 use std::sync::Arc;
 
 use aws_lc_rs::signature::{ParsedPublicKey, RsaPublicKeyComponents};
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
-use base64::engine::DecodePaddingMode;
-use base64::Engine;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
@@ -23,13 +20,6 @@ use crate::algorithm::{Algorithm, KeyFamily};
 pub const MIN_RSA_BITS: usize = 2048;
 /// aws-lc-rs verifies RSA up to 8192 bits; bigger keys only cost CPU.
 pub const MAX_RSA_BITS: usize = 8192;
-
-/// JWK members are base64url without padding by RFC 7517, but some issuers pad;
-/// key material is public, so accepting padding here costs nothing.
-const JWK_BASE64: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::URL_SAFE,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
 
 /// Why one JWK was not usable. The rest of its set still loads.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -235,8 +225,15 @@ fn member_text(value: &Option<String>) -> String {
 
 fn member(value: &Option<String>, name: &'static str) -> Result<Vec<u8>, JwkError> {
     let text = value.as_deref().ok_or(JwkError::BadMember(name))?;
-    JWK_BASE64
-        .decode(text)
+    // Unpadded by RFC 7517, but some issuers pad; key material is public, so
+    // accepting padding costs nothing.
+    let engine = if text.ends_with('=') {
+        base64_simd::URL_SAFE
+    } else {
+        base64_simd::URL_SAFE_NO_PAD
+    };
+    engine
+        .decode_to_vec(text)
         .map_err(|_| JwkError::BadMember(name))
 }
 

@@ -11,7 +11,8 @@ use crate::jwk::VerifyingKey;
 #[derive(Debug)]
 pub struct VerifiedToken {
     pub sub: String,
-    pub iss: String,
+    /// Shared with the authorizer's configuration: no copy per token.
+    pub iss: Arc<str>,
     pub kid: String,
     /// Space-separated granted scopes (from `scope` and `scp`).
     pub scope: String,
@@ -33,7 +34,7 @@ impl VerifiedToken {
         let mut context = HashMap::with_capacity(5);
         context.insert("sub".to_owned(), Value::from(self.sub.as_str()));
         context.insert("scope".to_owned(), Value::from(self.scope.as_str()));
-        context.insert("iss".to_owned(), Value::from(self.iss.as_str()));
+        context.insert("iss".to_owned(), Value::from(&*self.iss));
         context.insert("kid".to_owned(), Value::from(self.kid.as_str()));
         if let Some(client_id) = &self.client_id {
             context.insert("client_id".to_owned(), Value::from(client_id.as_str()));

@@ -226,3 +226,18 @@ fn the_reference_accepts_what_it_should() {
         );
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4096, ..ProptestConfig::default() })]
+
+    /// The token path decodes with base64-simd; jsonwebtoken with the base64
+    /// crate. Both must accept exactly the same segments (no padding,
+    /// canonical trailing bits) and decode them to the same bytes.
+    #[test]
+    fn base64_decoders_agree(segment in "[A-Za-z0-9_=+/. -]{0,24}") {
+        use base64::Engine;
+        let reference = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&segment).ok();
+        let ours = base64_simd::URL_SAFE_NO_PAD.decode_to_vec(&segment).ok();
+        prop_assert_eq!(ours, reference, "segment {:?}", segment);
+    }
+}

@@ -11,7 +11,8 @@ fn parse(jwk: &Value) -> Result<VerifyingKey, JwkError> {
 }
 
 fn verify(key: &VerifyingKey, token: &str) -> bool {
-    let parsed = authorizer::token::parse_token(token).expect("well-formed");
+    let mut signature = authorizer::token::SignatureBuf::default();
+    let parsed = authorizer::token::parse_token(token, &mut signature).expect("well-formed");
     key.verify(parsed.alg, parsed.signing_input, parsed.signature())
 }
 

@@ -4,7 +4,7 @@ use authorizer::events::AuthorizerEvent;
 use authorizer::jwk::JwkSet;
 use authorizer::policy::MethodArn;
 use authorizer::route_scopes::RouteScopes;
-use authorizer::token::parse_token;
+use authorizer::token::{parse_token, SignatureBuf};
 use proptest::prelude::*;
 
 /// Strings biased toward the characters these parsers split on.
@@ -30,13 +30,17 @@ proptest! {
 
     #[test]
     fn token_parsing_never_panics(input in structured()) {
-        let _ = parse_token(&input);
+        if let Ok(token) = parse_token(&input, &mut SignatureBuf::default()) {
+            let _ = token.claims();
+        }
     }
 
     #[test]
     fn base64_of_arbitrary_json_never_panics(header in "\\PC{0,64}", payload in "\\PC{0,128}", sig in "[A-Za-z0-9_-]{0,400}") {
         let token = format!("{}.{}.{}", testkit::b64url(&header), testkit::b64url(&payload), sig);
-        let _ = parse_token(&token);
+        if let Ok(token) = parse_token(&token, &mut SignatureBuf::default()) {
+            let _ = token.claims();
+        }
     }
 
     #[test]

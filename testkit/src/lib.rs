@@ -17,7 +17,8 @@ pub fn now() -> u64 {
         .unwrap_or(0)
 }
 
-/// Typical access-token claims (about 300 bytes signed with RS256 header).
+/// Typical RFC 9068 access-token claims: about 300 bytes of JSON, as an
+/// issuer like ours (or Cognito, Auth0, Okta) sends.
 pub fn access_claims(
     iss: &str,
     aud: &str,
@@ -33,7 +34,10 @@ pub fn access_claims(
         "exp": now + ttl_seconds,
         "iat": now,
         "nbf": now,
+        "auth_time": now,
         "jti": "01JD7Q2Z6W4N8M5K3H1G0F9E8D",
+        "client_id": "books-web-7f3a9c2e",
+        "sid": "5c1f0e2a-8d4b-4a67-9b1e-3f2d6c8a0b9e",
         "scope": scope,
     })
 }
