@@ -5,6 +5,7 @@
 
 pub mod jwks_server;
 pub mod keys;
+pub mod lambda_runtime;
 
 pub use jwks_server::{JwksServer, ServerMode};
 pub use keys::{b64url, jwks, TestKey};
