@@ -1,0 +1,323 @@
+//! The books API as an axum router. The same router runs under
+//! `lambda_http` on AWS and behind the local gateway.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use lambda_http::request::RequestContext;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::identity::{Caller, READ_SCOPE, WRITE_SCOPE};
+use crate::model::{parse_new_book, parse_patch, Book};
+use crate::problem::Problem;
+use crate::store::{BookStore, StoreError};
+
+/// Bodies above this are refused with 413 before parsing.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+pub const DEFAULT_PAGE: usize = 20;
+pub const MAX_PAGE: usize = 100;
+
+#[derive(Clone)]
+struct AppState {
+    store: Arc<dyn BookStore>,
+}
+
+/// The books API over `store`.
+pub fn router(store: Arc<dyn BookStore>) -> Router {
+    let api = Router::new()
+        .route("/books", get(list_books).post(create_book))
+        .route(
+            "/books/{id}",
+            get(get_book).patch(patch_book).delete(delete_book),
+        )
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(not_found)
+        .with_state(AppState { store });
+    // An outer router's layer runs before the inner one routes, so the
+    // stage can be stripped from the path first.
+    Router::new()
+        .fallback_service(api)
+        .layer(axum::middleware::map_request(strip_stage))
+}
+
+/// lambda_http puts a REST API's stage in front of the path (`/prod/books`);
+/// routes are stage-independent, so it is removed, using the stage that the
+/// request context names.
+async fn strip_stage(mut request: Request<Body>) -> Request<Body> {
+    let stage = match request.extensions().get::<RequestContext>() {
+        Some(RequestContext::ApiGatewayV1(ctx)) => ctx.stage.clone(),
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.stage.clone(),
+        _ => None,
+    };
+    let Some(stage) = stage.filter(|s| !s.is_empty() && s != "$default") else {
+        return request;
+    };
+    let prefix = format!("/{stage}");
+    let path = request.uri().path();
+    let rest = match path.strip_prefix(&prefix) {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
+        _ => return request,
+    };
+    let rest = if rest.is_empty() { "/" } else { rest };
+    let path_and_query = match request.uri().query() {
+        Some(query) => format!("{rest}?{query}"),
+        None => rest.to_owned(),
+    };
+    let mut parts = request.uri().clone().into_parts();
+    if let Ok(stripped) = path_and_query.parse() {
+        parts.path_and_query = Some(stripped);
+        if let Ok(uri) = Uri::from_parts(parts) {
+            *request.uri_mut() = uri;
+        }
+    }
+    request
+}
+
+async fn not_found() -> Problem {
+    Problem::not_found().with_detail("no such resource")
+}
+
+async fn method_not_allowed(method: Method) -> Response {
+    let mut problem = Problem::bad_request(format!("{method} is not allowed here"));
+    problem.status = StatusCode::METHOD_NOT_ALLOWED.as_u16();
+    problem.title = "Method Not Allowed";
+    problem.kind = "about:blank#method-not-allowed";
+    problem.into_response()
+}
+
+fn store_problem(error: StoreError) -> Problem {
+    match error {
+        StoreError::NotFound => Problem::not_found(),
+        StoreError::VersionConflict => Problem::precondition_failed(),
+        StoreError::BadCursor => {
+            Problem::bad_request("cursor is not valid; start again without it")
+        }
+        StoreError::Unavailable => Problem::unavailable(),
+        StoreError::AlreadyExists | StoreError::Internal(_) => {
+            tracing::error!(%error, "book store failure");
+            Problem::internal()
+        }
+    }
+}
+
+/// A book with its `ETag`.
+fn book_response(status: StatusCode, book: &Book) -> Response {
+    let mut response = (status, Json(book)).into_response();
+    if let Ok(etag) = HeaderValue::from_str(&book.etag()) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    response
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Ids are ULIDs; anything else can't exist (and never reaches the store).
+fn valid_id(id: &str) -> Result<(), Problem> {
+    if id.len() == 26 && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        Ok(())
+    } else {
+        Err(Problem::not_found())
+    }
+}
+
+/// The body, refused above `MAX_BODY_BYTES` (413) or when declared as
+/// something other than JSON (415).
+async fn json_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Problem> {
+    if let Some(content_type) = headers.get(header::CONTENT_TYPE) {
+        let media = content_type
+            .to_str()
+            .unwrap_or("")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if media != "application/json"
+            && !(media.starts_with("application/") && media.ends_with("+json"))
+        {
+            return Err(Problem::unsupported_media_type());
+        }
+    }
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
+        return Err(Problem::payload_too_large(MAX_BODY_BYTES));
+    }
+    axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| Problem::payload_too_large(MAX_BODY_BYTES))
+}
+
+/// `If-Match` as the version it names: `None` when absent, `Some(None)` for `*`.
+fn if_match(headers: &HeaderMap) -> Result<Option<Option<u64>>, Problem> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| Problem::bad_request("If-Match is not ASCII"))?
+        .trim();
+    if value == "*" {
+        return Ok(Some(None));
+    }
+    // Only our own strong tags can match: "N".
+    let version = value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .and_then(|v| v.parse::<u64>().ok());
+    match version {
+        Some(version) => Ok(Some(Some(version))),
+        // A tag we never issued matches no version: the precondition fails.
+        None => Err(Problem::precondition_failed()),
+    }
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+async fn list_books(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    caller.require(READ_SCOPE)?;
+    let Query(query) =
+        query.map_err(|_| Problem::bad_request("query parameters are limit and cursor"))?;
+    let limit = match query.limit.as_deref() {
+        None | Some("") => DEFAULT_PAGE,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE).contains(n))
+            .ok_or_else(|| {
+                Problem::bad_request(format!("limit must be a whole number from 1 to {MAX_PAGE}"))
+            })?,
+    };
+    let cursor = query.cursor.as_deref().filter(|c| !c.is_empty());
+    let page = state
+        .store
+        .list(limit, cursor)
+        .await
+        .map_err(store_problem)?;
+    Ok(Json(json!({"items": page.items, "next_cursor": page.next_cursor})).into_response())
+}
+
+async fn create_book(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Problem> {
+    caller.require(WRITE_SCOPE)?;
+    let body = json_body(&headers, body).await?;
+    let input = parse_new_book(&body)?;
+    let book = Book::create(input, &caller.sub, &now_rfc3339());
+    state.store.create(&book).await.map_err(store_problem)?;
+    let mut response = book_response(StatusCode::CREATED, &book);
+    if let Ok(location) = HeaderValue::from_str(&format!("/books/{}", book.id)) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+async fn get_book(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    caller.require(READ_SCOPE)?;
+    valid_id(&id)?;
+    let book = state
+        .store
+        .get(&id)
+        .await
+        .map_err(store_problem)?
+        .ok_or_else(Problem::not_found)?;
+    Ok(book_response(StatusCode::OK, &book))
+}
+
+async fn patch_book(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Problem> {
+    caller.require(WRITE_SCOPE)?;
+    valid_id(&id)?;
+    let precondition = if_match(&headers)?;
+    let body = json_body(&headers, body).await?;
+    let patch = parse_patch(&body)?;
+    let current = book_to_change(&state, &caller, &id, precondition).await?;
+    let next = current.patched(patch, &now_rfc3339());
+    // Conditional on the version read: a concurrent writer makes this 412.
+    state
+        .store
+        .update(&next, current.version)
+        .await
+        .map_err(store_problem)?;
+    Ok(book_response(StatusCode::OK, &next))
+}
+
+/// The current book, if the caller may change it and `If-Match` (when
+/// given) names its version.
+async fn book_to_change(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    precondition: Option<Option<u64>>,
+) -> Result<Book, Problem> {
+    let current = state
+        .store
+        .get(id)
+        .await
+        .map_err(store_problem)?
+        .ok_or_else(Problem::not_found)?;
+    if !caller.may_change(&current.owner) {
+        return Err(Problem::forbidden(
+            "only the owner or an admin may change or delete this book",
+        ));
+    }
+    if let Some(Some(version)) = precondition {
+        if version != current.version {
+            return Err(Problem::precondition_failed());
+        }
+    }
+    Ok(current)
+}
+
+async fn delete_book(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    caller.require(WRITE_SCOPE)?;
+    valid_id(&id)?;
+    let precondition = if_match(&headers)?;
+    let current = book_to_change(&state, &caller, &id, precondition).await?;
+    // Conditional on the version read (and checked against If-Match above):
+    // a concurrent change makes this 412 rather than deleting unseen edits.
+    let expected = Some(current.version);
+    state
+        .store
+        .delete(&id, expected)
+        .await
+        .map_err(store_problem)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
