@@ -1,5 +1,12 @@
-//! Tollgate issuer: login and token endpoint, signing with rotating keys kept in
-//! Secrets Manager, JWKS publication and key rotation.
+//! Tollgate issuer: login and token endpoint, signing with rotating keys kept
+//! in Secrets Manager, JWKS publication and key rotation.
 //!
-//! Not built yet: see the issue "Issuer". The crate exists so the workspace
-//! layout of DESIGN.md holds from the first commit.
+//! Built so far: signing keys ([`signing_key`]) and the keyset lifecycle
+//! ([`keyset`]). Still to come (issue "Issuer"): key stores, token minting,
+//! login, routes and the rotation Lambda.
+
+pub mod keyset;
+pub mod signing_key;
+
+pub use keyset::{KeyMetadata, KeySet, KeyState};
+pub use signing_key::{PrivateKey, SigningAlg};
