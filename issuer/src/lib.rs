@@ -1,12 +1,14 @@
 //! Tollgate issuer: login and token endpoint, signing with rotating keys kept
 //! in Secrets Manager, JWKS publication and key rotation.
 //!
-//! Built so far: signing keys ([`signing_key`]) and the keyset lifecycle
-//! ([`keyset`]). Still to come (issue "Issuer"): key stores, token minting,
-//! login, routes and the rotation Lambda.
+//! Built so far: signing keys ([`signing_key`]), the keyset lifecycle
+//! ([`keyset`]) and the file key store ([`store::file`]). Still to come
+//! (issue "Issuer"): the Secrets Manager store, token minting, login,
+//! routes and the rotation Lambda.
 
 pub mod keyset;
 pub mod signing_key;
+pub mod store;
 
 pub use keyset::{KeyMetadata, KeySet, KeyState};
 pub use signing_key::{PrivateKey, SigningAlg};
