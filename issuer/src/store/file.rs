@@ -8,6 +8,8 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
+use async_trait::async_trait;
+
 use super::{KeyStore, KeyStoreError};
 use crate::keyset::KeySet;
 
@@ -49,12 +51,34 @@ impl FileKeyStore {
     }
 }
 
+#[async_trait]
 impl KeyStore for FileKeyStore {
-    fn load(&self) -> Result<Option<KeySet>, KeyStoreError> {
-        Self::read(&self.path)
+    async fn load(&self) -> Result<Option<KeySet>, KeyStoreError> {
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || Self::read(&path))
+            .await
+            .map_err(|e| KeyStoreError::Io(e.to_string()))?
     }
 
-    fn save(&self, keyset: &KeySet, expected_version: Option<u64>) -> Result<(), KeyStoreError> {
+    async fn save(
+        &self,
+        keyset: &KeySet,
+        expected_version: Option<u64>,
+    ) -> Result<(), KeyStoreError> {
+        let (store, keyset) = (self.clone(), keyset.clone());
+        tokio::task::spawn_blocking(move || store.save_blocking(&keyset, expected_version))
+            .await
+            .map_err(|e| KeyStoreError::Io(e.to_string()))?
+    }
+}
+
+impl FileKeyStore {
+    /// Compare-and-write under the lock file (blocking I/O).
+    fn save_blocking(
+        &self,
+        keyset: &KeySet,
+        expected_version: Option<u64>,
+    ) -> Result<(), KeyStoreError> {
         let dir = self
             .path
             .parent()
@@ -106,14 +130,14 @@ mod tests {
     use super::*;
     use crate::signing_key::SigningAlg;
 
-    #[test]
-    fn saves_are_atomic_private_and_versioned() {
+    #[tokio::test]
+    async fn saves_are_atomic_private_and_versioned() {
         let dir = tempfile::tempdir().unwrap();
         let store = FileKeyStore::new(dir.path().join("keys/keyset.json"));
-        assert_eq!(store.load().unwrap(), None);
+        assert_eq!(store.load().await.unwrap(), None);
         let first = KeySet::generate(SigningAlg::ES256, 1000).unwrap();
-        store.save(&first, None).unwrap();
-        assert_eq!(store.load().unwrap(), Some(first.clone()));
+        store.save(&first, None).await.unwrap();
+        assert_eq!(store.load().await.unwrap(), Some(first.clone()));
         let mode = fs::metadata(dir.path().join("keys/keyset.json"))
             .unwrap()
             .permissions()
@@ -121,25 +145,28 @@ mod tests {
         assert_eq!(mode & 0o777, 0o600);
 
         assert!(
-            matches!(store.save(&first, None), Err(KeyStoreError::Conflict)),
+            matches!(store.save(&first, None).await, Err(KeyStoreError::Conflict)),
             "already created"
         );
         let mut second = first.clone();
         second.rotate(SigningAlg::ES256, 2000, 1200).unwrap();
-        store.save(&second, Some(1)).unwrap();
+        store.save(&second, Some(1)).await.unwrap();
         assert!(
-            matches!(store.save(&second, Some(1)), Err(KeyStoreError::Conflict)),
+            matches!(
+                store.save(&second, Some(1)).await,
+                Err(KeyStoreError::Conflict)
+            ),
             "stale version"
         );
-        assert_eq!(store.load().unwrap().unwrap().version, 2);
+        assert_eq!(store.load().await.unwrap().unwrap().version, 2);
     }
 
-    #[test]
-    fn racing_rotations_have_exactly_one_winner_and_lose_no_key() {
+    #[tokio::test]
+    async fn racing_rotations_have_exactly_one_winner_and_lose_no_key() {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(FileKeyStore::new(dir.path().join("keyset.json")));
         let base = KeySet::generate(SigningAlg::ES256, 1000).unwrap();
-        store.save(&base, None).unwrap();
+        store.save(&base, None).await.unwrap();
         let barrier = Arc::new(Barrier::new(8));
         let handles: Vec<_> = (0..8u64)
             .map(|i| {
@@ -148,7 +175,7 @@ mod tests {
                 std::thread::spawn(move || {
                     keyset.rotate(SigningAlg::ES256, 2000 + i, 1200).unwrap();
                     barrier.wait();
-                    store.save(&keyset, Some(1)).map(|()| keyset)
+                    store.save_blocking(&keyset, Some(1)).map(|()| keyset)
                 })
             })
             .collect();
@@ -160,18 +187,18 @@ mod tests {
             .filter(|r| r.is_err())
             .all(|r| matches!(r, Err(KeyStoreError::Conflict))));
         assert_eq!(
-            store.load().unwrap().as_ref(),
+            store.load().await.unwrap().as_ref(),
             Some(winners[0]),
             "the winner's keyset, whole"
         );
     }
 
-    #[test]
-    fn a_corrupt_file_is_an_error_that_shows_no_content() {
+    #[tokio::test]
+    async fn a_corrupt_file_is_an_error_that_shows_no_content() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keyset.json");
         fs::write(&path, b"{\"keys\": [{\"private_key_pkcs8\": \"c2VjcmV0").unwrap();
-        let error = FileKeyStore::new(&path).load().unwrap_err();
+        let error = FileKeyStore::new(&path).load().await.unwrap_err();
         assert!(matches!(error, KeyStoreError::Corrupt(_)));
         assert!(!error.to_string().contains("c2VjcmV0"));
     }

@@ -4,6 +4,9 @@
 //! gets [`KeyStoreError::Conflict`] (a 409 at the endpoint).
 
 pub mod file;
+pub mod secrets_manager;
+
+use async_trait::async_trait;
 
 use crate::keyset::KeySet;
 
@@ -20,11 +23,16 @@ pub enum KeyStoreError {
 }
 
 /// A keyset store with optimistic concurrency on `KeySet::version`.
+#[async_trait]
 pub trait KeyStore: Send + Sync {
     /// The stored keyset, or `None` before the first save.
-    fn load(&self) -> Result<Option<KeySet>, KeyStoreError>;
+    async fn load(&self) -> Result<Option<KeySet>, KeyStoreError>;
 
     /// Stores `keyset` if the stored one is still at `expected_version`
     /// (`None`: nothing stored yet).
-    fn save(&self, keyset: &KeySet, expected_version: Option<u64>) -> Result<(), KeyStoreError>;
+    async fn save(
+        &self,
+        keyset: &KeySet,
+        expected_version: Option<u64>,
+    ) -> Result<(), KeyStoreError>;
 }

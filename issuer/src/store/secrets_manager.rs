@@ -1,0 +1,234 @@
+//! The keyset in AWS Secrets Manager (`KEYSET_SECRET_ID`): one JSON secret,
+//! versioned with the real staging labels.
+//!
+//! A save writes the new keyset as a new version labelled `AWSPENDING`
+//! (with its own `ClientRequestToken`), then moves `AWSCURRENT` to it with
+//! `RemoveFromVersionId` = the version it read. Secrets Manager refuses that
+//! move if `AWSCURRENT` has moved meanwhile, which makes it a compare-and-
+//! swap: of two racing rotations exactly one wins, the other gets a
+//! conflict, and no key is lost or duplicated. A save that crashed between
+//! the two steps leaves an `AWSPENDING` version that never became current;
+//! the next save rolls it back (removes the label) before writing its own.
+
+use async_trait::async_trait;
+use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_secretsmanager::Client;
+
+use super::{KeyStore, KeyStoreError};
+use crate::keyset::KeySet;
+
+pub const CURRENT: &str = "AWSCURRENT";
+pub const PENDING: &str = "AWSPENDING";
+
+/// The keyset secret.
+#[derive(Clone, Debug)]
+pub struct SecretsManagerKeyStore {
+    client: Client,
+    secret_id: String,
+}
+
+/// The version ids holding the two labels that matter.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Stages {
+    pub current: Option<String>,
+    pub pending: Option<String>,
+}
+
+fn code<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> Option<&str> {
+    match error {
+        SdkError::ServiceError(service) => service.err().code(),
+        _ => None,
+    }
+}
+
+/// Errors without the secret's content: SDK messages name the request, never the value.
+fn failure<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    error: SdkError<E, R>,
+) -> KeyStoreError {
+    KeyStoreError::Io(format!(
+        "Secrets Manager: {}",
+        code(&error).unwrap_or("request failed")
+    ))
+}
+
+impl SecretsManagerKeyStore {
+    pub fn new(client: Client, secret_id: impl Into<String>) -> Self {
+        Self {
+            client,
+            secret_id: secret_id.into(),
+        }
+    }
+
+    /// A client from the environment (region, credentials, `AWS_ENDPOINT_URL`).
+    pub async fn from_env(secret_id: impl Into<String>) -> Self {
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .load()
+            .await;
+        Self::new(Client::new(&config), secret_id)
+    }
+
+    /// Where `AWSCURRENT` and `AWSPENDING` point; `None` if there is no secret.
+    pub async fn stages(&self) -> Result<Option<Stages>, KeyStoreError> {
+        let described = match self
+            .client
+            .describe_secret()
+            .secret_id(&self.secret_id)
+            .send()
+            .await
+        {
+            Ok(described) => described,
+            Err(e) if code(&e) == Some("ResourceNotFoundException") => return Ok(None),
+            Err(e) => return Err(failure(e)),
+        };
+        let mut stages = Stages::default();
+        for (version, labels) in described.version_ids_to_stages().into_iter().flatten() {
+            if labels.iter().any(|l| l == CURRENT) {
+                stages.current = Some(version.clone());
+            }
+            if labels.iter().any(|l| l == PENDING) {
+                stages.pending = Some(version.clone());
+            }
+        }
+        Ok(Some(stages))
+    }
+
+    /// The keyset stored under `stage`, if that label exists.
+    pub async fn read_stage(&self, stage: &str) -> Result<Option<KeySet>, KeyStoreError> {
+        // Always name the stage: moto (and eventual consistency) may answer
+        // an unlabelled read with a stale version right after a move.
+        let value = match self
+            .client
+            .get_secret_value()
+            .secret_id(&self.secret_id)
+            .version_stage(stage)
+            .send()
+            .await
+        {
+            Ok(value) => value,
+            Err(e) if code(&e) == Some("ResourceNotFoundException") => return Ok(None),
+            Err(e) => return Err(failure(e)),
+        };
+        let text = value.secret_string().ok_or_else(|| {
+            KeyStoreError::Corrupt("the keyset secret has no string value".to_owned())
+        })?;
+        serde_json::from_str(text).map(Some).map_err(|e| {
+            KeyStoreError::Corrupt(format!(
+                "keyset secret at line {} column {}",
+                e.line(),
+                e.column()
+            ))
+        })
+    }
+
+    /// Writes `keyset` as a new version labelled `AWSPENDING` and returns its
+    /// version id (the first half of a save; exposed for the rotation Lambda
+    /// and for crash tests).
+    pub async fn stage_pending(
+        &self,
+        keyset: &KeySet,
+        token: &str,
+    ) -> Result<String, KeyStoreError> {
+        let json = serde_json::to_string(keyset).map_err(|e| KeyStoreError::Io(e.to_string()))?;
+        let put = self
+            .client
+            .put_secret_value()
+            .secret_id(&self.secret_id)
+            .client_request_token(token)
+            .secret_string(json)
+            .version_stages(PENDING)
+            .send()
+            .await
+            .map_err(failure)?;
+        Ok(put.version_id().unwrap_or(token).to_owned())
+    }
+
+    /// Moves `AWSCURRENT` from `from` to `to`: the compare-and-swap.
+    pub async fn promote(&self, to: &str, from: &str) -> Result<(), KeyStoreError> {
+        match self
+            .client
+            .update_secret_version_stage()
+            .secret_id(&self.secret_id)
+            .version_stage(CURRENT)
+            .move_to_version_id(to)
+            .remove_from_version_id(from)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            // AWSCURRENT is no longer on `from`: someone else won.
+            Err(e) if code(&e) == Some("InvalidParameterException") => Err(KeyStoreError::Conflict),
+            Err(e) => Err(failure(e)),
+        }
+    }
+
+    /// Removes the `AWSPENDING` label from `version` (best effort: a racing
+    /// save may already have moved or removed it).
+    pub async fn clear_pending(&self, version: &str) {
+        let _ = self
+            .client
+            .update_secret_version_stage()
+            .secret_id(&self.secret_id)
+            .version_stage(PENDING)
+            .remove_from_version_id(version)
+            .send()
+            .await;
+    }
+}
+
+/// A `ClientRequestToken` for a new version (32–64 characters).
+fn request_token(keyset: &KeySet) -> String {
+    format!("keyset-v{:012}-{}", keyset.version, ulid::Ulid::new())
+}
+
+#[async_trait]
+impl KeyStore for SecretsManagerKeyStore {
+    async fn load(&self) -> Result<Option<KeySet>, KeyStoreError> {
+        self.read_stage(CURRENT).await
+    }
+
+    async fn save(
+        &self,
+        keyset: &KeySet,
+        expected_version: Option<u64>,
+    ) -> Result<(), KeyStoreError> {
+        let Some(stages) = self.stages().await? else {
+            if expected_version.is_some() {
+                return Err(KeyStoreError::Conflict);
+            }
+            let json =
+                serde_json::to_string(keyset).map_err(|e| KeyStoreError::Io(e.to_string()))?;
+            return match self
+                .client
+                .create_secret()
+                .name(&self.secret_id)
+                .client_request_token(request_token(keyset))
+                .secret_string(json)
+                .send()
+                .await
+            {
+                Ok(_) => Ok(()),
+                Err(e) if code(&e) == Some("ResourceExistsException") => {
+                    Err(KeyStoreError::Conflict)
+                }
+                Err(e) => Err(failure(e)),
+            };
+        };
+        let current_id = stages.current.ok_or_else(|| {
+            KeyStoreError::Corrupt("the keyset secret has no AWSCURRENT version".to_owned())
+        })?;
+        // Roll back a save that crashed between its two steps. Silent by
+        // design: that keyset never became current, so nothing signed with
+        // its new keys.
+        if let Some(pending) = stages.pending.filter(|p| *p != current_id) {
+            self.clear_pending(&pending).await;
+        }
+        let stored_version = self.read_stage(CURRENT).await?.map(|k| k.version);
+        if stored_version != expected_version {
+            return Err(KeyStoreError::Conflict);
+        }
+        let pending = self.stage_pending(keyset, &request_token(keyset)).await?;
+        let promoted = self.promote(&pending, &current_id).await;
+        self.clear_pending(&pending).await;
+        promoted
+    }
+}

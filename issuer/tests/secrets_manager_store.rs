@@ -1,0 +1,152 @@
+//! The Secrets Manager key store on `moto_server` (started by `make test`),
+//! through the real SDK.
+
+use std::sync::Arc;
+
+use issuer::keyset::KeySet;
+use issuer::store::secrets_manager::SecretsManagerKeyStore;
+use issuer::store::{KeyStore, KeyStoreError};
+use issuer::SigningAlg;
+
+const GRACE: u64 = 1200;
+
+/// A store for a fresh secret name; `None` (skip) only outside CI.
+async fn store() -> Option<SecretsManagerKeyStore> {
+    if std::env::var("AWS_ENDPOINT_URL").is_err() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must run the Secrets Manager suite: use `make test`"
+        );
+        eprintln!("AWS_ENDPOINT_URL unset: skipping (run `make test`)");
+        return None;
+    }
+    Some(SecretsManagerKeyStore::from_env(format!("tollgate/keyset-{}", ulid::Ulid::new())).await)
+}
+
+#[tokio::test]
+async fn create_load_and_rotate() {
+    let Some(store) = store().await else { return };
+    assert_eq!(store.load().await.unwrap(), None);
+    assert!(matches!(
+        store
+            .save(&KeySet::generate(SigningAlg::ES256, 1).unwrap(), Some(1))
+            .await,
+        Err(KeyStoreError::Conflict)
+    ));
+    let first = KeySet::generate(SigningAlg::ES256, 1000).unwrap();
+    store.save(&first, None).await.unwrap();
+    assert_eq!(store.load().await.unwrap(), Some(first.clone()));
+    assert!(
+        matches!(store.save(&first, None).await, Err(KeyStoreError::Conflict)),
+        "exists already"
+    );
+
+    let mut keyset = first;
+    for step in 1..=5u64 {
+        let expected = keyset.version;
+        keyset
+            .rotate(SigningAlg::ES256, 1000 + step * 2000, GRACE)
+            .unwrap();
+        store.save(&keyset, Some(expected)).await.unwrap();
+        let stored = store.load().await.unwrap().unwrap();
+        assert_eq!(stored, keyset);
+        assert!(stored.jwks().unwrap().keys.len() <= 3);
+    }
+    let stages = store.stages().await.unwrap().unwrap();
+    assert_eq!(stages.pending, None, "no AWSPENDING left behind");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_racing_rotations_have_exactly_one_winner() {
+    let Some(store) = store().await else { return };
+    let store = Arc::new(store);
+    let base = KeySet::generate(SigningAlg::ES256, 1000).unwrap();
+    store.save(&base, None).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..2u64 {
+        let (store, mut keyset) = (Arc::clone(&store), base.clone());
+        tasks.push(tokio::spawn(async move {
+            keyset.rotate(SigningAlg::ES256, 2000 + i, GRACE).unwrap();
+            store.save(&keyset, Some(1)).await.map(|()| keyset)
+        }));
+    }
+    let mut winners = Vec::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(keyset) => winners.push(keyset),
+            Err(KeyStoreError::Conflict) => {}
+            Err(other) => panic!("unexpected: {other}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one rotation wins");
+    let stored = store.load().await.unwrap().unwrap();
+    assert_eq!(stored, winners[0], "the winner's keyset, whole");
+    for key in &base.keys {
+        assert!(
+            stored.keys.iter().any(|k| k.kid == key.kid),
+            "no key lost: {}",
+            key.kid
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_crash_between_pending_and_current_is_rolled_back_by_the_next_save() {
+    let Some(store) = store().await else { return };
+    let base = KeySet::generate(SigningAlg::ES256, 1000).unwrap();
+    store.save(&base, None).await.unwrap();
+
+    // A rotation writes AWSPENDING, then the process dies before moving AWSCURRENT.
+    let mut crashed = base.clone();
+    crashed.rotate(SigningAlg::ES256, 2000, GRACE).unwrap();
+    let pending = store
+        .stage_pending(&crashed, "keyset-crashed-rotation-0000000000000001")
+        .await
+        .unwrap();
+    let stages = store.stages().await.unwrap().unwrap();
+    assert_eq!(stages.pending.as_deref(), Some(pending.as_str()));
+    assert_eq!(
+        store.load().await.unwrap(),
+        Some(base.clone()),
+        "readers still see the current keyset"
+    );
+
+    // The next rotation recovers and commits.
+    let mut next = base.clone();
+    next.rotate(SigningAlg::ES256, 3000, GRACE).unwrap();
+    store.save(&next, Some(1)).await.unwrap();
+    assert_eq!(store.load().await.unwrap(), Some(next));
+    assert_eq!(
+        store.stages().await.unwrap().unwrap().pending,
+        None,
+        "the half-done version was rolled back"
+    );
+}
+
+#[tokio::test]
+async fn moving_awscurrent_is_a_compare_and_swap() {
+    let Some(store) = store().await else { return };
+    let base = KeySet::generate(SigningAlg::ES256, 1000).unwrap();
+    store.save(&base, None).await.unwrap();
+    let current = store.stages().await.unwrap().unwrap().current.unwrap();
+    // Both writers read `current`, both stage a version...
+    let mut a = base.clone();
+    a.rotate(SigningAlg::ES256, 2000, GRACE).unwrap();
+    let mut b = base.clone();
+    b.rotate(SigningAlg::ES256, 2001, GRACE).unwrap();
+    let a_version = store
+        .stage_pending(&a, "keyset-writer-a-00000000000000000000001")
+        .await
+        .unwrap();
+    let b_version = store
+        .stage_pending(&b, "keyset-writer-b-00000000000000000000001")
+        .await
+        .unwrap();
+    // ...the first move wins, the second finds AWSCURRENT gone from `current`.
+    store.promote(&a_version, &current).await.unwrap();
+    assert!(matches!(
+        store.promote(&b_version, &current).await,
+        Err(KeyStoreError::Conflict)
+    ));
+    assert_eq!(store.load().await.unwrap(), Some(a));
+}
