@@ -52,10 +52,12 @@ $(VENV)/.installed-lambda: requirements-lambda.txt $(VENV)/.installed
 
 lambda: setup-lambda
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64 -p authorizer --bin authorizer
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64 -p backend --bin backend
 
-## The arm64 bootstrap under qemu-user, through the Runtime API tests.
-lambda-smoke: lambda
-	scripts/arm64-smoke.sh
+## The arm64 bootstraps under qemu-user, through their Runtime API tests
+## (with moto_server, so the DynamoDB-backed backend runs too).
+lambda-smoke: lambda setup
+	scripts/with-moto.sh scripts/arm64-smoke.sh
 
 clean-venv:
 	rm -rf $(VENV)

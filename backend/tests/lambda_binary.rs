@@ -23,8 +23,12 @@ fn rest_event(method: &str, path: &str, who: Option<(&str, &str)>, body: Option<
 
 const ALICE: Option<(&str, &str)> = Some(("alice", "books:read books:write"));
 
+/// The binary under test: `BACKEND_BIN` if set (a release or arm64 build),
+/// else this package's own build.
 async fn start(env: &[(&str, String)]) -> LambdaFunction {
-    LambdaFunction::start(env!("CARGO_BIN_EXE_backend"), "tollgate-backend", env).await
+    let binary =
+        std::env::var("BACKEND_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_backend").to_owned());
+    LambdaFunction::start(&binary, "tollgate-backend", env).await
 }
 
 /// `(statusCode, parsed body)` of a lambda_http proxy response.
