@@ -52,15 +52,6 @@ impl Problem {
         .with_detail(detail)
     }
 
-    pub fn unauthorized() -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "about:blank#unauthorized",
-            "Unauthorized",
-        )
-        .with_detail("no caller identity in the request context")
-    }
-
     pub fn forbidden(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "about:blank#forbidden", "Forbidden").with_detail(detail)
     }

@@ -13,7 +13,7 @@ use lambda_http::request::RequestContext;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::identity::{Caller, READ_SCOPE, WRITE_SCOPE};
+use crate::identity::{Caller, CallerRules, READ_SCOPE, WRITE_SCOPE};
 use crate::model::{parse_new_book, parse_patch, Book};
 use crate::problem::Problem;
 use crate::store::{BookStore, StoreError};

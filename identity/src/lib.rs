@@ -1,0 +1,78 @@
+//! Who is calling: read only from the authorizer's request context, which
+//! API Gateway (or the local gateway) fills: the REST flat authorizer map or
+//! the HTTP API `lambda` map. Never from a header a client can set.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use lambda_http::request::RequestContext;
+use serde_json::Value;
+
+/// The authenticated caller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub sub: String,
+    pub scopes: Vec<String>,
+}
+
+impl Caller {
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+
+    /// Reads `sub` and `scope`. `None` when `sub` is missing: callers fail closed.
+    pub fn from_context(context: &RequestContext) -> Option<Self> {
+        let fields = match context {
+            RequestContext::ApiGatewayV1(ctx) => &ctx.authorizer.fields,
+            RequestContext::ApiGatewayV2(ctx) => &ctx.authorizer.as_ref()?.fields,
+            _ => return None,
+        };
+        let sub = fields
+            .get("sub")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())?;
+        let scope = fields.get("scope").and_then(Value::as_str).unwrap_or("");
+        Some(Self {
+            sub: sub.to_owned(),
+            scopes: scope
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        })
+    }
+}
+
+/// No identity in the request context: 401, as `application/problem+json`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MissingIdentity;
+
+impl IntoResponse for MissingIdentity {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({
+            "type": "about:blank#unauthorized",
+            "title": "Unauthorized",
+            "status": 401,
+            "detail": "no caller identity in the request context",
+        });
+        let mut response = (StatusCode::UNAUTHORIZED, body.to_string()).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        response
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = MissingIdentity;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<RequestContext>()
+            .and_then(Caller::from_context)
+            .ok_or(MissingIdentity)
+    }
+}
