@@ -6,9 +6,18 @@
 //! (issue "Issuer"): the Secrets Manager store, token minting, login,
 //! routes and the rotation Lambda.
 
+pub mod account_store;
+pub mod accounts;
+pub mod atomic_file;
+pub mod config;
 pub mod keyset;
+pub mod password;
+pub mod routes;
+pub mod service;
 pub mod signing_key;
 pub mod store;
+pub mod throttle;
+pub mod tokens;
 
 pub use keyset::{KeyMetadata, KeySet, KeyState};
 pub use signing_key::{PrivateKey, SigningAlg};

@@ -1,16 +1,13 @@
-//! The local key store: one JSON file, mode 0600, replaced atomically (write
-//! a temporary file, fsync, rename, fsync the directory) under an exclusive
-//! lock on a side file, so a CLI rotation and a server rotation cannot
-//! interleave. Readers need no lock: a rename is atomic.
+//! The local key store: one JSON file (`KEYSET_FILE`), changed only under
+//! its lock and replaced atomically ([`crate::atomic_file`]), so a CLI
+//! rotation and a server rotation cannot interleave.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 
 use super::{KeyStore, KeyStoreError};
+use crate::atomic_file::{self, LockedFile};
 use crate::keyset::KeySet;
 
 /// A keyset in a file (`KEYSET_FILE`).
@@ -28,26 +25,39 @@ impl FileKeyStore {
         Self { path: path.into() }
     }
 
-    fn lock_path(&self) -> PathBuf {
-        self.path.with_extension("lock")
-    }
-
-    fn read(path: &Path) -> Result<Option<KeySet>, KeyStoreError> {
-        match fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
+    fn parse(bytes: Option<Vec<u8>>) -> Result<Option<KeySet>, KeyStoreError> {
+        bytes
+            .map(|bytes| {
                 // serde's message names the position, never the content.
-                .map(Some)
-                .map_err(|e| {
+                serde_json::from_slice(&bytes).map_err(|e| {
                     KeyStoreError::Corrupt(format!(
-                        "{} at line {} column {}",
-                        path.display(),
+                        "keyset file at line {} column {}",
                         e.line(),
                         e.column()
                     ))
-                }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io(e)),
+                })
+            })
+            .transpose()
+    }
+
+    fn read(path: &Path) -> Result<Option<KeySet>, KeyStoreError> {
+        Self::parse(atomic_file::read(path).map_err(io)?)
+    }
+
+    /// Compare-and-write under the lock file (blocking I/O).
+    fn save_blocking(
+        &self,
+        keyset: &KeySet,
+        expected_version: Option<u64>,
+    ) -> Result<(), KeyStoreError> {
+        let file = LockedFile::lock(&self.path).map_err(io)?;
+        let stored_version = Self::parse(file.read().map_err(io)?)?.map(|k| k.version);
+        if stored_version != expected_version {
+            return Err(KeyStoreError::Conflict);
         }
+        let json =
+            serde_json::to_vec_pretty(keyset).map_err(|e| KeyStoreError::Io(e.to_string()))?;
+        file.replace(&json).map_err(io)
     }
 }
 
@@ -72,58 +82,9 @@ impl KeyStore for FileKeyStore {
     }
 }
 
-impl FileKeyStore {
-    /// Compare-and-write under the lock file (blocking I/O).
-    fn save_blocking(
-        &self,
-        keyset: &KeySet,
-        expected_version: Option<u64>,
-    ) -> Result<(), KeyStoreError> {
-        let dir = self
-            .path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        fs::create_dir_all(dir).map_err(io)?;
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(self.lock_path())
-            .map_err(io)?;
-        // Held until `lock` drops at the end of this function.
-        lock.lock().map_err(io)?;
-
-        let stored_version = Self::read(&self.path)?.map(|k| k.version);
-        if stored_version != expected_version {
-            return Err(KeyStoreError::Conflict);
-        }
-        let json =
-            serde_json::to_vec_pretty(keyset).map_err(|e| KeyStoreError::Io(e.to_string()))?;
-        let temp = self
-            .path
-            .with_extension(format!("tmp.{}", std::process::id()));
-        {
-            let mut file = OpenOptions::new()
-                .create(true)
-                .truncate(true)
-                .write(true)
-                .mode(0o600)
-                .open(&temp)
-                .map_err(io)?;
-            file.write_all(&json).map_err(io)?;
-            file.sync_all().map_err(io)?;
-        }
-        fs::rename(&temp, &self.path).map_err(io)?;
-        // The rename itself must survive a crash too.
-        File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::fs;
     use std::os::unix::fs::PermissionsExt;
     use std::sync::{Arc, Barrier};
 

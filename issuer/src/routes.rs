@@ -1,0 +1,368 @@
+//! The issuer's HTTP API as an axum router, run by `lambda_http` on AWS and
+//! mounted by the local stack.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use identity::Caller;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::accounts::AccountKind;
+use crate::service::{IssuerService, LoginError, ServiceError};
+
+/// The scope the admin routes require (checked by the authorizer in front
+/// and again here).
+pub const ADMIN_SCOPE: &str = "keys:admin";
+/// Token request bodies above this are refused.
+const MAX_TOKEN_REQUEST_BYTES: usize = 8 * 1024;
+
+pub fn router(service: Arc<IssuerService>) -> Router {
+    Router::new()
+        .route("/token", post(token))
+        .route("/.well-known/jwks.json", get(jwks))
+        .route("/.well-known/openid-configuration", get(discovery))
+        .route("/admin/keys", get(list_keys))
+        .route("/admin/keys/rotate", post(rotate))
+        .route("/admin/keys/{kid}/revoke", post(revoke))
+        .with_state(service)
+}
+
+/// An RFC 6749 §5.2 error answer.
+fn oauth_error(status: StatusCode, error: &'static str, description: &str) -> Response {
+    let mut response = (
+        status,
+        Json(json!({"error": error, "error_description": description})),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"tollgate\""),
+        );
+    }
+    response
+}
+
+fn problem(status: StatusCode, title: &'static str, detail: &str) -> Response {
+    let body =
+        json!({"type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail});
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    response
+}
+
+fn service_failure(error: ServiceError) -> Response {
+    match error {
+        ServiceError::Conflict => problem(
+            StatusCode::CONFLICT,
+            "Conflict",
+            "the keyset changed concurrently; retry",
+        ),
+        ServiceError::UnknownKid(_) => problem(StatusCode::NOT_FOUND, "Not Found", "no such key"),
+        other => {
+            // The message names the failing store, never key material.
+            tracing::error!(error = %other, "issuer failure");
+            problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal Server Error",
+                "the issuer could not complete the request",
+            )
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct JsonLogin {
+    username: String,
+    password: String,
+    #[serde(default)]
+    scope: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    grant_type: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    scope: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+/// `Authorization: Basic` client credentials, form-urlencoded inside (RFC 6749 §2.3.1).
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let unescape = |s: &str| {
+        serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("v={s}"))
+            .ok()?
+            .pop()
+            .map(|(_, v)| v)
+    };
+    Some((unescape(id)?, unescape(secret)?))
+}
+
+async fn token(
+    State(service): State<Arc<IssuerService>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if body.len() > MAX_TOKEN_REQUEST_BYTES {
+        return oauth_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request",
+            "request too large",
+        );
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let (kind, name, secret, scope) = if content_type == "application/json" {
+        match serde_json::from_slice::<JsonLogin>(&body) {
+            Ok(login) => (
+                AccountKind::User,
+                login.username,
+                login.password,
+                login.scope,
+            ),
+            Err(_) => {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "send {\"username\", \"password\"}",
+                )
+            }
+        }
+    } else if content_type == "application/x-www-form-urlencoded" {
+        let Ok(form) = serde_urlencoded::from_bytes::<TokenForm>(&body) else {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "malformed form body",
+            );
+        };
+        match form.grant_type.as_deref() {
+            Some("password") => match (form.username, form.password) {
+                (Some(username), Some(password)) => {
+                    (AccountKind::User, username, password, form.scope)
+                }
+                _ => {
+                    return oauth_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_request",
+                        "username and password are required",
+                    )
+                }
+            },
+            Some("client_credentials") => {
+                let credentials =
+                    basic_credentials(&headers).or_else(|| form.client_id.zip(form.client_secret));
+                match credentials {
+                    Some((id, secret)) => (AccountKind::Client, id, secret, form.scope),
+                    None => {
+                        return oauth_error(
+                            StatusCode::UNAUTHORIZED,
+                            "invalid_client",
+                            "client authentication required",
+                        )
+                    }
+                }
+            }
+            Some(_) => {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "unsupported_grant_type",
+                    "use password or client_credentials",
+                )
+            }
+            None => {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "grant_type is required",
+                )
+            }
+        }
+    } else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "send application/json or application/x-www-form-urlencoded",
+        );
+    };
+
+    match service.login(kind, &name, &secret, scope.as_deref()).await {
+        Ok(issued) => {
+            let mut response = Json(json!({
+                "access_token": issued.access_token,
+                "token_type": "Bearer",
+                "expires_in": issued.expires_in,
+                "scope": issued.scope,
+            }))
+            .into_response();
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(LoginError::InvalidCredentials) => match kind {
+            AccountKind::User => oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "invalid username or password",
+            ),
+            AccountKind::Client => oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "invalid client credentials",
+            ),
+        },
+        Err(LoginError::InvalidScope) => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            "the requested scope exceeds what is granted",
+        ),
+        Err(LoginError::Throttled(retry_after)) => {
+            let mut response = oauth_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "invalid_grant",
+                "too many failed attempts; retry later",
+            );
+            let seconds = retry_after.as_secs().max(1);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            response
+        }
+        Err(LoginError::Service(error)) => service_failure(error),
+    }
+}
+
+async fn jwks(State(service): State<Arc<IssuerService>>, headers: HeaderMap) -> Response {
+    let keyset = match service.keyset().await {
+        Ok(keyset) => keyset,
+        Err(error) => return service_failure(error),
+    };
+    let jwks = match keyset.jwks() {
+        Ok(jwks) => jwks,
+        Err(error) => return service_failure(error.into()),
+    };
+    let body = serde_json::to_vec(&jwks).unwrap_or_default();
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &body);
+    let etag = format!("\"{}\"", URL_SAFE_NO_PAD.encode(&digest.as_ref()[..16]));
+    let cache_control = format!("public, max-age={}", service.config().jwks_max_age_seconds);
+    let not_modified = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|tag| tag.trim() == etag || tag.trim() == "*")
+        });
+    let mut response = if not_modified {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let mut response = body.into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/jwk-set+json"),
+        );
+        response
+    };
+    if let Ok(value) = HeaderValue::from_str(&cache_control) {
+        response.headers_mut().insert(header::CACHE_CONTROL, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+async fn discovery(State(service): State<Arc<IssuerService>>) -> Response {
+    let issuer = service.config().issuer.trim_end_matches('/');
+    let alg = format!("{:?}", service.config().signing_alg);
+    Json(json!({
+        "issuer": service.config().issuer,
+        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        "token_endpoint": format!("{issuer}/token"),
+        "grant_types_supported": ["password", "client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "response_types_supported": ["token"],
+        "scopes_supported": ["books:read", "books:write", "books:admin", "keys:admin"],
+        "id_token_signing_alg_values_supported": [alg],
+    }))
+    .into_response()
+}
+
+/// The admin routes need `keys:admin` in the request context (no context
+/// at all fails closed earlier, as 401): the refusal, if any.
+fn refusal_unless_admin(caller: &Caller) -> Option<Response> {
+    (!caller.has_scope(ADMIN_SCOPE)).then(|| {
+        problem(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "this needs the keys:admin scope",
+        )
+    })
+}
+
+async fn list_keys(State(service): State<Arc<IssuerService>>, caller: Caller) -> Response {
+    if let Some(refusal) = refusal_unless_admin(&caller) {
+        return refusal;
+    }
+    match service.keyset().await {
+        Ok(keyset) => Json(json!({"keys": keyset.metadata()})).into_response(),
+        Err(error) => service_failure(error),
+    }
+}
+
+async fn rotate(State(service): State<Arc<IssuerService>>, caller: Caller) -> Response {
+    if let Some(refusal) = refusal_unless_admin(&caller) {
+        return refusal;
+    }
+    match service.rotate().await {
+        Ok(active) => {
+            tracing::info!(kid = %active.kid, by = %caller.sub, "keys rotated");
+            Json(json!({"active": active})).into_response()
+        }
+        Err(error) => service_failure(error),
+    }
+}
+
+async fn revoke(
+    State(service): State<Arc<IssuerService>>,
+    caller: Caller,
+    Path(kid): Path<String>,
+) -> Response {
+    if let Some(refusal) = refusal_unless_admin(&caller) {
+        return refusal;
+    }
+    match service.revoke(&kid).await {
+        Ok(revoked) => {
+            tracing::warn!(kid = %revoked.kid, by = %caller.sub, "key revoked");
+            Json(json!({"revoked": revoked})).into_response()
+        }
+        Err(error) => service_failure(error),
+    }
+}

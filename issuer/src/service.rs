@@ -1,0 +1,211 @@
+//! The issuer's behaviour, independent of HTTP: the cached keyset, login,
+//! rotation and revocation.
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::account_store::AccountStore;
+use crate::accounts::AccountKind;
+use crate::config::IssuerConfig;
+use crate::keyset::{KeyMetadata, KeySet, KeySetError};
+use crate::password::{verify_against_dummy, verify_secret};
+use crate::store::{KeyStore, KeyStoreError};
+use crate::throttle::LoginThrottle;
+use crate::tokens::{mint, Grant, IssuedToken};
+
+/// Why a login failed. Unknown names, wrong secrets and disabled accounts
+/// are all `InvalidCredentials`: callers can't tell them apart.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("too many failed attempts")]
+    Throttled(Duration),
+    #[error("requested scope exceeds what is granted")]
+    InvalidScope,
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Another rotation or revocation won the race: retry (409).
+    #[error("the keyset changed concurrently")]
+    Conflict,
+    #[error("no key {0}")]
+    UnknownKid(String),
+    #[error("key store: {0}")]
+    Store(String),
+    #[error("keyset: {0}")]
+    Keys(String),
+    #[error("account store: {0}")]
+    Accounts(String),
+}
+
+impl From<KeyStoreError> for ServiceError {
+    fn from(error: KeyStoreError) -> Self {
+        match error {
+            KeyStoreError::Conflict => ServiceError::Conflict,
+            other => ServiceError::Store(other.to_string()),
+        }
+    }
+}
+
+impl From<KeySetError> for ServiceError {
+    fn from(error: KeySetError) -> Self {
+        match error {
+            KeySetError::UnknownKid(kid) => ServiceError::UnknownKid(kid),
+            other => ServiceError::Keys(other.to_string()),
+        }
+    }
+}
+
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The issuer: configuration, stores, and the keyset cached for a few seconds.
+pub struct IssuerService {
+    config: IssuerConfig,
+    keys: Arc<dyn KeyStore>,
+    accounts: Arc<dyn AccountStore>,
+    throttle: LoginThrottle,
+    cached: RwLock<Option<(Arc<KeySet>, Instant)>>,
+}
+
+impl IssuerService {
+    pub fn new(
+        config: IssuerConfig,
+        keys: Arc<dyn KeyStore>,
+        accounts: Arc<dyn AccountStore>,
+    ) -> Self {
+        Self {
+            config,
+            keys,
+            accounts,
+            throttle: LoginThrottle::default(),
+            cached: RwLock::new(None),
+        }
+    }
+
+    pub fn config(&self) -> &IssuerConfig {
+        &self.config
+    }
+
+    pub fn accounts(&self) -> &Arc<dyn AccountStore> {
+        &self.accounts
+    }
+
+    /// The keyset, from memory if read within `keyset_ttl`. Signing and the
+    /// JWKS both come from it, so a key signs only while it is published.
+    /// The first call on an empty store creates the first keyset.
+    pub async fn keyset(&self) -> Result<Arc<KeySet>, ServiceError> {
+        if let Ok(cached) = self.cached.read() {
+            if let Some((keyset, read_at)) = cached.as_ref() {
+                if read_at.elapsed() < self.config.keyset_ttl {
+                    return Ok(Arc::clone(keyset));
+                }
+            }
+        }
+        self.reload().await
+    }
+
+    async fn reload(&self) -> Result<Arc<KeySet>, ServiceError> {
+        let keyset = match self.keys.load().await? {
+            Some(keyset) => keyset,
+            None => {
+                let first = KeySet::generate(self.config.signing_alg, unix_now())?;
+                match self.keys.save(&first, None).await {
+                    Ok(()) => first,
+                    // Another instance created it first: use theirs.
+                    Err(KeyStoreError::Conflict) => {
+                        self.keys.load().await?.ok_or(ServiceError::Conflict)?
+                    }
+                    Err(other) => return Err(other.into()),
+                }
+            }
+        };
+        let keyset = Arc::new(keyset);
+        if let Ok(mut cached) = self.cached.write() {
+            *cached = Some((Arc::clone(&keyset), Instant::now()));
+        }
+        Ok(keyset)
+    }
+
+    /// One rotation step, from the stored keyset (not the cache).
+    pub async fn rotate(&self) -> Result<KeyMetadata, ServiceError> {
+        let mut keyset = (*self.reload().await?).clone();
+        let expected = keyset.version;
+        let active = keyset.rotate(
+            self.config.signing_alg,
+            unix_now(),
+            self.config.grace_seconds(),
+        )?;
+        self.keys.save(&keyset, Some(expected)).await?;
+        self.reload().await?;
+        Ok(active)
+    }
+
+    /// Removes a key from signing and from the JWKS at once.
+    pub async fn revoke(&self, kid: &str) -> Result<KeyMetadata, ServiceError> {
+        let mut keyset = (*self.reload().await?).clone();
+        let expected = keyset.version;
+        let revoked = keyset.revoke(kid, self.config.signing_alg, unix_now())?;
+        self.keys.save(&keyset, Some(expected)).await?;
+        self.reload().await?;
+        Ok(revoked)
+    }
+
+    /// Authenticates a user or client and mints a token for the granted (or
+    /// narrowed) scopes.
+    pub async fn login(
+        &self,
+        kind: AccountKind,
+        name: &str,
+        secret: &str,
+        requested_scope: Option<&str>,
+    ) -> Result<IssuedToken, LoginError> {
+        let throttle_key = format!("{kind:?}:{name}");
+        if let Some(retry_after) = self.throttle.check(&throttle_key, Instant::now()) {
+            return Err(LoginError::Throttled(retry_after));
+        }
+        let account = self
+            .accounts
+            .get(kind, name)
+            .await
+            .map_err(|e| ServiceError::Accounts(e.to_string()))?;
+        let authenticated = match &account {
+            Some(account) => verify_secret(secret, &account.secret_hash) && !account.disabled,
+            None => {
+                verify_against_dummy(secret);
+                false
+            }
+        };
+        let Some(account) = account.filter(|_| authenticated) else {
+            self.throttle.record_failure(&throttle_key, Instant::now());
+            return Err(LoginError::InvalidCredentials);
+        };
+        self.throttle.record_success(&throttle_key);
+        let scopes = account
+            .narrow(requested_scope)
+            .ok_or(LoginError::InvalidScope)?;
+        let keyset = self.keyset().await?;
+        let grant = Grant {
+            subject: &account.name,
+            scopes: &scopes,
+            client_id: (kind == AccountKind::Client).then_some(account.name.as_str()),
+        };
+        mint(
+            &keyset,
+            &self.config.issuer,
+            &self.config.audiences,
+            self.config.token_ttl_seconds,
+            &grant,
+            unix_now(),
+        )
+        .map_err(|e| LoginError::Service(e.into()))
+    }
+}

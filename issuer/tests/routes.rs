@@ -1,0 +1,416 @@
+//! The issuer's HTTP API: login (JSON and OAuth forms), enumeration-safe
+//! failures, throttling, scope narrowing, JWKS caching headers, discovery,
+//! and the admin routes behind `keys:admin`.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use issuer::account_store::{AccountStore, FileAccountStore};
+use issuer::accounts::{Account, AccountKind};
+use issuer::config::IssuerConfig;
+use issuer::password::hash_secret;
+use issuer::service::IssuerService;
+use issuer::store::file::FileKeyStore;
+use lambda_http::request::RequestContext;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+struct Issuer {
+    router: Router,
+    dir: tempfile::TempDir,
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Value,
+}
+
+async fn issuer() -> Issuer {
+    let dir = tempfile::tempdir().unwrap();
+    let config = IssuerConfig::from_lookup(|name| match name {
+        "JWT_ISSUER" => Some("https://issuer.test".to_owned()),
+        "JWT_AUDIENCE" => Some("books-api".to_owned()),
+        "SIGNING_ALG" => Some("ES256".to_owned()),
+        _ => None,
+    })
+    .unwrap();
+    let accounts = Arc::new(FileAccountStore::new(dir.path().join("users.json")));
+    for (kind, name, secret, scopes, disabled) in [
+        (
+            AccountKind::User,
+            "alice",
+            "alice-password",
+            vec!["books:read", "books:write"],
+            false,
+        ),
+        (
+            AccountKind::User,
+            "dora",
+            "dora-password",
+            vec!["books:read"],
+            true,
+        ),
+        (
+            AccountKind::Client,
+            "reporting",
+            "client-secret:with/odd&chars",
+            vec!["books:read"],
+            false,
+        ),
+    ] {
+        accounts
+            .put(&Account {
+                kind,
+                name: name.to_owned(),
+                secret_hash: hash_secret(secret).unwrap(),
+                scopes: scopes.into_iter().map(str::to_owned).collect(),
+                disabled,
+            })
+            .await
+            .unwrap();
+    }
+    let keys = Arc::new(FileKeyStore::new(dir.path().join("keyset.json")));
+    let service = Arc::new(IssuerService::new(config, keys, accounts));
+    Issuer {
+        router: issuer::routes::router(service),
+        dir,
+    }
+}
+
+impl Issuer {
+    async fn send(&self, request: Request<Body>) -> Answer {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        Answer {
+            status,
+            headers,
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        }
+    }
+
+    async fn json_login(&self, username: &str, password: &str) -> Answer {
+        let body = json!({"username": username, "password": password}).to_string();
+        self.send(
+            Request::post("/token")
+                .header("content-type", "application/json")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+    }
+
+    async fn form(&self, body: &str, basic: Option<&str>) -> Answer {
+        let mut request =
+            Request::post("/token").header("content-type", "application/x-www-form-urlencoded");
+        if let Some(credentials) = basic {
+            request = request.header(
+                "authorization",
+                format!("Basic {}", STANDARD.encode(credentials)),
+            );
+        }
+        self.send(request.body(Body::from(body.to_owned())).unwrap())
+            .await
+    }
+
+    /// An admin request with `scope` in the authorizer context (REST shape).
+    async fn admin(&self, method: &str, path: &str, scope: Option<&str>) -> Answer {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .body(Body::empty())
+            .unwrap();
+        if let Some(scope) = scope {
+            let context: lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext = serde_json::from_value(json!({
+                "httpMethod": method, "authorizer": {"principalId": "root", "sub": "root", "scope": scope}
+            }))
+            .unwrap();
+            request
+                .extensions_mut()
+                .insert(RequestContext::ApiGatewayV1(context));
+        }
+        self.send(request).await
+    }
+}
+
+#[tokio::test]
+async fn json_login_returns_a_bearer_token_that_names_the_active_key() {
+    let issuer = issuer().await;
+    let answer = issuer.json_login("alice", "alice-password").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body["token_type"], "Bearer");
+    assert_eq!(answer.body["expires_in"], 900);
+    assert_eq!(answer.body["scope"], "books:read books:write");
+    assert_eq!(answer.headers["cache-control"], "no-store");
+    let token = answer.body["access_token"].as_str().unwrap();
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+    let claims: Value = jsonwebtoken::dangerous::insecure_decode(token)
+        .unwrap()
+        .claims;
+    for claim in ["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "scope"] {
+        assert!(claims.get(claim).is_some(), "missing {claim}");
+    }
+    let keys = issuer.admin("GET", "/admin/keys", Some("keys:admin")).await;
+    let active = keys.body["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["state"] == "active")
+        .unwrap();
+    assert_eq!(header.kid.as_deref(), active["kid"].as_str());
+}
+
+#[tokio::test]
+async fn unknown_users_wrong_passwords_and_disabled_users_get_the_same_answer() {
+    let issuer = issuer().await;
+    let wrong = issuer.json_login("alice", "nope").await;
+    let unknown = issuer.json_login("mallory", "nope").await;
+    let disabled = issuer.json_login("dora", "dora-password").await;
+    for answer in [&wrong, &unknown, &disabled] {
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            answer.body,
+            json!({"error": "invalid_grant", "error_description": "invalid username or password"})
+        );
+    }
+}
+
+#[tokio::test]
+async fn repeated_failures_are_throttled_with_retry_after() {
+    let issuer = issuer().await;
+    for _ in 0..5 {
+        assert_eq!(
+            issuer.json_login("alice", "guess").await.status,
+            StatusCode::BAD_REQUEST
+        );
+    }
+    let throttled = issuer.json_login("alice", "alice-password").await;
+    assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        throttled.headers["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            > 0
+    );
+    assert_eq!(
+        issuer.json_login("mallory", "x").await.status,
+        StatusCode::BAD_REQUEST,
+        "other names unaffected"
+    );
+}
+
+#[tokio::test]
+async fn oauth_grants_and_their_errors() {
+    let issuer = issuer().await;
+    let password = issuer
+        .form(
+            "grant_type=password&username=alice&password=alice-password&scope=books%3Aread",
+            None,
+        )
+        .await;
+    assert_eq!(password.status, StatusCode::OK);
+    assert_eq!(
+        password.body["scope"], "books:read",
+        "a requested scope narrows"
+    );
+
+    let widened = issuer
+        .form(
+            "grant_type=password&username=alice&password=alice-password&scope=keys%3Aadmin",
+            None,
+        )
+        .await;
+    assert_eq!(
+        (widened.status, widened.body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_scope"))
+    );
+
+    // RFC 6749 §2.3.1: the client id and secret are form-urlencoded inside Basic.
+    let client = issuer
+        .form(
+            "grant_type=client_credentials",
+            Some("reporting:client-secret%3Awith%2Fodd%26chars"),
+        )
+        .await;
+    assert_eq!(client.status, StatusCode::OK, "{}", client.body);
+    let claims: Value =
+        jsonwebtoken::dangerous::insecure_decode(client.body["access_token"].as_str().unwrap())
+            .unwrap()
+            .claims;
+    assert_eq!(claims["client_id"], "reporting");
+
+    let bad_client = issuer
+        .form("grant_type=client_credentials", Some("reporting:wrong"))
+        .await;
+    assert_eq!(
+        (bad_client.status, bad_client.body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_client"))
+    );
+    assert!(bad_client.headers.contains_key("www-authenticate"));
+    let no_client = issuer.form("grant_type=client_credentials", None).await;
+    assert_eq!(no_client.body["error"], "invalid_client");
+    assert_eq!(
+        issuer.form("grant_type=implicit", None).await.body["error"],
+        "unsupported_grant_type"
+    );
+    assert_eq!(
+        issuer.form("username=alice", None).await.body["error"],
+        "invalid_request"
+    );
+    let malformed = issuer
+        .send(
+            Request::post("/token")
+                .header("content-type", "application/json")
+                .body(Body::from("{"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(malformed.body["error"], "invalid_request");
+}
+
+#[tokio::test]
+async fn jwks_is_public_cacheable_and_conditional() {
+    let issuer = issuer().await;
+    let jwks = issuer
+        .send(
+            Request::get("/.well-known/jwks.json")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(jwks.status, StatusCode::OK);
+    assert_eq!(jwks.headers["cache-control"], "public, max-age=300");
+    let keys = jwks.body["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2, "active and next");
+    for key in keys {
+        for private in ["d", "p", "q", "dp", "dq", "qi", "k"] {
+            assert!(key.get(private).is_none());
+        }
+    }
+    let etag = jwks.headers["etag"].to_str().unwrap().to_owned();
+    let again = issuer
+        .send(
+            Request::get("/.well-known/jwks.json")
+                .header("if-none-match", &etag)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+
+    let discovery = issuer
+        .send(
+            Request::get("/.well-known/openid-configuration")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(discovery.body["issuer"], "https://issuer.test");
+    assert_eq!(
+        discovery.body["jwks_uri"],
+        "https://issuer.test/.well-known/jwks.json"
+    );
+    assert_eq!(
+        discovery.body["token_endpoint"],
+        "https://issuer.test/token"
+    );
+}
+
+#[tokio::test]
+async fn admin_routes_need_keys_admin_and_rotate_and_revoke() {
+    let issuer = issuer().await;
+    assert_eq!(
+        issuer.admin("GET", "/admin/keys", None).await.status,
+        StatusCode::UNAUTHORIZED,
+        "no context: fail closed"
+    );
+    assert_eq!(
+        issuer
+            .admin("POST", "/admin/keys/rotate", Some("books:write"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    let before = issuer.admin("GET", "/admin/keys", Some("keys:admin")).await;
+    let next = before.body["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["state"] == "next")
+        .unwrap()["kid"]
+        .clone();
+    let rotated = issuer
+        .admin("POST", "/admin/keys/rotate", Some("keys:admin"))
+        .await;
+    assert_eq!(rotated.status, StatusCode::OK);
+    assert_eq!(
+        rotated.body["active"]["kid"], next,
+        "the published next key now signs"
+    );
+    assert!(!rotated.body.to_string().contains("private"));
+
+    let jwks = issuer
+        .send(
+            Request::get("/.well-known/jwks.json")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        jwks.body["keys"].as_array().unwrap().len(),
+        3,
+        "next, active, previous"
+    );
+
+    let revoked = issuer
+        .admin(
+            "POST",
+            &format!("/admin/keys/{}/revoke", next.as_str().unwrap()),
+            Some("keys:admin"),
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK);
+    let jwks = issuer
+        .send(
+            Request::get("/.well-known/jwks.json")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(
+        jwks.body["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k["kid"] != next),
+        "gone from the JWKS at once"
+    );
+    assert_eq!(
+        issuer.json_login("alice", "alice-password").await.status,
+        StatusCode::OK,
+        "login never stops"
+    );
+    assert_eq!(
+        issuer
+            .admin("POST", "/admin/keys/nope/revoke", Some("keys:admin"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    // No private key material on disk outside the keyset file's own field, nor in any answer.
+    let stored = std::fs::read_to_string(issuer.dir.path().join("keyset.json")).unwrap();
+    assert!(stored.contains("private_key_pkcs8"));
+}
