@@ -86,6 +86,13 @@ impl Authorizer {
     pub fn new(config: AuthorizerConfig, sink: Arc<dyn MetricsSink>) -> Result<Self, BuildError> {
         let metrics = Metrics::new(sink);
         let fetcher = JwksFetcher::new(&config.cache)?;
+        if config.http_api_simple_responses {
+            tracing::warn!(
+                "HTTP_API_SIMPLE_RESPONSES: the answer covers one route; API Gateway caches it per \
+                 identity source, so include $context.routeKey in the identity sources or set the \
+                 authorizer cache TTL to 0"
+            );
+        }
         let issuers = config
             .issuers
             .iter()

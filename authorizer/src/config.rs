@@ -7,6 +7,9 @@ use serde::Deserialize;
 
 use crate::route_scopes::{RouteScopes, RouteScopesError};
 
+/// The largest duration setting honoured (one year); larger values are capped.
+pub const MAX_DURATION_SECONDS: u64 = 365 * 24 * 3600;
+
 /// One trusted issuer. Its keys verify only tokens whose `iss` is exactly `issuer`.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct IssuerConfig {
@@ -155,11 +158,16 @@ impl AuthorizerConfig {
                     .map_err(|_| ConfigError::NotANumber { name, value }),
             }
         };
+        // Capped at a year so cache-time arithmetic on `Instant` cannot overflow.
+        let capped = |value: u64| value.min(MAX_DURATION_SECONDS);
         let cache = CacheSettings {
-            max_age: Duration::from_secs(seconds("JWKS_MAX_AGE_SECONDS", 300)?),
-            refresh_cooldown: Duration::from_secs(seconds("JWKS_REFRESH_COOLDOWN_SECONDS", 10)?),
-            max_stale: Duration::from_secs(seconds("JWKS_MAX_STALE_SECONDS", 3600)?),
-            fetch_timeout: Duration::from_millis(seconds("JWKS_FETCH_TIMEOUT_MS", 1500)?),
+            max_age: Duration::from_secs(capped(seconds("JWKS_MAX_AGE_SECONDS", 300)?)),
+            refresh_cooldown: Duration::from_secs(capped(seconds(
+                "JWKS_REFRESH_COOLDOWN_SECONDS",
+                10,
+            )?)),
+            max_stale: Duration::from_secs(capped(seconds("JWKS_MAX_STALE_SECONDS", 3600)?)),
+            fetch_timeout: Duration::from_millis(capped(seconds("JWKS_FETCH_TIMEOUT_MS", 1500)?)),
             max_body_bytes: 256 * 1024,
         };
         let route_scopes = match get("ROUTE_SCOPES") {
@@ -240,6 +248,16 @@ mod tests {
             ("HTTP_API_SIMPLE_RESPONSES", "true"),
         ])
         .unwrap();
+        let huge = load(&[
+            ("JWT_ISSUER", "i"),
+            ("JWT_AUDIENCE", "a"),
+            ("JWKS_MAX_STALE_SECONDS", "18446744073709551615"),
+        ])
+        .unwrap();
+        assert_eq!(
+            huge.cache.max_stale,
+            Duration::from_secs(MAX_DURATION_SECONDS)
+        );
         assert_eq!(config.issuers[0].jwks_uri(), "http://127.0.0.1:1/jwks");
         assert_eq!(config.cache.max_age, Duration::from_secs(60));
         assert_eq!(config.cache.refresh_cooldown, Duration::from_secs(2));

@@ -47,29 +47,23 @@ impl AuthorizerEvent {
     }
 
     /// The bearer token: the `Authorization` value without its `Bearer `
-    /// scheme (a bare token is accepted too).
+    /// scheme (a bare token is accepted too). HTTP API events may list
+    /// several identity sources (`$context.routeKey` among them): the first
+    /// that carries a `Bearer` token wins, then the header.
     pub fn bearer_token(&self) -> Option<&str> {
-        let value = match self {
-            AuthorizerEvent::Token(e) => e.authorization_token.as_deref(),
+        match self {
+            AuthorizerEvent::Token(e) => e.authorization_token.as_deref().and_then(token_of),
             AuthorizerEvent::Request(e) => authorization_header(&e.headers)
-                .or_else(|| authorization_header(&e.multi_value_headers)),
-            AuthorizerEvent::HttpApiV2(e) => e
-                .identity_source
-                .as_ref()
-                .and_then(|sources| sources.first())
-                .map(String::as_str)
-                .or_else(|| authorization_header(&e.headers)),
-        }?;
-        let value = value.trim();
-        if value.eq_ignore_ascii_case("bearer") {
-            return None; // the scheme with nothing after it
+                .or_else(|| authorization_header(&e.multi_value_headers))
+                .and_then(token_of),
+            AuthorizerEvent::HttpApiV2(e) => {
+                let sources = e.identity_source.as_deref().unwrap_or_default();
+                sources
+                    .iter()
+                    .find_map(|source| bearer_scheme(source))
+                    .or_else(|| authorization_header(&e.headers).and_then(token_of))
+            }
         }
-        let token = match value.split_once(' ') {
-            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
-            Some(_) => return None, // another scheme (Basic, …)
-            None => value,
-        };
-        (!token.is_empty()).then_some(token)
     }
 
     /// The `methodArn` (REST) or `routeArn` (HTTP API) being authorized.
@@ -84,6 +78,23 @@ impl AuthorizerEvent {
 
 fn authorization_header(headers: &HeaderMap) -> Option<&str> {
     headers.get(http::header::AUTHORIZATION)?.to_str().ok()
+}
+
+/// The token of an `Authorization` value: `Bearer <token>` or a bare token.
+/// Another scheme (Basic, …) or an empty value has none.
+fn token_of(value: &str) -> Option<&str> {
+    let value = value.trim();
+    if value.contains(' ') {
+        return bearer_scheme(value);
+    }
+    (!value.is_empty() && !value.eq_ignore_ascii_case("bearer")).then_some(value)
+}
+
+/// The token of a `Bearer <token>` value (scheme case-insensitive), only.
+fn bearer_scheme(value: &str) -> Option<&str> {
+    let (scheme, rest) = value.trim().split_once(' ')?;
+    let token = rest.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 #[cfg(test)]
@@ -131,6 +142,19 @@ mod tests {
         .unwrap();
         assert!(matches!(e, AuthorizerEvent::HttpApiV2(_)));
         assert_eq!(e.bearer_token(), Some("tok2"));
+    }
+
+    #[test]
+    fn the_first_bearer_identity_source_wins_over_a_route_key() {
+        let e = AuthorizerEvent::from_json(json!({
+            "version": "2.0", "type": "REQUEST", "routeArn": "arn:aws:execute-api:us-east-1:1:api/$default/GET/books",
+            "identitySource": ["GET /books", "Bearer tok3"], "routeKey": "GET /books", "headers": {},
+            "requestContext": {"accountId": "1", "apiId": "api", "domainName": "x", "domainPrefix": "x",
+                "http": {"method": "GET", "path": "/books", "protocol": "HTTP/1.1", "sourceIp": "1.1.1.1", "userAgent": "x"},
+                "requestId": "r", "routeKey": "GET /books", "stage": "$default", "time": "t", "timeEpoch": 0}
+        }))
+        .unwrap();
+        assert_eq!(e.bearer_token(), Some("tok3"));
     }
 
     #[test]

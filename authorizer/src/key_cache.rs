@@ -216,14 +216,11 @@ impl KeyCache {
                 _ => (kid, key),
             })
             .collect();
-        // A server saying max-age=0 must not turn every request into a
-        // fetch: its value is floored at the cooldown, and our own bound wins.
+        // min(Cache-Control max-age, JWKS_MAX_AGE_SECONDS), floored at 1 s so
+        // a server saying max-age=0 costs at most one (shared) fetch a second.
         let freshness = fetched
             .max_age
-            .map_or(self.settings.max_age, |age| {
-                age.max(self.settings.refresh_cooldown)
-                    .min(self.settings.max_age)
-            })
+            .map_or(self.settings.max_age, |age| age.min(self.settings.max_age))
             .max(Duration::from_secs(1));
         let fresh_until = now + freshness;
         let state = KeySetState {

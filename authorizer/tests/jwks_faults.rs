@@ -158,18 +158,28 @@ async fn a_key_removed_from_the_jwks_stops_verifying_once_the_set_refreshes() {
 async fn unchanged_keys_keep_their_decision_cache_entries_across_refreshes() {
     let key = rsa_key("steady");
     let h = harness(jwks(&[&key]), FAST).await;
-    let token = key.sign(&claims("books:read"));
-    assert!(h.authorizer.verify(&token).await.is_ok());
+    let (a, b) = (
+        key.sign(&claims("books:read")),
+        key.sign(&claims("books:write")),
+    );
+    assert!(h.authorizer.verify(&a).await.is_ok());
+    assert!(h.authorizer.verify(&b).await.is_ok());
     sleep_ms(1200).await;
-    // Stale set: the first call refreshes; the same key survives the refresh.
-    assert!(h.authorizer.verify(&token).await.is_ok());
-    assert!(h.authorizer.cached(&token, testkit::now()).is_some());
+    // Token A's verification refreshes the stale set; the same key keeps its
+    // identity, so B (never re-verified) is still a decision-cache hit.
+    assert!(h.authorizer.verify(&a).await.is_ok());
+    assert_eq!(h.server.requests(), 2, "one refresh");
+    assert!(
+        h.authorizer.cached(&b, testkit::now()).is_some(),
+        "B survived the refresh"
+    );
 }
 
 #[tokio::test]
 async fn cache_control_max_age_below_the_bound_is_honoured() {
+    // Default cooldown (10 s): freshness follows the server's max-age=1, not the cooldown.
     let key = rsa_key("k");
-    let h = harness(jwks(&[&key]), &[("JWKS_REFRESH_COOLDOWN_SECONDS", "1")]).await;
+    let h = harness(jwks(&[&key]), &[]).await;
     h.server.set_cache_control(Some("public, max-age=1"));
     // The pre-warm fetch saw max-age=300; fetch again through a kid miss to pick up max-age=1.
     let stranger = rsa_key("stranger");
@@ -199,19 +209,32 @@ async fn hanging_and_trickling_servers_are_bounded_by_the_fetch_timeout() {
         let key = rsa_key("k");
         let server = JwksServer::start(jwks(&[&key])).await;
         server.set_mode(mode.clone());
+        // Cooldown 0: the request-time verification below really fetches again.
         let authorizer = authorizer::Authorizer::new(
-            config(&server, &[("JWKS_FETCH_TIMEOUT_MS", "300")]),
+            config(
+                &server,
+                &[
+                    ("JWKS_FETCH_TIMEOUT_MS", "300"),
+                    ("JWKS_REFRESH_COOLDOWN_SECONDS", "0"),
+                ],
+            ),
             Arc::new(telemetry::DiscardSink),
         )
         .unwrap();
-        let prewarm = tokio::time::timeout(Duration::from_secs(5), authorizer.prewarm()).await;
+        let prewarm = tokio::time::timeout(Duration::from_secs(2), authorizer.prewarm()).await;
         let results = prewarm.unwrap_or_else(|_| panic!("{mode:?}: pre-warm hung"));
         assert!(results[0].1.is_err(), "{mode:?}: fetch must time out");
+        let before = server.requests();
         let verdict = tokio::time::timeout(
-            Duration::from_secs(5),
+            Duration::from_secs(2),
             authorizer.verify(&key.sign(&claims("books:read"))),
         )
         .await;
+        assert_eq!(
+            server.requests(),
+            before + 1,
+            "{mode:?}: the request fetched, bounded by the timeout"
+        );
         assert_eq!(
             verdict.expect("verification hung").err(),
             Some(VerifyError::KeysUnavailable),

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -160,8 +161,10 @@ async fn json_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Problem> {
         .map_err(|_| Problem::payload_too_large(MAX_BODY_BYTES))
 }
 
-/// `If-Match` as the version it names: `None` when absent, `Some(None)` for `*`.
-fn if_match(headers: &HeaderMap) -> Result<Option<Option<u64>>, Problem> {
+/// `If-Match` as the versions it names: `None` when absent, `Some(None)` for
+/// `*`, else the listed strong tags (RFC 9110: any may match). Tags we never
+/// issued (weak or not numeric) match nothing.
+fn if_match(headers: &HeaderMap) -> Result<Option<Option<Vec<u64>>>, Problem> {
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Ok(None);
     };
@@ -172,16 +175,17 @@ fn if_match(headers: &HeaderMap) -> Result<Option<Option<u64>>, Problem> {
     if value == "*" {
         return Ok(Some(None));
     }
-    // Only our own strong tags can match: "N".
-    let version = value
-        .strip_prefix('"')
-        .and_then(|v| v.strip_suffix('"'))
-        .and_then(|v| v.parse::<u64>().ok());
-    match version {
-        Some(version) => Ok(Some(Some(version))),
-        // A tag we never issued matches no version: the precondition fails.
-        None => Err(Problem::precondition_failed()),
-    }
+    let versions = value
+        .split(',')
+        .filter_map(|tag| {
+            tag.trim()
+                .strip_prefix('"')?
+                .strip_suffix('"')?
+                .parse::<u64>()
+                .ok()
+        })
+        .collect();
+    Ok(Some(Some(versions)))
 }
 
 #[derive(Deserialize)]
@@ -238,9 +242,10 @@ async fn create_book(
 async fn get_book(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, Problem> {
     caller.require(READ_SCOPE)?;
+    let Path(id) = id.map_err(|_| Problem::not_found())?;
     valid_id(&id)?;
     let book = state
         .store
@@ -251,27 +256,39 @@ async fn get_book(
     Ok(book_response(StatusCode::OK, &book))
 }
 
+/// How often a PATCH without `If-Match` re-reads after losing a race.
+const UNCONDITIONAL_RETRIES: usize = 3;
+
 async fn patch_book(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Problem> {
     caller.require(WRITE_SCOPE)?;
+    let Path(id) = id.map_err(|_| Problem::not_found())?;
     valid_id(&id)?;
     let precondition = if_match(&headers)?;
     let body = json_body(&headers, body).await?;
     let patch = parse_patch(&body)?;
-    let current = book_to_change(&state, &caller, &id, precondition).await?;
-    let next = current.patched(patch, &now_rfc3339());
-    // Conditional on the version read: a concurrent writer makes this 412.
-    state
-        .store
-        .update(&next, current.version)
-        .await
-        .map_err(store_problem)?;
-    Ok(book_response(StatusCode::OK, &next))
+    let mut retries = 0;
+    loop {
+        let current = book_to_change(&state, &caller, &id, precondition.as_ref()).await?;
+        let next = current.patched(patch.clone(), &now_rfc3339());
+        // Conditional on the version read: no concurrent update is lost.
+        match state.store.update(&next, current.version).await {
+            Ok(()) => return Ok(book_response(StatusCode::OK, &next)),
+            // Without If-Match the client set no precondition: apply the
+            // patch to the newer version instead of answering 412.
+            Err(StoreError::VersionConflict)
+                if precondition.is_none() && retries < UNCONDITIONAL_RETRIES =>
+            {
+                retries += 1;
+            }
+            Err(error) => return Err(store_problem(error)),
+        }
+    }
 }
 
 /// The current book, if the caller may change it and `If-Match` (when
@@ -280,7 +297,7 @@ async fn book_to_change(
     state: &AppState,
     caller: &Caller,
     id: &str,
-    precondition: Option<Option<u64>>,
+    precondition: Option<&Option<Vec<u64>>>,
 ) -> Result<Book, Problem> {
     let current = state
         .store
@@ -293,8 +310,8 @@ async fn book_to_change(
             "only the owner or an admin may change or delete this book",
         ));
     }
-    if let Some(Some(version)) = precondition {
-        if version != current.version {
+    if let Some(Some(versions)) = precondition {
+        if !versions.contains(&current.version) {
             return Err(Problem::precondition_failed());
         }
     }
@@ -304,16 +321,20 @@ async fn book_to_change(
 async fn delete_book(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     caller.require(WRITE_SCOPE)?;
+    let Path(id) = id.map_err(|_| Problem::not_found())?;
     valid_id(&id)?;
     let precondition = if_match(&headers)?;
-    let current = book_to_change(&state, &caller, &id, precondition).await?;
-    // Conditional on the version read (and checked against If-Match above):
-    // a concurrent change makes this 412 rather than deleting unseen edits.
-    let expected = Some(current.version);
+    let current = book_to_change(&state, &caller, &id, precondition.as_ref()).await?;
+    // With If-Match naming versions, delete only the version checked above
+    // (a concurrent change makes it 412); otherwise delete what exists.
+    let expected = match precondition {
+        Some(Some(_)) => Some(current.version),
+        _ => None,
+    };
     state
         .store
         .delete(&id, expected)

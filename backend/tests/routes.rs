@@ -396,6 +396,7 @@ async fn odd_ids_routes_and_preconditions() {
         "/books/not-a-ulid",
         "/books/01ARZ3NDEKTSV4RRFFQ69G5FAV",
         "/books/%27%3B--",
+        "/books/%FF",
         "/nothing",
     ] {
         assert_eq!(
@@ -432,6 +433,20 @@ async fn odd_ids_routes_and_preconditions() {
         )
         .await;
     assert_eq!(any.status, StatusCode::OK);
+    let listed = api
+        .call(
+            "PATCH",
+            &format!("/books/{id}"),
+            ALICE,
+            &[("If-Match", "\"9\", \"2\"")],
+            Some(r#"{"title":"Clay's Ark"}"#),
+        )
+        .await;
+    assert_eq!(
+        listed.status,
+        StatusCode::OK,
+        "any tag of an If-Match list may match"
+    );
 }
 
 #[tokio::test]
