@@ -15,8 +15,8 @@ pub const ADMIN_SCOPE: &str = "books:admin";
 pub trait CallerRules {
     /// Defence in depth: the authorizer already checked the route's scope.
     fn require(&self, scope: &str) -> Result<(), Problem>;
-    /// Owners and admins may change a book.
-    fn may_change(&self, owner: &str) -> bool;
+    /// Owners (same `sub` from the same issuer) and admins may change a book.
+    fn may_change(&self, book: &crate::model::Book) -> bool;
 }
 
 impl CallerRules for Caller {
@@ -28,7 +28,8 @@ impl CallerRules for Caller {
         }
     }
 
-    fn may_change(&self, owner: &str) -> bool {
-        self.sub == owner || self.has_scope(ADMIN_SCOPE)
+    fn may_change(&self, book: &crate::model::Book) -> bool {
+        let same_owner = self.sub == book.owner && self.iss == book.owner_issuer;
+        same_owner || self.has_scope(ADMIN_SCOPE)
     }
 }

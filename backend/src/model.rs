@@ -21,6 +21,7 @@ pub const YEAR_MAX: i32 = 2100;
 
 /// The members a client may send, for create and for patch.
 const WRITABLE: [&str; 5] = ["title", "author", "isbn", "published_year", "tags"];
+// `owner` and `owner_issuer` are never writable: they come from the caller.
 
 /// A stored book.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +38,10 @@ pub struct Book {
     pub tags: Vec<String>,
     /// The `sub` of the caller who created it; never taken from a body.
     pub owner: String,
+    /// The issuer of that `sub`: with several trusted issuers, the same
+    /// `sub` from two issuers is two different people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_issuer: Option<String>,
     /// Bumped by every change; sent as the `ETag`.
     pub version: u64,
     /// RFC 3339, UTC.
@@ -46,7 +51,7 @@ pub struct Book {
 
 impl Book {
     /// A new book owned by `owner`, version 1.
-    pub fn create(input: NewBook, owner: &str, now: &str) -> Self {
+    pub fn create(input: NewBook, owner: &str, owner_issuer: Option<&str>, now: &str) -> Self {
         Self {
             id: ulid::Ulid::new().to_string(),
             title: input.title,
@@ -55,6 +60,7 @@ impl Book {
             published_year: input.published_year,
             tags: input.tags,
             owner: owner.to_owned(),
+            owner_issuer: owner_issuer.map(str::to_owned),
             version: 1,
             created_at: now.to_owned(),
             updated_at: now.to_owned(),

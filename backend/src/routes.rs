@@ -230,7 +230,7 @@ async fn create_book(
     caller.require(WRITE_SCOPE)?;
     let body = json_body(&headers, body).await?;
     let input = parse_new_book(&body)?;
-    let book = Book::create(input, &caller.sub, &now_rfc3339());
+    let book = Book::create(input, &caller.sub, caller.iss.as_deref(), &now_rfc3339());
     state.store.create(&book).await.map_err(store_problem)?;
     let mut response = book_response(StatusCode::CREATED, &book);
     if let Ok(location) = HeaderValue::from_str(&format!("/books/{}", book.id)) {
@@ -305,7 +305,7 @@ async fn book_to_change(
         .await
         .map_err(store_problem)?
         .ok_or_else(Problem::not_found)?;
-    if !caller.may_change(&current.owner) {
+    if !caller.may_change(&current) {
         return Err(Problem::forbidden(
             "only the owner or an admin may change or delete this book",
         ));

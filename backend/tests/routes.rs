@@ -81,7 +81,10 @@ impl Api {
             "identity": {"sourceIp": "203.0.113.7", "userAgent": "test"}, "resourcePath": "/books", "httpMethod": method,
             "apiId": "abc123", "path": format!("/prod{path}")});
         if let Some((sub, scope)) = who {
-            context["authorizer"] = json!({"principalId": sub, "sub": sub, "scope": scope, "iss": "https://issuer.test", "kid": "k1"});
+            // `sub@issuer` selects another issuer than the default one.
+            let (sub, iss) = sub.split_once('@').unwrap_or((sub, "https://issuer.test"));
+            context["authorizer"] =
+                json!({"principalId": sub, "sub": sub, "scope": scope, "iss": iss, "kid": "k1"});
         }
         let event = json!({"resource": "/{proxy+}", "path": path, "httpMethod": method, "headers": header_map,
             "multiValueHeaders": multi, "queryStringParameters": if query.is_empty() { Value::Null } else { Value::Object(query.clone()) },
@@ -313,6 +316,42 @@ async fn scopes_and_ownership_are_enforced() {
             .status,
         StatusCode::NO_CONTENT
     );
+}
+
+#[tokio::test]
+async fn the_same_sub_from_another_issuer_is_not_the_owner() {
+    let api = Api::new();
+    let created = api.create(ALICE, "Fledgling").await;
+    assert_eq!(created.body["owner"], "alice");
+    assert_eq!(created.body["owner_issuer"], "https://issuer.test");
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let impostor = Some(("alice@https://other-issuer.test", "books:read books:write"));
+    let patch = api
+        .call(
+            "PATCH",
+            &format!("/books/{id}"),
+            impostor,
+            &[],
+            Some(r#"{"title":"mine"}"#),
+        )
+        .await;
+    assert_eq!(patch.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        api.call("DELETE", &format!("/books/{id}"), impostor, &[], None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let owner = api
+        .call(
+            "PATCH",
+            &format!("/books/{id}"),
+            ALICE,
+            &[],
+            Some(r#"{"title":"Fledgling (2005)"}"#),
+        )
+        .await;
+    assert_eq!(owner.status, StatusCode::OK);
 }
 
 #[tokio::test]

@@ -19,6 +19,7 @@ fn new_book(title: &str, owner: &str) -> Book {
             tags: vec!["sf".to_owned()],
         },
         owner,
+        Some("https://issuer.test"),
         "2026-11-23T00:00:00Z",
     )
 }

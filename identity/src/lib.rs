@@ -13,6 +13,9 @@ use serde_json::Value;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Caller {
     pub sub: String,
+    /// The token's issuer, when the authorizer passed it (Tollgate's does):
+    /// a `sub` is only unique within its issuer.
+    pub iss: Option<String>,
     pub scopes: Vec<String>,
 }
 
@@ -35,6 +38,11 @@ impl Caller {
         let scope = fields.get("scope").and_then(Value::as_str).unwrap_or("");
         Some(Self {
             sub: sub.to_owned(),
+            iss: fields
+                .get("iss")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
             scopes: scope
                 .split(' ')
                 .filter(|s| !s.is_empty())

@@ -130,6 +130,9 @@ fn to_item(book: &Book) -> HashMap<String, AttributeValue> {
     if let Some(year) = book.published_year {
         item.insert("published_year".to_owned(), n(year));
     }
+    if let Some(issuer) = &book.owner_issuer {
+        item.insert("owner_issuer".to_owned(), s(issuer));
+    }
     item
 }
 
@@ -160,6 +163,10 @@ fn from_item(item: &HashMap<String, AttributeValue>) -> Result<Book, StoreError>
         published_year: number("published_year").and_then(|y| y.parse().ok()),
         tags,
         owner: text("owner")?,
+        owner_issuer: item
+            .get("owner_issuer")
+            .and_then(|v| v.as_s().ok())
+            .cloned(),
         version,
         created_at: text("created_at")?,
         updated_at: text("updated_at")?,
@@ -314,6 +321,7 @@ mod tests {
             published_year: Some(-800),
             tags: vec!["x".into(), "y".into()],
             owner: "o".into(),
+            owner_issuer: Some("https://issuer.test".into()),
             version: 7,
             created_at: "c".into(),
             updated_at: "u".into(),
