@@ -1,0 +1,93 @@
+//! Both account stores, the same expectations: the users file and the
+//! DynamoDB users table on `moto_server` through the real SDK.
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use issuer::account_store::{AccountStore, DynamoAccountStore, FileAccountStore};
+use issuer::accounts::{Account, AccountKind};
+
+fn account(kind: AccountKind, name: &str, disabled: bool) -> Account {
+    Account {
+        kind,
+        name: name.to_owned(),
+        secret_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g".to_owned(),
+        scopes: vec!["books:read".to_owned(), "keys:admin".to_owned()],
+        disabled,
+    }
+}
+
+async fn suite(store: &dyn AccountStore) {
+    assert_eq!(store.get(AccountKind::User, "alice").await.unwrap(), None);
+    let alice = account(AccountKind::User, "alice", false);
+    store.put(&alice).await.unwrap();
+    assert_eq!(
+        store.get(AccountKind::User, "alice").await.unwrap(),
+        Some(alice.clone())
+    );
+    assert_eq!(
+        store.get(AccountKind::Client, "alice").await.unwrap(),
+        None,
+        "users and clients are separate"
+    );
+    let client = account(AccountKind::Client, "alice", true);
+    store.put(&client).await.unwrap();
+    assert_eq!(
+        store.get(AccountKind::Client, "alice").await.unwrap(),
+        Some(client)
+    );
+    let mut changed = alice;
+    changed.disabled = true;
+    changed.scopes = vec!["books:read".to_owned()];
+    store.put(&changed).await.unwrap();
+    assert_eq!(
+        store.get(AccountKind::User, "alice").await.unwrap(),
+        Some(changed),
+        "put replaces"
+    );
+}
+
+#[tokio::test]
+async fn file_account_store() {
+    let dir = tempfile::tempdir().unwrap();
+    suite(&FileAccountStore::new(dir.path().join("users.json"))).await;
+}
+
+#[tokio::test]
+async fn dynamodb_account_store() {
+    if std::env::var("AWS_ENDPOINT_URL").is_err() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must run the DynamoDB suite: use `make test`"
+        );
+        eprintln!("AWS_ENDPOINT_URL unset: skipping (run `make test`)");
+        return;
+    }
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let table = format!("users-{}", ulid::Ulid::new());
+    client
+        .create_table()
+        .table_name(&table)
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("key")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("key")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+    suite(&DynamoAccountStore::new(client, table)).await;
+}
