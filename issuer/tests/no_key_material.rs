@@ -47,6 +47,16 @@ fn admin(method: &str, path: &str) -> Request<Body> {
     request
 }
 
+/// Sends `request`: the status and the body as text.
+async fn body_of(router: &axum::Router, request: Request<Body>) -> (u16, String) {
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (status, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
 fn login(body: &str) -> Request<Body> {
     Request::post("/token")
         .header("content-type", "application/json")
@@ -93,7 +103,7 @@ async fn responses_and_logs_never_carry_private_keys() {
 
     let mut responses = Vec::new();
     let mut private_keys = Vec::new();
-    let mut remember_keys = |private_keys: &mut Vec<String>| {
+    let remember_keys = |private_keys: &mut Vec<String>| {
         let stored: Value =
             serde_json::from_str(&std::fs::read_to_string(&keyset_path).unwrap()).unwrap();
         for key in stored["keys"].as_array().unwrap() {
@@ -111,30 +121,12 @@ async fn responses_and_logs_never_carry_private_keys() {
         admin("POST", "/admin/keys/unknown/revoke"),
     ];
     for request in requests.drain(..) {
-        let response = router.clone().oneshot(request).await.unwrap();
-        responses.push(
-            String::from_utf8(
-                axum::body::to_bytes(response.into_body(), 1 << 20)
-                    .await
-                    .unwrap()
-                    .to_vec(),
-            )
-            .unwrap(),
-        );
+        responses.push(body_of(&router, request).await.1);
         remember_keys(&mut private_keys);
     }
     // Revoke the active key, then corrupt the keyset: the failure must not echo it.
-    let response = router
-        .clone()
-        .oneshot(admin("GET", "/admin/keys"))
-        .await
-        .unwrap();
-    let keys: Value = serde_json::from_slice(
-        &axum::body::to_bytes(response.into_body(), 1 << 20)
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let keys: Value =
+        serde_json::from_str(&body_of(&router, admin("GET", "/admin/keys")).await.1).unwrap();
     let active = keys["keys"]
         .as_array()
         .unwrap()
@@ -144,39 +136,21 @@ async fn responses_and_logs_never_carry_private_keys() {
         .as_str()
         .unwrap()
         .to_owned();
-    let response = router
-        .clone()
-        .oneshot(admin("POST", &format!("/admin/keys/{active}/revoke")))
-        .await
-        .unwrap();
     responses.push(
-        String::from_utf8(
-            axum::body::to_bytes(response.into_body(), 1 << 20)
-                .await
-                .unwrap()
-                .to_vec(),
+        body_of(
+            &router,
+            admin("POST", &format!("/admin/keys/{active}/revoke")),
         )
-        .unwrap(),
+        .await
+        .1,
     );
     remember_keys(&mut private_keys);
     let mut corrupt = std::fs::read_to_string(&keyset_path).unwrap();
     corrupt.truncate(corrupt.len() / 2);
     std::fs::write(&keyset_path, corrupt).unwrap();
-    let response = router
-        .clone()
-        .oneshot(admin("POST", "/admin/keys/rotate"))
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 500);
-    responses.push(
-        String::from_utf8(
-            axum::body::to_bytes(response.into_body(), 1 << 20)
-                .await
-                .unwrap()
-                .to_vec(),
-        )
-        .unwrap(),
-    );
+    let (status, body) = body_of(&router, admin("POST", "/admin/keys/rotate")).await;
+    assert_eq!(status, 500);
+    responses.push(body);
 
     private_keys.sort();
     private_keys.dedup();
