@@ -12,6 +12,7 @@ pub mod atomic_file;
 pub mod config;
 pub mod keyset;
 pub mod password;
+pub mod rotation;
 pub mod routes;
 pub mod service;
 pub mod signing_key;

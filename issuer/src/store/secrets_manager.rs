@@ -96,11 +96,25 @@ impl SecretsManagerKeyStore {
     pub async fn read_stage(&self, stage: &str) -> Result<Option<KeySet>, KeyStoreError> {
         // Always name the stage: moto (and eventual consistency) may answer
         // an unlabelled read with a stale version right after a move.
+        self.read(Some(stage), None).await
+    }
+
+    /// The keyset stored in version `version_id`, if that version exists.
+    pub async fn read_version(&self, version_id: &str) -> Result<Option<KeySet>, KeyStoreError> {
+        self.read(None, Some(version_id)).await
+    }
+
+    async fn read(
+        &self,
+        stage: Option<&str>,
+        version_id: Option<&str>,
+    ) -> Result<Option<KeySet>, KeyStoreError> {
         let value = match self
             .client
             .get_secret_value()
             .secret_id(&self.secret_id)
-            .version_stage(stage)
+            .set_version_stage(stage.map(str::to_owned))
+            .set_version_id(version_id.map(str::to_owned))
             .send()
             .await
         {

@@ -1,0 +1,35 @@
+//! The `issuer-rotation` Lambda: Secrets Manager's rotation function for the
+//! keyset secret (createSecret, setSecret, testSecret, finishSecret).
+
+use aws_lambda_events::event::secretsmanager::SecretsManagerSecretRotationEvent;
+use issuer::config::IssuerConfig;
+use issuer::rotation::{run_step, RotationError, Step};
+use issuer::service::unix_now;
+use issuer::store::secrets_manager::SecretsManagerKeyStore;
+use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+
+fn diagnostic(error: RotationError) -> Diagnostic {
+    Diagnostic {
+        error_type: "RotationError".to_owned(),
+        error_message: error.to_string(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    telemetry::init_logging();
+    let config = IssuerConfig::from_env()?;
+    let grace = config.grace_seconds();
+    let alg = config.signing_alg;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SecretsManagerSecretRotationEvent>| async move {
+        let event = event.payload;
+        let step = Step::parse(&event.step).map_err(diagnostic)?;
+        let store = SecretsManagerKeyStore::from_env(event.secret_id.clone()).await;
+        tracing::info!(step = %event.step, token = %event.client_request_token, "rotation step");
+        run_step(&store, step, &event.client_request_token, alg, grace, unix_now())
+            .await
+            .map_err(diagnostic)
+    }))
+    .await
+    .map_err(|e| anyhow::anyhow!(e))
+}
