@@ -6,11 +6,10 @@ use std::sync::Arc;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use lambda_http::request::RequestContext;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -44,40 +43,7 @@ pub fn router(store: Arc<dyn BookStore>) -> Router {
     // stage can be stripped from the path first.
     Router::new()
         .fallback_service(api)
-        .layer(axum::middleware::map_request(strip_stage))
-}
-
-/// lambda_http puts a REST API's stage in front of the path (`/prod/books`);
-/// routes are stage-independent, so it is removed, using the stage that the
-/// request context names.
-async fn strip_stage(mut request: Request<Body>) -> Request<Body> {
-    let stage = match request.extensions().get::<RequestContext>() {
-        Some(RequestContext::ApiGatewayV1(ctx)) => ctx.stage.clone(),
-        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.stage.clone(),
-        _ => None,
-    };
-    let Some(stage) = stage.filter(|s| !s.is_empty() && s != "$default") else {
-        return request;
-    };
-    let prefix = format!("/{stage}");
-    let path = request.uri().path();
-    let rest = match path.strip_prefix(&prefix) {
-        Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
-        _ => return request,
-    };
-    let rest = if rest.is_empty() { "/" } else { rest };
-    let path_and_query = match request.uri().query() {
-        Some(query) => format!("{rest}?{query}"),
-        None => rest.to_owned(),
-    };
-    let mut parts = request.uri().clone().into_parts();
-    if let Ok(stripped) = path_and_query.parse() {
-        parts.path_and_query = Some(stripped);
-        if let Ok(uri) = Uri::from_parts(parts) {
-            *request.uri_mut() = uri;
-        }
-    }
-    request
+        .layer(axum::middleware::map_request(identity::strip_stage))
 }
 
 async fn not_found() -> Problem {

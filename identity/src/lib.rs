@@ -1,10 +1,12 @@
-//! Who is calling: read only from the authorizer's request context, which
-//! API Gateway (or the local gateway) fills: the REST flat authorizer map or
-//! the HTTP API `lambda` map. Never from a header a client can set.
+//! What API Gateway's request context tells a router behind it: who is
+//! calling (read only from the authorizer's context, the REST flat map or the
+//! HTTP API `lambda` map; never from a header a client can set), and the
+//! stage to strip from the path.
 
+use axum::body::Body;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, Request, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use lambda_http::request::RequestContext;
 use serde_json::Value;
@@ -83,4 +85,37 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             .and_then(Caller::from_context)
             .ok_or(MissingIdentity)
     }
+}
+
+/// lambda_http puts a REST API's stage in front of the path (`/prod/books`);
+/// routes are stage-independent, so it is removed, using the stage that the
+/// request context names.
+pub async fn strip_stage(mut request: Request<Body>) -> Request<Body> {
+    let stage = match request.extensions().get::<RequestContext>() {
+        Some(RequestContext::ApiGatewayV1(ctx)) => ctx.stage.clone(),
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.stage.clone(),
+        _ => None,
+    };
+    let Some(stage) = stage.filter(|s| !s.is_empty() && s != "$default") else {
+        return request;
+    };
+    let prefix = format!("/{stage}");
+    let path = request.uri().path();
+    let rest = match path.strip_prefix(&prefix) {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
+        _ => return request,
+    };
+    let rest = if rest.is_empty() { "/" } else { rest };
+    let path_and_query = match request.uri().query() {
+        Some(query) => format!("{rest}?{query}"),
+        None => rest.to_owned(),
+    };
+    let mut parts = request.uri().clone().into_parts();
+    if let Ok(stripped) = path_and_query.parse() {
+        parts.path_and_query = Some(stripped);
+        if let Ok(uri) = Uri::from_parts(parts) {
+            *request.uri_mut() = uri;
+        }
+    }
+    request
 }

@@ -71,3 +71,33 @@ impl IssuerConfig {
         self.token_ttl_seconds + self.jwks_max_age_seconds
     }
 }
+
+/// What the rotation Lambda needs: the signing algorithm and the grace of
+/// `previous` keys (TOKEN_TTL_SECONDS + JWKS_MAX_AGE_SECONDS).
+#[derive(Clone, Copy, Debug)]
+pub struct RotationConfig {
+    pub signing_alg: SigningAlg,
+    pub grace_seconds: u64,
+}
+
+impl RotationConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let number = |name: &'static str, default: u64| match get(name) {
+            None => Ok(default),
+            Some(value) => value
+                .trim()
+                .parse()
+                .map_err(|_| ConfigError::NotANumber { name, value }),
+        };
+        Ok(Self {
+            signing_alg: SigningAlg::from_name(get("SIGNING_ALG").as_deref().unwrap_or("RS256"))?,
+            grace_seconds: number("TOKEN_TTL_SECONDS", 900)?
+                + number("JWKS_MAX_AGE_SECONDS", DEFAULT_JWKS_MAX_AGE)?,
+        })
+    }
+}

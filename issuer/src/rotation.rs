@@ -58,17 +58,27 @@ pub async fn run_step(
 ) -> Result<(), RotationError> {
     match step {
         Step::CreateSecret => {
-            if store.read_version(token).await?.is_some() {
-                return Ok(()); // already created by an earlier attempt
+            let current = current_keyset(store).await?;
+            // RotateSecret itself may have made the token's version (empty,
+            // or in moto a copy of the current value): only a real rotation
+            // of the current keyset counts as already created.
+            if let Some(pending) = store.read_version(token).await.ok().flatten() {
+                if is_next_of(&pending, current.as_ref()) {
+                    return Ok(());
+                }
             }
-            let mut keyset = store
-                .read_stage(crate::store::secrets_manager::CURRENT)
-                .await?
-                .ok_or(RotationError::NoCurrentKeyset)?;
-            keyset
-                .rotate(alg, now, grace_seconds)
-                .map_err(|e| RotationError::PendingInvalid(e.to_string()))?;
-            store.stage_pending(&keyset, token).await?;
+            let next = match current {
+                Some(mut keyset) => {
+                    keyset
+                        .rotate(alg, now, grace_seconds)
+                        .map_err(|e| RotationError::PendingInvalid(e.to_string()))?;
+                    keyset
+                }
+                // No keyset yet (a placeholder secret): start one.
+                None => KeySet::generate(alg, now)
+                    .map_err(|e| RotationError::PendingInvalid(e.to_string()))?,
+            };
+            store.stage_pending(&next, token).await?;
             Ok(())
         }
         // The keyset has no external system to update: signing reads the secret.
@@ -85,8 +95,7 @@ pub async fn run_step(
                 .stages()
                 .await?
                 .ok_or(RotationError::NoCurrentKeyset)?;
-            let current_id = stages.current.ok_or(RotationError::NoCurrentKeyset)?;
-            if current_id == token {
+            if stages.current.as_deref() == Some(token) {
                 store.clear_pending(token).await;
                 return Ok(()); // finished by an earlier attempt
             }
@@ -94,13 +103,11 @@ pub async fn run_step(
                 .read_version(token)
                 .await?
                 .ok_or_else(|| RotationError::NoPendingVersion(token.to_owned()))?;
-            let current = store
-                .read_stage(crate::store::secrets_manager::CURRENT)
-                .await?
-                .ok_or(RotationError::NoCurrentKeyset)?;
-            if pending.version != current.version + 1 {
+            let current = current_keyset(store).await?;
+            if !is_next_of(&pending, current.as_ref()) {
                 return Err(RotationError::Superseded);
             }
+            let current_id = stages.current.ok_or(RotationError::NoCurrentKeyset)?;
             match store.promote(token, &current_id).await {
                 Ok(()) => {}
                 Err(KeyStoreError::Conflict) => return Err(RotationError::Superseded),
@@ -109,6 +116,27 @@ pub async fn run_step(
             store.clear_pending(token).await;
             Ok(())
         }
+    }
+}
+
+/// The current keyset; `None` when the secret holds none yet (no value, or
+/// a value that is not a keyset, such as a placeholder).
+async fn current_keyset(store: &SecretsManagerKeyStore) -> Result<Option<KeySet>, RotationError> {
+    match store
+        .read_stage(crate::store::secrets_manager::CURRENT)
+        .await
+    {
+        Ok(keyset) => Ok(keyset),
+        Err(KeyStoreError::Corrupt(_)) => Ok(None),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Whether `pending` is the next version after `current`.
+fn is_next_of(pending: &KeySet, current: Option<&KeySet>) -> bool {
+    match current {
+        Some(current) => pending.version == current.version + 1,
+        None => true,
     }
 }
 

@@ -25,14 +25,18 @@ pub const ADMIN_SCOPE: &str = "keys:admin";
 const MAX_TOKEN_REQUEST_BYTES: usize = 8 * 1024;
 
 pub fn router(service: Arc<IssuerService>) -> Router {
-    Router::new()
+    let api = Router::new()
         .route("/token", post(token))
         .route("/.well-known/jwks.json", get(jwks))
         .route("/.well-known/openid-configuration", get(discovery))
         .route("/admin/keys", get(list_keys))
         .route("/admin/keys/rotate", post(rotate))
         .route("/admin/keys/{kid}/revoke", post(revoke))
-        .with_state(service)
+        .with_state(service);
+    // The outer layer runs before routing: lambda_http's `/{stage}` prefix goes first.
+    Router::new()
+        .fallback_service(api)
+        .layer(axum::middleware::map_request(identity::strip_stage))
 }
 
 /// An RFC 6749 §5.2 error answer.

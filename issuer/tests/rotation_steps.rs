@@ -144,3 +144,59 @@ async fn an_admin_rotation_in_between_is_not_undone() {
     ));
     assert_eq!(store.load().await.unwrap().unwrap(), admin);
 }
+
+#[tokio::test]
+async fn a_pending_copy_made_by_rotate_secret_is_replaced_by_a_real_rotation() {
+    let Some((store, before)) = seeded_store().await else {
+        return;
+    };
+    let token = token(5);
+    // moto's RotateSecret (rotate_immediately=false) labels a copy of the current value AWSPENDING.
+    store.stage_pending(&before, &token).await.unwrap();
+    for step in STEPS {
+        run_step(&store, step, &token, ALG, GRACE, 2000)
+            .await
+            .unwrap();
+    }
+    let after = store.load().await.unwrap().unwrap();
+    assert_eq!(after.version, before.version + 1);
+    assert_eq!(after.active().unwrap().kid, before.next().unwrap().kid);
+}
+
+#[tokio::test]
+async fn a_placeholder_secret_is_bootstrapped_into_a_keyset() {
+    if std::env::var("AWS_ENDPOINT_URL").is_err() {
+        return; // seeded_store() explains and guards CI
+    }
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    let client = aws_sdk_secretsmanager::Client::new(&config);
+    let name = format!("tollgate/placeholder-{}", ulid::Ulid::new());
+    client
+        .create_secret()
+        .name(&name)
+        .secret_string("placeholder")
+        .send()
+        .await
+        .unwrap();
+    let store = SecretsManagerKeyStore::new(client, name);
+    let token = token(6);
+    for step in STEPS {
+        run_step(&store, step, &token, ALG, GRACE, 2000)
+            .await
+            .unwrap();
+    }
+    let keyset = store.load().await.unwrap().unwrap();
+    assert!(keyset.active().is_ok() && keyset.next().is_some());
+}
+
+#[test]
+fn the_rotation_lambda_needs_no_issuer_settings() {
+    let config = issuer::config::RotationConfig::from_lookup(|name| {
+        (name == "TOKEN_TTL_SECONDS").then(|| "600".to_owned())
+    })
+    .unwrap();
+    assert_eq!(config.signing_alg, SigningAlg::RS256);
+    assert_eq!(config.grace_seconds, 600 + 300);
+}

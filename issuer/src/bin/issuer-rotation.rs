@@ -2,7 +2,7 @@
 //! keyset secret (createSecret, setSecret, testSecret, finishSecret).
 
 use aws_lambda_events::event::secretsmanager::SecretsManagerSecretRotationEvent;
-use issuer::config::IssuerConfig;
+use issuer::config::RotationConfig;
 use issuer::rotation::{run_step, RotationError, Step};
 use issuer::service::unix_now;
 use issuer::store::secrets_manager::SecretsManagerKeyStore;
@@ -18,9 +18,8 @@ fn diagnostic(error: RotationError) -> Diagnostic {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     telemetry::init_logging();
-    let config = IssuerConfig::from_env()?;
-    let grace = config.grace_seconds();
-    let alg = config.signing_alg;
+    let config = RotationConfig::from_env()?;
+    let (alg, grace) = (config.signing_alg, config.grace_seconds);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SecretsManagerSecretRotationEvent>| async move {
         let event = event.payload;
         let step = Step::parse(&event.step).map_err(diagnostic)?;

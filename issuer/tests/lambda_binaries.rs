@@ -1,0 +1,125 @@
+//! The `issuer` and `issuer-rotation` binaries through the Lambda Runtime
+//! API, with the events API Gateway and Secrets Manager send.
+
+use issuer::store::secrets_manager::SecretsManagerKeyStore;
+use issuer::store::KeyStore;
+use serde_json::{json, Value};
+use testkit::lambda_runtime::{LambdaFunction, Outcome};
+
+/// AWS settings passed through to the function (it starts with a clean environment).
+fn aws_env() -> Option<Vec<(&'static str, String)>> {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").ok()?;
+    let pass = |name: &'static str| (name, std::env::var(name).unwrap_or_default());
+    Some(vec![
+        ("AWS_ENDPOINT_URL", endpoint),
+        pass("AWS_ACCESS_KEY_ID"),
+        pass("AWS_SECRET_ACCESS_KEY"),
+        pass("AWS_SESSION_TOKEN"),
+        (
+            "AWS_REGION",
+            std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".to_owned()),
+        ),
+    ])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rotation_binary_answers_the_four_secrets_manager_steps() {
+    let Some(mut env) = aws_env() else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must run this: use `make test`"
+        );
+        eprintln!("AWS_ENDPOINT_URL unset: skipping (run `make test`)");
+        return;
+    };
+    let secret = format!("tollgate/rotation-bin-{}", ulid::Ulid::new());
+    let store = SecretsManagerKeyStore::from_env(secret.clone()).await;
+    let before = issuer::KeySet::generate(issuer::SigningAlg::ES256, 1000).unwrap();
+    store.save(&before, None).await.unwrap();
+
+    env.push(("SIGNING_ALG", "ES256".to_owned()));
+    let binary = std::env::var("ISSUER_ROTATION_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_issuer-rotation").to_owned());
+    let mut function = LambdaFunction::start(&binary, "tollgate-issuer-rotation", &env).await;
+    let token = "c5c2d4f0-9f4e-4a52-8d1e-0123456789ab";
+    for step in ["createSecret", "setSecret", "testSecret", "finishSecret"] {
+        let event = json!({"Step": step, "SecretId": secret, "ClientRequestToken": token});
+        match function.invoke(event).await {
+            Outcome::Response(_) => {}
+            Outcome::Error(error) => panic!("{step}: {error}"),
+        }
+    }
+    let after = store.load().await.unwrap().unwrap();
+    assert_eq!(after.version, before.version + 1);
+    assert_eq!(after.active().unwrap().kid, before.next().unwrap().kid);
+
+    let bad = function
+        .invoke(json!({"Step": "dropTable", "SecretId": secret, "ClientRequestToken": token}))
+        .await;
+    assert!(
+        matches!(bad, Outcome::Error(ref e) if e["errorMessage"].as_str().unwrap_or("").contains("unknown rotation step"))
+    );
+}
+
+fn rest_event(method: &str, path: &str, headers: Value, body: Option<&str>) -> Value {
+    json!({"resource": "/{proxy+}", "path": path, "httpMethod": method, "headers": headers,
+        "multiValueHeaders": {}, "queryStringParameters": null, "multiValueQueryStringParameters": null,
+        "pathParameters": null, "stageVariables": null,
+        "requestContext": {"accountId": "123456789012", "resourceId": "r", "stage": "prod", "requestId": "q",
+            "identity": {"sourceIp": "203.0.113.9"}, "resourcePath": "/{proxy+}", "httpMethod": method, "apiId": "abc123", "path": format!("/prod{path}")},
+        "body": body, "isBase64Encoded": false})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_issuer_binary_logs_in_and_publishes_its_jwks() {
+    let dir = tempfile::tempdir().unwrap();
+    let users = dir.path().join("users.json");
+    let accounts = issuer::account_store::FileAccountStore::new(&users);
+    issuer::account_store::AccountStore::put(
+        &accounts,
+        &issuer::accounts::Account {
+            kind: issuer::accounts::AccountKind::User,
+            name: "alice".into(),
+            secret_hash: issuer::password::hash_secret("pw").unwrap(),
+            scopes: vec!["books:read".into()],
+            disabled: false,
+        },
+    )
+    .await
+    .unwrap();
+    let env = [
+        ("JWT_ISSUER", "https://issuer.test".to_owned()),
+        ("JWT_AUDIENCE", "books-api".to_owned()),
+        (
+            "KEYSET_FILE",
+            dir.path().join("keyset.json").display().to_string(),
+        ),
+        ("USERS_FILE", users.display().to_string()),
+    ];
+    let binary =
+        std::env::var("ISSUER_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_issuer").to_owned());
+    let mut function = LambdaFunction::start(&binary, "tollgate-issuer", &env).await;
+
+    let login = rest_event(
+        "POST",
+        "/token",
+        json!({"Content-Type": "application/json"}),
+        Some(r#"{"username":"alice","password":"pw"}"#),
+    );
+    let Outcome::Response(answer) = function.invoke(login).await else {
+        panic!("login failed")
+    };
+    assert_eq!(answer["statusCode"], 200);
+    let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["token_type"], "Bearer");
+
+    let Outcome::Response(jwks) = function
+        .invoke(rest_event("GET", "/.well-known/jwks.json", json!({}), None))
+        .await
+    else {
+        panic!("jwks failed")
+    };
+    assert_eq!(jwks["statusCode"], 200);
+    let keys: Value = serde_json::from_str(jwks["body"].as_str().unwrap()).unwrap();
+    assert_eq!(keys["keys"].as_array().unwrap().len(), 2);
+}
