@@ -84,7 +84,15 @@ async fn the_binary_answers_api_gateway_events_through_the_runtime_api() {
     assert_eq!(server.requests(), 1);
 
     // stdout: JSON log lines and raw EMF lines, nothing else.
-    let lines = function.stdout_json();
+    let count = |lines: &[Value], name: &str, value: &Value| {
+        lines.iter().filter(|l| &l[name] == value).count()
+    };
+    let lines = function
+        .stdout_json_when(|lines| {
+            count(lines, "Decision", &json!("allow")) >= 3
+                && count(lines, "DecisionCacheHits", &json!(1.0)) >= 3
+        })
+        .await;
     let emf: Vec<&Value> = lines.iter().filter(|l| l.get("_aws").is_some()).collect();
     assert!(
         emf.iter().any(|l| l["ColdStart"] == 1.0),

@@ -31,6 +31,21 @@ pub enum ConfigError {
     Algorithm(#[from] KeyError),
 }
 
+/// A whole-number setting, or its default when unset or blank.
+fn number(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u64,
+) -> Result<u64, ConfigError> {
+    match lookup(name).filter(|v| !v.trim().is_empty()) {
+        None => Ok(default),
+        Some(value) => value
+            .trim()
+            .parse()
+            .map_err(|_| ConfigError::NotANumber { name, value }),
+    }
+}
+
 impl IssuerConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -38,13 +53,6 @@ impl IssuerConfig {
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let number = |name: &'static str, default: u64| match get(name) {
-            None => Ok(default),
-            Some(value) => value
-                .trim()
-                .parse()
-                .map_err(|_| ConfigError::NotANumber { name, value }),
-        };
         let audiences: Vec<String> = get("JWT_AUDIENCE")
             .ok_or(ConfigError::Missing("JWT_AUDIENCE"))?
             .split(',')
@@ -58,9 +66,9 @@ impl IssuerConfig {
         Ok(Self {
             issuer: get("JWT_ISSUER").ok_or(ConfigError::Missing("JWT_ISSUER"))?,
             audiences,
-            token_ttl_seconds: number("TOKEN_TTL_SECONDS", 900)?,
+            token_ttl_seconds: number(&lookup, "TOKEN_TTL_SECONDS", 900)?,
             signing_alg: SigningAlg::from_name(get("SIGNING_ALG").as_deref().unwrap_or("RS256"))?,
-            jwks_max_age_seconds: number("JWKS_MAX_AGE_SECONDS", DEFAULT_JWKS_MAX_AGE)?,
+            jwks_max_age_seconds: number(&lookup, "JWKS_MAX_AGE_SECONDS", DEFAULT_JWKS_MAX_AGE)?,
             keyset_ttl: DEFAULT_KEYSET_TTL,
         })
     }

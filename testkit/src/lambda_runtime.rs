@@ -205,6 +205,20 @@ impl LambdaFunction {
             .collect()
     }
 
+    /// Waits (5 s at most) until the stdout lines read so far satisfy
+    /// `ready`, then returns them: lines are read by a background task, so
+    /// the last ones may trail the invocation's answer.
+    pub async fn stdout_json_when(&self, ready: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let lines = self.stdout_json();
+            if ready(&lines) || tokio::time::Instant::now() >= deadline {
+                return lines;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// What the function reported to `/runtime/init/error`.
     pub fn init_errors(&self) -> Vec<Value> {
         self.state
