@@ -147,8 +147,8 @@ impl KeySet {
     }
 
     /// One rotation step: `next` → `active`, `active` → `previous`, a fresh
-    /// `next` (of `alg`), and `previous` keys past `grace_seconds` or beyond
-    /// the newest one dropped. Returns the new active key's metadata.
+    /// `next` (of `alg`); older `previous` keys are dropped, and so is the one
+    /// just retired if `grace_seconds` is zero. Returns the new active key's metadata.
     pub fn rotate(
         &mut self,
         alg: SigningAlg,
@@ -161,6 +161,7 @@ impl KeySet {
                 .push(KeyRecord::generate(alg, KeyState::Next, now)?);
         }
         let fresh_next = KeyRecord::generate(alg, KeyState::Next, now)?;
+        let retiring = self.active().ok().map(|k| k.kid.clone());
         for key in &mut self.keys {
             match key.state {
                 KeyState::Active => {
@@ -175,7 +176,14 @@ impl KeySet {
             }
         }
         self.keys.push(fresh_next);
-        self.drop_expired_previous(now, grace_seconds);
+        // Only the key retired just now stays `previous` (by kid: two
+        // rotations in one second retire keys with equal times).
+        self.keys.retain(|k| {
+            k.state != KeyState::Previous
+                || (Some(&k.kid) == retiring.as_ref()
+                    && k.retired_at
+                        .is_some_and(|t| t.saturating_add(grace_seconds) > now))
+        });
         self.version += 1;
         Ok(self.active()?.metadata())
     }
@@ -214,21 +222,6 @@ impl KeySet {
         }
         self.version += 1;
         Ok(revoked.metadata())
-    }
-
-    fn drop_expired_previous(&mut self, now: u64, grace_seconds: u64) {
-        let newest_previous = self
-            .keys
-            .iter()
-            .filter(|k| k.state == KeyState::Previous)
-            .filter_map(|k| k.retired_at)
-            .max();
-        self.keys.retain(|k| {
-            k.state != KeyState::Previous
-                || (k.retired_at == newest_previous
-                    && k.retired_at
-                        .is_some_and(|retired| retired.saturating_add(grace_seconds) > now))
-        });
     }
 }
 
@@ -317,6 +310,15 @@ mod tests {
             set.keys.iter().all(|k| k.retired_at != Some(0)),
             "expired previous key dropped"
         );
+    }
+
+    #[test]
+    fn rotations_within_one_second_still_keep_three_keys() {
+        let mut set = KeySet::generate(SigningAlg::ES256, 0).unwrap();
+        for _ in 0..4 {
+            set.rotate(SigningAlg::ES256, 500, GRACE).unwrap();
+            assert_eq!(set.keys.len(), 3, "{:?}", states(&set));
+        }
     }
 
     #[test]
