@@ -1,12 +1,15 @@
-//! `tollgate`: the local stack and the administration commands.
-//!
-//! The command surface is fixed by DESIGN.md; the commands are wired to the
-//! issuer, backend and authorizer crates as those land (issue "Local stack").
+//! `tollgate`: the local stack and the administration commands (fixed by
+//! DESIGN.md). The commands work on the same data directory as a running
+//! `serve`: the stores lock and replace their files atomically.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::bail;
 use clap::{Parser, Subcommand};
+use issuer::account_store::{AccountStore, FileAccountStore};
+use issuer::accounts::{Account, AccountKind};
+use tollgate::local_stack::{self, DataDir};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -72,24 +75,151 @@ enum KeysCommand {
     Revoke { kid: String },
 }
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    let command = cli.command.unwrap_or(Command::Serve {
-        addr: "127.0.0.1:8080".to_owned(),
-        authorizer_cache_ttl: 300,
-    });
-    bail!(
-        "`{}` is not available yet: the local stack lands with the issue \"Local stack\" (data dir {})",
-        command_name(&command),
-        cli.data_dir.display()
-    )
+fn read_password_stdin(flag: bool) -> anyhow::Result<String> {
+    if !flag {
+        bail!("pass the password on standard input with --password-stdin");
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\n', '\r']).to_owned();
+    if password.is_empty() {
+        bail!("empty password on standard input");
+    }
+    Ok(password)
 }
 
-fn command_name(command: &Command) -> &'static str {
-    match command {
-        Command::Serve { .. } => "serve",
-        Command::User(_) => "user",
-        Command::Keys(_) => "keys",
-        Command::Token { .. } => "token",
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let data = DataDir(cli.data_dir.clone());
+    match cli.command.unwrap_or(Command::Serve {
+        addr: "127.0.0.1:8080".to_owned(),
+        authorizer_cache_ttl: 300,
+    }) {
+        Command::Serve {
+            addr,
+            authorizer_cache_ttl,
+        } => serve(data, &addr, authorizer_cache_ttl).await,
+        Command::User(UserCommand::Add {
+            name,
+            scopes,
+            password_stdin,
+        }) => {
+            let password = read_password_stdin(password_stdin)?;
+            let account = Account {
+                kind: AccountKind::User,
+                name: name.clone(),
+                secret_hash: issuer::password::hash_secret(&password)?,
+                scopes: scopes
+                    .split(' ')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                disabled: false,
+            };
+            std::fs::create_dir_all(&data.0)?;
+            FileAccountStore::new(data.users()).put(&account).await?;
+            println!(
+                "user {name} saved with scopes: {}",
+                account.scopes.join(" ")
+            );
+            Ok(())
+        }
+        Command::Keys(command) => {
+            let service = local_stack::issuer_service(&data, "http://127.0.0.1")?;
+            let output = match command {
+                KeysCommand::List => {
+                    serde_json::json!({"keys": service.keyset().await?.metadata()})
+                }
+                KeysCommand::Rotate => serde_json::json!({"active": service.rotate().await?}),
+                KeysCommand::Revoke { kid } => {
+                    serde_json::json!({"revoked": service.revoke(&kid).await?})
+                }
+            };
+            println!("{}", serde_json::to_string_pretty(&output)?);
+            Ok(())
+        }
+        Command::Token {
+            url,
+            username,
+            password_stdin,
+        } => {
+            let password = read_password_stdin(password_stdin)?;
+            let response = reqwest::Client::new()
+                .post(format!("{}/token", url.trim_end_matches('/')))
+                .json(&serde_json::json!({"username": username, "password": password}))
+                .send()
+                .await?;
+            let status = response.status();
+            let body: serde_json::Value = response.json().await?;
+            match body.get("access_token").and_then(|t| t.as_str()) {
+                Some(token) if status.is_success() => {
+                    println!("{token}");
+                    Ok(())
+                }
+                _ => bail!("login failed ({status}): {body}"),
+            }
+        }
+    }
+}
+
+async fn serve(data: DataDir, addr: &str, authorizer_cache_ttl: u64) -> anyhow::Result<()> {
+    let addr: std::net::SocketAddr = addr
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--addr must be IP:PORT, got {addr}"))?;
+    let first = local_stack::first_start(&data).await?;
+    let stack = local_stack::start(
+        data.clone(),
+        addr,
+        Duration::from_secs(authorizer_cache_ttl),
+    )
+    .await?;
+    let url = format!("http://{}", stack.addr);
+    println!(
+        "Tollgate local stack on {url} (data in {})",
+        data.0.display()
+    );
+    if let Some(first) = first {
+        println!(
+            "First start: users created, passwords saved once in {}:",
+            data.credentials().display()
+        );
+        println!(
+            "  admin  {}   (books:read books:write books:admin keys:admin)",
+            first.admin_password
+        );
+        println!(
+            "  demo   {}   (books:read books:write)",
+            first.demo_password
+        );
+    }
+    println!("Try it:");
+    println!("  TOKEN=$(printf '%s' \"$(sed -n 's/^demo://p' {}/credentials)\" | cargo run --release -- token --url {url} --username demo --password-stdin)", data.0.display());
+    println!("  curl -s -X POST {url}/books -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{{\"title\":\"Kindred\",\"author\":\"Octavia E. Butler\"}}'");
+    println!("  curl -s {url}/books -H \"Authorization: Bearer $TOKEN\"");
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    stack.shutdown().await;
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(_) => {
+            let _ = ctrl_c.await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term.recv() => {}
     }
 }

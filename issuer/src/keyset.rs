@@ -5,9 +5,9 @@
 //! A key is published a whole rotation before it signs, so a warm authorizer
 //! already holds it when it starts signing. A `previous` key stays until
 //! every token it signed has expired plus the longest JWKS cache time (the
-//! grace), and at most one `previous` key is kept: the JWKS never holds more
-//! than three keys. Rotating at least a grace apart therefore keeps every
-//! outstanding token valid; rotating faster drops the oldest `previous` key.
+//! grace), so rotation never invalidates an outstanding token. Rotations
+//! spaced at least a grace apart keep the JWKS at three keys; faster ones
+//! publish one more `previous` key per rotation until their grace passes.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -147,8 +147,8 @@ impl KeySet {
     }
 
     /// One rotation step: `next` → `active`, `active` → `previous`, a fresh
-    /// `next` (of `alg`); older `previous` keys are dropped, and so is the one
-    /// just retired if `grace_seconds` is zero. Returns the new active key's metadata.
+    /// `next` (of `alg`), and `previous` keys past `grace_seconds` dropped.
+    /// Returns the new active key's metadata.
     pub fn rotate(
         &mut self,
         alg: SigningAlg,
@@ -161,7 +161,6 @@ impl KeySet {
                 .push(KeyRecord::generate(alg, KeyState::Next, now)?);
         }
         let fresh_next = KeyRecord::generate(alg, KeyState::Next, now)?;
-        let retiring = self.active().ok().map(|k| k.kid.clone());
         for key in &mut self.keys {
             match key.state {
                 KeyState::Active => {
@@ -176,13 +175,12 @@ impl KeySet {
             }
         }
         self.keys.push(fresh_next);
-        // Only the key retired just now stays `previous` (by kid: two
-        // rotations in one second retire keys with equal times).
+        // A previous key stays until every token it signed has expired and
+        // every JWKS cache has refreshed (the grace).
         self.keys.retain(|k| {
             k.state != KeyState::Previous
-                || (Some(&k.kid) == retiring.as_ref()
-                    && k.retired_at
-                        .is_some_and(|t| t.saturating_add(grace_seconds) > now))
+                || k.retired_at
+                    .is_some_and(|t| t.saturating_add(grace_seconds) > now)
         });
         self.version += 1;
         Ok(self.active()?.metadata())
@@ -284,41 +282,32 @@ mod tests {
     }
 
     #[test]
-    fn previous_keys_leave_after_their_grace_and_the_jwks_never_exceeds_three_keys() {
+    fn rotations_a_grace_apart_keep_the_jwks_at_three_keys() {
         let mut set = KeySet::generate(SigningAlg::ES256, 0).unwrap();
         for step in 1..=6u64 {
-            // Rotating faster than the grace: the cap still holds.
-            set.rotate(SigningAlg::ES256, step * 10, GRACE).unwrap();
-            assert!(set.keys.len() <= 3, "{:?}", states(&set));
-            assert_eq!(set.jwks().unwrap().keys.len(), set.keys.len());
+            set.rotate(SigningAlg::ES256, step * (GRACE + 1), GRACE)
+                .unwrap();
+            assert_eq!(set.keys.len(), 3, "{:?}", states(&set));
+            assert_eq!(set.jwks().unwrap().keys.len(), 3);
         }
-        set.rotate(SigningAlg::ES256, 10_000, GRACE).unwrap();
-        let previous: Vec<_> = set
-            .keys
-            .iter()
-            .filter(|k| k.state == KeyState::Previous)
-            .collect();
-        assert_eq!(previous.len(), 1, "the key retired now stays");
-        set.keys.iter_mut().for_each(|k| {
-            if k.state == KeyState::Previous {
-                k.retired_at = Some(0);
-            }
-        });
-        set.rotate(SigningAlg::ES256, 10_000 + GRACE, GRACE)
-            .unwrap();
-        assert!(
-            set.keys.iter().all(|k| k.retired_at != Some(0)),
-            "expired previous key dropped"
-        );
     }
 
     #[test]
-    fn rotations_within_one_second_still_keep_three_keys() {
+    fn previous_keys_stay_until_their_grace_has_passed() {
         let mut set = KeySet::generate(SigningAlg::ES256, 0).unwrap();
-        for _ in 0..4 {
-            set.rotate(SigningAlg::ES256, 500, GRACE).unwrap();
-            assert_eq!(set.keys.len(), 3, "{:?}", states(&set));
-        }
+        let first = set.active().unwrap().kid.clone();
+        // Two quick rotations: the first active key still verifies its tokens.
+        set.rotate(SigningAlg::ES256, 10, GRACE).unwrap();
+        set.rotate(SigningAlg::ES256, 20, GRACE).unwrap();
+        assert!(
+            set.keys.iter().any(|k| k.kid == first),
+            "{:?}",
+            states(&set)
+        );
+        assert_eq!(set.keys.len(), 4);
+        // Once its grace has passed, the next rotation drops it.
+        set.rotate(SigningAlg::ES256, 10 + GRACE, GRACE).unwrap();
+        assert!(set.keys.iter().all(|k| k.kid != first));
     }
 
     #[test]

@@ -78,7 +78,8 @@ async fn racing_rotations_through_the_endpoint_win_once_each_or_get_409() {
         start + wins,
         "every 200 is one rotation, every 409 none: nothing lost or doubled"
     );
-    assert!(keyset.keys.len() <= 3);
+    // Every key published during the race is still there: all within their grace.
+    assert_eq!(keyset.keys.len() as u64, 2 + wins);
 }
 
 #[tokio::test]

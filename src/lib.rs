@@ -1,0 +1,7 @@
+//! The `tollgate` package: the local stack (a gateway with API Gateway's
+//! REST semantics in front of the issuer and books routers) and the
+//! administration commands behind the `tollgate` CLI.
+
+pub mod gateway;
+pub mod local_stack;
+pub mod policy_eval;
