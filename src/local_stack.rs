@@ -1,7 +1,8 @@
 //! The local stack: issuer, authorizer and books behind the gateway on one
 //! loopback address, with embedded stores in the data directory (keys,
-//! users and books survive a restart). The authorizer fetches the JWKS from
-//! the issuer over real loopback HTTP, as it does on AWS.
+//! users and books survive a restart), or AWS's when configured. The
+//! authorizer fetches the JWKS from the issuer over real loopback HTTP, as
+//! it does on AWS.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -9,13 +10,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use authorizer::{Authorizer, AuthorizerConfig};
+use backend::store::dynamo::DynamoStore;
+use backend::store::embedded::EmbeddedStore;
+use backend::BookStore;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use issuer::account_store::{AccountStore, FileAccountStore};
+use issuer::account_store::{AccountStore, DynamoAccountStore, FileAccountStore};
 use issuer::accounts::{Account, AccountKind};
 use issuer::config::IssuerConfig;
 use issuer::service::IssuerService;
 use issuer::store::file::FileKeyStore;
+use issuer::store::secrets_manager::SecretsManagerKeyStore;
+use issuer::store::KeyStore;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -61,6 +67,42 @@ impl RunningStack {
     }
 }
 
+/// The stores behind the stack: the data directory's files by default;
+/// Secrets Manager and DynamoDB when `KEYSET_SECRET_ID`, `USERS_TABLE` and
+/// `BOOKS_TABLE` are set (with credentials, or `AWS_ENDPOINT_URL` for moto).
+pub struct Stores {
+    pub keys: Arc<dyn KeyStore>,
+    pub accounts: Arc<dyn AccountStore>,
+    pub books: Arc<dyn BookStore>,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+impl Stores {
+    pub async fn select(data: &DataDir) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&data.0)?;
+        let keys: Arc<dyn KeyStore> = match env("KEYSET_SECRET_ID") {
+            Some(secret) => Arc::new(SecretsManagerKeyStore::from_env(secret).await),
+            None => Arc::new(FileKeyStore::new(data.keyset())),
+        };
+        let accounts: Arc<dyn AccountStore> = match env("USERS_TABLE") {
+            Some(table) => Arc::new(DynamoAccountStore::from_env(table).await),
+            None => Arc::new(FileAccountStore::new(data.users())),
+        };
+        let books: Arc<dyn BookStore> = match env("BOOKS_TABLE") {
+            Some(table) => Arc::new(DynamoStore::from_env(table).await),
+            None => Arc::new(EmbeddedStore::open(&data.books())?),
+        };
+        Ok(Self {
+            keys,
+            accounts,
+            books,
+        })
+    }
+}
+
 /// What a first start created: the generated credentials.
 pub struct FirstStart {
     pub admin_password: String,
@@ -74,13 +116,15 @@ fn random_password() -> anyhow::Result<String> {
 }
 
 /// Creates the admin and demo users with generated passwords, written once
-/// to `DATA_DIR/credentials` (mode 0600). `None` if users exist already.
-pub async fn first_start(data: &DataDir) -> anyhow::Result<Option<FirstStart>> {
-    if data.users().exists() {
+/// to `DATA_DIR/credentials` (mode 0600). `None` if an admin exists already.
+pub async fn first_start(
+    data: &DataDir,
+    accounts: &dyn AccountStore,
+) -> anyhow::Result<Option<FirstStart>> {
+    if accounts.get(AccountKind::User, "admin").await?.is_some() {
         return Ok(None);
     }
     std::fs::create_dir_all(&data.0)?;
-    let accounts = FileAccountStore::new(data.users());
     let (admin_password, demo_password) = (random_password()?, random_password()?);
     for (name, password, scopes) in [
         (
@@ -122,8 +166,8 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.write_all(bytes)
 }
 
-/// The issuer service over the data directory's key and user files.
-pub fn issuer_service(data: &DataDir, issuer_url: &str) -> anyhow::Result<Arc<IssuerService>> {
+/// The issuer service over the selected stores, issuing as `issuer_url`.
+pub fn issuer_service(stores: &Stores, issuer_url: &str) -> anyhow::Result<Arc<IssuerService>> {
     let config = IssuerConfig::from_lookup(|name| match name {
         "JWT_ISSUER" => Some(issuer_url.to_owned()),
         "JWT_AUDIENCE" => Some(AUDIENCE.to_owned()),
@@ -131,28 +175,24 @@ pub fn issuer_service(data: &DataDir, issuer_url: &str) -> anyhow::Result<Arc<Is
     })?;
     Ok(Arc::new(IssuerService::new(
         config,
-        Arc::new(FileKeyStore::new(data.keyset())),
-        Arc::new(FileAccountStore::new(data.users())),
+        Arc::clone(&stores.keys),
+        Arc::clone(&stores.accounts),
     )))
 }
 
 /// Binds `addr`, wires the three parts and serves until shut down.
 pub async fn start(
-    data: DataDir,
+    stores: Stores,
     addr: SocketAddr,
     authorizer_cache_ttl: Duration,
 ) -> anyhow::Result<RunningStack> {
-    std::fs::create_dir_all(&data.0)?;
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let issuer_url = format!("http://{addr}");
 
-    let issuer = issuer_service(&data, &issuer_url)?;
-    issuer.keyset().await?; // creates the first keyset on a fresh data dir
-    let books = Arc::new(backend::store::embedded::EmbeddedStore::open(
-        &data.books(),
-    )?);
-    // The authorizer environment variables of DESIGN.md apply; the issuer is this stack.
+    let issuer = issuer_service(&stores, &issuer_url)?;
+    issuer.keyset().await?; // creates the first keyset on a fresh store
+                            // The authorizer environment variables of DESIGN.md apply; the issuer is this stack.
     let authorizer_config = AuthorizerConfig::from_lookup(|name| match name {
         "JWT_ISSUER" if std::env::var("TRUSTED_ISSUERS").is_err() => Some(issuer_url.clone()),
         "JWKS_URI" if std::env::var("TRUSTED_ISSUERS").is_err() => {
@@ -170,7 +210,7 @@ pub async fn start(
     let gateway = Arc::new(Gateway::new(
         Arc::clone(&authorizer),
         issuer::routes::router(issuer),
-        backend::router(books),
+        backend::router(Arc::clone(&stores.books)),
         authorizer_cache_ttl,
     ));
 

@@ -7,9 +7,8 @@ use std::time::Duration;
 
 use anyhow::bail;
 use clap::{Parser, Subcommand};
-use issuer::account_store::{AccountStore, FileAccountStore};
 use issuer::accounts::{Account, AccountKind};
-use tollgate::local_stack::{self, DataDir};
+use tollgate::local_stack::{self, DataDir, Stores};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -122,8 +121,7 @@ async fn main() -> anyhow::Result<()> {
                     .collect(),
                 disabled: false,
             };
-            std::fs::create_dir_all(&data.0)?;
-            FileAccountStore::new(data.users()).put(&account).await?;
+            Stores::select(&data).await?.accounts.put(&account).await?;
             println!(
                 "user {name} saved with scopes: {}",
                 account.scopes.join(" ")
@@ -131,7 +129,8 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(command) => {
-            let service = local_stack::issuer_service(&data, "http://127.0.0.1")?;
+            let service =
+                local_stack::issuer_service(&Stores::select(&data).await?, "http://127.0.0.1")?;
             let output = match command {
                 KeysCommand::List => {
                     serde_json::json!({"keys": service.keyset().await?.metadata()})
@@ -172,13 +171,9 @@ async fn serve(data: DataDir, addr: &str, authorizer_cache_ttl: u64) -> anyhow::
     let addr: std::net::SocketAddr = addr
         .parse()
         .map_err(|_| anyhow::anyhow!("--addr must be IP:PORT, got {addr}"))?;
-    let first = local_stack::first_start(&data).await?;
-    let stack = local_stack::start(
-        data.clone(),
-        addr,
-        Duration::from_secs(authorizer_cache_ttl),
-    )
-    .await?;
+    let stores = Stores::select(&data).await?;
+    let first = local_stack::first_start(&data, stores.accounts.as_ref()).await?;
+    let stack = local_stack::start(stores, addr, Duration::from_secs(authorizer_cache_ttl)).await?;
     let url = format!("http://{}", stack.addr);
     println!(
         "Tollgate local stack on {url} (data in {})",

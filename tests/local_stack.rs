@@ -27,7 +27,10 @@ async fn start_at(dir: &std::path::Path, addr: &str, ttl: u64) -> Stack {
         .with_env_filter("info")
         .try_init();
     let data = DataDir(dir.to_owned());
-    let first = local_stack::first_start(&data).await.unwrap();
+    let stores = local_stack::Stores::select(&data).await.unwrap();
+    let first = local_stack::first_start(&data, stores.accounts.as_ref())
+        .await
+        .unwrap();
     let credentials = std::fs::read_to_string(data.credentials()).unwrap();
     let password = |name: &str| {
         credentials
@@ -39,7 +42,7 @@ async fn start_at(dir: &std::path::Path, addr: &str, ttl: u64) -> Stack {
     if let Some(first) = first {
         assert_eq!(first.admin_password, password("admin"));
     }
-    let running = local_stack::start(data, addr.parse().unwrap(), Duration::from_secs(ttl))
+    let running = local_stack::start(stores, addr.parse().unwrap(), Duration::from_secs(ttl))
         .await
         .unwrap();
     Stack {

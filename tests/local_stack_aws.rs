@@ -1,0 +1,140 @@
+//! `serve` in AWS-backed mode against `moto_server`: keys in Secrets
+//! Manager, users and books in DynamoDB, through the real SDK. Its own test
+//! binary: it sets process-wide environment variables.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use backend::store::dynamo::DynamoStore;
+use serde_json::{json, Value};
+use tollgate::local_stack::{self, DataDir, Stores};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_uses_secrets_manager_and_dynamodb() {
+    if std::env::var("AWS_ENDPOINT_URL").is_err() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must run this: use `make test`"
+        );
+        eprintln!("AWS_ENDPOINT_URL unset: skipping (run `make test`)");
+        return;
+    }
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&config);
+    let suffix = ulid::Ulid::new().to_string().to_lowercase();
+    let (books, users, secret) = (
+        format!("books-{suffix}"),
+        format!("users-{suffix}"),
+        format!("tollgate/keyset-{suffix}"),
+    );
+    DynamoStore::create_table(&dynamo, &books).await.unwrap();
+    dynamo
+        .create_table()
+        .table_name(&users)
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("key")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("key")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+    // Edition 2021: setting the environment is safe; this binary has one test.
+    std::env::set_var("KEYSET_SECRET_ID", &secret);
+    std::env::set_var("USERS_TABLE", &users);
+    std::env::set_var("BOOKS_TABLE", &books);
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir(dir.path().to_owned());
+    let stores = Stores::select(&data).await.unwrap();
+    let first = local_stack::first_start(&data, stores.accounts.as_ref())
+        .await
+        .unwrap()
+        .expect("first start");
+    let stack = local_stack::start(
+        stores,
+        "127.0.0.1:0".parse().unwrap(),
+        Duration::from_secs(300),
+    )
+    .await
+    .unwrap();
+    let url = format!("http://{}", stack.addr);
+    let http = reqwest::Client::new();
+
+    let login = |user: &'static str, password: String| {
+        let (http, url) = (http.clone(), url.clone());
+        async move {
+            let answer: Value = http
+                .post(format!("{url}/token"))
+                .json(&json!({"username": user, "password": password}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            answer["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let token = login("demo", first.demo_password.clone()).await;
+    let created: Value = http
+        .post(format!("{url}/books"))
+        .bearer_auth(&token)
+        .json(&json!({"title": "Parable of the Sower", "author": "Octavia E. Butler"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().expect("created").to_owned();
+    let item = dynamo
+        .get_item()
+        .table_name(&books)
+        .key("id", aws_sdk_dynamodb::types::AttributeValue::S(id))
+        .send()
+        .await
+        .unwrap();
+    assert!(item.item().is_some(), "the book is in DynamoDB");
+
+    let admin = login("admin", first.admin_password.clone()).await;
+    let rotated = http
+        .post(format!("{url}/admin/keys/rotate"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rotated.status(), 200);
+    let sm = aws_sdk_secretsmanager::Client::new(&config);
+    let stored = sm
+        .get_secret_value()
+        .secret_id(&secret)
+        .version_stage("AWSCURRENT")
+        .send()
+        .await
+        .unwrap();
+    let keyset: Value = serde_json::from_str(stored.secret_string().unwrap()).unwrap();
+    assert_eq!(keyset["version"], 2, "the rotation went to Secrets Manager");
+    let still = http
+        .get(format!("{url}/books"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(still.status(), 200, "the pre-rotation token still verifies");
+    stack.shutdown().await;
+}
