@@ -168,15 +168,18 @@ impl RouteScopes {
     }
 }
 
-/// `*`-glob match, iterative with single backtrack point: linear in practice.
-pub(crate) fn glob_matches(pattern: &[u8], text: &[u8]) -> bool {
+/// IAM-style wildcard match: `*` any run of characters (`/` included), `?`
+/// exactly one. Iterative with a single backtrack point: linear in practice.
+/// Route paths refuse `?` at configuration; the local gateway's policy
+/// evaluation uses both.
+pub fn glob_matches(pattern: &[u8], text: &[u8]) -> bool {
     let (mut p, mut t) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while t < text.len() {
         if p < pattern.len() && pattern[p] == b'*' {
             star = Some((p, t));
             p += 1;
-        } else if p < pattern.len() && pattern[p] == text[t] {
+        } else if p < pattern.len() && (pattern[p] == b'?' || pattern[p] == text[t]) {
             p += 1;
             t += 1;
         } else if let Some((sp, st)) = star {

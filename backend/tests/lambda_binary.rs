@@ -100,12 +100,7 @@ async fn embedded_store_binary_keeps_books_across_a_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamodb_binary_serves_books_from_the_table() {
-    let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") else {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must run the DynamoDB test: use `make test`"
-        );
-        eprintln!("AWS_ENDPOINT_URL unset: skipping (run `make test`)");
+    let Some(endpoint) = testkit::aws_test_endpoint() else {
         return;
     };
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())

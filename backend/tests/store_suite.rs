@@ -179,14 +179,7 @@ async fn embedded_store_survives_a_reopen() {
 /// A fresh table on moto_server. `make test` exports AWS_ENDPOINT_URL; a plain
 /// `cargo test` without it skips, but never in CI.
 async fn dynamo_store() -> Option<DynamoStore> {
-    if std::env::var("AWS_ENDPOINT_URL").is_err() {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must run the DynamoDB suite: use `make test`"
-        );
-        eprintln!("AWS_ENDPOINT_URL unset: skipping the DynamoDB suite (run `make test`)");
-        return None;
-    }
+    testkit::aws_test_endpoint()?;
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .load()
         .await;

@@ -110,6 +110,37 @@ impl DynamoAccountStore {
             .await;
         Self::new(aws_sdk_dynamodb::Client::new(&config), table)
     }
+
+    /// Creates the users table (hash key `key`, on-demand capacity): the
+    /// schema this store expects. For tests and local set-up.
+    pub async fn create_table(
+        client: &aws_sdk_dynamodb::Client,
+        table: &str,
+    ) -> Result<(), AccountStoreError> {
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        };
+        let key = KeySchemaElement::builder()
+            .attribute_name("key")
+            .key_type(KeyType::Hash)
+            .build()
+            .map_err(io)?;
+        let attribute = AttributeDefinition::builder()
+            .attribute_name("key")
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .map_err(io)?;
+        client
+            .create_table()
+            .table_name(table)
+            .key_schema(key)
+            .attribute_definitions(attribute)
+            .billing_mode(BillingMode::PayPerRequest)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| io(aws_sdk_dynamodb::error::DisplayErrorContext(e)))
+    }
 }
 
 fn text(

@@ -1,9 +1,6 @@
 //! Both account stores, the same expectations: the users file and the
 //! DynamoDB users table on `moto_server` through the real SDK.
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use issuer::account_store::{AccountStore, DynamoAccountStore, FileAccountStore};
 use issuer::accounts::{Account, AccountKind};
 
@@ -55,12 +52,7 @@ async fn file_account_store() {
 
 #[tokio::test]
 async fn dynamodb_account_store() {
-    if std::env::var("AWS_ENDPOINT_URL").is_err() {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must run the DynamoDB suite: use `make test`"
-        );
-        eprintln!("AWS_ENDPOINT_URL unset: skipping (run `make test`)");
+    if testkit::aws_test_endpoint().is_none() {
         return;
     }
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -68,25 +60,7 @@ async fn dynamodb_account_store() {
         .await;
     let client = aws_sdk_dynamodb::Client::new(&config);
     let table = format!("users-{}", ulid::Ulid::new());
-    client
-        .create_table()
-        .table_name(&table)
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("key")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("key")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
+    DynamoAccountStore::create_table(&client, &table)
         .await
         .unwrap();
     suite(&DynamoAccountStore::new(client, table)).await;

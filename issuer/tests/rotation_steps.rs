@@ -17,14 +17,7 @@ const STEPS: [Step; 4] = [
 ];
 
 async fn seeded_store() -> Option<(SecretsManagerKeyStore, KeySet)> {
-    if std::env::var("AWS_ENDPOINT_URL").is_err() {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must run the rotation suite: use `make test`"
-        );
-        eprintln!("AWS_ENDPOINT_URL unset: skipping (run `make test`)");
-        return None;
-    }
+    testkit::aws_test_endpoint()?;
     let store =
         SecretsManagerKeyStore::from_env(format!("tollgate/rotation-{}", ulid::Ulid::new())).await;
     let keyset = KeySet::generate(ALG, 1000).unwrap();
@@ -165,8 +158,8 @@ async fn a_pending_copy_made_by_rotate_secret_is_replaced_by_a_real_rotation() {
 
 #[tokio::test]
 async fn a_placeholder_secret_is_bootstrapped_into_a_keyset() {
-    if std::env::var("AWS_ENDPOINT_URL").is_err() {
-        return; // seeded_store() explains and guards CI
+    if testkit::aws_test_endpoint().is_none() {
+        return;
     }
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .load()

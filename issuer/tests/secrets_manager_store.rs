@@ -12,14 +12,7 @@ const GRACE: u64 = 1200;
 
 /// A store for a fresh secret name; `None` (skip) only outside CI.
 async fn store() -> Option<SecretsManagerKeyStore> {
-    if std::env::var("AWS_ENDPOINT_URL").is_err() {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must run the Secrets Manager suite: use `make test`"
-        );
-        eprintln!("AWS_ENDPOINT_URL unset: skipping (run `make test`)");
-        return None;
-    }
+    testkit::aws_test_endpoint()?;
     Some(SecretsManagerKeyStore::from_env(format!("tollgate/keyset-{}", ulid::Ulid::new())).await)
 }
 

@@ -10,6 +10,23 @@ pub mod lambda_runtime;
 pub use jwks_server::{JwksServer, ServerMode};
 pub use keys::{b64url, jwks, TestKey};
 
+/// The `moto_server` endpoint that `make test` exports, for tests of the
+/// AWS-backed stores. `None` (the caller skips, saying why) only outside CI:
+/// in CI a missing endpoint fails the test.
+pub fn aws_test_endpoint() -> Option<String> {
+    match std::env::var("AWS_ENDPOINT_URL") {
+        Ok(endpoint) => Some(endpoint),
+        Err(_) => {
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI must run the AWS suites: use `make test`"
+            );
+            eprintln!("AWS_ENDPOINT_URL unset: skipping (run `make test`)");
+            None
+        }
+    }
+}
+
 /// Seconds since the Unix epoch.
 pub fn now() -> u64 {
     std::time::SystemTime::now()
