@@ -13,6 +13,7 @@
 
 pub mod algorithm;
 pub mod authorizer;
+pub mod claim_mapping;
 pub mod claims;
 pub mod config;
 pub mod decision_cache;
@@ -29,7 +30,7 @@ pub mod verified;
 
 pub use algorithm::Algorithm;
 pub use authorizer::{Answer, Authorizer, BuildError, Unauthorized};
-pub use config::{AuthorizerConfig, CacheSettings, IssuerConfig};
+pub use config::{AuthorizerConfig, CacheSettings, IssuerConfig, JwksSource};
 pub use error::VerifyError;
 pub use events::AuthorizerEvent;
 pub use verified::VerifiedToken;
