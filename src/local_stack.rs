@@ -201,6 +201,10 @@ pub async fn start(
         "JWT_AUDIENCE" => std::env::var(name)
             .ok()
             .or_else(|| Some(AUDIENCE.to_owned())),
+        // The issuer writes RFC 9068 access tokens (`typ: at+jwt`).
+        "JWT_REQUIRED_TYP" => std::env::var(name)
+            .ok()
+            .or_else(|| Some("at+jwt".to_owned())),
         other => std::env::var(other).ok(),
     })?;
     let authorizer = Arc::new(Authorizer::new(

@@ -43,6 +43,8 @@ const EXPECTED: &[(&str, VerifyError)] = &[
     ("x5u header", VerifyError::UnknownKid),
     ("x5c header", VerifyError::UnknownKid),
     ("crit header", VerifyError::CriticalHeader),
+    ("crit null", VerifyError::CriticalHeader),
+    ("crit empty array", VerifyError::CriticalHeader),
     ("wrong iss", VerifyError::UntrustedIssuer),
     ("iss as an array", VerifyError::InvalidClaims),
     ("wrong aud", VerifyError::BadAudience),
@@ -179,6 +181,10 @@ async fn forged_and_malformed_tokens_are_unauthorized() {
             &json!({"alg": "RS256", "kid": "attacker", "x5c": [b64url([1u8; 64])]}).to_string(), &payload)),
         ("crit header", good.sign_raw(
             &json!({"alg": "RS256", "kid": "good-rs", "crit": ["exp"]}).to_string(), &payload)),
+        ("crit null", good.sign_raw(
+            &json!({"alg": "RS256", "kid": "good-rs", "crit": null}).to_string(), &payload)),
+        ("crit empty array", good.sign_raw(
+            &json!({"alg": "RS256", "kid": "good-rs", "crit": []}).to_string(), &payload)),
         ("wrong iss", good.sign(&json!({"iss": "https://evil.example", "sub": "alice", "aud": AUDIENCE, "exp": now + 600}))),
         ("iss as an array", good.sign_raw(&good_header, &with_claim(&claims, "iss", json!([ISSUER])))),
         ("wrong aud", good.sign_raw(&good_header, &with_claim(&claims, "aud", json!("other-api")))),
