@@ -83,28 +83,55 @@ impl<'a> Claims<'a> {
     /// `client_id` instead (Cognito access tokens carry no `aud`). A token
     /// with `token_use` must be an access token unless `allow_id_tokens`.
     pub fn validate(&self, rules: &ClaimChecks<'_>, now: u64) -> Result<(), VerifyError> {
+        self.check_exp(rules, now)?;
+        self.check_nbf(rules, now)?;
+        self.check_audience(rules)?;
+        self.check_token_use(rules)?;
+        self.check_subject()
+    }
+
+    /// `exp` is required, and not past `now - leeway`.
+    pub fn check_exp(&self, rules: &ClaimChecks<'_>, now: u64) -> Result<(), VerifyError> {
         let exp = self.exp.ok_or(VerifyError::InvalidClaims)?;
         if exp < now.saturating_sub(rules.leeway) {
             return Err(VerifyError::Expired);
         }
-        if let Some(nbf) = self.nbf {
-            if nbf > now.saturating_add(rules.leeway) {
-                return Err(VerifyError::NotYetValid);
-            }
+        Ok(())
+    }
+
+    /// `nbf`, when present, is not after `now + leeway`.
+    pub fn check_nbf(&self, rules: &ClaimChecks<'_>, now: u64) -> Result<(), VerifyError> {
+        match self.nbf {
+            Some(nbf) if nbf > now.saturating_add(rules.leeway) => Err(VerifyError::NotYetValid),
+            _ => Ok(()),
         }
+    }
+
+    /// `aud` names an accepted audience; without `aud`, `client_id` must.
+    pub fn check_audience(&self, rules: &ClaimChecks<'_>) -> Result<(), VerifyError> {
         let accepted = |aud: &str| rules.audiences.iter().any(|a| a == aud);
         let audience_ok = match (&self.aud, self.client_id.as_deref()) {
             (OneOrMany::Absent, Some(client_id)) => accepted(client_id),
             (aud, _) => aud.iter().any(accepted),
         };
-        if !audience_ok {
-            return Err(VerifyError::BadAudience);
+        if audience_ok {
+            Ok(())
+        } else {
+            Err(VerifyError::BadAudience)
         }
+    }
+
+    /// `token_use`, when present, is `access` (or `id` if allowed).
+    pub fn check_token_use(&self, rules: &ClaimChecks<'_>) -> Result<(), VerifyError> {
         match self.token_use.as_deref() {
-            None | Some("access") => {}
-            Some("id") if rules.allow_id_tokens => {}
-            Some(_) => return Err(VerifyError::WrongTokenUse),
+            None | Some("access") => Ok(()),
+            Some("id") if rules.allow_id_tokens => Ok(()),
+            Some(_) => Err(VerifyError::WrongTokenUse),
         }
+    }
+
+    /// `sub` is present and not empty.
+    pub fn check_subject(&self) -> Result<(), VerifyError> {
         match self.sub.as_deref() {
             Some(sub) if !sub.is_empty() => Ok(()),
             _ => Err(VerifyError::MissingSubject),

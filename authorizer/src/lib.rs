@@ -19,6 +19,7 @@ pub mod config;
 pub mod decision_cache;
 pub mod error;
 pub mod events;
+pub mod explain;
 pub mod jwk;
 pub mod jwks_fetch;
 pub mod key_cache;
