@@ -41,7 +41,7 @@ pub fn render(explanation: &Explanation) -> String {
             let _ = writeln!(
                 out,
                 "\nverdict: valid (principalId {:?})",
-                verified.principal
+                verified.principal()
             );
             if explanation.granted_routes.is_empty() {
                 let _ = writeln!(out, "routes granted: none (every route answers 403)");

@@ -238,7 +238,7 @@ impl Authorizer {
             .identity(&claims, parsed.payload())?;
         Ok(VerifiedToken {
             sub: claims.sub.as_deref().unwrap_or_default().to_owned(),
-            principal: identity.principal,
+            principal_claim: identity.principal,
             iss: Arc::clone(&self.issuers[issuer_index].iss),
             kid: parsed.kid.clone(),
             scopes: identity.scopes,
@@ -349,14 +349,14 @@ impl Authorizer {
             }
             AuthorizerEvent::HttpApiV2(_) => {
                 let mut response = ApiGatewayV2CustomAuthorizerIamPolicyResponse::default();
-                response.principal_id = Some(verified.principal.clone());
+                response.principal_id = Some(verified.principal().to_owned());
                 response.policy_document = policy();
                 response.context = context;
                 Answer::HttpApiPolicy(response)
             }
             AuthorizerEvent::Token(_) | AuthorizerEvent::Request(_) => {
                 let mut response = ApiGatewayCustomAuthorizerResponse::default();
-                response.principal_id = Some(verified.principal.clone());
+                response.principal_id = Some(verified.principal().to_owned());
                 response.policy_document = policy();
                 response.context = context;
                 Answer::Policy(response)

@@ -87,7 +87,8 @@ impl Default for ClaimMapping {
 /// What a verified token grants, as the mapping reads it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GrantedIdentity {
-    pub principal: String,
+    /// `None` when the principal is `sub` (the default): no second copy.
+    pub principal: Option<String>,
     /// One entry per scope: a string claim split on spaces, an array element whole.
     pub scopes: Vec<String>,
     /// `(claim path, value)`, values flattened to capped strings.
@@ -174,7 +175,7 @@ impl ClaimMapping {
                 scopes.extend(claim.scopes().map(str::to_owned));
             }
             return Ok(GrantedIdentity {
-                principal: claims.sub.as_deref().unwrap_or_default().to_owned(),
+                principal: None,
                 scopes,
                 context: Vec::new(),
             });
@@ -214,7 +215,7 @@ impl ClaimMapping {
             })
             .collect();
         Ok(GrantedIdentity {
-            principal,
+            principal: Some(principal),
             scopes,
             context,
         })
@@ -271,7 +272,7 @@ mod tests {
             &json!({"sub": "alice", "scope": "a b", "scp": ["c d", "e"]}),
         )
         .unwrap();
-        assert_eq!(id.principal, "alice");
+        assert_eq!(id.principal, None, "sub itself");
         assert_eq!(id.scopes, ["a", "b", "c d", "e"]);
         assert!(id.context.is_empty());
         assert_eq!(ClaimMapping::new(None, None, None), Ok(mapping));
@@ -314,7 +315,7 @@ mod tests {
     fn principal_claim_is_required_when_configured() {
         let mapping = ClaimMapping::new(None, None, Some("username")).unwrap();
         let id = identity(&mapping, &json!({"sub": "s", "username": "carol"})).unwrap();
-        assert_eq!(id.principal, "carol");
+        assert_eq!(id.principal.as_deref(), Some("carol"));
         for missing in [
             json!({"sub": "s"}),
             json!({"sub": "s", "username": ""}),

@@ -156,7 +156,7 @@ impl Authorizer {
         if let Ok(verified) = &outcome {
             report.record(
                 "principal",
-                Ok(format!("principalId {:?}", verified.principal)),
+                Ok(format!("principalId {:?}", verified.principal())),
             );
             report.record("scopes", Ok(format!("{:?}", verified.scopes)));
         }

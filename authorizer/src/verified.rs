@@ -11,8 +11,8 @@ use crate::jwk::VerifyingKey;
 #[derive(Debug)]
 pub struct VerifiedToken {
     pub sub: String,
-    /// The `PRINCIPAL_CLAIM` value (`sub` by default): the answer's `principalId`.
-    pub principal: String,
+    /// The `PRINCIPAL_CLAIM` value when it is not `sub` (see [`Self::principal`]).
+    pub principal_claim: Option<String>,
     /// Shared with the authorizer's configuration: no copy per token.
     pub iss: Arc<str>,
     pub kid: String,
@@ -28,6 +28,11 @@ pub struct VerifiedToken {
 }
 
 impl VerifiedToken {
+    /// The answer's `principalId`: the `PRINCIPAL_CLAIM` value (`sub` by default).
+    pub fn principal(&self) -> &str {
+        self.principal_claim.as_deref().unwrap_or(&self.sub)
+    }
+
     pub fn scopes(&self) -> Vec<&str> {
         self.scopes.iter().map(String::as_str).collect()
     }
