@@ -183,9 +183,7 @@ pub fn issuer_service(stores: &Stores, issuer_url: &str) -> anyhow::Result<Arc<I
 /// The embedded authorizer's configuration: the environment variables of
 /// DESIGN.md, with this stack (`issuer_url`) as the issuer unless
 /// `TRUSTED_ISSUERS` says otherwise.
-pub fn authorizer_config(
-    issuer_url: &str,
-) -> Result<AuthorizerConfig, authorizer::config::ConfigError> {
+pub fn authorizer_config(issuer_url: &str) -> Result<AuthorizerConfig, authorizer::ConfigError> {
     let trusted_issuers_set = std::env::var("TRUSTED_ISSUERS").is_ok();
     AuthorizerConfig::from_lookup(|name| match name {
         "JWT_ISSUER" if !trusted_issuers_set => Some(issuer_url.to_owned()),

@@ -60,7 +60,7 @@ fn strings(value: Option<&Value>) -> Option<Vec<&str>> {
 
 /// IAM wildcard match: `*` any run of characters, `?` exactly one.
 pub fn wildcard_match(pattern: &str, text: &str) -> bool {
-    authorizer::route_scopes::glob_matches(pattern.as_bytes(), text.as_bytes())
+    authorizer::glob_matches(pattern.as_bytes(), text.as_bytes())
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 //! agrees with the local gateway's IAM evaluation of the built policy (Deny
 //! wins; `*` matches any run of characters, `/` included).
 
-use authorizer::policy::PolicyBuilder;
-use authorizer::route_scopes::{Route, RouteScopes, RouteScopesError, HTTP_METHODS};
+use authorizer::PolicyBuilder;
+use authorizer::{Route, RouteScopes, RouteScopesError, HTTP_METHODS};
 use proptest::prelude::*;
 use tollgate::policy_eval::{evaluate, Verdict};
 

@@ -10,14 +10,23 @@ use aws_lc_rs::signature::{self, VerificationAlgorithm};
 /// A JWS `alg` this authorizer accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Algorithm {
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
     RS256,
+    /// RSASSA-PKCS1-v1_5 with SHA-384.
     RS384,
+    /// RSASSA-PKCS1-v1_5 with SHA-512.
     RS512,
+    /// RSASSA-PSS with SHA-256.
     PS256,
+    /// RSASSA-PSS with SHA-384.
     PS384,
+    /// RSASSA-PSS with SHA-512.
     PS512,
+    /// ECDSA on P-256 with SHA-256.
     ES256,
+    /// ECDSA on P-384 with SHA-384.
     ES384,
+    /// Ed25519.
     EdDSA,
 }
 
@@ -60,6 +69,7 @@ impl Algorithm {
         })
     }
 
+    /// The JWS `alg` name.
     pub fn name(self) -> &'static str {
         match self {
             Algorithm::RS256 => "RS256",
@@ -74,6 +84,7 @@ impl Algorithm {
         }
     }
 
+    /// The key type this algorithm needs.
     pub fn family(self) -> KeyFamily {
         match self {
             Algorithm::RS256

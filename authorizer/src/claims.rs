@@ -16,14 +16,20 @@ use crate::error::VerifyError;
 /// fails the whole token (serde refuses duplicate fields).
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 pub struct Claims<'a> {
+    /// Issuer; must name a trusted issuer exactly.
     #[serde(borrow)]
     pub iss: Option<Cow<'a, str>>,
+    /// Subject; required and non-empty.
     #[serde(borrow)]
     pub sub: Option<Cow<'a, str>>,
+    /// Audience; one of it must be accepted (or, absent, `client_id`).
     #[serde(borrow, default)]
     pub aud: OneOrMany<'a>,
+    /// Expiry, Unix seconds; required.
     pub exp: Option<u64>,
+    /// Not before, Unix seconds.
     pub nbf: Option<u64>,
+    /// Issued at: informative, but must be a number.
     pub iat: Option<IgnoredNumber>,
     /// RFC 8693 / RFC 9068: space-separated scopes (an array is read
     /// element by element).
@@ -32,6 +38,7 @@ pub struct Claims<'a> {
     /// The array form some issuers (Okta, Entra ID) use instead of `scope`.
     #[serde(borrow, default)]
     pub scp: OneOrMany<'a>,
+    /// The OAuth client; the audience of tokens without `aud` (Cognito).
     #[serde(borrow)]
     pub client_id: Option<Cow<'a, str>>,
     /// Cognito: `access` or `id`.
@@ -149,8 +156,11 @@ impl<'a> Claims<'a> {
 /// and the configured tolerances.
 #[derive(Clone, Copy, Debug)]
 pub struct ClaimChecks<'c> {
+    /// Accepted audiences of the token's issuer.
     pub audiences: &'c [String],
+    /// Clock skew allowed on `exp` and `nbf`, seconds.
     pub leeway: u64,
+    /// Whether Cognito ID tokens (`token_use: id`) pass.
     pub allow_id_tokens: bool,
 }
 

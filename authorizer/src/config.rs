@@ -13,10 +13,13 @@ pub const MAX_DURATION_SECONDS: u64 = 365 * 24 * 3600;
 
 /// One trusted issuer. Its keys verify only tokens whose `iss` is exactly `issuer`.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct IssuerConfig {
+pub struct TrustedIssuer {
+    /// The exact `iss` value.
     pub issuer: String,
+    /// Its JWKS URL; `None`: OIDC discovery.
     #[serde(default)]
     pub jwks_uri: Option<String>,
+    /// Accepted `aud` (or `client_id`) values.
     #[serde(default)]
     pub audiences: Vec<String>,
 }
@@ -32,6 +35,7 @@ pub enum JwksSource {
 }
 
 impl JwksSource {
+    /// The URL to fetch first.
     pub fn url(&self) -> &str {
         match self {
             JwksSource::Uri(url) | JwksSource::Discovery(url) => url,
@@ -39,7 +43,7 @@ impl JwksSource {
     }
 }
 
-impl IssuerConfig {
+impl TrustedIssuer {
     /// The configured JWKS URL, else OIDC discovery at
     /// `{issuer}/.well-known/openid-configuration` (Okta, Keycloak and Entra
     /// ID serve no `{issuer}/.well-known/jwks.json`).
@@ -106,10 +110,13 @@ impl Default for CacheSettings {
 /// Everything the authorizer needs to run.
 #[derive(Clone, Debug)]
 pub struct AuthorizerConfig {
-    pub issuers: Vec<IssuerConfig>,
+    /// The trusted issuers, each with its own keys and audiences.
+    pub issuers: Vec<TrustedIssuer>,
+    /// JWKS fetching and freshness.
     pub cache: CacheSettings,
     /// Clock skew allowed on `exp` and `nbf`, in seconds.
     pub leeway_seconds: u64,
+    /// `ROUTE_SCOPES`: which scopes grant each route.
     pub route_scopes: RouteScopes,
     /// HTTP API payload 2.0: answer `isAuthorized` instead of an IAM policy.
     pub http_api_simple_responses: bool,
@@ -123,30 +130,56 @@ pub struct AuthorizerConfig {
     pub allow_id_tokens: bool,
 }
 
+/// Why the environment was refused at start; the message names the variable.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// Neither `JWT_ISSUER` nor `TRUSTED_ISSUERS`.
     #[error("set JWT_ISSUER or TRUSTED_ISSUERS")]
     NoIssuer,
+    /// No `JWT_AUDIENCE`.
     #[error("JWT_AUDIENCE is required (comma-separated accepted audiences)")]
     NoAudience,
+    /// A trusted issuer with no audience and no `JWT_AUDIENCE` to inherit.
     #[error("issuer {0:?} has no audiences")]
     IssuerWithoutAudience(String),
+    /// The same issuer twice in `TRUSTED_ISSUERS`.
     #[error("issuer {0:?} is listed twice")]
     DuplicateIssuer(String),
+    /// `TRUSTED_ISSUERS` is not the documented JSON.
     #[error(
         "TRUSTED_ISSUERS is not a JSON array of {{\"issuer\",\"jwks_uri\",\"audiences\"}}: {0}"
     )]
     TrustedIssuers(String),
+    /// A numeric setting that is not a whole number.
     #[error("{name} must be a whole number, got {value:?}")]
-    NotANumber { name: &'static str, value: String },
+    NotANumber {
+        /// The variable.
+        name: &'static str,
+        /// What it held.
+        value: String,
+    },
+    /// A boolean setting that is not true/false.
     #[error("{name} must be true or false, got {value:?}")]
-    NotABool { name: &'static str, value: String },
+    NotABool {
+        /// The variable.
+        name: &'static str,
+        /// What it held.
+        value: String,
+    },
+    /// `ROUTE_SCOPES` was refused.
     #[error("ROUTE_SCOPES: {0}")]
     RouteScopes(#[from] RouteScopesError),
+    /// `SCOPE_CLAIMS`, `CONTEXT_CLAIMS` or `PRINCIPAL_CLAIM` was refused.
     #[error("claim settings: {0}")]
     ClaimMapping(#[from] ClaimMappingError),
+    /// A key or discovery URL that is not https (or loopback http).
     #[error("refusing key URL {url:?}: {why}")]
-    InsecureUrl { url: String, why: String },
+    InsecureUrl {
+        /// The refused URL.
+        url: String,
+        /// Why.
+        why: String,
+    },
 }
 
 impl AuthorizerConfig {
@@ -168,7 +201,7 @@ impl AuthorizerConfig {
             })
             .unwrap_or_default();
 
-        let mut issuers: Vec<IssuerConfig> = match get("TRUSTED_ISSUERS") {
+        let mut issuers: Vec<TrustedIssuer> = match get("TRUSTED_ISSUERS") {
             Some(json) => serde_json::from_str(&json)
                 .map_err(|e| ConfigError::TrustedIssuers(e.to_string()))?,
             None => {
@@ -176,7 +209,7 @@ impl AuthorizerConfig {
                 if audiences.is_empty() {
                     return Err(ConfigError::NoAudience);
                 }
-                vec![IssuerConfig {
+                vec![TrustedIssuer {
                     issuer,
                     jwks_uri: get("JWKS_URI"),
                     audiences: audiences.clone(),

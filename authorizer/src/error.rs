@@ -4,42 +4,61 @@
 /// A verification failure. All of them answer API Gateway `Unauthorized`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum VerifyError {
+    /// No `Authorization: Bearer` credential.
     #[error("no bearer token")]
     MissingToken,
+    /// Over the token size limit.
     #[error("token larger than the size limit")]
     TokenTooLarge,
+    /// Not three base64url segments of JSON.
     #[error("token is not a well-formed compact JWS")]
     Malformed,
+    /// `alg` is absent, `none`, `HS*` or unknown.
     #[error("token algorithm is not accepted")]
     UnsupportedAlgorithm,
+    /// The header has `crit`.
     #[error("token header names a critical extension")]
     CriticalHeader,
+    /// The header has no `kid`.
     #[error("token header has no kid")]
     MissingKid,
+    /// `iss` is absent or not trusted.
     #[error("token issuer is not trusted")]
     UntrustedIssuer,
+    /// The issuer's key set has no such `kid`.
     #[error("token kid is not in the issuer's key set")]
     UnknownKid,
+    /// The issuer's keys could not be fetched (and no usable set is held).
     #[error("issuer's key set is unavailable")]
     KeysUnavailable,
+    /// The key is pinned to another algorithm.
     #[error("token algorithm does not match its key")]
     AlgorithmMismatch,
+    /// The signature does not verify.
     #[error("token signature is invalid")]
     BadSignature,
+    /// The claims are not an object of correctly typed claims.
     #[error("token claims are malformed")]
     InvalidClaims,
+    /// `exp` is past (beyond the leeway).
     #[error("token has expired")]
     Expired,
+    /// `nbf` is ahead (beyond the leeway).
     #[error("token is not yet valid")]
     NotYetValid,
+    /// No accepted audience in `aud` (or `client_id`).
     #[error("token audience is not accepted")]
     BadAudience,
+    /// No `sub`.
     #[error("token has no subject")]
     MissingSubject,
+    /// `token_use` is not `access` (or `id` when allowed).
     #[error("token_use is not accepted (an id token, or an unknown use)")]
     WrongTokenUse,
+    /// The header `typ` is not `JWT_REQUIRED_TYP`.
     #[error("token header typ is not the required type")]
     BadType,
+    /// The `PRINCIPAL_CLAIM` is missing or not a string.
     #[error("token has no usable principal claim")]
     MissingPrincipal,
 }

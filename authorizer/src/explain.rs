@@ -18,7 +18,9 @@ use crate::verified::VerifiedToken;
 /// One check's verdict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
+    /// The check passed.
     Pass,
+    /// The check failed; `reason` says why.
     Fail,
     /// Not run: an earlier check it depends on failed.
     Skipped,
@@ -37,8 +39,11 @@ impl fmt::Display for Verdict {
 /// One line of the explanation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Check {
+    /// What was checked (`signature`, `exp`, …).
     pub name: &'static str,
+    /// Its verdict.
     pub verdict: Verdict,
+    /// What was seen, in words.
     pub detail: String,
     /// The refusal reason (as logged and in metrics) when it failed.
     pub reason: Option<&'static str>,
@@ -47,7 +52,9 @@ pub struct Check {
 /// Every check, the authorizer's outcome, and what the token's scopes grant.
 #[derive(Debug)]
 pub struct Explanation {
+    /// Every check, in the authorizer's order.
     pub checks: Vec<Check>,
+    /// The authorizer's own decision for the token.
     pub outcome: Result<Arc<VerifiedToken>, VerifyError>,
     /// `METHOD /path` of every configured route the token's scopes grant.
     pub granted_routes: Vec<String>,

@@ -24,24 +24,37 @@ pub const MAX_RSA_BITS: usize = 8192;
 /// Why one JWK was not usable. The rest of its set still loads.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum JwkError {
+    /// No `kid`.
     #[error("JWK has no kid")]
     MissingKid,
+    /// `use` is not `sig`.
     #[error("JWK use is {0:?}, not \"sig\"")]
     NotForSignatures(String),
+    /// `key_ops` lacks `verify`.
     #[error("JWK key_ops does not allow verify")]
     NoVerifyOperation,
+    /// Private members (`d`, `p`, …) are present.
     #[error("JWK carries private key members")]
     PrivateMembers,
+    /// A key type or curve we do not verify with.
     #[error("JWK kty/crv {0} is not supported")]
     UnsupportedKeyType(String),
+    /// An `alg` we do not verify.
     #[error("JWK alg {0} is not supported")]
     UnsupportedAlgorithm(String),
+    /// `alg` names another key type.
     #[error("JWK alg {alg} does not fit its key type")]
-    AlgorithmKeyMismatch { alg: &'static str },
+    AlgorithmKeyMismatch {
+        /// The JWK's `alg`.
+        alg: &'static str,
+    },
+    /// An RSA modulus outside the accepted sizes.
     #[error("RSA key of {0} bits is outside {MIN_RSA_BITS}..={MAX_RSA_BITS}")]
     RsaKeySize(usize),
+    /// A member is missing or not base64url.
     #[error("JWK member {0} is missing or not base64url")]
     BadMember(&'static str),
+    /// aws-lc-rs refused the key material.
     #[error("JWK key material was rejected: {0}")]
     Rejected(String),
 }
@@ -186,10 +199,12 @@ impl VerifyingKey {
             && self.fingerprint == other.fingerprint
     }
 
+    /// The JWK's `kid`.
     pub fn kid(&self) -> &str {
         &self.kid
     }
 
+    /// Its key type.
     pub fn family(&self) -> KeyFamily {
         self.family
     }
@@ -331,7 +346,9 @@ pub struct SkippedJwk {
 /// The usable keys of one JWKS document, by `kid`.
 #[derive(Debug, Default)]
 pub struct JwkSet {
+    /// Usable keys by `kid`.
     pub keys: HashMap<String, Arc<VerifyingKey>>,
+    /// Keys that were skipped, and why.
     pub skipped: Vec<SkippedJwk>,
 }
 

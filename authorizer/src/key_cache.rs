@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Mutex;
 
-use crate::config::{CacheSettings, IssuerConfig, JwksSource};
+use crate::config::{CacheSettings, JwksSource, TrustedIssuer};
 use crate::error::VerifyError;
 use crate::jwk::VerifyingKey;
 use crate::jwks_fetch::{FetchError, FetchedJwks, JwksFetcher};
@@ -60,7 +60,9 @@ enum RefreshCause {
 /// The key cache of one issuer.
 #[derive(Debug)]
 pub struct KeyCache {
-    issuer: IssuerConfig,
+    issuer: TrustedIssuer,
+    /// `issuer.issuer`, shared with every verified token: no copy per token.
+    iss: Arc<str>,
     settings: CacheSettings,
     fetcher: JwksFetcher,
     metrics: Metrics,
@@ -70,7 +72,7 @@ pub struct KeyCache {
 
 impl KeyCache {
     pub fn new(
-        issuer: IssuerConfig,
+        issuer: TrustedIssuer,
         settings: CacheSettings,
         fetcher: JwksFetcher,
         metrics: Metrics,
@@ -80,6 +82,7 @@ impl KeyCache {
             JwksSource::Discovery(_) => None,
         };
         Self {
+            iss: Arc::from(issuer.issuer.as_str()),
             issuer,
             settings,
             fetcher,
@@ -92,8 +95,14 @@ impl KeyCache {
         }
     }
 
-    pub fn issuer(&self) -> &IssuerConfig {
+    /// The trusted issuer these keys belong to.
+    pub fn issuer(&self) -> &TrustedIssuer {
         &self.issuer
+    }
+
+    /// The issuer's `iss` value.
+    pub fn iss(&self) -> &Arc<str> {
+        &self.iss
     }
 
     fn snapshot(&self) -> Arc<KeySetState> {

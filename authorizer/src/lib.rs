@@ -1,40 +1,85 @@
 //! Tollgate authorizer: verifies JWTs for API Gateway at the cost of one
 //! signature check.
 //!
-//! Start with [`Authorizer`]: build it once (`Authorizer::from_env`), pre-warm
-//! its key caches, then call [`Authorizer::handle`] (raw Lambda event) or
-//! [`Authorizer::authorize`] (typed event) per request.
+//! Build an [`Authorizer`] once (from the environment, or from an
+//! [`AuthorizerConfig`]), pre-warm its key caches, then answer each
+//! invocation with [`Authorizer::handle`] (a raw Lambda event) or
+//! [`Authorizer::authorize`] (a typed [`AuthorizerEvent`]):
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use authorizer::Authorizer;
+//!
+//! let authorizer = Authorizer::from_env(Arc::new(telemetry::StdoutSink))?;
+//! authorizer.prewarm().await;
+//! let event = serde_json::json!({"type": "TOKEN",
+//!     "authorizationToken": "Bearer eyJ...",
+//!     "methodArn": "arn:aws:execute-api:eu-west-1:123456789012:api/prod/GET/books"});
+//! match authorizer.handle(event).await {
+//!     Ok(policy) => println!("{policy}"),          // Allow/Deny over the whole API
+//!     Err(unauthorized) => println!("{unauthorized}"), // "Unauthorized": a 401
+//! }
+//! # Ok(()) }
+//! ```
 //!
 //! Where the speed comes from: each JWK is parsed into an aws-lc-rs
-//! `ParsedPublicKey` once, when its JWKS is loaded ([`jwk`]); per token we
-//! only split, base64-decode, parse two small JSON objects and check one
-//! signature ([`token`], [`claims`]); a repeat of a verified token is a
-//! decision-cache hit ([`decision_cache`]).
+//! `ParsedPublicKey` once, when its JWKS is loaded ([`VerifyingKey`]); per
+//! token we only split, base64-decode, parse two small JSON objects and check
+//! one signature; a repeat of a verified token is a decision-cache hit.
+//!
+//! The map:
+//! - verification: `authorizer` (the [`Authorizer`]), `token` (compact JWS
+//!   parsing), `claims` (claim checks), `claim_mapping` (which claims grant
+//!   scopes), `algorithm`, `jwk`, `key_cache` and `jwks_fetch` (keys per
+//!   issuer), `decision_cache`, `verified`, `error`;
+//! - answers: `answer` (the three API Gateway shapes), `events`, `policy`
+//!   and `route_scopes` (whole-API IAM policies from `ROUTE_SCOPES`);
+//! - around them: `config` (the environment of DESIGN.md), `metrics` (EMF),
+//!   [`explain`] (`tollgate explain`).
+//!
+//! The building blocks that read a token without verifying it are behind
+//! [`unverified`], named so that a caller sees what they are.
 
-pub mod algorithm;
-pub mod authorizer;
-pub mod claim_mapping;
-pub mod claims;
-pub mod config;
-pub mod decision_cache;
-pub mod error;
-pub mod events;
+#![deny(missing_docs)]
+
+mod algorithm;
+mod answer;
+mod authorizer;
+mod claim_mapping;
+mod claims;
+mod config;
+mod decision_cache;
+mod error;
+mod events;
 pub mod explain;
-pub mod jwk;
-pub mod jwks_fetch;
-pub mod key_cache;
-pub mod metrics;
-pub mod policy;
-pub mod route_scopes;
-pub mod token;
-pub mod verified;
+mod jwk;
+mod jwks_fetch;
+mod key_cache;
+mod metrics;
+mod policy;
+mod route_scopes;
+mod token;
+mod verified;
 
 pub use algorithm::Algorithm;
-pub use authorizer::{Answer, Authorizer, BuildError, Unauthorized};
-pub use config::{AuthorizerConfig, CacheSettings, IssuerConfig, JwksSource};
+pub use answer::{Answer, Unauthorized};
+pub use authorizer::{Authorizer, BuildError};
+pub use config::{AuthorizerConfig, CacheSettings, ConfigError, JwksSource, TrustedIssuer};
 pub use error::VerifyError;
 pub use events::AuthorizerEvent;
+pub use jwk::{JwkError, JwkSet, VerifyingKey};
+pub use policy::{MethodArn, PolicyBuilder};
+pub use route_scopes::{glob_matches, Route, RouteScopes, RouteScopesError, HTTP_METHODS};
 pub use verified::VerifiedToken;
+
+/// Reading a token *without* verifying it: the compact-JWS parser and the
+/// claim checks, for benches and diagnostics. Nothing here checks a
+/// signature; [`Authorizer::verify`] is the way to trust a token.
+pub mod unverified {
+    pub use crate::claims::{ClaimChecks, Claims};
+    pub use crate::token::{parse_token, SignatureBuf, UnverifiedToken};
+}
 
 /// Seconds since the Unix epoch (0 if the clock is before it).
 pub(crate) fn unix_now() -> u64 {

@@ -16,12 +16,14 @@ use crate::route_scopes::RouteScopes;
 pub struct MethodArn<'a> {
     /// Everything up to and including the stage: the prefix of every route ARN.
     pub api_base: &'a str,
+    /// The HTTP verb.
     pub method: &'a str,
     /// The resource path with its leading `/`.
     pub path: &'a str,
 }
 
 impl<'a> MethodArn<'a> {
+    /// Parses an execute-api ARN; `None` if it is not one.
     pub fn parse(arn: &'a str) -> Option<Self> {
         let mut fields = arn.splitn(6, ':');
         let (
@@ -75,6 +77,7 @@ pub struct PolicyBuilder<'r> {
 }
 
 impl<'r> PolicyBuilder<'r> {
+    /// A builder over `routes`.
     pub fn new(routes: &'r RouteScopes) -> Self {
         Self { routes }
     }

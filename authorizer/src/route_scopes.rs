@@ -31,8 +31,11 @@ pub const HTTP_METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "H
 /// One route and the scopes, any of which grants it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Route {
+    /// An HTTP verb, or `*` for all of them.
     pub method: String,
+    /// The resource path; `*` matches any run of characters.
     pub path: String,
+    /// Any one of these grants the route.
     pub scopes: Vec<String>,
 }
 
@@ -86,16 +89,22 @@ pub struct RouteScopes {
     routes: Vec<Route>,
 }
 
+/// Why `ROUTE_SCOPES` was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum RouteScopesError {
+    /// Not a JSON object of route to scopes.
     #[error("not a JSON object of \"METHOD /path\" to scopes: {0}")]
     NotJson(String),
+    /// A key that is not `METHOD /path`.
     #[error("route key {0:?} is not \"METHOD /path\"")]
     BadRoute(String),
+    /// A route with no scope.
     #[error("route {0:?} lists no scopes")]
     NoScopes(String),
+    /// Two routes whose policy resources meet with different scopes.
     #[error("routes {0:?} and {1:?} can match the same request but need different scopes")]
     Overlap(String, String),
+    /// An empty table.
     #[error("no routes")]
     Empty,
 }
@@ -123,6 +132,7 @@ impl RouteScopes {
         }
     }
 
+    /// Parses `ROUTE_SCOPES` JSON (see the module documentation).
     pub fn from_json(json: &str) -> Result<Self, RouteScopesError> {
         let map: BTreeMap<String, ScopeList> =
             serde_json::from_str(json).map_err(|e| RouteScopesError::NotJson(e.to_string()))?;
@@ -181,6 +191,7 @@ impl RouteScopes {
         Ok(Self { routes })
     }
 
+    /// The routes, in table order.
     pub fn routes(&self) -> &[Route] {
         &self.routes
     }

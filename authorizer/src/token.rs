@@ -58,7 +58,9 @@ fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D:
 /// A token split and decoded, its signature not yet checked.
 #[derive(Debug)]
 pub struct UnverifiedToken<'a> {
+    /// The header `alg`, accepted.
     pub alg: Algorithm,
+    /// The header `kid`.
     pub kid: String,
     /// The header's `typ`, when it has one.
     pub typ: Option<String>,
@@ -70,6 +72,7 @@ pub struct UnverifiedToken<'a> {
 }
 
 impl UnverifiedToken<'_> {
+    /// The decoded signature.
     pub fn signature(&self) -> &[u8] {
         self.signature
     }

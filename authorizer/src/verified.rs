@@ -6,24 +6,29 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::jwk::VerifyingKey;
+use crate::key_cache::KeyCache;
 
 /// A token whose signature and claims checked out.
 #[derive(Debug)]
 pub struct VerifiedToken {
+    /// `sub`: the owner of what the caller creates.
     pub sub: String,
     /// The `PRINCIPAL_CLAIM` value when it is not `sub` (see [`Self::principal`]).
     pub principal_claim: Option<String>,
     /// Shared with the authorizer's configuration: no copy per token.
     pub iss: Arc<str>,
+    /// The `kid` of the key that verified it.
     pub kid: String,
     /// The granted scopes, one entry each (`SCOPE_CLAIMS`).
     pub scopes: Vec<String>,
+    /// `client_id`, when the token has one.
     pub client_id: Option<String>,
     /// `CONTEXT_CLAIMS`: `(claim path, capped string value)`.
     pub context_claims: Vec<(String, String)>,
     /// Unix seconds.
     pub exp: u64,
-    pub(crate) issuer_index: usize,
+    /// The issuer whose key verified it, for the decision cache's check.
+    pub(crate) issuer: Arc<KeyCache>,
     pub(crate) key: Arc<VerifyingKey>,
 }
 
@@ -33,6 +38,7 @@ impl VerifiedToken {
         self.principal_claim.as_deref().unwrap_or(&self.sub)
     }
 
+    /// The granted scopes.
     pub fn scopes(&self) -> Vec<&str> {
         self.scopes.iter().map(String::as_str).collect()
     }

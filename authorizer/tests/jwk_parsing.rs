@@ -1,7 +1,7 @@
 //! JWK rules: what is refused, what is skipped, how keys are pinned.
 
-use authorizer::algorithm::Algorithm;
-use authorizer::jwk::{JwkError, JwkSet, VerifyingKey};
+use authorizer::Algorithm;
+use authorizer::{JwkError, JwkSet, VerifyingKey};
 use jsonwebtoken::Algorithm as JwtAlg;
 use serde_json::{json, Value};
 use testkit::{b64url, TestKey};
@@ -11,8 +11,8 @@ fn parse(jwk: &Value) -> Result<VerifyingKey, JwkError> {
 }
 
 fn verify(key: &VerifyingKey, token: &str) -> bool {
-    let mut signature = authorizer::token::SignatureBuf::default();
-    let parsed = authorizer::token::parse_token(token, &mut signature).expect("well-formed");
+    let mut signature = authorizer::unverified::SignatureBuf::default();
+    let parsed = authorizer::unverified::parse_token(token, &mut signature).expect("well-formed");
     key.verify(parsed.alg, parsed.signing_input, parsed.signature())
 }
 

@@ -1,10 +1,10 @@
 //! Hostile input never panics any parser on the request path.
 
-use authorizer::events::AuthorizerEvent;
-use authorizer::jwk::JwkSet;
-use authorizer::policy::MethodArn;
-use authorizer::route_scopes::RouteScopes;
-use authorizer::token::{parse_token, SignatureBuf};
+use authorizer::unverified::{parse_token, SignatureBuf};
+use authorizer::AuthorizerEvent;
+use authorizer::JwkSet;
+use authorizer::MethodArn;
+use authorizer::RouteScopes;
 use proptest::prelude::*;
 
 /// Strings biased toward the characters these parsers split on.

@@ -15,8 +15,8 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
-use authorizer::jwk::VerifyingKey;
-use authorizer::token::{parse_token, SignatureBuf};
+use authorizer::unverified::{parse_token, SignatureBuf};
+use authorizer::VerifyingKey;
 use authorizer::{Authorizer, AuthorizerConfig};
 use aws_lc_rs::signature::{ParsedPublicKey, RsaPublicKeyComponents, RSA_PKCS1_2048_8192_SHA256};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -130,7 +130,7 @@ fn verify_cold(
     if !key.verify(parsed.alg, parsed.signing_input, parsed.signature()) {
         return Err("bad signature".to_owned());
     }
-    let checks = authorizer::claims::ClaimChecks {
+    let checks = authorizer::unverified::ClaimChecks {
         audiences,
         leeway: LEEWAY_SECONDS,
         allow_id_tokens: false,

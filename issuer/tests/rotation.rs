@@ -1,8 +1,8 @@
 //! Tokens signed by the issuer's keyset verify with the authorizer's own
 //! JWKS parsing and fast path, across rotations and revocations.
 
-use authorizer::jwk::JwkSet;
-use authorizer::token::{parse_token, SignatureBuf};
+use authorizer::unverified::{parse_token, SignatureBuf};
+use authorizer::JwkSet;
 use issuer::{KeySet, SigningAlg};
 use jsonwebtoken::Header;
 use serde_json::json;

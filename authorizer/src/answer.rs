@@ -1,0 +1,141 @@
+//! API Gateway's side: the three answer shapes, `handle` for a raw Lambda
+//! event and `authorize` for a typed one. Verification lives in
+//! [`crate::authorizer`]; this module only turns its result into the answer
+//! each event type expects.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use aws_lambda_events::event::apigw::{
+    ApiGatewayCustomAuthorizerResponse, ApiGatewayV2CustomAuthorizerIamPolicyResponse,
+    ApiGatewayV2CustomAuthorizerSimpleResponse,
+};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::authorizer::Authorizer;
+use crate::error::VerifyError;
+use crate::events::AuthorizerEvent;
+use crate::metrics::Outcome;
+use crate::policy::{MethodArn, PolicyBuilder};
+
+/// The invocation fails with exactly this message, which API Gateway turns
+/// into a 401.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("Unauthorized")]
+pub struct Unauthorized;
+
+/// The `context` of an answer: strings only (API Gateway refuses objects).
+pub type Context = HashMap<String, Value>;
+
+/// What the authorizer answers API Gateway, in the shape its event asked for.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Answer {
+    /// REST API (`TOKEN` or `REQUEST`).
+    Policy(ApiGatewayCustomAuthorizerResponse<Context>),
+    /// HTTP API payload 2.0 with IAM policy responses.
+    HttpApiPolicy(ApiGatewayV2CustomAuthorizerIamPolicyResponse<Context>),
+    /// HTTP API payload 2.0 with simple responses.
+    HttpApiSimple(ApiGatewayV2CustomAuthorizerSimpleResponse<Context>),
+}
+
+impl Authorizer {
+    /// Answers a raw Lambda event: the JSON response, or `Unauthorized`.
+    pub async fn handle(&self, event: Value) -> Result<Value, Unauthorized> {
+        let event = match AuthorizerEvent::from_json(event) {
+            Ok(event) => event,
+            Err(_) => {
+                self.metrics()
+                    .decision(Outcome::Unauthorized, "unknown_event", 0.0, false);
+                return Err(Unauthorized);
+            }
+        };
+        let answer = self.authorize(&event).await?;
+        let mut json = serde_json::to_value(answer).map_err(|_| Unauthorized)?;
+        // Unset optional members (`usageIdentifierKey`) are left out, not sent as null.
+        if let Value::Object(members) = &mut json {
+            members.retain(|_, value| !value.is_null());
+        }
+        Ok(json)
+    }
+
+    /// Decides one event. Invalid or missing token: `Unauthorized` (401).
+    /// Valid token: a policy over the whole API built from its scopes (or,
+    /// for HTTP API simple responses, `isAuthorized` for this route).
+    pub async fn authorize(&self, event: &AuthorizerEvent) -> Result<Answer, Unauthorized> {
+        let started = Instant::now();
+        let verified = match event.bearer_token() {
+            None => Err(VerifyError::MissingToken),
+            Some(token) => self.verify_traced(token).await,
+        };
+        let micros = started.elapsed().as_secs_f64() * 1e6;
+        let (verified, cache_hit) = match verified {
+            Ok(ok) => ok,
+            Err(error) => {
+                tracing::info!(reason = error.reason(), "unauthorized");
+                self.metrics()
+                    .decision(Outcome::Unauthorized, error.reason(), micros, false);
+                return Err(Unauthorized);
+            }
+        };
+        let Some(arn) = event.route_arn().and_then(MethodArn::parse) else {
+            tracing::warn!("event has no parsable methodArn/routeArn");
+            self.metrics()
+                .decision(Outcome::Unauthorized, "bad_route_arn", micros, cache_hit);
+            return Err(Unauthorized);
+        };
+        let scopes = verified.scopes();
+        let mut permitted = self
+            .config()
+            .route_scopes
+            .permits(arn.method, arn.path, &scopes);
+        let mut reason = if permitted { "ok" } else { "missing_scope" };
+        // A simple response answers for one route, and API Gateway reuses it
+        // for every request with the same identity sources: it may be `true`
+        // only when the route key is part of that cache key.
+        if self.config().http_api_simple_responses
+            && event.route_key_in_identity_source() == Some(false)
+        {
+            tracing::warn!(
+                "HTTP API simple response refused: $context.routeKey is not among the \
+                 authorizer's identity sources, so API Gateway could reuse this answer for \
+                 other routes; add it to the identity sources"
+            );
+            permitted = false;
+            reason = "route_key_not_in_identity_source";
+        }
+        let outcome = if permitted {
+            Outcome::Allow
+        } else {
+            Outcome::Deny
+        };
+        self.metrics().decision(outcome, reason, micros, cache_hit);
+        let context = verified.context();
+        let policy =
+            || PolicyBuilder::new(&self.config().route_scopes).build(arn.api_base, &scopes);
+        let answer = match event {
+            AuthorizerEvent::HttpApiV2(_) if self.config().http_api_simple_responses => {
+                let mut response = ApiGatewayV2CustomAuthorizerSimpleResponse::default();
+                response.is_authorized = permitted;
+                response.context = context;
+                Answer::HttpApiSimple(response)
+            }
+            AuthorizerEvent::HttpApiV2(_) => {
+                let mut response = ApiGatewayV2CustomAuthorizerIamPolicyResponse::default();
+                response.principal_id = Some(verified.principal().to_owned());
+                response.policy_document = policy();
+                response.context = context;
+                Answer::HttpApiPolicy(response)
+            }
+            AuthorizerEvent::Token(_) | AuthorizerEvent::Request(_) => {
+                let mut response = ApiGatewayCustomAuthorizerResponse::default();
+                response.principal_id = Some(verified.principal().to_owned());
+                response.policy_document = policy();
+                response.context = context;
+                Answer::Policy(response)
+            }
+        };
+        Ok(answer)
+    }
+}
