@@ -159,18 +159,24 @@ mod tests {
         assert_eq!(e.bearer_token(), Some("tok"));
     }
 
-    #[test]
-    fn http_api_v2_event_uses_identity_source() {
-        let e = AuthorizerEvent::from_json(json!({
+    /// An HTTP API 2.0 event for `GET /books` with these identity sources
+    /// and `Authorization` header.
+    fn http_v2(identity_source: Value, authorization: &str) -> AuthorizerEvent {
+        AuthorizerEvent::from_json(json!({
             "version": "2.0", "type": "REQUEST",
             "routeArn": "arn:aws:execute-api:us-east-1:1:api/$default/GET/books",
-            "identitySource": ["Bearer tok2"], "routeKey": "GET /books",
-            "headers": {"authorization": "Bearer other"},
+            "identitySource": identity_source, "routeKey": "GET /books",
+            "headers": {"authorization": authorization},
             "requestContext": {"accountId": "1", "apiId": "api", "domainName": "x", "domainPrefix": "x",
                 "http": {"method": "GET", "path": "/books", "protocol": "HTTP/1.1", "sourceIp": "1.1.1.1", "userAgent": "x"},
                 "requestId": "r", "routeKey": "GET /books", "stage": "$default", "time": "t", "timeEpoch": 0}
         }))
-        .unwrap();
+        .unwrap()
+    }
+
+    #[test]
+    fn http_api_v2_event_uses_identity_source() {
+        let e = http_v2(json!(["Bearer tok2"]), "Bearer other");
         assert!(matches!(e, AuthorizerEvent::HttpApiV2(_)));
         assert_eq!(e.bearer_token(), Some("tok2"));
         assert_eq!(e.route_key_in_identity_source(), Some(false));
@@ -178,15 +184,15 @@ mod tests {
 
     #[test]
     fn the_first_bearer_identity_source_wins_over_a_route_key() {
-        let e = AuthorizerEvent::from_json(json!({
-            "version": "2.0", "type": "REQUEST", "routeArn": "arn:aws:execute-api:us-east-1:1:api/$default/GET/books",
-            "identitySource": ["GET /books", "Bearer tok3"], "routeKey": "GET /books", "headers": {},
-            "requestContext": {"accountId": "1", "apiId": "api", "domainName": "x", "domainPrefix": "x",
-                "http": {"method": "GET", "path": "/books", "protocol": "HTTP/1.1", "sourceIp": "1.1.1.1", "userAgent": "x"},
-                "requestId": "r", "routeKey": "GET /books", "stage": "$default", "time": "t", "timeEpoch": 0}
-        }))
-        .unwrap();
+        let e = http_v2(json!(["GET /books", "Bearer tok3"]), "");
         assert_eq!(e.bearer_token(), Some("tok3"));
+    }
+
+    #[test]
+    fn http_api_events_read_only_the_identity_source() {
+        let e = http_v2(json!(["GET /books"]), "Bearer from-header");
+        assert_eq!(e.bearer_token(), None);
+        assert_eq!(e.route_key_in_identity_source(), Some(true));
     }
 
     #[test]
@@ -214,21 +220,6 @@ mod tests {
                     .unwrap();
             assert_eq!(e.bearer_token(), token, "{header:?}");
         }
-    }
-
-    #[test]
-    fn http_api_events_read_only_the_identity_source() {
-        let e = AuthorizerEvent::from_json(json!({
-            "version": "2.0", "type": "REQUEST", "routeArn": "arn:aws:execute-api:us-east-1:1:api/$default/GET/books",
-            "identitySource": ["GET /books"], "routeKey": "GET /books",
-            "headers": {"authorization": "Bearer from-header"},
-            "requestContext": {"accountId": "1", "apiId": "api", "domainName": "x", "domainPrefix": "x",
-                "http": {"method": "GET", "path": "/books", "protocol": "HTTP/1.1", "sourceIp": "1.1.1.1", "userAgent": "x"},
-                "requestId": "r", "routeKey": "GET /books", "stage": "$default", "time": "t", "timeEpoch": 0}
-        }))
-        .unwrap();
-        assert_eq!(e.bearer_token(), None);
-        assert_eq!(e.route_key_in_identity_source(), Some(true));
     }
 
     #[test]

@@ -34,6 +34,15 @@ fn route_arn(method: &str, path: &str) -> String {
     format!("arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/{method}{path}")
 }
 
+/// The policy's effect on `method path` (Deny wins) is `effect`.
+fn assert_effect(answer: &Value, method: &str, path: &str, effect: &str) {
+    assert_eq!(
+        effect_for(answer, &route_arn(method, path)),
+        Some(effect),
+        "{method} {path}"
+    );
+}
+
 async fn policy_for(authorizer: &Authorizer, token: &str, method: &str, path: &str) -> Value {
     let event = json!({"type": "TOKEN", "authorizationToken": format!("Bearer {token}"),
         "methodArn": route_arn(method, path)});
@@ -84,14 +93,8 @@ async fn cognito_access_tokens_match_client_id_and_groups_grant_scopes() {
     );
     assert_eq!(answer["context"]["scope"], "openid readers");
     assert_eq!(answer["context"]["client_id"], COGNITO_CLIENT);
-    assert_eq!(
-        effect_for(&answer, &route_arn("GET", "/books")),
-        Some("Allow")
-    );
-    assert_eq!(
-        effect_for(&answer, &route_arn("POST", "/books")),
-        Some("Deny")
-    );
+    assert_effect(&answer, "GET", "/books", "Allow");
+    assert_effect(&answer, "POST", "/books", "Deny");
 
     let writer = signed(
         &key,
@@ -99,10 +102,7 @@ async fn cognito_access_tokens_match_client_id_and_groups_grant_scopes() {
         &cognito_access(ISSUER, &[], "books/write"),
     );
     let answer = policy_for(&authorizer, &writer, "POST", "/books").await;
-    assert_eq!(
-        effect_for(&answer, &route_arn("POST", "/books")),
-        Some("Allow")
-    );
+    assert_effect(&answer, "POST", "/books", "Allow");
 
     // Another app client of the same pool is not our audience.
     let mut other_client = cognito_access(ISSUER, &["readers"], "openid");
@@ -194,14 +194,8 @@ async fn keycloak_realm_roles_grant_scopes_and_reach_the_context() {
     );
     let answer = policy_for(&authorizer, &token, "GET", "/books").await;
     assert_eq!(answer["principalId"], "dora");
-    assert_eq!(
-        effect_for(&answer, &route_arn("GET", "/books")),
-        Some("Allow")
-    );
-    assert_eq!(
-        effect_for(&answer, &route_arn("DELETE", "/books/1")),
-        Some("Deny")
-    );
+    assert_effect(&answer, "GET", "/books", "Allow");
+    assert_effect(&answer, "DELETE", "/books/1", "Deny");
     let context = answer["context"].as_object().unwrap();
     assert_eq!(context["email"], "dora@example.com");
     assert_eq!(context["realm_access.roles"], "book reader offline_access");
@@ -248,14 +242,8 @@ async fn auth0_permissions_and_namespaced_claims() {
         &claims,
     );
     let answer = policy_for(&authorizer, &token, "GET", "/books").await;
-    assert_eq!(
-        effect_for(&answer, &route_arn("GET", "/books")),
-        Some("Allow")
-    );
-    assert_eq!(
-        effect_for(&answer, &route_arn("POST", "/books")),
-        Some("Allow")
-    );
+    assert_effect(&answer, "GET", "/books", "Allow");
+    assert_effect(&answer, "POST", "/books", "Allow");
     assert_eq!(answer["context"]["scope"], "read:books editor");
 }
 
@@ -284,14 +272,8 @@ async fn entra_scp_is_a_space_separated_string() {
         &claims,
     );
     let answer = policy_for(&authorizer, &token, "GET", "/books").await;
-    assert_eq!(
-        effect_for(&answer, &route_arn("GET", "/books")),
-        Some("Allow")
-    );
-    assert_eq!(
-        effect_for(&answer, &route_arn("POST", "/books")),
-        Some("Allow")
-    );
+    assert_effect(&answer, "GET", "/books", "Allow");
+    assert_effect(&answer, "POST", "/books", "Allow");
 }
 
 #[tokio::test]
@@ -406,8 +388,8 @@ async fn scp_array_elements_never_split_into_several_scopes() {
     claims["scp"] = json!(["a b"]);
     let token = key.sign(&claims);
     let answer = policy_for(&h.authorizer, &token, "GET", "/a").await;
-    assert_eq!(effect_for(&answer, &route_arn("GET", "/a")), Some("Deny"));
-    assert_eq!(effect_for(&answer, &route_arn("GET", "/b")), Some("Deny"));
+    assert_effect(&answer, "GET", "/a", "Deny");
+    assert_effect(&answer, "GET", "/b", "Deny");
     assert_eq!(
         answer["context"]["scope"], "",
         "and the context does not split it either"
