@@ -8,7 +8,6 @@ use std::time::Duration;
 use aws_sdk_cloudwatch::error::ProvideErrorMetadata;
 use aws_sdk_cloudwatch::types::MetricDatum;
 use aws_sdk_cloudwatch::Client;
-use telemetry::NAMESPACE;
 
 /// How often and how patiently a request is retried.
 #[derive(Clone, Copy, Debug)]
@@ -83,15 +82,17 @@ fn retryable<E: ProvideErrorMetadata>(error: &E) -> bool {
 
 pub(crate) struct Publisher {
     client: Client,
+    namespace: String,
     retry: RetryPolicy,
     pub(crate) counters: Counters,
     in_outage: AtomicBool,
 }
 
 impl Publisher {
-    pub(crate) fn new(client: Client, retry: RetryPolicy) -> Self {
+    pub(crate) fn new(client: Client, namespace: String, retry: RetryPolicy) -> Self {
         Self {
             client,
+            namespace,
             retry,
             counters: Counters::default(),
             in_outage: AtomicBool::new(false),
@@ -113,7 +114,7 @@ impl Publisher {
             let result = self
                 .client
                 .put_metric_data()
-                .namespace(NAMESPACE)
+                .namespace(&self.namespace)
                 .set_metric_data(Some(batch.clone()))
                 .send()
                 .await;

@@ -114,6 +114,7 @@ pub struct SeriesId {
 /// What `tollgate metrics` prints.
 #[derive(Clone, Debug, Default)]
 pub struct Report {
+    pub namespace: String,
     pub window: Duration,
     pub series: BTreeMap<SeriesId, Stats>,
 }
@@ -127,9 +128,22 @@ fn dimension(metric: &Metric, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// [`read`] with a client for the standard AWS environment
+/// (`AWS_ENDPOINT_URL` included).
+pub async fn read_from_env(since: Duration) -> Result<Report, ReportError> {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    read(&Client::new(&config), NAMESPACE, since).await
+}
+
 /// Reads the series of the `[Service]` and `[Service, Decision, Reason]`
 /// sets over the last `since` (rounded up to whole minutes).
-pub async fn read(client: &Client, since: Duration) -> Result<Report, ReportError> {
+pub async fn read(
+    client: &Client,
+    namespace: &str,
+    since: Duration,
+) -> Result<Report, ReportError> {
     let period = since.as_secs().div_ceil(60).max(1) * 60;
     let end = SystemTime::now() + Duration::from_secs(60);
     let start = end - Duration::from_secs(period);
@@ -139,7 +153,7 @@ pub async fn read(client: &Client, since: Duration) -> Result<Report, ReportErro
     loop {
         let page = client
             .list_metrics()
-            .namespace(NAMESPACE)
+            .namespace(namespace)
             .set_next_token(next_token)
             .send()
             .await
@@ -168,6 +182,7 @@ pub async fn read(client: &Client, since: Duration) -> Result<Report, ReportErro
         .collect();
 
     let mut report = Report {
+        namespace: namespace.to_owned(),
         window: Duration::from_secs(period),
         series: BTreeMap::new(),
     };
@@ -176,7 +191,7 @@ pub async fn read(client: &Client, since: Duration) -> Result<Report, ReportErro
         for (i, (_, metric)) in chunk.iter().enumerate() {
             let dimensions: Vec<Dimension> = metric.dimensions().to_vec();
             let metric = Metric::builder()
-                .namespace(NAMESPACE)
+                .namespace(namespace)
                 .set_metric_name(metric.metric_name().map(str::to_owned))
                 .set_dimensions(Some(dimensions))
                 .build();
@@ -279,8 +294,9 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "Tollgate metrics, last {} (namespace {NAMESPACE})",
-            human(self.window.as_secs())
+            "Tollgate metrics, last {} (namespace {})",
+            human(self.window.as_secs()),
+            self.namespace
         )?;
         if self.series.is_empty() {
             return writeln!(f, "no data points in this window");
@@ -356,6 +372,7 @@ mod tests {
     #[test]
     fn table_shows_totals_first_and_timings_as_average_and_maximum() {
         let mut report = Report {
+            namespace: "Tollgate".to_owned(),
             window: Duration::from_secs(3600),
             series: BTreeMap::new(),
         };

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_cloudwatch::config::retry::RetryConfig;
 use aws_sdk_cloudwatch::config::timeout::TimeoutConfig;
 use aws_sdk_cloudwatch::Client;
-use telemetry::{MetricsSink, Record};
+use telemetry::{MetricsSink, Record, NAMESPACE};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
@@ -29,8 +29,10 @@ pub enum SettingsError {
 }
 
 /// How the sink aggregates, flushes and retries.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Settings {
+    /// `Tollgate`; another namespace keeps a test's or a stage's data apart.
+    pub namespace: String,
     pub flush_interval: Duration,
     pub limits: Limits,
     pub retry: RetryPolicy,
@@ -43,6 +45,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
+            namespace: NAMESPACE.to_owned(),
             flush_interval: Duration::from_secs(DEFAULT_FLUSH_SECONDS),
             limits: Limits::default(),
             retry: RetryPolicy::default(),
@@ -134,7 +137,7 @@ impl CloudWatchSink {
     pub fn start(client: Client, settings: Settings) -> Arc<Self> {
         let shared = Arc::new(Shared {
             aggregator: Mutex::new(Aggregator::new(settings.limits)),
-            publisher: Publisher::new(client, settings.retry),
+            publisher: Publisher::new(client, settings.namespace.clone(), settings.retry),
             flushing: tokio::sync::Mutex::new(()),
         });
         let stop = Arc::new(Notify::new());
@@ -157,7 +160,8 @@ impl CloudWatchSink {
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .load()
             .await;
-        Ok(Self::start(client(&config, &settings), settings))
+        let client = client(&config, &settings);
+        Ok(Self::start(client, settings))
     }
 
     /// Sends what is pending now (retries included).
