@@ -166,8 +166,9 @@ pub async fn read(
             break;
         }
     }
-    // The [Service, Decision] set adds nothing the table lacks.
-    let wanted: Vec<(SeriesId, Metric)> = metrics
+    // The [Service, Decision] set adds nothing the table lacks. A series
+    // may be listed more than once (moto lists one entry per datum).
+    let wanted: BTreeMap<SeriesId, Metric> = metrics
         .into_iter()
         .filter(|m| matches!(m.dimensions().len(), 1 | 3))
         .filter_map(|m| {
@@ -180,6 +181,7 @@ pub async fn read(
             Some((id, m))
         })
         .collect();
+    let wanted: Vec<(SeriesId, Metric)> = wanted.into_iter().collect();
 
     let mut report = Report {
         namespace: namespace.to_owned(),
