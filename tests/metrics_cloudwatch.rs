@@ -6,8 +6,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use aws_sdk_cloudwatch::primitives::DateTime;
-use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
+mod common;
+
+use common::{has_row, statistics};
+
 use serde_json::json;
 use telemetry_cloudwatch::aggregate::Limits;
 use telemetry_cloudwatch::{CloudWatchSink, RetryPolicy, Settings};
@@ -64,65 +66,25 @@ async fn get(http: &reqwest::Client, url: &str, authorization: Option<&str>) -> 
     (status, started.elapsed())
 }
 
+/// Dimension names and values of one series.
+type Dimensions<'a> = &'a [(&'a str, &'a str)];
+
 fn unique_namespace() -> String {
     format!("Tollgate-test-{}", ulid::Ulid::new())
 }
 
+/// moto keeps CloudWatch data per region and ignores the namespace when
+/// dimensions are queried: this test's own region keeps other tests' data
+/// out of its sums.
+const REGION: &str = "eu-west-1";
+
 async fn cloudwatch() -> (aws_config::SdkConfig, aws_sdk_cloudwatch::Client) {
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(REGION))
         .load()
         .await;
     let client = aws_sdk_cloudwatch::Client::new(&config);
     (config, client)
-}
-
-/// Sum, SampleCount and Maximum of one metric under exactly `dimensions`.
-async fn read(
-    client: &aws_sdk_cloudwatch::Client,
-    namespace: &str,
-    name: &str,
-    dimensions: &[(&str, &str)],
-    since: SystemTime,
-) -> (f64, f64, f64) {
-    let metric = Metric::builder()
-        .namespace(namespace)
-        .metric_name(name)
-        .set_dimensions(Some(
-            dimensions
-                .iter()
-                .map(|(n, v)| Dimension::builder().name(*n).value(*v).build())
-                .collect(),
-        ))
-        .build();
-    let queries = ["Sum", "SampleCount", "Maximum"].map(|stat| {
-        MetricDataQuery::builder()
-            .id(stat.to_ascii_lowercase())
-            .metric_stat(
-                MetricStat::builder()
-                    .metric(metric.clone())
-                    .period(3600)
-                    .stat(stat)
-                    .build(),
-            )
-            .build()
-    });
-    let answer = client
-        .get_metric_data()
-        .set_metric_data_queries(Some(queries.to_vec()))
-        .start_time(DateTime::from(since - Duration::from_secs(60)))
-        .end_time(DateTime::from(SystemTime::now() + Duration::from_secs(60)))
-        .send()
-        .await
-        .unwrap();
-    let value = |id: &str| -> f64 {
-        answer
-            .metric_data_results()
-            .iter()
-            .find(|r| r.id() == Some(id))
-            .map(|r| r.values().iter().sum())
-            .unwrap_or(0.0)
-    };
-    (value("sum"), value("samplecount"), value("maximum"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -188,75 +150,79 @@ async fn request_mix_reads_back_as_exact_sums_after_the_shutdown_flush() {
         "{stats:?}"
     );
 
-    let gateway = |decision| [("Service", "gateway"), ("Decision", decision)];
-    let authorizer = |decision| [("Service", "authorizer"), ("Decision", decision)];
-    for (dimensions, name, expected) in [
-        (gateway("allow"), "Requests", 3.0),
-        (gateway("deny"), "Requests", 2.0),
-        (gateway("unauthorized"), "Requests", 3.0),
-        (authorizer("allow"), "Decisions", 3.0),
-        (authorizer("deny"), "Decisions", 2.0),
-        (authorizer("unauthorized"), "Decisions", 2.0),
-        ([("Service", "issuer"), ("Decision", "ok")], "Logins", 1.0),
+    const GATEWAY: &str = "gateway";
+    const AUTHORIZER: &str = "authorizer";
+    let counts: [(Dimensions, &str, f64); 12] = [
         (
-            [("Service", "issuer"), ("Decision", "refused")],
+            &[("Service", GATEWAY), ("Decision", "allow")],
+            "Requests",
+            3.0,
+        ),
+        (
+            &[("Service", GATEWAY), ("Decision", "deny")],
+            "Requests",
+            2.0,
+        ),
+        (
+            &[("Service", GATEWAY), ("Decision", "unauthorized")],
+            "Requests",
+            3.0,
+        ),
+        (
+            &[
+                ("Service", GATEWAY),
+                ("Decision", "allow"),
+                ("Reason", "200"),
+            ],
+            "Requests",
+            3.0,
+        ),
+        (
+            &[("Service", AUTHORIZER), ("Decision", "allow")],
+            "Decisions",
+            3.0,
+        ),
+        (
+            &[("Service", AUTHORIZER), ("Decision", "deny")],
+            "Decisions",
+            2.0,
+        ),
+        (
+            &[("Service", AUTHORIZER), ("Decision", "unauthorized")],
+            "Decisions",
+            2.0,
+        ),
+        (
+            &[
+                ("Service", AUTHORIZER),
+                ("Decision", "deny"),
+                ("Reason", "missing_scope"),
+            ],
+            "Decisions",
+            2.0,
+        ),
+        (&[("Service", AUTHORIZER)], "Decisions", 7.0),
+        (&[("Service", "issuer"), ("Decision", "ok")], "Logins", 1.0),
+        (
+            &[("Service", "issuer"), ("Decision", "refused")],
             "Logins",
             1.0,
         ),
         (
-            [("Service", "issuer"), ("Decision", "ok")],
+            &[("Service", "issuer"), ("Decision", "ok")],
             "TokensIssued",
             1.0,
         ),
-    ] {
-        let (sum, samples, maximum) = read(&client, &namespace, name, &dimensions, since).await;
-        assert_eq!(
-            (sum, samples, maximum),
-            (expected, expected, 1.0),
-            "{name} {dimensions:?}"
-        );
+    ];
+    for (dimensions, name, expected) in counts {
+        let read = statistics(&client, &namespace, name, dimensions, since).await;
+        assert_eq!(read, (expected, expected, 1.0), "{name} {dimensions:?}");
     }
-    // The same, by reason and in total.
-    let (sum, _, _) = read(
-        &client,
-        &namespace,
-        "Decisions",
-        &[
-            ("Service", "authorizer"),
-            ("Decision", "deny"),
-            ("Reason", "missing_scope"),
-        ],
-        since,
-    )
-    .await;
-    assert_eq!(sum, 2.0);
-    let (sum, _, _) = read(
-        &client,
-        &namespace,
-        "Requests",
-        &[
-            ("Service", "gateway"),
-            ("Decision", "allow"),
-            ("Reason", "200"),
-        ],
-        since,
-    )
-    .await;
-    assert_eq!(sum, 3.0);
-    let (total, _, _) = read(
-        &client,
-        &namespace,
-        "Decisions",
-        &[("Service", "authorizer")],
-        since,
-    )
-    .await;
-    assert_eq!(total, 7.0);
     // Latency and verification time: one sample per request or decision.
-    let (_, samples, maximum) =
-        read(&client, &namespace, "Latency", &gateway("allow"), since).await;
+    let allowed = [("Service", GATEWAY), ("Decision", "allow")];
+    let (_, samples, maximum) = statistics(&client, &namespace, "Latency", &allowed, since).await;
     assert!(samples == 3.0 && maximum > 0.0);
-    let (_, samples, _) = read(
+    let (_, samples, _) = statistics(
         &client,
         &namespace,
         "VerificationTime",
@@ -271,11 +237,7 @@ async fn request_mix_reads_back_as_exact_sums_after_the_shutdown_flush() {
         .await
         .unwrap()
         .to_string();
-    let row = |cells: &[&str]| {
-        report
-            .lines()
-            .any(|line| line.split_whitespace().collect::<Vec<_>>() == cells)
-    };
+    let row = |cells: &[&str]| has_row(&report, cells);
     assert!(
         row(&["authorizer", "Decisions", "(all)", "(all)", "7", "-", "-"]),
         "{report}"
