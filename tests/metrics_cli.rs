@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 mod common;
 
-use common::{has_row, statistics};
+use common::{assert_rows, statistics};
 
 use serde_json::json;
 
@@ -166,34 +166,18 @@ async fn serve_with_cloudwatch_metrics_then_tollgate_metrics() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let row = |cells: &[&str]| has_row(&table, cells);
     assert!(
         table.starts_with("Tollgate metrics, last 10m (namespace Tollgate)"),
         "{table}"
     );
-    assert!(
-        row(&["authorizer", "Decisions", "(all)", "(all)", "4", "-", "-"]),
-        "{table}"
-    );
-    assert!(
-        row(&[
-            "authorizer",
-            "Decisions",
-            "deny",
-            "missing_scope",
-            "1",
-            "-",
-            "-"
-        ]),
-        "{table}"
-    );
-    assert!(
-        row(&["gateway", "Requests", "allow", "200", "2", "-", "-"]),
-        "{table}"
-    );
-    assert!(
-        row(&["issuer", "TokensIssued", "ok", "password", "1", "-", "-"]),
-        "{table}"
+    assert_rows(
+        &table,
+        &[
+            "authorizer Decisions (all) (all) 4 - -",
+            "authorizer Decisions deny missing_scope 1 - -",
+            "gateway Requests allow 200 2 - -",
+            "issuer TokensIssued ok password 1 - -",
+        ],
     );
     for metric in [
         "DecisionCacheHits",

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 mod common;
 
-use common::{has_row, statistics};
+use common::{assert_rows, statistics};
 
 use serde_json::json;
 use telemetry_cloudwatch::aggregate::Limits;
@@ -237,30 +237,14 @@ async fn request_mix_reads_back_as_exact_sums_after_the_shutdown_flush() {
         .await
         .unwrap()
         .to_string();
-    let row = |cells: &[&str]| has_row(&report, cells);
-    assert!(
-        row(&["authorizer", "Decisions", "(all)", "(all)", "7", "-", "-"]),
-        "{report}"
-    );
-    assert!(
-        row(&[
-            "authorizer",
-            "Decisions",
-            "deny",
-            "missing_scope",
-            "2",
-            "-",
-            "-"
-        ]),
-        "{report}"
-    );
-    assert!(
-        row(&["gateway", "Requests", "unauthorized", "401", "3", "-", "-"]),
-        "{report}"
-    );
-    assert!(
-        row(&["issuer", "Logins", "refused", "password", "1", "-", "-"]),
-        "{report}"
+    assert_rows(
+        &report,
+        &[
+            "authorizer Decisions (all) (all) 7 - -",
+            "authorizer Decisions deny missing_scope 2 - -",
+            "gateway Requests unauthorized 401 3 - -",
+            "issuer Logins refused password 1 - -",
+        ],
     );
     assert!(
         report.lines().any(|l| l.starts_with("authorizer")

@@ -56,9 +56,15 @@ pub async fn statistics(
     (value("sum"), value("samplecount"), value("maximum"))
 }
 
-/// Whether `table` has a row of exactly these cells.
-pub fn has_row(table: &str, cells: &[&str]) -> bool {
-    table
-        .lines()
-        .any(|line| line.split_whitespace().eq(cells.iter().copied()))
+/// `table` has each of `rows` (cells separated by whitespace), whatever the
+/// column widths.
+pub fn assert_rows(table: &str, rows: &[&str]) {
+    for row in rows {
+        assert!(
+            table
+                .lines()
+                .any(|line| line.split_whitespace().eq(row.split_whitespace())),
+            "no row {row:?} in\n{table}"
+        );
+    }
 }
