@@ -269,6 +269,15 @@ fn human(seconds: u64) -> String {
     }
 }
 
+/// A timing with about three significant digits.
+fn timing(value: f64, unit: &str) -> String {
+    match value.abs() {
+        v if v < 10.0 => format!("{value:.2}{unit}"),
+        v if v < 100.0 => format!("{value:.1}{unit}"),
+        _ => format!("{value:.0}{unit}"),
+    }
+}
+
 fn number(value: f64) -> String {
     if value.fract() == 0.0 && value.abs() < 1e15 {
         format!("{value:.0}")
@@ -312,12 +321,8 @@ impl fmt::Display for Report {
             let (sum, average, maximum) = match timing_unit(&id.metric) {
                 Some(unit) => (
                     "-".to_owned(),
-                    stats
-                        .average()
-                        .map_or("-".to_owned(), |a| format!("{a:.1}{unit}")),
-                    stats
-                        .maximum
-                        .map_or("-".to_owned(), |m| format!("{m:.1}{unit}")),
+                    stats.average().map_or("-".to_owned(), |a| timing(a, unit)),
+                    stats.maximum.map_or("-".to_owned(), |m| timing(m, unit)),
                 ),
                 None => (number(stats.sum), "-".to_owned(), "-".to_owned()),
             };
@@ -360,6 +365,14 @@ mod tests {
         ] {
             assert!(parse_since(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn timings_show_about_three_significant_digits() {
+        assert_eq!(timing(0.0459, "ms"), "0.05ms");
+        assert_eq!(timing(5.04, "ms"), "5.04ms");
+        assert_eq!(timing(35.51, "µs"), "35.5µs");
+        assert_eq!(timing(224.4, "µs"), "224µs");
     }
 
     fn id(service: &str, metric: &str, dr: Option<(&str, &str)>) -> SeriesId {
