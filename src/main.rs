@@ -204,12 +204,13 @@ async fn serve(
     let addr: std::net::SocketAddr = addr
         .parse()
         .map_err(|_| anyhow::anyhow!("--addr must be IP:PORT, got {addr}"))?;
-    let stores = Stores::select(&data).await?;
-    let first = local_stack::first_start(&data, stores.accounts.as_ref()).await?;
+    // A metrics setting that cannot work fails before anything is written.
     let cloudwatch = match metrics {
         MetricsMode::Cloudwatch => Some(CloudWatchSink::from_env().await?),
         _ => None,
     };
+    let stores = Stores::select(&data).await?;
+    let first = local_stack::first_start(&data, stores.accounts.as_ref()).await?;
     let sink: Arc<dyn MetricsSink> = match (&cloudwatch, metrics) {
         (Some(cloudwatch), _) => Arc::clone(cloudwatch) as Arc<dyn MetricsSink>,
         (None, MetricsMode::Emf) => Arc::new(telemetry::StdoutSink),

@@ -26,6 +26,8 @@ pub const DEFAULT_FLUSH_SECONDS: u64 = 60;
 pub enum SettingsError {
     #[error("{FLUSH_SECONDS_VAR} must be a whole number of seconds from 1 to 3600, got {0:?}")]
     FlushSeconds(String),
+    #[error("--metrics cloudwatch needs an AWS region: set AWS_REGION (or a profile's region)")]
+    NoRegion,
 }
 
 /// How the sink aggregates, flushes and retries.
@@ -160,6 +162,10 @@ impl CloudWatchSink {
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .load()
             .await;
+        // Without a region every send would fail: say so at start instead.
+        if config.region().is_none() {
+            return Err(SettingsError::NoRegion);
+        }
         let client = client(&config, &settings);
         Ok(Self::start(client, settings))
     }
