@@ -14,8 +14,10 @@ use axum::Router;
 use lambda_http::request::RequestContext;
 use moka::sync::Cache;
 use serde_json::{json, Value};
+use telemetry::{DiscardSink, MetricsSink};
 use tower::ServiceExt;
 
+use crate::gateway_metrics;
 use crate::policy_eval::{evaluate, Verdict};
 
 /// The local API's ARN prefix (`apiId/stage` = `tollgate/local`).
@@ -28,6 +30,7 @@ pub struct Gateway {
     books: Router,
     /// Authorizer answers by `Authorization` value; `None` when the TTL is 0.
     answers: Option<Cache<String, Arc<Value>>>,
+    metrics: Arc<dyn MetricsSink>,
 }
 
 impl Gateway {
@@ -48,7 +51,14 @@ impl Gateway {
             issuer,
             books,
             answers,
+            metrics: Arc::new(DiscardSink),
         }
+    }
+
+    /// Records `Requests` and `Latency` per answer to `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<dyn MetricsSink>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// The gateway as a router: public routes, protected routes, `/healthz`.
@@ -81,7 +91,18 @@ async fn dispatch(State(gateway): State<Arc<Gateway>>, request: Request) -> Resp
     let started = Instant::now();
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
     let (response, cache_hit) = route(&gateway, request).await;
-    tracing::info!(%method, %path, status = response.status().as_u16(), latency_ms = started.elapsed().as_secs_f64() * 1000.0, authorizer_cache_hit = ?cache_hit, "request");
+    let (status, latency_ms) = (
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64() * 1000.0,
+    );
+    gateway_metrics::record(
+        gateway.metrics.as_ref(),
+        &path,
+        cache_hit.is_some(),
+        status,
+        latency_ms,
+    );
+    tracing::info!(%method, %path, status, latency_ms, authorizer_cache_hit = ?cache_hit, "request");
     response
 }
 
@@ -93,7 +114,7 @@ async fn route(gateway: &Arc<Gateway>, request: Request) -> (Response, Option<bo
             None,
         );
     }
-    if path == "/token" || path.starts_with("/.well-known/") {
+    if gateway_metrics::is_public(path) {
         return (forward(&gateway.issuer, request).await, None);
     }
     let target = if path == "/books" || path.starts_with("/books/") {

@@ -4,5 +4,6 @@
 
 pub mod explain;
 pub mod gateway;
+pub mod gateway_metrics;
 pub mod local_stack;
 pub mod policy_eval;

@@ -18,10 +18,12 @@ use base64::Engine;
 use issuer::account_store::{AccountStore, DynamoAccountStore, FileAccountStore};
 use issuer::accounts::{Account, AccountKind};
 use issuer::config::IssuerConfig;
+use issuer::metrics::IssuerMetrics;
 use issuer::service::IssuerService;
 use issuer::store::file::FileKeyStore;
 use issuer::store::secrets_manager::SecretsManagerKeyStore;
 use issuer::store::KeyStore;
+use telemetry::MetricsSink;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -168,16 +170,28 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// The issuer service over the selected stores, issuing as `issuer_url`.
 pub fn issuer_service(stores: &Stores, issuer_url: &str) -> anyhow::Result<Arc<IssuerService>> {
+    issuer_service_recording(stores, issuer_url, IssuerMetrics::default())
+}
+
+/// The same, recording the issuer's metrics.
+pub fn issuer_service_recording(
+    stores: &Stores,
+    issuer_url: &str,
+    metrics: IssuerMetrics,
+) -> anyhow::Result<Arc<IssuerService>> {
     let config = IssuerConfig::from_lookup(|name| match name {
         "JWT_ISSUER" => Some(issuer_url.to_owned()),
         "JWT_AUDIENCE" => Some(AUDIENCE.to_owned()),
         other => std::env::var(other).ok(),
     })?;
-    Ok(Arc::new(IssuerService::new(
-        config,
-        Arc::clone(&stores.keys),
-        Arc::clone(&stores.accounts),
-    )))
+    Ok(Arc::new(
+        IssuerService::new(
+            config,
+            Arc::clone(&stores.keys),
+            Arc::clone(&stores.accounts),
+        )
+        .with_metrics(metrics),
+    ))
 }
 
 /// The embedded authorizer's configuration: the environment variables of
@@ -205,22 +219,46 @@ pub async fn start(
     addr: SocketAddr,
     authorizer_cache_ttl: Duration,
 ) -> anyhow::Result<RunningStack> {
+    start_with_metrics(
+        stores,
+        addr,
+        authorizer_cache_ttl,
+        Arc::new(telemetry::DiscardSink),
+    )
+    .await
+}
+
+/// `start`, with the authorizer, the issuer and the gateway recording their
+/// metrics to `metrics` (`serve --metrics`).
+pub async fn start_with_metrics(
+    stores: Stores,
+    addr: SocketAddr,
+    authorizer_cache_ttl: Duration,
+    metrics: Arc<dyn MetricsSink>,
+) -> anyhow::Result<RunningStack> {
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let issuer_url = format!("http://{addr}");
 
-    let issuer = issuer_service(&stores, &issuer_url)?;
+    let issuer = issuer_service_recording(
+        &stores,
+        &issuer_url,
+        IssuerMetrics::new(Arc::clone(&metrics)),
+    )?;
     issuer.keyset().await?; // creates the first keyset on a fresh store
     let authorizer = Arc::new(Authorizer::new(
         authorizer_config(&issuer_url)?,
-        Arc::new(telemetry::DiscardSink),
+        Arc::clone(&metrics),
     )?);
-    let gateway = Arc::new(Gateway::new(
-        Arc::clone(&authorizer),
-        issuer::routes::router(issuer),
-        backend::router(Arc::clone(&stores.books)),
-        authorizer_cache_ttl,
-    ));
+    let gateway = Arc::new(
+        Gateway::new(
+            Arc::clone(&authorizer),
+            issuer::routes::router(issuer),
+            backend::router(Arc::clone(&stores.books)),
+            authorizer_cache_ttl,
+        )
+        .with_metrics(metrics),
+    );
 
     let (stop, stopped) = oneshot::channel::<()>();
     let app = Arc::clone(&gateway).router();

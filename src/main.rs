@@ -3,11 +3,14 @@
 //! `serve`: the stores lock and replace their files atomically.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::bail;
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use issuer::accounts::{Account, AccountKind};
+use telemetry::MetricsSink;
+use telemetry_cloudwatch::CloudWatchSink;
 use tollgate::local_stack::{self, DataDir, Stores};
 
 #[derive(Debug, Parser)]
@@ -34,6 +37,17 @@ enum Command {
         /// Seconds the gateway reuses an authorizer answer per token; 0 turns caching off.
         #[arg(long, default_value_t = 300)]
         authorizer_cache_ttl: u64,
+        /// Where metrics go: nowhere, EMF lines on stdout, or CloudWatch
+        /// PutMetricData (standard AWS environment; flushed every
+        /// METRICS_FLUSH_SECONDS, default 60, and at shutdown).
+        #[arg(long, value_enum, default_value_t = MetricsMode::Off)]
+        metrics: MetricsMode,
+    },
+    /// Read the Tollgate namespace back from CloudWatch and print it.
+    Metrics {
+        /// How far back: 90s, 30m, 1h, 2d (at most 15d).
+        #[arg(long, default_value = "1h", value_parser = telemetry_cloudwatch::report::parse_since)]
+        since: Duration,
     },
     /// Manage users.
     #[command(subcommand)]
@@ -59,6 +73,13 @@ enum Command {
         #[arg(long)]
         password_stdin: bool,
     },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum MetricsMode {
+    Off,
+    Emf,
+    Cloudwatch,
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,11 +129,18 @@ async fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve {
         addr: "127.0.0.1:8080".to_owned(),
         authorizer_cache_ttl: 300,
+        metrics: MetricsMode::Off,
     }) {
         Command::Serve {
             addr,
             authorizer_cache_ttl,
-        } => serve(data, &addr, authorizer_cache_ttl).await,
+            metrics,
+        } => serve(data, &addr, authorizer_cache_ttl, metrics).await,
+        Command::Metrics { since } => {
+            let report = telemetry_cloudwatch::report::read_from_env(since).await?;
+            print!("{report}");
+            Ok(())
+        }
         Command::User(UserCommand::Add {
             name,
             scopes,
@@ -197,13 +225,34 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn serve(data: DataDir, addr: &str, authorizer_cache_ttl: u64) -> anyhow::Result<()> {
+async fn serve(
+    data: DataDir,
+    addr: &str,
+    authorizer_cache_ttl: u64,
+    metrics: MetricsMode,
+) -> anyhow::Result<()> {
     let addr: std::net::SocketAddr = addr
         .parse()
         .map_err(|_| anyhow::anyhow!("--addr must be IP:PORT, got {addr}"))?;
+    // A metrics setting that cannot work fails before anything is written.
+    let cloudwatch = match metrics {
+        MetricsMode::Cloudwatch => Some(CloudWatchSink::from_env().await?),
+        _ => None,
+    };
     let stores = Stores::select(&data).await?;
     let first = local_stack::first_start(&data, stores.accounts.as_ref()).await?;
-    let stack = local_stack::start(stores, addr, Duration::from_secs(authorizer_cache_ttl)).await?;
+    let sink: Arc<dyn MetricsSink> = match (&cloudwatch, metrics) {
+        (Some(cloudwatch), _) => Arc::clone(cloudwatch) as Arc<dyn MetricsSink>,
+        (None, MetricsMode::Emf) => Arc::new(telemetry::StdoutSink),
+        (None, _) => Arc::new(telemetry::DiscardSink),
+    };
+    let stack = local_stack::start_with_metrics(
+        stores,
+        addr,
+        Duration::from_secs(authorizer_cache_ttl),
+        sink,
+    )
+    .await?;
     let url = format!("http://{}", stack.addr);
     println!(
         "Tollgate local stack on {url} (data in {})",
@@ -230,6 +279,12 @@ async fn serve(data: DataDir, addr: &str, authorizer_cache_ttl: u64) -> anyhow::
     shutdown_signal().await;
     tracing::info!("shutting down");
     stack.shutdown().await;
+    if let Some(cloudwatch) = cloudwatch {
+        // Whatever the last requests recorded goes out before the process ends.
+        cloudwatch.shutdown().await;
+        let stats = cloudwatch.stats();
+        tracing::info!(?stats, "CloudWatch metrics flushed");
+    }
     Ok(())
 }
 

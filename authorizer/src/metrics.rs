@@ -1,14 +1,14 @@
-//! The authorizer's CloudWatch metrics (EMF), namespace `Tollgate`.
+//! The authorizer's CloudWatch metrics (`Service=authorizer`).
 //!
-//! Dimensions stay low-cardinality: `Service`, plus `Decision` and `Reason`
-//! (fixed vocabularies) on decision records. The issuer URL is a property,
-//! not a dimension.
+//! Dimensions stay low-cardinality: `Decision` and `Reason` come from fixed
+//! vocabularies (README's metrics list). The issuer URL is a property, never
+//! a dimension. Records are built on the stack: recording a decision costs
+//! no allocation beyond what the sink does.
 
 use std::sync::Arc;
 
-use telemetry::{MetricRecord, MetricsSink, Unit};
+use telemetry::{Metric, MetricsSink, Record, Unit, NONE};
 
-const NAMESPACE: &str = "Tollgate";
 const SERVICE: &str = "authorizer";
 
 /// What the authorizer answered.
@@ -41,16 +41,30 @@ impl std::fmt::Debug for Metrics {
     }
 }
 
+fn flag(on: bool) -> f64 {
+    if on {
+        1.0
+    } else {
+        0.0
+    }
+}
+
 impl Metrics {
     pub fn new(sink: Arc<dyn MetricsSink>) -> Self {
         Self { sink }
     }
 
-    fn record(&self) -> MetricRecord {
-        MetricRecord::new(NAMESPACE).dimension("Service", SERVICE)
+    fn emit(&self, decision: &'static str, metrics: &[Metric], issuer: Option<&str>) {
+        let record = Record::new(SERVICE, decision, NONE, metrics);
+        match issuer {
+            Some(issuer) => self
+                .sink
+                .emit(&record.with_properties(&[("Issuer", issuer)])),
+            None => self.sink.emit(&record),
+        }
     }
 
-    /// One answered invocation.
+    /// One answered invocation; `reason` is `ok` or the refusal reason.
     pub fn decision(
         &self,
         outcome: Outcome,
@@ -58,56 +72,42 @@ impl Metrics {
         verify_micros: f64,
         cache_hit: bool,
     ) {
-        self.sink.emit(
-            &self
-                .record()
-                .dimension("Decision", outcome.as_str())
-                .dimension("Reason", reason)
-                .metric("Decisions", Unit::Count, 1.0)
-                .metric("VerificationTime", Unit::Microseconds, verify_micros)
-                .metric(
-                    "DecisionCacheHits",
-                    Unit::Count,
-                    if cache_hit { 1.0 } else { 0.0 },
-                ),
-        );
+        let metrics = [
+            Metric::count("Decisions", 1.0),
+            Metric::new("VerificationTime", Unit::Microseconds, verify_micros),
+            Metric::count("DecisionCacheHits", flag(cache_hit)),
+        ];
+        self.sink
+            .emit(&Record::new(SERVICE, outcome.as_str(), reason, &metrics));
     }
 
+    /// One JWKS fetch (`Decision` ok or failed).
     pub fn jwks_fetch(&self, issuer: &str, ok: bool, millis: f64) {
-        self.sink.emit(
-            &self
-                .record()
-                .metric("JwksFetches", Unit::Count, 1.0)
-                .metric("JwksFetchFailures", Unit::Count, if ok { 0.0 } else { 1.0 })
-                .metric("JwksFetchTime", Unit::Milliseconds, millis)
-                .property("Issuer", issuer),
-        );
+        let metrics = [
+            Metric::count("JwksFetches", 1.0),
+            Metric::count("JwksFetchFailures", flag(!ok)),
+            Metric::new("JwksFetchTime", Unit::Milliseconds, millis),
+        ];
+        self.emit(if ok { "ok" } else { "failed" }, &metrics, Some(issuer));
     }
 
     pub fn stale_serve(&self, issuer: &str) {
-        self.sink.emit(
-            &self
-                .record()
-                .metric("JwksStaleServes", Unit::Count, 1.0)
-                .property("Issuer", issuer),
-        );
+        self.emit(NONE, &[Metric::count("JwksStaleServes", 1.0)], Some(issuer));
     }
 
     pub fn unknown_kid(&self, issuer: &str) {
-        self.sink.emit(
-            &self
-                .record()
-                .metric("UnknownKidMisses", Unit::Count, 1.0)
-                .property("Issuer", issuer),
+        self.emit(
+            NONE,
+            &[Metric::count("UnknownKidMisses", 1.0)],
+            Some(issuer),
         );
     }
 
     pub fn cold_start(&self, init_millis: f64) {
-        self.sink
-            .emit(&self.record().metric("ColdStart", Unit::Count, 1.0).metric(
-                "InitTime",
-                Unit::Milliseconds,
-                init_millis,
-            ));
+        let metrics = [
+            Metric::count("ColdStart", 1.0),
+            Metric::new("InitTime", Unit::Milliseconds, init_millis),
+        ];
+        self.emit(NONE, &metrics, None);
     }
 }

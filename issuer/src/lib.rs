@@ -11,6 +11,8 @@ pub mod accounts;
 pub mod atomic_file;
 pub mod config;
 pub mod keyset;
+pub mod metered_key_store;
+pub mod metrics;
 pub mod password;
 pub mod rotation;
 pub mod routes;

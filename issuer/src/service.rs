@@ -8,6 +8,8 @@ use crate::account_store::AccountStore;
 use crate::accounts::AccountKind;
 use crate::config::IssuerConfig;
 use crate::keyset::{KeyMetadata, KeySet, KeySetError};
+use crate::metered_key_store::MeteredKeyStore;
+use crate::metrics::{IssuerMetrics, KeyChange};
 use crate::password::{verify_against_dummy, verify_secret};
 use crate::store::{KeyStore, KeyStoreError};
 use crate::throttle::LoginThrottle;
@@ -74,6 +76,7 @@ pub struct IssuerService {
     accounts: Arc<dyn AccountStore>,
     throttle: LoginThrottle,
     cached: RwLock<Option<(Arc<KeySet>, Instant)>>,
+    metrics: IssuerMetrics,
 }
 
 impl IssuerService {
@@ -88,7 +91,15 @@ impl IssuerService {
             accounts,
             throttle: LoginThrottle::default(),
             cached: RwLock::new(None),
+            metrics: IssuerMetrics::default(),
         }
+    }
+
+    /// Records logins, key changes and key-store failures to `metrics`.
+    pub fn with_metrics(mut self, metrics: IssuerMetrics) -> Self {
+        self.keys = Arc::new(MeteredKeyStore::new(self.keys, metrics.clone()));
+        self.metrics = metrics;
+        self
     }
 
     pub fn config(&self) -> &IssuerConfig {
@@ -137,6 +148,12 @@ impl IssuerService {
 
     /// One rotation step, from the stored keyset (not the cache).
     pub async fn rotate(&self) -> Result<KeyMetadata, ServiceError> {
+        let result = self.rotate_stored().await;
+        self.metrics.key_change(KeyChange::Rotation, &result);
+        result
+    }
+
+    async fn rotate_stored(&self) -> Result<KeyMetadata, ServiceError> {
         let mut keyset = (*self.reload().await?).clone();
         let expected = keyset.version;
         let active = keyset.rotate(
@@ -151,6 +168,12 @@ impl IssuerService {
 
     /// Removes a key from signing and from the JWKS at once.
     pub async fn revoke(&self, kid: &str) -> Result<KeyMetadata, ServiceError> {
+        let result = self.revoke_stored(kid).await;
+        self.metrics.key_change(KeyChange::Revocation, &result);
+        result
+    }
+
+    async fn revoke_stored(&self, kid: &str) -> Result<KeyMetadata, ServiceError> {
         let mut keyset = (*self.reload().await?).clone();
         let expected = keyset.version;
         let revoked = keyset.revoke(kid, self.config.signing_alg, unix_now())?;
@@ -162,6 +185,20 @@ impl IssuerService {
     /// Authenticates a user or client and mints a token for the granted (or
     /// narrowed) scopes.
     pub async fn login(
+        &self,
+        kind: AccountKind,
+        name: &str,
+        secret: &str,
+        requested_scope: Option<&str>,
+    ) -> Result<IssuedToken, LoginError> {
+        let result = self
+            .authenticate_and_mint(kind, name, secret, requested_scope)
+            .await;
+        self.metrics.login(kind, &result);
+        result
+    }
+
+    async fn authenticate_and_mint(
         &self,
         kind: AccountKind,
         name: &str,

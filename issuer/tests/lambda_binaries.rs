@@ -54,6 +54,28 @@ async fn the_rotation_binary_answers_the_four_secrets_manager_steps() {
     assert!(
         matches!(bad, Outcome::Error(ref e) if e["errorMessage"].as_str().unwrap_or("").contains("unknown rotation step"))
     );
+    // One EMF record per step on stdout.
+    let steps = |lines: &[Value]| -> Vec<(String, String)> {
+        lines
+            .iter()
+            .filter(|l| l["RotationSteps"] == 1.0 && l["Service"] == "issuer-rotation")
+            .map(|l| {
+                let text = |name: &str| l[name].as_str().unwrap_or_default().to_owned();
+                (text("Decision"), text("Reason"))
+            })
+            .collect()
+    };
+    let lines = function
+        .stdout_json_when(|lines| steps(lines).len() == 5)
+        .await;
+    assert_eq!(
+        steps(&lines),
+        ["createSecret", "setSecret", "testSecret", "finishSecret"]
+            .map(|step| ("ok".to_owned(), step.to_owned()))
+            .into_iter()
+            .chain([("failed".to_owned(), "unknown_step".to_owned())])
+            .collect::<Vec<_>>()
+    );
 }
 
 fn rest_event(method: &str, path: &str, headers: Value, body: Option<&str>) -> Value {
@@ -117,4 +139,19 @@ async fn the_issuer_binary_logs_in_and_publishes_its_jwks() {
     assert_eq!(jwks["statusCode"], 200);
     let keys: Value = serde_json::from_str(jwks["body"].as_str().unwrap()).unwrap();
     assert_eq!(keys["keys"].as_array().unwrap().len(), 2);
+    // The login's EMF record on stdout, without the username.
+    let login_record = |lines: &[Value]| {
+        lines
+            .iter()
+            .find(|l| l["Service"] == "issuer" && l["Logins"] == 1.0)
+            .cloned()
+    };
+    let lines = function
+        .stdout_json_when(|lines| login_record(lines).is_some())
+        .await;
+    let record = login_record(&lines).expect("a Logins record");
+    assert_eq!(record["Decision"], "ok");
+    assert_eq!(record["Reason"], "password");
+    assert_eq!(record["TokensIssued"], 1.0);
+    assert!(!record.to_string().contains("alice"));
 }

@@ -2,7 +2,10 @@
 //! keyset secret (createSecret, setSecret, testSecret, finishSecret).
 
 use aws_lambda_events::event::secretsmanager::SecretsManagerSecretRotationEvent;
+use std::sync::Arc;
+
 use issuer::config::RotationConfig;
+use issuer::metrics::RotationMetrics;
 use issuer::rotation::{run_step, RotationError, Step};
 use issuer::service::unix_now;
 use issuer::store::secrets_manager::SecretsManagerKeyStore;
@@ -20,14 +23,25 @@ async fn main() -> anyhow::Result<()> {
     telemetry::init_logging();
     let config = RotationConfig::from_env()?;
     let (alg, grace) = (config.signing_alg, config.grace_seconds);
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<SecretsManagerSecretRotationEvent>| async move {
-        let event = event.payload;
-        let step = Step::parse(&event.step).map_err(diagnostic)?;
-        let store = SecretsManagerKeyStore::from_env(event.secret_id.clone()).await;
-        tracing::info!(step = %event.step, token = %event.client_request_token, "rotation step");
-        run_step(&store, step, &event.client_request_token, alg, grace, unix_now())
-            .await
-            .map_err(diagnostic)
+    // EMF on stdout, one record per step.
+    let metrics = RotationMetrics::new(Arc::new(telemetry::StdoutSink));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SecretsManagerSecretRotationEvent>| {
+        let metrics = metrics.clone();
+        async move {
+            let event = event.payload;
+            let parsed = Step::parse(&event.step);
+            let step = parsed.as_ref().ok().copied();
+            let result = match parsed {
+                Ok(step) => {
+                    let store = SecretsManagerKeyStore::from_env(event.secret_id.clone()).await;
+                    tracing::info!(step = %event.step, token = %event.client_request_token, "rotation step");
+                    run_step(&store, step, &event.client_request_token, alg, grace, unix_now()).await
+                }
+                Err(error) => Err(error),
+            };
+            metrics.step(step, &result);
+            result.map_err(diagnostic)
+        }
     }))
     .await
     .map_err(|e| anyhow::anyhow!(e))

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use issuer::account_store::{AccountStore, DynamoAccountStore, FileAccountStore};
 use issuer::config::IssuerConfig;
+use issuer::metrics::IssuerMetrics;
 use issuer::service::IssuerService;
 use issuer::store::file::FileKeyStore;
 use issuer::store::secrets_manager::SecretsManagerKeyStore;
@@ -31,7 +32,9 @@ async fn main() -> anyhow::Result<()> {
             var("USERS_FILE").unwrap_or_else(|| "/tmp/tollgate-users.json".to_owned()),
         )),
     };
-    let service = Arc::new(IssuerService::new(config, keys, accounts));
+    // EMF on stdout: Lambda ships it to CloudWatch Logs, which extracts the metrics.
+    let metrics = IssuerMetrics::new(Arc::new(telemetry::StdoutSink));
+    let service = Arc::new(IssuerService::new(config, keys, accounts).with_metrics(metrics));
     lambda_http::run(issuer::routes::router(service))
         .await
         .map_err(|e| anyhow::anyhow!(e))

@@ -1,0 +1,367 @@
+//! Metrics to CloudWatch from the local stack, on moto through the real SDK:
+//! a known request mix reads back as exactly those sums; a CloudWatch that
+//! hangs or resets costs metrics (counted), never a request's status or
+//! latency; shutdown flushes what is pending.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+mod common;
+
+use common::{assert_rows, statistics};
+
+use serde_json::json;
+use telemetry_cloudwatch::aggregate::Limits;
+use telemetry_cloudwatch::{CloudWatchSink, RetryPolicy, Settings};
+use tollgate::local_stack::{self, DataDir, RunningStack, Stores};
+
+struct Stack {
+    running: RunningStack,
+    url: String,
+    demo_password: String,
+    _dir: tempfile::TempDir,
+}
+
+/// A local stack on file stores, recording to `sink`, with the gateway's
+/// authorizer cache off so that every protected request is one decision.
+async fn stack(sink: Arc<CloudWatchSink>) -> Stack {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir(dir.path().to_owned());
+    let stores = Stores::select(&data).await.unwrap();
+    let first = local_stack::first_start(&data, stores.accounts.as_ref())
+        .await
+        .unwrap()
+        .unwrap();
+    let running = local_stack::start_with_metrics(
+        stores,
+        "127.0.0.1:0".parse().unwrap(),
+        Duration::ZERO,
+        sink,
+    )
+    .await
+    .unwrap();
+    Stack {
+        url: format!("http://{}", running.addr),
+        running,
+        demo_password: first.demo_password,
+        _dir: dir,
+    }
+}
+
+async fn login(http: &reqwest::Client, url: &str, password: &str) -> reqwest::Response {
+    http.post(format!("{url}/token"))
+        .json(&json!({"username": "demo", "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn get(http: &reqwest::Client, url: &str, authorization: Option<&str>) -> (u16, Duration) {
+    let started = Instant::now();
+    let mut request = http.get(url);
+    if let Some(value) = authorization {
+        request = request.header("authorization", value);
+    }
+    let status = request.send().await.unwrap().status().as_u16();
+    (status, started.elapsed())
+}
+
+/// Dimension names and values of one series.
+type Dimensions<'a> = &'a [(&'a str, &'a str)];
+
+fn unique_namespace() -> String {
+    format!("Tollgate-test-{}", ulid::Ulid::new())
+}
+
+/// moto keeps CloudWatch data per region and ignores the namespace when
+/// dimensions are queried: this test's own region keeps other tests' data
+/// out of its sums.
+const REGION: &str = "eu-west-1";
+
+async fn cloudwatch() -> (aws_config::SdkConfig, aws_sdk_cloudwatch::Client) {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(REGION))
+        .load()
+        .await;
+    let client = aws_sdk_cloudwatch::Client::new(&config);
+    (config, client)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_mix_reads_back_as_exact_sums_after_the_shutdown_flush() {
+    if testkit::aws_test_endpoint().is_none() {
+        return;
+    }
+    let since = SystemTime::now();
+    let (config, client) = cloudwatch().await;
+    let namespace = unique_namespace();
+    // No timer flush within the test: only shutdown sends.
+    let settings = Settings {
+        namespace: namespace.clone(),
+        flush_interval: Duration::from_secs(3600),
+        ..Settings::default()
+    };
+    let sink = CloudWatchSink::start(telemetry_cloudwatch::client(&config, &settings), settings);
+    let stack = stack(Arc::clone(&sink)).await;
+    let (http, url) = (reqwest::Client::new(), stack.url.clone());
+
+    let token: serde_json::Value = login(&http, &url, &stack.demo_password)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap());
+    assert_eq!(login(&http, &url, "wrong").await.status(), 400);
+    for _ in 0..3 {
+        assert_eq!(
+            get(&http, &format!("{url}/books"), Some(&bearer)).await.0,
+            200
+        );
+    }
+    for _ in 0..2 {
+        // demo lacks keys:admin.
+        assert_eq!(
+            get(&http, &format!("{url}/admin/keys"), Some(&bearer))
+                .await
+                .0,
+            403
+        );
+    }
+    for _ in 0..2 {
+        assert_eq!(
+            get(&http, &format!("{url}/books"), Some("Bearer not-a-jwt"))
+                .await
+                .0,
+            401
+        );
+    }
+    assert_eq!(get(&http, &format!("{url}/books"), None).await.0, 401);
+    assert_eq!(
+        sink.stats().requests_sent,
+        0,
+        "nothing sent before shutdown"
+    );
+
+    stack.running.shutdown().await;
+    sink.shutdown().await;
+    let stats = sink.stats();
+    assert!(
+        stats.requests_sent >= 1 && stats.datums_lost == 0,
+        "{stats:?}"
+    );
+
+    const GATEWAY: &str = "gateway";
+    const AUTHORIZER: &str = "authorizer";
+    let counts: [(Dimensions, &str, f64); 12] = [
+        (
+            &[("Service", GATEWAY), ("Decision", "allow")],
+            "Requests",
+            3.0,
+        ),
+        (
+            &[("Service", GATEWAY), ("Decision", "deny")],
+            "Requests",
+            2.0,
+        ),
+        (
+            &[("Service", GATEWAY), ("Decision", "unauthorized")],
+            "Requests",
+            3.0,
+        ),
+        (
+            &[
+                ("Service", GATEWAY),
+                ("Decision", "allow"),
+                ("Reason", "200"),
+            ],
+            "Requests",
+            3.0,
+        ),
+        (
+            &[("Service", AUTHORIZER), ("Decision", "allow")],
+            "Decisions",
+            3.0,
+        ),
+        (
+            &[("Service", AUTHORIZER), ("Decision", "deny")],
+            "Decisions",
+            2.0,
+        ),
+        (
+            &[("Service", AUTHORIZER), ("Decision", "unauthorized")],
+            "Decisions",
+            2.0,
+        ),
+        (
+            &[
+                ("Service", AUTHORIZER),
+                ("Decision", "deny"),
+                ("Reason", "missing_scope"),
+            ],
+            "Decisions",
+            2.0,
+        ),
+        (&[("Service", AUTHORIZER)], "Decisions", 7.0),
+        (&[("Service", "issuer"), ("Decision", "ok")], "Logins", 1.0),
+        (
+            &[("Service", "issuer"), ("Decision", "refused")],
+            "Logins",
+            1.0,
+        ),
+        (
+            &[("Service", "issuer"), ("Decision", "ok")],
+            "TokensIssued",
+            1.0,
+        ),
+    ];
+    for (dimensions, name, expected) in counts {
+        let read = statistics(&client, &namespace, name, dimensions, since).await;
+        assert_eq!(read, (expected, expected, 1.0), "{name} {dimensions:?}");
+    }
+    // Latency and verification time: one sample per request or decision.
+    let allowed = [("Service", GATEWAY), ("Decision", "allow")];
+    let (_, samples, maximum) = statistics(&client, &namespace, "Latency", &allowed, since).await;
+    assert!(samples == 3.0 && maximum > 0.0);
+    let (_, samples, _) = statistics(
+        &client,
+        &namespace,
+        "VerificationTime",
+        &[("Service", "authorizer")],
+        since,
+    )
+    .await;
+    assert_eq!(samples, 7.0);
+
+    // `tollgate metrics` reads the same back.
+    let report = telemetry_cloudwatch::report::read(&client, &namespace, Duration::from_secs(600))
+        .await
+        .unwrap()
+        .to_string();
+    assert_rows(
+        &report,
+        &[
+            "authorizer Decisions (all) (all) 7 - -",
+            "authorizer Decisions deny missing_scope 2 - -",
+            "gateway Requests unauthorized 401 3 - -",
+            "issuer Logins refused password 1 - -",
+        ],
+    );
+    assert!(
+        report.lines().any(|l| l.starts_with("authorizer")
+            && l.contains("VerificationTime")
+            && l.contains("µs")),
+        "{report}"
+    );
+}
+
+/// Accepts connections and never answers: a CloudWatch that hangs.
+async fn hanging_endpoint() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// Accepts connections and resets them at once.
+async fn resetting_endpoint() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            // Linger 0: closing sends a reset, not a clean end of stream.
+            if let Ok(socket) = socket.into_std() {
+                let _ = socket2::SockRef::from(&socket).set_linger(Some(Duration::ZERO));
+            }
+        }
+    });
+    format!("http://{addr}")
+}
+
+async fn failing_sink(endpoint: &str) -> Arc<CloudWatchSink> {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .test_credentials()
+        .load()
+        .await;
+    let settings = Settings {
+        namespace: unique_namespace(),
+        flush_interval: Duration::from_millis(300),
+        limits: Limits {
+            max_series: 64,
+            max_distinct_values: 1_000,
+        },
+        retry: RetryPolicy {
+            attempts: 2,
+            first_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(200),
+        },
+        attempt_timeout: Duration::from_secs(3),
+        shutdown_timeout: Duration::from_secs(2),
+    };
+    CloudWatchSink::start(telemetry_cloudwatch::client(&config, &settings), settings)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_cloudwatch_costs_metrics_never_requests() {
+    let resetting = resetting_endpoint().await;
+    for endpoint in [hanging_endpoint().await, resetting.clone()] {
+        let sink = failing_sink(&endpoint).await;
+        let stack = stack(Arc::clone(&sink)).await;
+        let (http, url) = (reqwest::Client::new(), stack.url.clone());
+        let token: serde_json::Value = login(&http, &url, &stack.demo_password)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap());
+        // Requests for 2 s, while flushes (every 300 ms) hang for 3 s per
+        // attempt or fail at once.
+        let started = Instant::now();
+        let mut slowest = Duration::ZERO;
+        let mut requests = 0;
+        while started.elapsed() < Duration::from_secs(2) {
+            let (status, took) = get(&http, &format!("{url}/books"), Some(&bearer)).await;
+            assert_eq!(status, 200);
+            let (status, _) = get(&http, &format!("{url}/books"), None).await;
+            assert_eq!(status, 401);
+            slowest = slowest.max(took);
+            requests += 2;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(requests >= 20, "{requests} requests in 2 s");
+        // A request waiting on a flush would take the 3 s attempt timeout.
+        assert!(
+            slowest < Duration::from_secs(1),
+            "slowest request {slowest:?} ({endpoint})"
+        );
+        let (series, distinct) = sink.pending();
+        assert!(
+            series <= 64 && distinct <= 1_000,
+            "bounded: {series} series, {distinct} values"
+        );
+
+        stack.running.shutdown().await;
+        // Shutdown gives up after its timeout instead of hanging with CloudWatch.
+        let shutting_down = Instant::now();
+        sink.shutdown().await;
+        assert!(shutting_down.elapsed() < Duration::from_secs(6));
+        // The loss is counted (the hanging endpoint: once its first attempt times out).
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while sink.stats().attempts_failed == 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let stats = sink.stats();
+        eprintln!("{endpoint}: {requests} requests, slowest {slowest:?}, {stats:?}");
+        assert!(stats.attempts_failed >= 1, "{stats:?} ({endpoint})");
+        if endpoint == resetting {
+            assert!(stats.datums_lost >= 1, "given up on and counted: {stats:?}");
+        }
+        assert_eq!(stats.requests_sent, 0, "{stats:?}");
+    }
+}
