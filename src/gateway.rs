@@ -3,11 +3,12 @@
 //! authorizer cache per token, the same policy evaluation and the same
 //! request context that the routers see on AWS.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use authorizer::Authorizer;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -94,6 +95,7 @@ async fn route(gateway: &Arc<Gateway>, request: Request) -> (Response, Option<bo
         );
     }
     if path == "/token" || path.starts_with("/.well-known/") {
+        let request = with_public_context(request);
         return (forward(&gateway.issuer, request).await, None);
     }
     let target = if path == "/books" || path.starts_with("/books/") {
@@ -128,6 +130,28 @@ async fn forward(router: &Router, request: Request) -> Response {
         Ok(response) => response,
         Err(never) => match never {},
     }
+}
+
+/// The peer's IP address, as API Gateway's `identity.sourceIp`.
+fn source_ip(request: &Request) -> Option<String> {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| peer.ip().to_string())
+}
+
+/// Unauthenticated routes get a request context too (no authorizer part),
+/// so the issuer sees the client address it throttles logins by.
+fn with_public_context(mut request: Request) -> Request {
+    let context = json!({"httpMethod": request.method().as_str(), "stage": "local", "apiId": "tollgate",
+        "accountId": "000000000000", "path": request.uri().path(),
+        "identity": {"sourceIp": source_ip(&request)}});
+    if let Ok(context) = serde_json::from_value(context) {
+        request
+            .extensions_mut()
+            .insert(RequestContext::ApiGatewayV1(context));
+    }
+    request
 }
 
 /// Runs the authorizer (or reuses its cached answer) and evaluates the policy
@@ -190,7 +214,8 @@ async fn authorize(gateway: &Gateway, mut request: Request) -> Result<(Request, 
         map.insert("principalId".to_owned(), principal.clone());
     }
     let context = json!({"httpMethod": request.method().as_str(), "stage": "local", "apiId": "tollgate",
-        "accountId": "000000000000", "path": request.uri().path(), "authorizer": fields});
+        "accountId": "000000000000", "path": request.uri().path(), "authorizer": fields,
+        "identity": {"sourceIp": source_ip(&request)}});
     match serde_json::from_value(context) {
         Ok(context) => {
             request

@@ -220,6 +220,7 @@ pub async fn start(
         let shutdown = async {
             let _ = stopped.await;
         };
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         if let Err(error) = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await

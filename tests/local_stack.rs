@@ -333,3 +333,51 @@ async fn a_restart_keeps_users_keys_and_books() {
     restarted.login("demo", &restarted.demo_password).await;
     restarted.running.shutdown().await;
 }
+
+/// Password hashing runs on the blocking pool behind a semaphore: a flood
+/// of logins must not hold the async workers that serve every other route.
+/// Asserted by ordering, not time: `/healthz` and a books read answer while
+/// most of the flood is still waiting for its turn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthz_and_books_stay_fast_under_a_login_flood() {
+    const FLOOD: usize = 48;
+    let dir = tempfile::tempdir().unwrap();
+    let stack = Arc::new(start_in(dir.path(), 300).await);
+    let token = stack.login("demo", &stack.demo_password).await;
+    let finished = Arc::new(AtomicUsize::new(0));
+    let started = Arc::new(tokio::sync::Barrier::new(FLOOD + 1));
+    let flood: Vec<_> = (0..FLOOD)
+        .map(|i| {
+            let (stack, finished, started) = (
+                Arc::clone(&stack),
+                Arc::clone(&finished),
+                Arc::clone(&started),
+            );
+            tokio::spawn(async move {
+                let request = stack
+                    .http
+                    .post(format!("{}/token", stack.url))
+                    .json(&json!({"username": format!("nobody-{i}"), "password": "guess"}));
+                started.wait().await;
+                let status = request.send().await.unwrap().status().as_u16();
+                finished.fetch_add(1, Ordering::SeqCst);
+                status
+            })
+        })
+        .collect();
+    started.wait().await;
+    // Let the flood's requests reach the issuer first.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (health, _) = stack.call(Method::GET, "/healthz", None, None).await;
+    let after_health = finished.load(Ordering::SeqCst);
+    let (books, _) = stack.call(Method::GET, "/books", Some(&token), None).await;
+    let after_books = finished.load(Ordering::SeqCst);
+    assert_eq!((health, books), (200, 200));
+    for login in flood {
+        assert_eq!(login.await.unwrap(), 400, "every flooded login is answered");
+    }
+    assert!(
+        after_health < FLOOD / 2 && after_books < FLOOD / 2,
+        "healthz answered after {after_health} and books after {after_books} of {FLOOD} logins"
+    );
+}

@@ -54,6 +54,17 @@ impl Caller {
     }
 }
 
+/// The client address API Gateway saw (`identity.sourceIp` of a REST
+/// context, `http.sourceIp` of an HTTP API one).
+pub fn source_ip(context: &RequestContext) -> Option<String> {
+    let ip = match context {
+        RequestContext::ApiGatewayV1(ctx) => ctx.identity.source_ip.clone(),
+        RequestContext::ApiGatewayV2(ctx) => ctx.http.source_ip.clone(),
+        _ => None,
+    };
+    ip.filter(|ip| !ip.is_empty())
+}
+
 /// No identity in the request context: 401, as `application/problem+json`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MissingIdentity;

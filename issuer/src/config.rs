@@ -27,6 +27,11 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("{name} must be a whole number, got {value:?}")]
     NotANumber { name: &'static str, value: String },
+    #[error("{aws_name} is required (or {file_name}, a local file store for development)")]
+    NoStore {
+        aws_name: &'static str,
+        file_name: &'static str,
+    },
     #[error(transparent)]
     Algorithm(#[from] KeyError),
 }
@@ -43,6 +48,36 @@ fn number(
             .trim()
             .parse()
             .map_err(|_| ConfigError::NotANumber { name, value }),
+    }
+}
+
+/// Where the issuer Lambda keeps keys and accounts. There is no default:
+/// an instance that invented its own file store in `/tmp` would sign with
+/// keys no other instance publishes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreLocation {
+    /// A Secrets Manager secret id (`KEYSET_SECRET_ID`) or DynamoDB table (`USERS_TABLE`).
+    Aws(String),
+    /// An explicit local file (`KEYSET_FILE` / `USERS_FILE`).
+    File(String),
+}
+
+impl StoreLocation {
+    /// `aws_name` when set, else `file_name`; neither is an error naming both.
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+        aws_name: &'static str,
+        file_name: &'static str,
+    ) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        match (get(aws_name), get(file_name)) {
+            (Some(id), _) => Ok(Self::Aws(id)),
+            (None, Some(path)) => Ok(Self::File(path)),
+            (None, None) => Err(ConfigError::NoStore {
+                aws_name,
+                file_name,
+            }),
+        }
     }
 }
 

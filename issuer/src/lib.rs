@@ -14,6 +14,7 @@ pub mod keyset;
 pub mod password;
 pub mod rotation;
 pub mod routes;
+pub mod secret_check;
 pub mod service;
 pub mod signing_key;
 pub mod store;

@@ -8,10 +8,12 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::Extension;
 use axum::{Json, Router};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use identity::Caller;
+use lambda_http::request::RequestContext;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -107,6 +109,13 @@ struct TokenForm {
     client_secret: Option<String>,
 }
 
+/// The caller's address as API Gateway saw it (never a header a client sets).
+fn client_address(context: &Option<Extension<RequestContext>>) -> Option<String> {
+    context
+        .as_ref()
+        .and_then(|Extension(context)| identity::source_ip(context))
+}
+
 /// `Authorization: Basic` client credentials, form-urlencoded inside (RFC 6749 §2.3.1).
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
@@ -127,6 +136,7 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 
 async fn token(
     State(service): State<Arc<IssuerService>>,
+    request_context: Option<Extension<RequestContext>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -217,7 +227,11 @@ async fn token(
         );
     };
 
-    match service.login(kind, &name, &secret, scope.as_deref()).await {
+    let address = client_address(&request_context);
+    match service
+        .login(kind, &name, &secret, scope.as_deref(), address.as_deref())
+        .await
+    {
         Ok(issued) => {
             let mut response = Json(json!({
                 "access_token": issued.access_token,
@@ -258,6 +272,17 @@ async fn token(
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            response
+        }
+        Err(LoginError::Busy) => {
+            let mut response = oauth_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "too many logins in progress; retry shortly",
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             response
         }
         Err(LoginError::Service(error)) => service_failure(error),

@@ -8,7 +8,7 @@ use crate::account_store::AccountStore;
 use crate::accounts::AccountKind;
 use crate::config::IssuerConfig;
 use crate::keyset::{KeyMetadata, KeySet, KeySetError};
-use crate::password::{verify_against_dummy, verify_secret};
+use crate::secret_check::SecretChecker;
 use crate::store::{KeyStore, KeyStoreError};
 use crate::throttle::LoginThrottle;
 use crate::tokens::{mint, Grant, IssuedToken};
@@ -21,6 +21,9 @@ pub enum LoginError {
     InvalidCredentials,
     #[error("too many failed attempts")]
     Throttled(Duration),
+    /// Too many logins are waiting for a secret check (503).
+    #[error("too many logins in progress")]
+    Busy,
     #[error("requested scope exceeds what is granted")]
     InvalidScope,
     #[error(transparent)]
@@ -72,7 +75,8 @@ pub struct IssuerService {
     config: IssuerConfig,
     keys: Arc<dyn KeyStore>,
     accounts: Arc<dyn AccountStore>,
-    throttle: LoginThrottle,
+    throttle: Arc<LoginThrottle>,
+    secrets: SecretChecker,
     cached: RwLock<Option<(Arc<KeySet>, Instant)>>,
 }
 
@@ -86,7 +90,8 @@ impl IssuerService {
             config,
             keys,
             accounts,
-            throttle: LoginThrottle::default(),
+            throttle: Arc::new(LoginThrottle::default()),
+            secrets: SecretChecker::default(),
             cached: RwLock::new(None),
         }
     }
@@ -159,36 +164,36 @@ impl IssuerService {
         Ok(revoked)
     }
 
-    /// Authenticates a user or client and mints a token for the granted (or
-    /// narrowed) scopes.
+    /// Authenticates a user or client calling from `address` (the client
+    /// address API Gateway saw, if known) and mints a token for the granted
+    /// (or narrowed) scopes.
     pub async fn login(
         &self,
         kind: AccountKind,
         name: &str,
         secret: &str,
         requested_scope: Option<&str>,
+        address: Option<&str>,
     ) -> Result<IssuedToken, LoginError> {
-        let throttle_key = format!("{kind:?}:{name}");
-        if let Some(retry_after) = self.throttle.check(&throttle_key, Instant::now()) {
-            return Err(LoginError::Throttled(retry_after));
-        }
+        let attempt = self
+            .throttle
+            .begin(kind, name, address, Instant::now())
+            .map_err(LoginError::Throttled)?;
         let account = self
             .accounts
             .get(kind, name)
             .await
             .map_err(|e| ServiceError::Accounts(e.to_string()))?;
-        let authenticated = match &account {
-            Some(account) => verify_secret(secret, &account.secret_hash) && !account.disabled,
-            None => {
-                verify_against_dummy(secret);
-                false
-            }
-        };
-        let Some(account) = account.filter(|_| authenticated) else {
-            self.throttle.record_failure(&throttle_key, Instant::now());
+        let matches = self
+            .secrets
+            .check(secret, account.as_ref().map(|a| a.secret_hash.as_str()))
+            .await
+            .map_err(|_| LoginError::Busy)?;
+        let Some(account) = account.filter(|a| matches && !a.disabled) else {
+            attempt.failed();
             return Err(LoginError::InvalidCredentials);
         };
-        self.throttle.record_success(&throttle_key);
+        attempt.succeeded();
         let scopes = account
             .narrow(requested_scope)
             .ok_or(LoginError::InvalidScope)?;

@@ -118,3 +118,33 @@ async fn the_issuer_binary_logs_in_and_publishes_its_jwks() {
     let keys: Value = serde_json::from_str(jwks["body"].as_str().unwrap()).unwrap();
     assert_eq!(keys["keys"].as_array().unwrap().len(), 2);
 }
+
+/// Without `KEYSET_SECRET_ID` (or an explicit `KEYSET_FILE`) each instance
+/// would invent its own keys in `/tmp`: the binary refuses to start instead,
+/// naming the variable; the same for `USERS_TABLE` / `USERS_FILE`.
+#[test]
+fn the_issuer_binary_refuses_to_start_without_its_stores() {
+    let binary =
+        std::env::var("ISSUER_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_issuer").to_owned());
+    let dir = tempfile::tempdir().unwrap();
+    let keyset_file = dir.path().join("keyset.json").display().to_string();
+    for (set, missing) in [
+        (vec![("USERS_TABLE", "users")], "KEYSET_SECRET_ID"),
+        (vec![("KEYSET_FILE", keyset_file.as_str())], "USERS_TABLE"),
+    ] {
+        let output = std::process::Command::new(&binary)
+            .env_clear()
+            .env("JWT_ISSUER", "https://issuer.test")
+            .env("JWT_AUDIENCE", "books-api")
+            .envs(set)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "started without {missing}");
+        assert!(stderr.contains(missing), "{missing} not named: {stderr}");
+    }
+    assert!(
+        !dir.path().join("keyset.json").exists(),
+        "nothing written on a refused start"
+    );
+}

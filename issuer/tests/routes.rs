@@ -108,6 +108,24 @@ impl Issuer {
         .await
     }
 
+    /// A JSON login that API Gateway saw coming from `address`.
+    async fn json_login_from(&self, address: &str, username: &str, password: &str) -> Answer {
+        let body = json!({"username": username, "password": password}).to_string();
+        let context: lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext =
+            serde_json::from_value(
+                json!({"httpMethod": "POST", "identity": {"sourceIp": address}}),
+            )
+            .unwrap();
+        let mut request = Request::post("/token")
+            .header("content-type", "application/json")
+            .body(Body::from(body))
+            .unwrap();
+        request
+            .extensions_mut()
+            .insert(RequestContext::ApiGatewayV1(context));
+        self.send(request).await
+    }
+
     async fn form(&self, body: &str, basic: Option<&str>) -> Answer {
         let mut request =
             Request::post("/token").header("content-type", "application/x-www-form-urlencoded");
@@ -208,6 +226,58 @@ async fn repeated_failures_are_throttled_with_retry_after() {
         StatusCode::BAD_REQUEST,
         "other names unaffected"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_wrong_logins_get_at_most_the_allowed_verdicts_before_429() {
+    let issuer = Arc::new(issuer().await);
+    let guesses = (0..20).map(|i| {
+        let issuer = Arc::clone(&issuer);
+        tokio::spawn(async move {
+            issuer
+                .json_login_from("203.0.113.9", "alice", &format!("guess-{i}"))
+                .await
+                .status
+        })
+    });
+    let mut verdicts = 0;
+    let mut throttled = 0;
+    for guess in guesses {
+        match guess.await.unwrap() {
+            StatusCode::BAD_REQUEST => verdicts += 1,
+            StatusCode::TOO_MANY_REQUESTS => throttled += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(
+        verdicts,
+        issuer::throttle::PAIR_LIMIT,
+        "no more verdicts than allowed"
+    );
+    assert_eq!(throttled, 20 - verdicts);
+    assert_eq!(
+        issuer
+            .json_login_from("203.0.113.9", "alice", "alice-password")
+            .await
+            .status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the right password from the guessing address waits too"
+    );
+}
+
+#[tokio::test]
+async fn a_third_party_cannot_lock_an_account_out() {
+    let issuer = issuer().await;
+    for _ in 0..issuer::throttle::PAIR_LIMIT + 3 {
+        let answer = issuer
+            .json_login_from("198.51.100.66", "alice", "guess")
+            .await;
+        assert_ne!(answer.status, StatusCode::OK);
+    }
+    let owner = issuer
+        .json_login_from("192.0.2.10", "alice", "alice-password")
+        .await;
+    assert_eq!(owner.status, StatusCode::OK, "{}", owner.body);
 }
 
 #[tokio::test]
