@@ -5,7 +5,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::account_store::AccountStore;
-use crate::accounts::AccountKind;
+use crate::accounts::{validate_name, AccountKind};
 use crate::config::IssuerConfig;
 use crate::keyset::{KeyMetadata, KeySet, KeySetError};
 use crate::secret_check::SecretChecker;
@@ -179,11 +179,16 @@ impl IssuerService {
             .throttle
             .begin(kind, name, address, Instant::now())
             .map_err(LoginError::Throttled)?;
-        let account = self
-            .accounts
-            .get(kind, name)
-            .await
-            .map_err(|e| ServiceError::Accounts(e.to_string()))?;
+        // A name that could not be stored is not looked up (it may be as
+        // long as the body limit); it still costs a dummy check.
+        let account = match validate_name(kind, name) {
+            Ok(()) => self
+                .accounts
+                .get(kind, name)
+                .await
+                .map_err(|e| ServiceError::Accounts(e.to_string()))?,
+            Err(_) => None,
+        };
         let matches = self
             .secrets
             .check(secret, account.as_ref().map(|a| a.secret_hash.as_str()))
@@ -198,8 +203,9 @@ impl IssuerService {
             .narrow(requested_scope)
             .ok_or(LoginError::InvalidScope)?;
         let keyset = self.keyset().await?;
+        let subject = account.subject();
         let grant = Grant {
-            subject: &account.name,
+            subject: &subject,
             scopes: &scopes,
             client_id: (kind == AccountKind::Client).then_some(account.name.as_str()),
         };

@@ -62,6 +62,13 @@ async fn issuer() -> Issuer {
             vec!["books:read"],
             false,
         ),
+        (
+            AccountKind::Client,
+            "alice",
+            "a+b&c=d",
+            vec!["books:read"],
+            false,
+        ),
     ] {
         accounts
             .put(&Account {
@@ -127,13 +134,15 @@ impl Issuer {
     }
 
     async fn form(&self, body: &str, basic: Option<&str>) -> Answer {
+        self.form_with_authorization(body, basic.map(|c| format!("Basic {}", STANDARD.encode(c))))
+            .await
+    }
+
+    async fn form_with_authorization(&self, body: &str, authorization: Option<String>) -> Answer {
         let mut request =
             Request::post("/token").header("content-type", "application/x-www-form-urlencoded");
-        if let Some(credentials) = basic {
-            request = request.header(
-                "authorization",
-                format!("Basic {}", STANDARD.encode(credentials)),
-            );
+        if let Some(authorization) = authorization {
+            request = request.header("authorization", authorization);
         }
         self.send(request.body(Body::from(body.to_owned())).unwrap())
             .await
@@ -349,6 +358,84 @@ async fn oauth_grants_and_their_errors() {
     assert_eq!(malformed.body["error"], "invalid_request");
 }
 
+fn claims_of(answer: &Answer) -> Value {
+    let token = answer.body["access_token"].as_str().unwrap();
+    jsonwebtoken::dangerous::insecure_decode(token)
+        .unwrap()
+        .claims
+}
+
+#[tokio::test]
+async fn basic_credentials_are_form_decoded_padding_optional_and_never_mixed_with_the_body() {
+    let issuer = issuer().await;
+    // `+` is a space in form encoding; a raw `&` or `=` is just a character.
+    let raw = issuer
+        .form("grant_type=client_credentials", Some("alice:a%2Bb&c=d"))
+        .await;
+    assert_eq!(raw.status, StatusCode::OK, "{}", raw.body);
+    let plus_is_space = issuer
+        .form("grant_type=client_credentials", Some("alice:a+b&c=d"))
+        .await;
+    assert_eq!(plus_is_space.status, StatusCode::UNAUTHORIZED);
+
+    let unpadded = STANDARD
+        .encode("alice:a%2Bb%26c%3Dd")
+        .trim_end_matches('=')
+        .to_owned();
+    assert!(!unpadded.ends_with('='));
+    let answer = issuer
+        .form_with_authorization(
+            "grant_type=client_credentials",
+            Some(format!("Basic {unpadded}")),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "unpadded: {}", answer.body);
+
+    let both = issuer
+        .form(
+            "grant_type=client_credentials&client_id=alice&client_secret=a%2Bb%26c%3Dd",
+            Some("alice:a%2Bb%26c%3Dd"),
+        )
+        .await;
+    assert_eq!(
+        (both.status, both.body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_request")),
+        "Basic and form credentials together"
+    );
+    let in_body = issuer
+        .form(
+            "grant_type=client_credentials&client_id=alice&client_secret=a%2Bb%26c%3Dd",
+            None,
+        )
+        .await;
+    assert_eq!(in_body.status, StatusCode::OK);
+    let garbage = issuer
+        .form_with_authorization(
+            "grant_type=client_credentials",
+            Some("Basic !!!".to_owned()),
+        )
+        .await;
+    assert_eq!(garbage.body["error"], "invalid_client");
+}
+
+#[tokio::test]
+async fn a_client_never_gets_the_subject_of_a_user_with_the_same_name() {
+    let issuer = issuer().await;
+    let user = issuer.json_login("alice", "alice-password").await;
+    let client = issuer
+        .form("grant_type=client_credentials", Some("alice:a%2Bb%26c%3Dd"))
+        .await;
+    let (user, client) = (claims_of(&user), claims_of(&client));
+    assert_eq!(user["sub"], "alice");
+    assert_eq!(client["client_id"], "alice");
+    assert_ne!(user["sub"], client["sub"], "RFC 9068 §5");
+    assert_eq!(
+        issuer.json_login("client:alice", "a+b&c=d").await.status,
+        StatusCode::BAD_REQUEST,
+        "no user name can spell a client's subject"
+    );
+}
+
 #[tokio::test]
 async fn jwks_is_public_cacheable_and_conditional() {
     let issuer = issuer().await;
@@ -394,6 +481,20 @@ async fn jwks_is_public_cacheable_and_conditional() {
     assert_eq!(
         discovery.body["token_endpoint"],
         "https://issuer.test/token"
+    );
+    for absent in [
+        "response_types_supported",
+        "id_token_signing_alg_values_supported",
+        "authorization_endpoint",
+    ] {
+        assert!(
+            discovery.body.get(absent).is_none(),
+            "advertises {absent}: nothing implements it"
+        );
+    }
+    assert_eq!(
+        discovery.body["grant_types_supported"],
+        json!(["password", "client_credentials"])
     );
 }
 
