@@ -46,6 +46,21 @@ fn free_port() -> u16 {
 fn user_add_keys_serve_and_token() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
+    // A keyset whose next key was published an hour ago: `keys rotate` may activate it.
+    std::fs::create_dir_all(&data).unwrap();
+    let keyset = issuer::KeySet::generate(
+        issuer::SigningAlg::RS256,
+        issuer::service::unix_now() - 3600,
+    )
+    .unwrap();
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(issuer::store::KeyStore::save(
+            &issuer::store::file::FileKeyStore::new(data.join("keyset.json")),
+            &keyset,
+            None,
+        ))
+        .unwrap();
 
     let (ok, out, err) = tollgate(
         &data,

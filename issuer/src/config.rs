@@ -26,6 +26,11 @@ pub struct IssuerConfig {
     pub signing_alg: SigningAlg,
     pub jwks_max_age_seconds: u64,
     pub keyset_ttl: Duration,
+    /// Least age of the `next` key before an admin rotation may activate
+    /// it: every JWKS cache (`jwks_max_age_seconds`) and every instance's
+    /// keyset cache (`keyset_ttl`) has then seen it, so no warm authorizer
+    /// meets its `kid` unknown.
+    pub rotation_spacing: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -137,13 +142,15 @@ impl IssuerConfig {
         if audiences.is_empty() {
             return Err(ConfigError::Missing("JWT_AUDIENCE"));
         }
+        let jwks_max_age_seconds = jwks_max_age(&lookup)?;
         Ok(Self {
             issuer: get("JWT_ISSUER").ok_or(ConfigError::Missing("JWT_ISSUER"))?,
             audiences,
             token_ttl_seconds: token_ttl(&lookup)?,
             signing_alg: SigningAlg::from_name(get("SIGNING_ALG").as_deref().unwrap_or("RS256"))?,
-            jwks_max_age_seconds: jwks_max_age(&lookup)?,
+            jwks_max_age_seconds,
             keyset_ttl: DEFAULT_KEYSET_TTL,
+            rotation_spacing: Duration::from_secs(jwks_max_age_seconds) + DEFAULT_KEYSET_TTL,
         })
     }
 

@@ -81,6 +81,18 @@ fn service_failure(error: ServiceError) -> Response {
             "the keyset changed concurrently; retry",
         ),
         ServiceError::UnknownKid(_) => problem(StatusCode::NOT_FOUND, "Not Found", "no such key"),
+        ServiceError::RotationTooSoon { retry_after } => {
+            let seconds = retry_after.as_secs().max(1);
+            let detail = format!(
+                "the next key was published too recently: warm authorizers may not hold it yet. \
+                 Rotate again in {seconds} s; to take a compromised key out now, revoke it"
+            );
+            let mut response = problem(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests", &detail);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            response
+        }
         other => {
             // The message names the failing store, never key material.
             tracing::error!(error = %other, "issuer failure");

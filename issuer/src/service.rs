@@ -37,6 +37,10 @@ pub enum ServiceError {
     Conflict,
     #[error("no key {0}")]
     UnknownKid(String),
+    /// The `next` key is younger than the rotation spacing: activating it
+    /// now would meet warm authorizers that have not fetched it yet.
+    #[error("the next key was published too recently to activate")]
+    RotationTooSoon { retry_after: Duration },
     #[error("key store: {0}")]
     Store(String),
     #[error("keyset: {0}")]
@@ -140,15 +144,24 @@ impl IssuerService {
         Ok(keyset)
     }
 
-    /// One rotation step, from the stored keyset (not the cache).
+    /// One rotation step, from the stored keyset (not the cache). Refused
+    /// while the `next` key is younger than the rotation spacing (a
+    /// compromised key is removed with [`Self::revoke`], which has no wait).
     pub async fn rotate(&self) -> Result<KeyMetadata, ServiceError> {
         let mut keyset = (*self.reload().await?).clone();
         let expected = keyset.version;
-        let active = keyset.rotate(
-            self.config.signing_alg,
-            unix_now(),
-            self.config.grace_seconds(),
-        )?;
+        let now = unix_now();
+        if let Some(next) = keyset.next() {
+            let ready_at = next
+                .created_at
+                .saturating_add(self.config.rotation_spacing.as_secs());
+            if now < ready_at {
+                return Err(ServiceError::RotationTooSoon {
+                    retry_after: Duration::from_secs(ready_at - now),
+                });
+            }
+        }
+        let active = keyset.rotate(self.config.signing_alg, now, self.config.grace_seconds())?;
         self.keys.save(&keyset, Some(expected)).await?;
         self.reload().await?;
         Ok(active)

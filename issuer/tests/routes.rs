@@ -13,8 +13,11 @@ use issuer::account_store::{AccountStore, FileAccountStore};
 use issuer::accounts::{Account, AccountKind};
 use issuer::config::IssuerConfig;
 use issuer::password::hash_secret;
+use issuer::service::unix_now;
 use issuer::service::IssuerService;
 use issuer::store::file::FileKeyStore;
+use issuer::store::KeyStore;
+use issuer::{KeySet, SigningAlg};
 use lambda_http::request::RequestContext;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -82,6 +85,9 @@ async fn issuer() -> Issuer {
             .unwrap();
     }
     let keys = Arc::new(FileKeyStore::new(dir.path().join("keyset.json")));
+    // A keyset whose `next` key has been published for an hour: ready to rotate.
+    let published = KeySet::generate(SigningAlg::ES256, unix_now() - 3600).unwrap();
+    keys.save(&published, None).await.unwrap();
     let service = Arc::new(IssuerService::new(config, keys, accounts));
     Issuer {
         router: issuer::routes::router(service),
@@ -531,6 +537,24 @@ async fn admin_routes_need_keys_admin_and_rotate_and_revoke() {
         "the published next key now signs"
     );
     assert!(!rotated.body.to_string().contains("private"));
+
+    // The new next key was published just now: activating it at once would
+    // meet warm authorizers that never fetched it.
+    let too_soon = issuer
+        .admin("POST", "/admin/keys/rotate", Some("keys:admin"))
+        .await;
+    assert_eq!(too_soon.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(too_soon.headers["content-type"], "application/problem+json");
+    let retry: u64 = too_soon.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (300..=305).contains(&retry),
+        "JWKS max-age + keyset TTL: {retry}"
+    );
+    assert!(too_soon.body["detail"].as_str().unwrap().contains("revoke"));
 
     let jwks = issuer
         .send(
