@@ -6,6 +6,8 @@ use issuer::store::KeyStore;
 use serde_json::{json, Value};
 use testkit::lambda_runtime::{LambdaFunction, Outcome};
 
+mod common;
+
 /// AWS settings passed through to the function (it starts with a clean environment).
 fn aws_env() -> Option<Vec<(&'static str, String)>> {
     let endpoint = testkit::aws_test_endpoint()?;
@@ -31,12 +33,20 @@ async fn the_rotation_binary_answers_the_four_secrets_manager_steps() {
     let store = SecretsManagerKeyStore::from_env(secret.clone()).await;
     let before = issuer::KeySet::generate(issuer::SigningAlg::ES256, 1000).unwrap();
     store.save(&before, None).await.unwrap();
+    let token = "c5c2d4f0-9f4e-4a52-8d1e-0123456789ab";
+    // What Secrets Manager does first: rotation on (moto: RotateSecret with a
+    // schedule and no Lambda) and the token's version staged AWSPENDING.
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    let client = aws_sdk_secretsmanager::Client::new(&config);
+    common::enable_rotation(&client, &secret).await;
+    store.stage_pending(&before, token).await.unwrap();
 
     env.push(("SIGNING_ALG", "ES256".to_owned()));
     let binary = std::env::var("ISSUER_ROTATION_BIN")
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_issuer-rotation").to_owned());
     let mut function = LambdaFunction::start(&binary, "tollgate-issuer-rotation", &env).await;
-    let token = "c5c2d4f0-9f4e-4a52-8d1e-0123456789ab";
     for step in ["createSecret", "setSecret", "testSecret", "finishSecret"] {
         let event = json!({"Step": step, "SecretId": secret, "ClientRequestToken": token});
         match function.invoke(event).await {
