@@ -27,7 +27,7 @@ pub struct Gateway {
     authorizer: Arc<Authorizer>,
     issuer: Router,
     books: Router,
-    /// Authorizer answers by `Authorization` value; `None` when the TTL is 0.
+    /// Authorizer answers by bearer token; `None` when the TTL is 0.
     answers: Option<Cache<String, Arc<Value>>>,
 }
 
@@ -71,6 +71,59 @@ impl Gateway {
             answers.invalidate_all();
         }
     }
+
+    /// After the keyset changed (a revocation): the in-process authorizer
+    /// refetches the JWKS first, then the answer cache is flushed. In the
+    /// other order a request in between would re-cache an answer made with
+    /// the old keys for the whole TTL.
+    pub async fn refresh_keys(&self) {
+        self.authorizer.prewarm().await;
+        self.flush_authorizer_cache();
+    }
+}
+
+/// API Gateway's quota on a REST request: the request line and all header
+/// names and values together at most 10240 bytes (above it: 431).
+pub const MAX_REQUEST_HEAD_BYTES: usize = 10 * 1024;
+
+fn head_too_large(request: &Request) -> bool {
+    let line = request.method().as_str().len() + request.uri().to_string().len();
+    let headers: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    line + headers > MAX_REQUEST_HEAD_BYTES
+}
+
+/// A path that could mean something else after decoding: a `.` or `..`
+/// segment (raw or percent-encoded) or an encoded `/` or `\`. Refused
+/// before routing, so no route or policy ever sees it.
+fn ambiguous_path(raw_path: &str) -> bool {
+    let lower = raw_path.to_ascii_lowercase();
+    if lower.contains("%2f") || lower.contains("%5c") || raw_path.contains('\\') {
+        return true;
+    }
+    raw_path.split('/').any(|segment| {
+        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+        decoded == "." || decoded == ".."
+    })
+}
+
+/// The token of a well-formed `Bearer` credential (RFC 6750 §2.1: scheme
+/// in any case, spaces, a b64token, nothing after): the authorizer cache
+/// key, so variants of one header share one entry. `None` otherwise (such a
+/// request is never answered from the cache).
+pub fn bearer_token(authorization: &str) -> Option<&str> {
+    let (scheme, rest) = authorization.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let token = rest.trim_start_matches(' ');
+    let body = token.trim_end_matches('=');
+    let b64 =
+        |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
+    (!body.is_empty() && body.bytes().all(b64)).then_some(token)
 }
 
 /// API Gateway's own error bodies.
@@ -87,6 +140,21 @@ async fn dispatch(State(gateway): State<Arc<Gateway>>, request: Request) -> Resp
 }
 
 async fn route(gateway: &Arc<Gateway>, request: Request) -> (Response, Option<bool>) {
+    if head_too_large(&request) {
+        return (
+            gateway_error(
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                Some("Request Header Fields Too Large"),
+            ),
+            None,
+        );
+    }
+    if ambiguous_path(request.uri().path()) {
+        return (
+            gateway_error(StatusCode::BAD_REQUEST, Some("Bad Request")),
+            None,
+        );
+    }
     let path = request.uri().path();
     if path == "/healthz" && request.method() == Method::GET {
         return (
@@ -117,10 +185,9 @@ async fn route(gateway: &Arc<Gateway>, request: Request) -> (Response, Option<bo
     };
     let response = forward(target, request).await;
     if revoking && response.status().is_success() {
-        gateway.flush_authorizer_cache();
-        // The in-process authorizer is part of this gateway: refetch the JWKS
-        // now, so the revoked key and its cached decisions go at once.
-        gateway.authorizer.prewarm().await;
+        // The in-process authorizer is part of this gateway: the revoked key
+        // and every answer made with it go at once.
+        gateway.refresh_keys().await;
     }
     (response, Some(cache_hit))
 }
@@ -170,10 +237,12 @@ async fn authorize(gateway: &Gateway, mut request: Request) -> Result<(Request, 
         ));
     };
     let method_arn = format!("{API_BASE}/{}{}", request.method(), request.uri().path());
+    let cache_key = bearer_token(&authorization).map(str::to_owned);
     let cached = gateway
         .answers
         .as_ref()
-        .and_then(|answers| answers.get(&authorization));
+        .zip(cache_key.as_ref())
+        .and_then(|(answers, key)| answers.get(key));
     let cache_hit = cached.is_some();
     let answer = match cached {
         Some(answer) => answer,
@@ -182,8 +251,8 @@ async fn authorize(gateway: &Gateway, mut request: Request) -> Result<(Request, 
             match gateway.authorizer.handle(event).await {
                 Ok(answer) => {
                     let answer = Arc::new(answer);
-                    if let Some(answers) = &gateway.answers {
-                        answers.insert(authorization, Arc::clone(&answer));
+                    if let (Some(answers), Some(key)) = (&gateway.answers, cache_key) {
+                        answers.insert(key, Arc::clone(&answer));
                     }
                     answer
                 }
@@ -229,4 +298,54 @@ async fn authorize(gateway: &Gateway, mut request: Request) -> Result<(Request, 
         HeaderValue::from_static(if cache_hit { "hit" } else { "miss" }),
     );
     Ok((request, cache_hit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_segments_and_encoded_separators_are_ambiguous() {
+        for path in [
+            "/books/../admin/keys",
+            "/books/%2e%2e/admin/keys",
+            "/books/%2E%2e",
+            "/books/.",
+            "/books/%2E",
+            "/books%2fx",
+            "/books/a%2Fb",
+            "/books/a%5cb",
+            "/books/a\\b",
+        ] {
+            assert!(ambiguous_path(path), "{path}");
+        }
+        for path in [
+            "/books",
+            "/books/01ARZ3NDEKTSV4RRFFQ69G5FAV",
+            "/books/a..b",
+            "/.well-known/jwks.json",
+        ] {
+            assert!(!ambiguous_path(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn the_cache_key_is_the_token_of_a_well_formed_bearer_header() {
+        assert_eq!(
+            bearer_token("Bearer abc.def-_~+/=="),
+            Some("abc.def-_~+/==")
+        );
+        assert_eq!(bearer_token("bearer   abc.def"), Some("abc.def"));
+        assert_eq!(bearer_token("BEARER abc"), Some("abc"));
+        for refused in [
+            "Bearer",
+            "Bearer ",
+            "Basic abc",
+            "Bearer abc def",
+            "Bearer a=b",
+            "abc",
+        ] {
+            assert_eq!(bearer_token(refused), None, "{refused:?}");
+        }
+    }
 }

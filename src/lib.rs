@@ -3,5 +3,6 @@
 //! administration commands behind the `tollgate` CLI.
 
 pub mod gateway;
+pub mod keyset_watch;
 pub mod local_stack;
 pub mod policy_eval;

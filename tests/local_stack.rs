@@ -55,11 +55,17 @@ async fn start_at(dir: &std::path::Path, addr: &str, ttl: u64) -> Stack {
             .to_owned()
     };
     if let Some(first) = first {
-        assert_eq!(first.admin_password, password("admin"));
+        assert_eq!(first.admin_password.unwrap(), password("admin"));
     }
-    let running = local_stack::start(stores, addr.parse().unwrap(), Duration::from_secs(ttl))
-        .await
-        .unwrap();
+    let running = local_stack::start_in(
+        &data,
+        stores,
+        addr.parse().unwrap(),
+        Duration::from_secs(ttl),
+        None,
+    )
+    .await
+    .unwrap();
     Stack {
         url: format!("http://{}", running.addr),
         running,
@@ -328,7 +334,7 @@ async fn rotation_under_a_stream_of_requests_fails_no_request_and_revocation_ref
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_restart_keeps_users_keys_and_books() {
+async fn a_restart_on_another_address_keeps_users_keys_books_and_tokens() {
     let dir = tempfile::tempdir().unwrap();
     let stack = start_in(dir.path(), 300).await;
     let token = stack.login("demo", &stack.demo_password).await;
@@ -341,20 +347,251 @@ async fn a_restart_keeps_users_keys_and_books() {
         )
         .await;
     let id = book["id"].as_str().unwrap().to_owned();
-    let addr = stack.running.addr.to_string();
+    let first_url = stack.url.clone();
     stack.running.shutdown().await;
 
-    let restarted = start_at(dir.path(), &addr, 300).await;
+    // Port 0: another free port, so another address than the first start's.
+    let restarted = start_in(dir.path(), 300).await;
+    assert_ne!(restarted.url, first_url);
+    assert_eq!(
+        restarted.running.issuer_url, first_url,
+        "iss fixed at first start"
+    );
     let (status, again) = restarted
         .call(Method::GET, &format!("/books/{id}"), Some(&token), None)
         .await;
     assert_eq!(
         (status, again["title"].as_str()),
         (200, Some("Wild Seed")),
-        "old token (key kept) and book kept"
+        "old token (same iss, key kept) and book kept"
     );
+    let (_, discovery) = restarted
+        .call(Method::GET, "/.well-known/openid-configuration", None, None)
+        .await;
+    assert_eq!(discovery["issuer"], first_url.as_str());
     restarted.login("demo", &restarted.demo_password).await;
     restarted.running.shutdown().await;
+}
+
+#[test]
+fn the_issuer_url_is_fixed_by_the_first_start_or_issuer_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir(dir.path().join("data"));
+    assert_eq!(
+        data.resolve_issuer_url(None).unwrap(),
+        None,
+        "first start, none asked"
+    );
+    assert_eq!(
+        data.resolve_issuer_url(Some("https://auth.example.test/"))
+            .unwrap()
+            .as_deref(),
+        Some("https://auth.example.test")
+    );
+    assert_eq!(
+        data.resolve_issuer_url(None).unwrap().as_deref(),
+        Some("https://auth.example.test"),
+        "stored"
+    );
+    let error = data
+        .resolve_issuer_url(Some("http://127.0.0.1:9999"))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("https://auth.example.test"), "{error}");
+    let other = DataDir(dir.path().join("other"));
+    for bad in ["ftp://x", "http://", "not a url", "https://x/?q"] {
+        assert!(other.resolve_issuer_url(Some(bad)).is_err(), "{bad}");
+    }
+}
+
+/// Sends raw bytes (no client-side path normalization) and returns the status.
+async fn raw_status(addr: std::net::SocketAddr, request: String) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = vec![0u8; 12];
+    stream.read_exact(&mut head).await.unwrap();
+    String::from_utf8_lossy(&head[9..12]).parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_paths_and_oversized_headers_are_refused_before_routing() {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = start_in(dir.path(), 300).await;
+    let token = stack.login("demo", &stack.demo_password).await;
+    let addr = stack.running.addr;
+    for path in [
+        "/books/../admin/keys",
+        "/books/%2e%2e/admin/keys",
+        "/books/%2E%2E/admin/keys/x/revoke",
+        "/books%2f..%2fadmin%2fkeys",
+        "/books/a%2Fb",
+        "/books/./x",
+    ] {
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+        );
+        assert_eq!(raw_status(addr, request).await, 400, "{path}");
+    }
+    let big = "a".repeat(11 * 1024);
+    let (status, _) = {
+        let response = stack
+            .http
+            .get(format!("{}/books", stack.url))
+            .bearer_auth(&token)
+            .header("x-padding", big)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), ())
+    };
+    assert_eq!(status, 431, "over API Gateway's 10 KiB request head");
+    let (ok, _) = stack.call(Method::GET, "/books", Some(&token), None).await;
+    assert_eq!(ok, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn variants_of_one_bearer_header_share_one_cache_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = start_in(dir.path(), 300).await;
+    let token = stack.login("demo", &stack.demo_password).await;
+    for header in [
+        format!("Bearer {token}"),
+        format!("bearer {token}"),
+        format!("BEARER {token}"),
+        format!("Bearer    {token}"),
+    ] {
+        let status = stack
+            .http
+            .get(format!("{}/books", stack.url))
+            .header("authorization", header.as_str())
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        assert_eq!(status, 200, "{header:?}");
+    }
+    assert_eq!(
+        stack.running.gateway.cached_answers(),
+        1,
+        "one token, one entry"
+    );
+}
+
+/// `tollgate keys revoke` works on the store, not on the running process:
+/// the stack notices within its poll interval, refetches, then flushes its
+/// cached answers, so a token of the revoked key is refused although its
+/// answer was cached for 300 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_made_beside_the_stack_reaches_it_with_the_cache_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = start_in(dir.path(), 300).await;
+    let token = stack.login("demo", &stack.demo_password).await;
+    assert_eq!(
+        stack
+            .call(Method::GET, "/books", Some(&token), None)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(stack.running.gateway.cached_answers(), 1);
+
+    // What the CLI does: its own issuer service on the same data dir.
+    let data = DataDir(dir.path().to_owned());
+    let stores = local_stack::IdentityStores::select(&data).await.unwrap();
+    let cli = local_stack::issuer_service(&stores.keys, &stores.accounts, "http://cli").unwrap();
+    let active = cli.keyset().await.unwrap().active().unwrap().kid.clone();
+    cli.revoke(&active).await.unwrap();
+
+    let bound = local_stack::KEYSET_POLL + Duration::from_secs(1);
+    let deadline = tokio::time::Instant::now() + bound * 5; // loose: a busy machine
+    let mut status = 200;
+    while tokio::time::Instant::now() < deadline {
+        status = stack
+            .call(Method::GET, "/books", Some(&token), None)
+            .await
+            .0;
+        if status == 401 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 401, "the revoked key's token is refused");
+    let fresh = stack.login("demo", &stack.demo_password).await;
+    assert_eq!(
+        stack
+            .call(Method::GET, "/books", Some(&fresh), None)
+            .await
+            .0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn first_start_keeps_existing_accounts_and_writes_private_files_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir(dir.path().join("data"));
+    let stores = local_stack::Stores::select(&data).await.unwrap();
+    // Someone added `demo` before the first start: it is kept as it is.
+    let demo = issuer::accounts::Account {
+        kind: issuer::accounts::AccountKind::User,
+        name: "demo".into(),
+        secret_hash: issuer::password::hash_secret("mine").unwrap(),
+        scopes: vec!["books:read".into()],
+        disabled: false,
+    };
+    stores.accounts.put(&demo).await.unwrap();
+    let first = local_stack::first_start(&data, stores.accounts.as_ref())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(first.admin_password.is_some());
+    assert_eq!(first.demo_password, None, "demo existed");
+    let stored = stores
+        .accounts
+        .get(issuer::accounts::AccountKind::User, "demo")
+        .await
+        .unwrap();
+    assert_eq!(stored, Some(demo), "never overwritten");
+    let credentials = std::fs::read_to_string(data.credentials()).unwrap();
+    assert!(credentials.starts_with("admin:") && !credentials.contains("demo:"));
+    assert!(
+        local_stack::first_start(&data, stores.accounts.as_ref())
+            .await
+            .unwrap()
+            .is_none(),
+        "a second start creates nothing"
+    );
+    data.store_issuer_url("http://127.0.0.1:1").unwrap();
+
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data.0), 0o700, "data dir");
+    for file in [
+        data.users(),
+        data.credentials(),
+        data.books(),
+        data.issuer_url(),
+    ] {
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+
+    // A symbolic link planted where a file belongs is refused, not followed.
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::write(&elsewhere, "untouched").unwrap();
+    let trapped = DataDir(dir.path().join("trapped"));
+    trapped.create().unwrap();
+    std::os::unix::fs::symlink(&elsewhere, trapped.credentials()).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, trapped.users()).unwrap();
+    let accounts = issuer::account_store::FileAccountStore::new(trapped.users());
+    assert!(local_stack::first_start(&trapped, &accounts).await.is_err());
+    std::fs::remove_file(trapped.users()).unwrap();
+    assert!(local_stack::first_start(&trapped, &accounts).await.is_err());
+    std::os::unix::fs::symlink(&elsewhere, trapped.issuer_url()).unwrap();
+    assert!(trapped.store_issuer_url("http://x").is_err());
+    assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "untouched");
 }
 
 /// Password hashing runs on the blocking pool behind a semaphore: a flood

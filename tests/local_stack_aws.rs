@@ -72,7 +72,7 @@ async fn serve_uses_secrets_manager_and_dynamodb() {
             answer["access_token"].as_str().unwrap().to_owned()
         }
     };
-    let token = login("demo", first.demo_password.clone()).await;
+    let token = login("demo", first.demo_password.clone().unwrap()).await;
     let created: Value = http
         .post(format!("{url}/books"))
         .bearer_auth(&token)
@@ -93,7 +93,7 @@ async fn serve_uses_secrets_manager_and_dynamodb() {
         .unwrap();
     assert!(item.item().is_some(), "the book is in DynamoDB");
 
-    let admin = login("admin", first.admin_password.clone()).await;
+    let admin = login("admin", first.admin_password.clone().unwrap()).await;
     let rotated = http
         .post(format!("{url}/admin/keys/rotate"))
         .bearer_auth(&admin)

@@ -122,7 +122,9 @@ impl IssuerService {
         self.reload().await
     }
 
-    async fn reload(&self) -> Result<Arc<KeySet>, ServiceError> {
+    /// Reads the keyset from the store now, bypassing the cache (after a
+    /// change made elsewhere, such as the CLI beside a local stack).
+    pub async fn reload(&self) -> Result<Arc<KeySet>, ServiceError> {
         let keyset = match self.keys.load().await? {
             Some(keyset) => keyset,
             None => {
