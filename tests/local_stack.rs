@@ -31,6 +31,14 @@ async fn seed_rotatable_keyset(dir: &std::path::Path) {
         .unwrap();
 }
 
+/// A fresh stack in a temporary data dir, and a token of `demo`.
+async fn demo_stack(ttl: u64) -> (tempfile::TempDir, Stack, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = start_in(dir.path(), ttl).await;
+    let token = stack.login("demo", &stack.demo_password).await;
+    (dir, stack, token)
+}
+
 async fn start_in(dir: &std::path::Path, ttl: u64) -> Stack {
     start_at(dir, "127.0.0.1:0", ttl).await
 }
@@ -335,9 +343,7 @@ async fn rotation_under_a_stream_of_requests_fails_no_request_and_revocation_ref
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_on_another_address_keeps_users_keys_books_and_tokens() {
-    let dir = tempfile::tempdir().unwrap();
-    let stack = start_in(dir.path(), 300).await;
-    let token = stack.login("demo", &stack.demo_password).await;
+    let (dir, stack, token) = demo_stack(300).await;
     let (_, book) = stack
         .call(
             Method::POST,
@@ -416,9 +422,7 @@ async fn raw_status(addr: std::net::SocketAddr, request: String) -> u16 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_paths_and_oversized_headers_are_refused_before_routing() {
-    let dir = tempfile::tempdir().unwrap();
-    let stack = start_in(dir.path(), 300).await;
-    let token = stack.login("demo", &stack.demo_password).await;
+    let (_dir, stack, token) = demo_stack(300).await;
     let addr = stack.running.addr;
     for path in [
         "/books/../admin/keys",
@@ -452,9 +456,7 @@ async fn hostile_paths_and_oversized_headers_are_refused_before_routing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn variants_of_one_bearer_header_share_one_cache_entry() {
-    let dir = tempfile::tempdir().unwrap();
-    let stack = start_in(dir.path(), 300).await;
-    let token = stack.login("demo", &stack.demo_password).await;
+    let (_dir, stack, token) = demo_stack(300).await;
     for header in [
         format!("Bearer {token}"),
         format!("bearer {token}"),
@@ -485,9 +487,7 @@ async fn variants_of_one_bearer_header_share_one_cache_entry() {
 /// answer was cached for 300 s.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revocation_made_beside_the_stack_reaches_it_with_the_cache_on() {
-    let dir = tempfile::tempdir().unwrap();
-    let stack = start_in(dir.path(), 300).await;
-    let token = stack.login("demo", &stack.demo_password).await;
+    let (dir, stack, token) = demo_stack(300).await;
     assert_eq!(
         stack
             .call(Method::GET, "/books", Some(&token), None)
