@@ -144,6 +144,9 @@ impl RunningStack {
             let _ = stop.send(());
         }
         let _ = self.task.await;
+        // Awaited, not only aborted: it holds the stores (the books file's
+        // lock among them) until it has really stopped.
+        let _ = self.watcher.await;
     }
 }
 
