@@ -4,6 +4,7 @@
 //! request context that the routers see on AWS.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,6 +30,9 @@ pub struct Gateway {
     books: Router,
     /// Authorizer answers by bearer token; `None` when the TTL is 0.
     answers: Option<Cache<String, Arc<Value>>>,
+    /// Bumped by every flush: an answer computed before a flush is not
+    /// cached after it (it may have used keys that are gone).
+    flushes: AtomicU64,
 }
 
 impl Gateway {
@@ -49,6 +53,7 @@ impl Gateway {
             issuer,
             books,
             answers,
+            flushes: AtomicU64::new(0),
         }
     }
 
@@ -67,6 +72,7 @@ impl Gateway {
 
     /// Empties the authorizer cache, as `FlushStageAuthorizersCache` does.
     pub fn flush_authorizer_cache(&self) {
+        self.flushes.fetch_add(1, Ordering::SeqCst);
         if let Some(answers) = &self.answers {
             answers.invalidate_all();
         }
@@ -87,7 +93,11 @@ impl Gateway {
 pub const MAX_REQUEST_HEAD_BYTES: usize = 10 * 1024;
 
 fn head_too_large(request: &Request) -> bool {
-    let line = request.method().as_str().len() + request.uri().to_string().len();
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |target| target.as_str().len());
+    let line = request.method().as_str().len() + target;
     let headers: usize = request
         .headers()
         .iter()
@@ -244,6 +254,7 @@ async fn authorize(gateway: &Gateway, mut request: Request) -> Result<(Request, 
         .zip(cache_key.as_ref())
         .and_then(|(answers, key)| answers.get(key));
     let cache_hit = cached.is_some();
+    let flushes_seen = gateway.flushes.load(Ordering::SeqCst);
     let answer = match cached {
         Some(answer) => answer,
         None => {
@@ -252,7 +263,11 @@ async fn authorize(gateway: &Gateway, mut request: Request) -> Result<(Request, 
                 Ok(answer) => {
                     let answer = Arc::new(answer);
                     if let (Some(answers), Some(key)) = (&gateway.answers, cache_key) {
-                        answers.insert(key, Arc::clone(&answer));
+                        answers.insert(key.clone(), Arc::clone(&answer));
+                        // A flush since the authorizer was called: undo.
+                        if gateway.flushes.load(Ordering::SeqCst) != flushes_seen {
+                            answers.invalidate(&key);
+                        }
                     }
                     answer
                 }
