@@ -23,6 +23,9 @@ use crate::policy_eval::{evaluate, Verdict};
 /// The local API's ARN prefix (`apiId/stage` = `tollgate/local`).
 pub const API_BASE: &str = "arn:aws:execute-api:local:000000000000:tollgate/local";
 
+/// Most bytes of tokens and answers the authorizer cache holds.
+pub const ANSWER_CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
 /// The gateway's parts.
 pub struct Gateway {
     authorizer: Arc<Authorizer>,
@@ -44,7 +47,11 @@ impl Gateway {
     ) -> Self {
         let answers = (!cache_ttl.is_zero()).then(|| {
             Cache::builder()
-                .max_capacity(10_000)
+                // Bounded in bytes, not entries: a token may be kilobytes long.
+                .weigher(|token: &String, answer: &Arc<Value>| {
+                    u32::try_from(token.len() + answer.to_string().len()).unwrap_or(u32::MAX)
+                })
+                .max_capacity(ANSWER_CACHE_BYTES)
                 .time_to_live(cache_ttl)
                 .build()
         });
