@@ -3,11 +3,13 @@
 //! authorizer cache per token, the same policy evaluation and the same
 //! request context that the routers see on AWS.
 
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use authorizer::Authorizer;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -23,14 +25,20 @@ use crate::policy_eval::{evaluate, Verdict};
 /// The local API's ARN prefix (`apiId/stage` = `tollgate/local`).
 pub const API_BASE: &str = "arn:aws:execute-api:local:000000000000:tollgate/local";
 
+/// Most bytes of tokens and answers the authorizer cache holds.
+pub const ANSWER_CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
 /// The gateway's parts.
 pub struct Gateway {
     authorizer: Arc<Authorizer>,
     issuer: Router,
     books: Router,
-    /// Authorizer answers by `Authorization` value; `None` when the TTL is 0.
+    /// Authorizer answers by bearer token; `None` when the TTL is 0.
     answers: Option<Cache<String, Arc<Value>>>,
     metrics: Arc<dyn MetricsSink>,
+    /// Bumped by every flush: an answer computed before a flush is not
+    /// cached after it (it may have used keys that are gone).
+    flushes: AtomicU64,
 }
 
 impl Gateway {
@@ -42,7 +50,11 @@ impl Gateway {
     ) -> Self {
         let answers = (!cache_ttl.is_zero()).then(|| {
             Cache::builder()
-                .max_capacity(10_000)
+                // Bounded in bytes, not entries: a token may be kilobytes long.
+                .weigher(|token: &String, answer: &Arc<Value>| {
+                    u32::try_from(token.len() + answer.to_string().len()).unwrap_or(u32::MAX)
+                })
+                .max_capacity(ANSWER_CACHE_BYTES)
                 .time_to_live(cache_ttl)
                 .build()
         });
@@ -52,6 +64,7 @@ impl Gateway {
             books,
             answers,
             metrics: Arc::new(DiscardSink),
+            flushes: AtomicU64::new(0),
         }
     }
 
@@ -76,10 +89,68 @@ impl Gateway {
 
     /// Empties the authorizer cache, as `FlushStageAuthorizersCache` does.
     pub fn flush_authorizer_cache(&self) {
+        self.flushes.fetch_add(1, Ordering::SeqCst);
         if let Some(answers) = &self.answers {
             answers.invalidate_all();
         }
     }
+
+    /// After the keyset changed (a revocation): the in-process authorizer
+    /// refetches the JWKS first, then the answer cache is flushed. In the
+    /// other order a request in between would re-cache an answer made with
+    /// the old keys for the whole TTL.
+    pub async fn refresh_keys(&self) {
+        self.authorizer.prewarm().await;
+        self.flush_authorizer_cache();
+    }
+}
+
+/// API Gateway's quota on a REST request: the request line and all header
+/// names and values together at most 10240 bytes (above it: 431).
+pub const MAX_REQUEST_HEAD_BYTES: usize = 10 * 1024;
+
+fn head_too_large(request: &Request) -> bool {
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |target| target.as_str().len());
+    let line = request.method().as_str().len() + target;
+    let headers: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    line + headers > MAX_REQUEST_HEAD_BYTES
+}
+
+/// A path that could mean something else after decoding: a `.` or `..`
+/// segment (raw or percent-encoded) or an encoded `/` or `\`. Refused
+/// before routing, so no route or policy ever sees it.
+fn ambiguous_path(raw_path: &str) -> bool {
+    let lower = raw_path.to_ascii_lowercase();
+    if lower.contains("%2f") || lower.contains("%5c") || raw_path.contains('\\') {
+        return true;
+    }
+    raw_path.split('/').any(|segment| {
+        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+        decoded == "." || decoded == ".."
+    })
+}
+
+/// The token of a well-formed `Bearer` credential (RFC 6750 §2.1: scheme
+/// in any case, spaces, a b64token, nothing after): the authorizer cache
+/// key, so variants of one header share one entry. `None` otherwise (such a
+/// request is never answered from the cache).
+pub fn bearer_token(authorization: &str) -> Option<&str> {
+    let (scheme, rest) = authorization.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let token = rest.trim_start_matches(' ');
+    let body = token.trim_end_matches('=');
+    let b64 =
+        |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
+    (!body.is_empty() && body.bytes().all(b64)).then_some(token)
 }
 
 /// API Gateway's own error bodies.
@@ -107,6 +178,21 @@ async fn dispatch(State(gateway): State<Arc<Gateway>>, request: Request) -> Resp
 }
 
 async fn route(gateway: &Arc<Gateway>, request: Request) -> (Response, Option<bool>) {
+    if head_too_large(&request) {
+        return (
+            gateway_error(
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                Some("Request Header Fields Too Large"),
+            ),
+            None,
+        );
+    }
+    if ambiguous_path(request.uri().path()) {
+        return (
+            gateway_error(StatusCode::BAD_REQUEST, Some("Bad Request")),
+            None,
+        );
+    }
     let path = request.uri().path();
     if path == "/healthz" && request.method() == Method::GET {
         return (
@@ -115,6 +201,7 @@ async fn route(gateway: &Arc<Gateway>, request: Request) -> (Response, Option<bo
         );
     }
     if gateway_metrics::is_public(path) {
+        let request = with_public_context(request);
         return (forward(&gateway.issuer, request).await, None);
     }
     let target = if path == "/books" || path.starts_with("/books/") {
@@ -136,10 +223,9 @@ async fn route(gateway: &Arc<Gateway>, request: Request) -> (Response, Option<bo
     };
     let response = forward(target, request).await;
     if revoking && response.status().is_success() {
-        gateway.flush_authorizer_cache();
-        // The in-process authorizer is part of this gateway: refetch the JWKS
-        // now, so the revoked key and its cached decisions go at once.
-        gateway.authorizer.prewarm().await;
+        // The in-process authorizer is part of this gateway: the revoked key
+        // and every answer made with it go at once.
+        gateway.refresh_keys().await;
     }
     (response, Some(cache_hit))
 }
@@ -149,6 +235,28 @@ async fn forward(router: &Router, request: Request) -> Response {
         Ok(response) => response,
         Err(never) => match never {},
     }
+}
+
+/// The peer's IP address, as API Gateway's `identity.sourceIp`.
+fn source_ip(request: &Request) -> Option<String> {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| peer.ip().to_string())
+}
+
+/// Unauthenticated routes get a request context too (no authorizer part),
+/// so the issuer sees the client address it throttles logins by.
+fn with_public_context(mut request: Request) -> Request {
+    let context = json!({"httpMethod": request.method().as_str(), "stage": "local", "apiId": "tollgate",
+        "accountId": "000000000000", "path": request.uri().path(),
+        "identity": {"sourceIp": source_ip(&request)}});
+    if let Ok(context) = serde_json::from_value(context) {
+        request
+            .extensions_mut()
+            .insert(RequestContext::ApiGatewayV1(context));
+    }
+    request
 }
 
 /// Runs the authorizer (or reuses its cached answer) and evaluates the policy
@@ -167,11 +275,14 @@ async fn authorize(gateway: &Gateway, mut request: Request) -> Result<(Request, 
         ));
     };
     let method_arn = format!("{API_BASE}/{}{}", request.method(), request.uri().path());
+    let cache_key = bearer_token(&authorization).map(str::to_owned);
     let cached = gateway
         .answers
         .as_ref()
-        .and_then(|answers| answers.get(&authorization));
+        .zip(cache_key.as_ref())
+        .and_then(|(answers, key)| answers.get(key));
     let cache_hit = cached.is_some();
+    let flushes_seen = gateway.flushes.load(Ordering::SeqCst);
     let answer = match cached {
         Some(answer) => answer,
         None => {
@@ -179,8 +290,12 @@ async fn authorize(gateway: &Gateway, mut request: Request) -> Result<(Request, 
             match gateway.authorizer.handle(event).await {
                 Ok(answer) => {
                     let answer = Arc::new(answer);
-                    if let Some(answers) = &gateway.answers {
-                        answers.insert(authorization, Arc::clone(&answer));
+                    if let (Some(answers), Some(key)) = (&gateway.answers, cache_key) {
+                        answers.insert(key.clone(), Arc::clone(&answer));
+                        // A flush since the authorizer was called: undo.
+                        if gateway.flushes.load(Ordering::SeqCst) != flushes_seen {
+                            answers.invalidate(&key);
+                        }
                     }
                     answer
                 }
@@ -211,7 +326,8 @@ async fn authorize(gateway: &Gateway, mut request: Request) -> Result<(Request, 
         map.insert("principalId".to_owned(), principal.clone());
     }
     let context = json!({"httpMethod": request.method().as_str(), "stage": "local", "apiId": "tollgate",
-        "accountId": "000000000000", "path": request.uri().path(), "authorizer": fields});
+        "accountId": "000000000000", "path": request.uri().path(), "authorizer": fields,
+        "identity": {"sourceIp": source_ip(&request)}});
     match serde_json::from_value(context) {
         Ok(context) => {
             request
@@ -225,4 +341,54 @@ async fn authorize(gateway: &Gateway, mut request: Request) -> Result<(Request, 
         HeaderValue::from_static(if cache_hit { "hit" } else { "miss" }),
     );
     Ok((request, cache_hit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_segments_and_encoded_separators_are_ambiguous() {
+        for path in [
+            "/books/../admin/keys",
+            "/books/%2e%2e/admin/keys",
+            "/books/%2E%2e",
+            "/books/.",
+            "/books/%2E",
+            "/books%2fx",
+            "/books/a%2Fb",
+            "/books/a%5cb",
+            "/books/a\\b",
+        ] {
+            assert!(ambiguous_path(path), "{path}");
+        }
+        for path in [
+            "/books",
+            "/books/01ARZ3NDEKTSV4RRFFQ69G5FAV",
+            "/books/a..b",
+            "/.well-known/jwks.json",
+        ] {
+            assert!(!ambiguous_path(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn the_cache_key_is_the_token_of_a_well_formed_bearer_header() {
+        assert_eq!(
+            bearer_token("Bearer abc.def-_~+/=="),
+            Some("abc.def-_~+/==")
+        );
+        assert_eq!(bearer_token("bearer   abc.def"), Some("abc.def"));
+        assert_eq!(bearer_token("BEARER abc"), Some("abc"));
+        for refused in [
+            "Bearer",
+            "Bearer ",
+            "Basic abc",
+            "Bearer abc def",
+            "Bearer a=b",
+            "abc",
+        ] {
+            assert_eq!(bearer_token(refused), None, "{refused:?}");
+        }
+    }
 }

@@ -5,5 +5,6 @@
 pub mod explain;
 pub mod gateway;
 pub mod gateway_metrics;
+pub mod keyset_watch;
 pub mod local_stack;
 pub mod policy_eval;

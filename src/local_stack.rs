@@ -5,7 +5,7 @@
 //! it does on AWS.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,9 +28,22 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::gateway::Gateway;
+use crate::keyset_watch;
+use issuer::atomic_file;
 
-/// The audience of local tokens.
+/// The audience of local tokens unless `JWT_AUDIENCE` names others.
 pub const AUDIENCE: &str = "books-api";
+
+/// The audiences of the local stack: `JWT_AUDIENCE` (comma-separated) or
+/// [`AUDIENCE`]. The embedded issuer puts exactly these in `aud` and the
+/// embedded authorizer accepts exactly these, so the two cannot disagree.
+pub fn audiences() -> String {
+    env("JWT_AUDIENCE").unwrap_or_else(|| AUDIENCE.to_owned())
+}
+
+/// How often a running stack looks at the keyset store for changes made
+/// beside it (`tollgate keys revoke` or `rotate` on the same data dir).
+pub const KEYSET_POLL: Duration = Duration::from_secs(1);
 
 /// Where the local stack keeps its state.
 #[derive(Clone, Debug)]
@@ -49,23 +62,93 @@ impl DataDir {
     pub fn credentials(&self) -> PathBuf {
         self.0.join("credentials")
     }
+    /// The issuer URL (`iss`), fixed at first start.
+    pub fn issuer_url(&self) -> PathBuf {
+        self.0.join("issuer-url")
+    }
+
+    /// Creates the directory (mode 0700) if it does not exist.
+    pub fn create(&self) -> std::io::Result<()> {
+        atomic_file::create_private_dir(&self.0)
+    }
+
+    /// The stored issuer URL, if a first start has fixed one.
+    pub fn stored_issuer_url(&self) -> anyhow::Result<Option<String>> {
+        Ok(atomic_file::read(&self.issuer_url())?
+            .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_owned())
+            .filter(|url| !url.is_empty()))
+    }
+
+    /// The issuer URL to serve with: the stored one; `requested` on a first
+    /// start (stored now); `None` on a first start without one (the stack
+    /// stores its own address once bound). A different `requested` URL
+    /// than the stored one is an error: every token issued would break.
+    pub fn resolve_issuer_url(&self, requested: Option<&str>) -> anyhow::Result<Option<String>> {
+        let requested = requested.map(normalize_issuer_url).transpose()?;
+        match (self.stored_issuer_url()?, requested) {
+            (Some(stored), Some(requested)) if stored != requested => anyhow::bail!(
+                "this data directory issues as {stored}; --issuer-url {requested} would invalidate \
+                 every token (use another --data-dir for another issuer)"
+            ),
+            (Some(stored), _) => Ok(Some(stored)),
+            (None, Some(requested)) => {
+                self.store_issuer_url(&requested)?;
+                Ok(Some(requested))
+            }
+            (None, None) => Ok(None),
+        }
+    }
+
+    pub fn store_issuer_url(&self, url: &str) -> std::io::Result<()> {
+        use std::io::Write;
+        self.create()?;
+        let mut file = atomic_file::open_private(&self.issuer_url(), false)?;
+        file.write_all(format!("{url}\n").as_bytes())
+    }
+}
+
+/// An issuer URL: `http://` or `https://` with a host, no trailing `/`,
+/// no query or fragment.
+fn normalize_issuer_url(url: &str) -> anyhow::Result<String> {
+    let url = url.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(rest)
+            if !rest.is_empty()
+                && !rest.starts_with('/')
+                && !rest.contains(['?', '#', ' '])
+                && url.parse::<axum::http::Uri>().is_ok() =>
+        {
+            Ok(url.to_owned())
+        }
+        _ => anyhow::bail!("--issuer-url must be an http(s) URL with a host, got {url:?}"),
+    }
 }
 
 /// A running stack; stops when `shutdown` is called or the process is signalled.
 pub struct RunningStack {
     pub addr: SocketAddr,
+    /// The `iss` of the tokens it issues.
+    pub issuer_url: String,
     pub gateway: Arc<Gateway>,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
+    watcher: tokio::task::JoinHandle<()>,
 }
 
 impl RunningStack {
     /// Stops accepting, lets in-flight requests finish, and returns.
     pub async fn shutdown(mut self) {
+        self.watcher.abort();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         let _ = self.task.await;
+        // Awaited, not only aborted: it holds the stores (the books file's
+        // lock among them) until it has really stopped.
+        let _ = self.watcher.await;
     }
 }
 
@@ -82,9 +165,17 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-impl Stores {
+/// The key and account stores alone: what the administration commands
+/// need. They never open the books store, whose embedded file a running
+/// `serve` holds locked.
+pub struct IdentityStores {
+    pub keys: Arc<dyn KeyStore>,
+    pub accounts: Arc<dyn AccountStore>,
+}
+
+impl IdentityStores {
     pub async fn select(data: &DataDir) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(&data.0)?;
+        data.create()?;
         let keys: Arc<dyn KeyStore> = match env("KEYSET_SECRET_ID") {
             Some(secret) => Arc::new(SecretsManagerKeyStore::from_env(secret).await),
             None => Arc::new(FileKeyStore::new(data.keyset())),
@@ -93,9 +184,20 @@ impl Stores {
             Some(table) => Arc::new(DynamoAccountStore::from_env(table).await),
             None => Arc::new(FileAccountStore::new(data.users())),
         };
+        Ok(Self { keys, accounts })
+    }
+}
+
+impl Stores {
+    pub async fn select(data: &DataDir) -> anyhow::Result<Self> {
+        let IdentityStores { keys, accounts } = IdentityStores::select(data).await?;
         let books: Arc<dyn BookStore> = match env("BOOKS_TABLE") {
             Some(table) => Arc::new(DynamoStore::from_env(table).await),
-            None => Arc::new(EmbeddedStore::open(&data.books())?),
+            None => {
+                // Created private and never through a link before redb opens it.
+                atomic_file::ensure_private(&data.books())?;
+                Arc::new(EmbeddedStore::open(&data.books())?)
+            }
         };
         Ok(Self {
             keys,
@@ -105,10 +207,11 @@ impl Stores {
     }
 }
 
-/// What a first start created: the generated credentials.
+/// What a first start created: the generated passwords of the users it
+/// made (an existing account is never replaced, so it may make only one).
 pub struct FirstStart {
-    pub admin_password: String,
-    pub demo_password: String,
+    pub admin_password: Option<String>,
+    pub demo_password: Option<String>,
 }
 
 fn random_password() -> anyhow::Result<String> {
@@ -117,94 +220,90 @@ fn random_password() -> anyhow::Result<String> {
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
-/// Creates the admin and demo users with generated passwords, written once
-/// to `DATA_DIR/credentials` (mode 0600). `None` if an admin exists already.
+/// Creates the `admin` and `demo` users that do not exist yet, with
+/// generated passwords appended to `DATA_DIR/credentials` (mode 0600, never
+/// through a symbolic link). `None` when both exist already.
 pub async fn first_start(
     data: &DataDir,
     accounts: &dyn AccountStore,
 ) -> anyhow::Result<Option<FirstStart>> {
-    if accounts.get(AccountKind::User, "admin").await?.is_some() {
-        return Ok(None);
-    }
-    std::fs::create_dir_all(&data.0)?;
-    let (admin_password, demo_password) = (random_password()?, random_password()?);
-    for (name, password, scopes) in [
-        (
-            "admin",
-            &admin_password,
-            "books:read books:write books:admin keys:admin",
-        ),
-        ("demo", &demo_password, "books:read books:write"),
+    data.create()?;
+    let mut created = FirstStart {
+        admin_password: None,
+        demo_password: None,
+    };
+    for (name, scopes) in [
+        ("admin", "books:read books:write books:admin keys:admin"),
+        ("demo", "books:read books:write"),
     ] {
-        accounts
-            .put(&Account {
-                kind: AccountKind::User,
-                name: name.to_owned(),
-                secret_hash: issuer::password::hash_secret(password)?,
-                scopes: scopes.split(' ').map(str::to_owned).collect(),
-                disabled: false,
-            })
-            .await?;
+        if accounts.get(AccountKind::User, name).await?.is_some() {
+            continue;
+        }
+        let password = random_password()?;
+        let account = Account {
+            kind: AccountKind::User,
+            name: name.to_owned(),
+            secret_hash: issuer::password::hash_secret(&password)?,
+            scopes: scopes.split(' ').map(str::to_owned).collect(),
+            disabled: false,
+        };
+        // Atomic: an account made meanwhile (by `user add`) is kept.
+        if !accounts.insert_new(&account).await? {
+            continue;
+        }
+        use std::io::Write;
+        atomic_file::open_private(&data.credentials(), true)?
+            .write_all(format!("{name}:{password}\n").as_bytes())?;
+        match name {
+            "admin" => created.admin_password = Some(password),
+            _ => created.demo_password = Some(password),
+        }
     }
-    write_private(
-        &data.credentials(),
-        format!("admin:{admin_password}\ndemo:{demo_password}\n").as_bytes(),
-    )?;
-    Ok(Some(FirstStart {
-        admin_password,
-        demo_password,
-    }))
+    Ok((created.admin_password.is_some() || created.demo_password.is_some()).then_some(created))
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(true)
-        .write(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(bytes)
-}
-
-/// The issuer service over the selected stores, issuing as `issuer_url`.
-pub fn issuer_service(stores: &Stores, issuer_url: &str) -> anyhow::Result<Arc<IssuerService>> {
-    issuer_service_recording(stores, issuer_url, IssuerMetrics::default())
+/// The issuer service over the given stores, issuing as `issuer_url` to
+/// the local stack's [`audiences`].
+pub fn issuer_service(
+    keys: &Arc<dyn KeyStore>,
+    accounts: &Arc<dyn AccountStore>,
+    issuer_url: &str,
+) -> anyhow::Result<Arc<IssuerService>> {
+    issuer_service_recording(keys, accounts, issuer_url, IssuerMetrics::default())
 }
 
 /// The same, recording the issuer's metrics.
 pub fn issuer_service_recording(
-    stores: &Stores,
+    keys: &Arc<dyn KeyStore>,
+    accounts: &Arc<dyn AccountStore>,
     issuer_url: &str,
     metrics: IssuerMetrics,
 ) -> anyhow::Result<Arc<IssuerService>> {
+    let audiences = audiences();
     let config = IssuerConfig::from_lookup(|name| match name {
         "JWT_ISSUER" => Some(issuer_url.to_owned()),
-        "JWT_AUDIENCE" => Some(AUDIENCE.to_owned()),
+        "JWT_AUDIENCE" => Some(audiences.clone()),
         other => std::env::var(other).ok(),
     })?;
     Ok(Arc::new(
-        IssuerService::new(
-            config,
-            Arc::clone(&stores.keys),
-            Arc::clone(&stores.accounts),
-        )
-        .with_metrics(metrics),
+        IssuerService::new(config, Arc::clone(keys), Arc::clone(accounts)).with_metrics(metrics),
     ))
 }
 
 /// The embedded authorizer's configuration: the environment variables of
-/// DESIGN.md, with this stack (`issuer_url`) as the issuer unless
-/// `TRUSTED_ISSUERS` says otherwise.
-pub fn authorizer_config(issuer_url: &str) -> Result<AuthorizerConfig, authorizer::ConfigError> {
+/// DESIGN.md, with this stack as the issuer (`issuer_url`, its keys at
+/// `jwks_uri`) unless `TRUSTED_ISSUERS` says otherwise, and the audiences the
+/// embedded issuer writes.
+pub fn authorizer_config(
+    issuer_url: &str,
+    jwks_uri: &str,
+) -> Result<AuthorizerConfig, authorizer::ConfigError> {
     let trusted_issuers_set = std::env::var("TRUSTED_ISSUERS").is_ok();
+    let audiences = audiences();
     AuthorizerConfig::from_lookup(|name| match name {
         "JWT_ISSUER" if !trusted_issuers_set => Some(issuer_url.to_owned()),
-        "JWKS_URI" if !trusted_issuers_set => Some(format!("{issuer_url}/.well-known/jwks.json")),
-        "JWT_AUDIENCE" => std::env::var(name)
-            .ok()
-            .or_else(|| Some(AUDIENCE.to_owned())),
+        "JWKS_URI" if !trusted_issuers_set => Some(jwks_uri.to_owned()),
+        "JWT_AUDIENCE" => Some(audiences.clone()),
         // The issuer writes RFC 9068 access tokens (`typ: at+jwt`).
         "JWT_REQUIRED_TYP" => std::env::var(name)
             .ok()
@@ -213,16 +312,18 @@ pub fn authorizer_config(issuer_url: &str) -> Result<AuthorizerConfig, authorize
     })
 }
 
-/// Binds `addr`, wires the three parts and serves until shut down.
+/// Binds `addr`, wires the three parts and serves until shut down,
+/// issuing as `http://{bound address}`.
 pub async fn start(
     stores: Stores,
     addr: SocketAddr,
     authorizer_cache_ttl: Duration,
 ) -> anyhow::Result<RunningStack> {
-    start_with_metrics(
+    start_as(
         stores,
         addr,
         authorizer_cache_ttl,
+        None,
         Arc::new(telemetry::DiscardSink),
     )
     .await
@@ -236,24 +337,60 @@ pub async fn start_with_metrics(
     authorizer_cache_ttl: Duration,
     metrics: Arc<dyn MetricsSink>,
 ) -> anyhow::Result<RunningStack> {
+    start_as(stores, addr, authorizer_cache_ttl, None, metrics).await
+}
+
+/// [`start`] for the data directory `data`: issuing as the URL it fixed at
+/// its first start, or `requested_issuer_url` (`--issuer-url`) on a first
+/// start, or else `http://` and the address bound now, which is stored.
+pub async fn start_in(
+    data: &DataDir,
+    stores: Stores,
+    addr: SocketAddr,
+    authorizer_cache_ttl: Duration,
+    requested_issuer_url: Option<&str>,
+    metrics: Arc<dyn MetricsSink>,
+) -> anyhow::Result<RunningStack> {
+    let issuer_url = data.resolve_issuer_url(requested_issuer_url)?;
+    let first = issuer_url.is_none();
+    let stack = start_as(stores, addr, authorizer_cache_ttl, issuer_url, metrics).await?;
+    if first {
+        data.store_issuer_url(&stack.issuer_url)?;
+    }
+    Ok(stack)
+}
+
+/// [`start`], issuing as `issuer_url` when given (the URL a data directory
+/// fixed at its first start: tokens stay valid whatever address serves),
+/// recording metrics to `metrics`.
+pub async fn start_as(
+    stores: Stores,
+    addr: SocketAddr,
+    authorizer_cache_ttl: Duration,
+    issuer_url: Option<String>,
+    metrics: Arc<dyn MetricsSink>,
+) -> anyhow::Result<RunningStack> {
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
-    let issuer_url = format!("http://{addr}");
+    let issuer_url = issuer_url.unwrap_or_else(|| format!("http://{addr}"));
+    // The keys are fetched from this very listener, whatever the issuer URL says.
+    let jwks_uri = format!("http://{addr}/.well-known/jwks.json");
 
     let issuer = issuer_service_recording(
-        &stores,
+        &stores.keys,
+        &stores.accounts,
         &issuer_url,
         IssuerMetrics::new(Arc::clone(&metrics)),
     )?;
-    issuer.keyset().await?; // creates the first keyset on a fresh store
+    let keyset_version = issuer.keyset().await?.version; // creates the first keyset on a fresh store
     let authorizer = Arc::new(Authorizer::new(
-        authorizer_config(&issuer_url)?,
+        authorizer_config(&issuer_url, &jwks_uri)?,
         Arc::clone(&metrics),
     )?);
     let gateway = Arc::new(
         Gateway::new(
             Arc::clone(&authorizer),
-            issuer::routes::router(issuer),
+            issuer::routes::router(Arc::clone(&issuer)),
             backend::router(Arc::clone(&stores.books)),
             authorizer_cache_ttl,
         )
@@ -266,6 +403,7 @@ pub async fn start_with_metrics(
         let shutdown = async {
             let _ = stopped.await;
         };
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         if let Err(error) = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await
@@ -275,10 +413,19 @@ pub async fn start_with_metrics(
     });
     // Pre-warm over real HTTP, now that the issuer answers.
     authorizer.prewarm().await;
+    let watcher = tokio::spawn(keyset_watch::watch(
+        Arc::clone(&stores.keys),
+        issuer,
+        Arc::clone(&gateway),
+        keyset_version,
+        KEYSET_POLL,
+    ));
     Ok(RunningStack {
         addr,
+        issuer_url,
         gateway,
         stop: Some(stop),
         task,
+        watcher,
     })
 }

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use anyhow::bail;
 use clap::{Parser, Subcommand, ValueEnum};
-use issuer::accounts::{Account, AccountKind};
+use issuer::accounts::{validate_name, Account, AccountKind};
 use telemetry::MetricsSink;
 use telemetry_cloudwatch::CloudWatchSink;
-use tollgate::local_stack::{self, DataDir, Stores};
+use tollgate::local_stack::{self, DataDir, IdentityStores, Stores};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -37,6 +37,10 @@ enum Command {
         /// Seconds the gateway reuses an authorizer answer per token; 0 turns caching off.
         #[arg(long, default_value_t = 300)]
         authorizer_cache_ttl: u64,
+        /// The issuer URL (`iss`) of the tokens, fixed in the data dir at the
+        /// first start (default: `http://` and the first address served).
+        #[arg(long)]
+        issuer_url: Option<String>,
         /// Where metrics go: nowhere, EMF lines on stdout, or CloudWatch
         /// PutMetricData (standard AWS environment; flushed every
         /// METRICS_FLUSH_SECONDS, default 60, and at shutdown).
@@ -60,10 +64,14 @@ enum Command {
     /// local stack's).
     Explain {
         token: String,
-        /// The local stack's issuer URL, used when JWT_ISSUER and TRUSTED_ISSUERS are unset.
+        /// Where the local stack serves (its JWKS), used when JWT_ISSUER and
+        /// TRUSTED_ISSUERS are unset; the issuer is the data dir's.
         #[arg(long, default_value = "http://127.0.0.1:8080")]
-        issuer_url: String,
+        url: String,
     },
+    /// Manage OAuth clients (the `client_credentials` grant).
+    #[command(subcommand)]
+    Client(ClientCommand),
     /// Log in and print an access token.
     Token {
         #[arg(long)]
@@ -95,6 +103,18 @@ enum UserCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum ClientCommand {
+    /// Add (or replace) a client; its token subject is `client:NAME`.
+    Add {
+        name: String,
+        #[arg(long)]
+        scopes: String,
+        #[arg(long)]
+        secret_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum KeysCommand {
     /// List key metadata.
     List,
@@ -104,17 +124,53 @@ enum KeysCommand {
     Revoke { kid: String },
 }
 
-fn read_password_stdin(flag: bool) -> anyhow::Result<String> {
-    if !flag {
-        bail!("pass the password on standard input with --password-stdin");
+/// The first line of standard input; `what` names the secret and `flag`
+/// the option that must be given (no interactive prompt, no argument).
+fn read_secret_stdin(given: bool, what: &str, flag: &str) -> anyhow::Result<String> {
+    if !given {
+        bail!("pass the {what} on standard input with {flag}");
     }
     let mut line = String::new();
     std::io::stdin().read_line(&mut line)?;
-    let password = line.trim_end_matches(['\n', '\r']).to_owned();
-    if password.is_empty() {
-        bail!("empty password on standard input");
+    let secret = line.trim_end_matches(['\n', '\r']).to_owned();
+    if secret.is_empty() {
+        bail!("empty {what} on standard input");
     }
-    Ok(password)
+    Ok(secret)
+}
+
+fn read_password_stdin(flag: bool) -> anyhow::Result<String> {
+    read_secret_stdin(flag, "password", "--password-stdin")
+}
+
+/// Stores a user or client with a hashed secret, replacing one of that
+/// kind and name. Only the key and account stores are opened: this works
+/// beside a running `serve`.
+async fn save_account(
+    data: &DataDir,
+    kind: AccountKind,
+    name: &str,
+    scopes: &str,
+    secret: &str,
+) -> anyhow::Result<Account> {
+    validate_name(kind, name)?;
+    let account = Account {
+        kind,
+        name: name.to_owned(),
+        secret_hash: issuer::password::hash_secret(secret)?,
+        scopes: scopes
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        disabled: false,
+    };
+    IdentityStores::select(data)
+        .await?
+        .accounts
+        .put(&account)
+        .await?;
+    Ok(account)
 }
 
 #[tokio::main]
@@ -130,12 +186,23 @@ async fn main() -> anyhow::Result<()> {
         addr: "127.0.0.1:8080".to_owned(),
         authorizer_cache_ttl: 300,
         metrics: MetricsMode::Off,
+        issuer_url: None,
     }) {
         Command::Serve {
             addr,
             authorizer_cache_ttl,
             metrics,
-        } => serve(data, &addr, authorizer_cache_ttl, metrics).await,
+            issuer_url,
+        } => {
+            serve(
+                data,
+                &addr,
+                authorizer_cache_ttl,
+                metrics,
+                issuer_url.as_deref(),
+            )
+            .await
+        }
         Command::Metrics { since } => {
             let report = telemetry_cloudwatch::report::read_from_env(since).await?;
             print!("{report}");
@@ -147,40 +214,52 @@ async fn main() -> anyhow::Result<()> {
             password_stdin,
         }) => {
             let password = read_password_stdin(password_stdin)?;
-            let account = Account {
-                kind: AccountKind::User,
-                name: name.clone(),
-                secret_hash: issuer::password::hash_secret(&password)?,
-                scopes: scopes
-                    .split(' ')
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-                disabled: false,
-            };
-            Stores::select(&data).await?.accounts.put(&account).await?;
+            let account = save_account(&data, AccountKind::User, &name, &scopes, &password).await?;
             println!(
                 "user {name} saved with scopes: {}",
                 account.scopes.join(" ")
             );
             Ok(())
         }
+        Command::Client(ClientCommand::Add {
+            name,
+            scopes,
+            secret_stdin,
+        }) => {
+            let secret = read_secret_stdin(secret_stdin, "client secret", "--secret-stdin")?;
+            let account = save_account(&data, AccountKind::Client, &name, &scopes, &secret).await?;
+            println!(
+                "client {name} saved with scopes: {} (token subject {})",
+                account.scopes.join(" "),
+                account.subject()
+            );
+            Ok(())
+        }
         Command::Keys(command) => {
-            let service =
-                local_stack::issuer_service(&Stores::select(&data).await?, "http://127.0.0.1")?;
+            let stores = IdentityStores::select(&data).await?;
+            // `iss` does not matter here: these commands mint no token.
+            let issuer_url = data
+                .stored_issuer_url()?
+                .unwrap_or_else(|| "http://127.0.0.1".to_owned());
+            let service = local_stack::issuer_service(&stores.keys, &stores.accounts, &issuer_url)?;
             let output = match command {
                 KeysCommand::List => {
                     serde_json::json!({"keys": service.keyset().await?.metadata()})
                 }
                 KeysCommand::Rotate => serde_json::json!({"active": service.rotate().await?}),
                 KeysCommand::Revoke { kid } => {
-                    serde_json::json!({"revoked": service.revoke(&kid).await?})
+                    let revoked = service.revoke(&kid).await?;
+                    eprintln!(
+                        "A running serve on this data directory refuses this key's tokens within {} s.",
+                        local_stack::KEYSET_POLL.as_secs() + 1
+                    );
+                    serde_json::json!({"revoked": revoked})
                 }
             };
             println!("{}", serde_json::to_string_pretty(&output)?);
             Ok(())
         }
-        Command::Explain { token, issuer_url } => {
+        Command::Explain { token, url } => {
             let input = if token == "-" {
                 std::io::read_to_string(std::io::stdin())?
             } else {
@@ -191,7 +270,12 @@ async fn main() -> anyhow::Result<()> {
             {
                 authorizer::AuthorizerConfig::from_env()?
             } else {
-                local_stack::authorizer_config(issuer_url.trim_end_matches('/'))?
+                let url = url.trim_end_matches('/');
+                let issuer_url = data.stored_issuer_url()?.unwrap_or_else(|| url.to_owned());
+                local_stack::authorizer_config(
+                    &issuer_url,
+                    &format!("{url}/.well-known/jwks.json"),
+                )?
             };
             let explanation =
                 tollgate::explain::explain(config, tollgate::explain::token_text(&input)).await?;
@@ -230,6 +314,7 @@ async fn serve(
     addr: &str,
     authorizer_cache_ttl: u64,
     metrics: MetricsMode,
+    issuer_url: Option<&str>,
 ) -> anyhow::Result<()> {
     let addr: std::net::SocketAddr = addr
         .parse()
@@ -246,30 +331,28 @@ async fn serve(
         (None, MetricsMode::Emf) => Arc::new(telemetry::StdoutSink),
         (None, _) => Arc::new(telemetry::DiscardSink),
     };
-    let stack = local_stack::start_with_metrics(
-        stores,
-        addr,
-        Duration::from_secs(authorizer_cache_ttl),
-        sink,
-    )
-    .await?;
+    let ttl = Duration::from_secs(authorizer_cache_ttl);
+    let stack = local_stack::start_in(&data, stores, addr, ttl, issuer_url, sink).await?;
     let url = format!("http://{}", stack.addr);
     println!(
-        "Tollgate local stack on {url} (data in {})",
-        data.0.display()
+        "Tollgate local stack on {url} (data in {}), issuing as {}",
+        data.0.display(),
+        stack.issuer_url
     );
     if let Some(first) = first {
+        // The passwords themselves never go to stdout, which may be collected.
+        let users: Vec<&str> = [
+            ("admin", &first.admin_password),
+            ("demo", &first.demo_password),
+        ]
+        .into_iter()
+        .filter(|(_, password)| password.is_some())
+        .map(|(name, _)| name)
+        .collect();
         println!(
-            "First start: users created, passwords saved once in {}:",
+            "First start: created {}; passwords are in {} (mode 0600, NAME:PASSWORD lines)",
+            users.join(" and "),
             data.credentials().display()
-        );
-        println!(
-            "  admin  {}   (books:read books:write books:admin keys:admin)",
-            first.admin_password
-        );
-        println!(
-            "  demo   {}   (books:read books:write)",
-            first.demo_password
         );
     }
     println!("Try it:");

@@ -36,6 +36,13 @@ async fn serve_uses_secrets_manager_and_dynamodb() {
     let dir = tempfile::tempdir().unwrap();
     let data = DataDir(dir.path().to_owned());
     let stores = Stores::select(&data).await.unwrap();
+    // A keyset whose next key was published an hour ago: the admin rotation below may activate it.
+    let keyset = issuer::KeySet::generate(
+        issuer::SigningAlg::RS256,
+        issuer::service::unix_now() - 3600,
+    )
+    .unwrap();
+    stores.keys.save(&keyset, None).await.unwrap();
     let first = local_stack::first_start(&data, stores.accounts.as_ref())
         .await
         .unwrap()
@@ -65,7 +72,7 @@ async fn serve_uses_secrets_manager_and_dynamodb() {
             answer["access_token"].as_str().unwrap().to_owned()
         }
     };
-    let token = login("demo", first.demo_password.clone()).await;
+    let token = login("demo", first.demo_password.clone().unwrap()).await;
     let created: Value = http
         .post(format!("{url}/books"))
         .bearer_auth(&token)
@@ -86,7 +93,7 @@ async fn serve_uses_secrets_manager_and_dynamodb() {
         .unwrap();
     assert!(item.item().is_some(), "the book is in DynamoDB");
 
-    let admin = login("admin", first.admin_password.clone()).await;
+    let admin = login("admin", first.admin_password.clone().unwrap()).await;
     let rotated = http
         .post(format!("{url}/admin/keys/rotate"))
         .bearer_auth(&admin)

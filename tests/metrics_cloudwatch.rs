@@ -43,7 +43,7 @@ async fn stack(sink: Arc<CloudWatchSink>) -> Stack {
     Stack {
         url: format!("http://{}", running.addr),
         running,
-        demo_password: first.demo_password,
+        demo_password: first.demo_password.expect("a fresh data dir creates demo"),
         _dir: dir,
     }
 }

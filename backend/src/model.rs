@@ -152,6 +152,24 @@ fn json_error_summary(error: &serde_json::Error) -> String {
     )
 }
 
+/// Characters that change how text displays without showing themselves:
+/// controls, bidi embeddings, overrides and isolates (the "Trojan Source"
+/// trick: a title that reads differently from what it stores), the Arabic
+/// letter mark, and zero-width characters (two titles that look alike).
+fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
+}
+
 fn text(
     members: &Map<String, Value>,
     field: &'static str,
@@ -167,10 +185,12 @@ fn text(
                     format!("{field} must be 1 to {max_chars} characters, not blank"),
                 ));
             }
-            if s.chars().any(char::is_control) {
+            if s.chars().any(is_hidden) {
                 return Err(Problem::unprocessable(
                     field,
-                    format!("{field} must not contain control characters"),
+                    format!(
+                        "{field} must not contain control, bidi-override or zero-width characters"
+                    ),
                 ));
             }
             Ok(Some(s.clone()))
@@ -238,7 +258,7 @@ fn tags(members: &Map<String, Value>) -> Result<Option<Vec<String>>, Problem> {
                     Value::String(tag)
                         if !tag.trim().is_empty()
                             && tag.chars().count() <= TAG_MAX_CHARS
-                            && !tag.chars().any(char::is_control) =>
+                            && !tag.chars().any(is_hidden) =>
                     {
                         Ok(tag.clone())
                     }

@@ -70,6 +70,18 @@ impl Problem {
         .with_detail("the book changed since the given ETag; fetch it again")
     }
 
+    /// `If-Match` on a book that does not exist: no current version can match
+    /// (RFC 9110 §13.1.1).
+    pub fn precondition_failed_missing() -> Self {
+        Self::precondition_failed().with_detail("If-Match was given, but there is no such book")
+    }
+
+    /// An unconditional change kept losing races to other writers.
+    pub fn conflict() -> Self {
+        Self::new(StatusCode::CONFLICT, "about:blank#conflict", "Conflict")
+            .with_detail("the book is being changed by others right now; retry")
+    }
+
     pub fn payload_too_large(limit: usize) -> Self {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,

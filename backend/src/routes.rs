@@ -9,7 +9,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
+use lambda_http::request::RequestContext;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -190,6 +191,7 @@ async fn list_books(
 async fn create_book(
     State(state): State<AppState>,
     caller: Caller,
+    context: Option<Extension<RequestContext>>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Problem> {
@@ -199,7 +201,11 @@ async fn create_book(
     let book = Book::create(input, &caller.sub, caller.iss.as_deref(), &now_rfc3339());
     state.store.create(&book).await.map_err(store_problem)?;
     let mut response = book_response(StatusCode::CREATED, &book);
-    if let Ok(location) = HeaderValue::from_str(&format!("/books/{}", book.id)) {
+    // The client's path, stage (or base path) included: `/prod/books/{id}`.
+    let prefix = context.as_ref().map_or("", |Extension(context)| {
+        identity::path_prefix(context, "/books")
+    });
+    if let Ok(location) = HeaderValue::from_str(&format!("{prefix}/books/{}", book.id)) {
         response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(response)
@@ -234,10 +240,14 @@ async fn patch_book(
 ) -> Result<Response, Problem> {
     caller.require(WRITE_SCOPE)?;
     let Path(id) = id.map_err(|_| Problem::not_found())?;
-    valid_id(&id)?;
     let precondition = if_match(&headers)?;
+    existing_id(&id, precondition.as_ref())?;
     let body = json_body(&headers, body).await?;
     let patch = parse_patch(&body)?;
+    // Without If-Match (or with `*`) the client named no version: apply the
+    // patch to the newer version after losing a race, and answer 409 (not
+    // 412: no ETag of the client's failed) if the races go on.
+    let names_versions = matches!(precondition, Some(Some(_)));
     let mut retries = 0;
     loop {
         let current = book_to_change(&state, &caller, &id, precondition.as_ref()).await?;
@@ -245,16 +255,24 @@ async fn patch_book(
         // Conditional on the version read: no concurrent update is lost.
         match state.store.update(&next, current.version).await {
             Ok(()) => return Ok(book_response(StatusCode::OK, &next)),
-            // Without If-Match the client set no precondition: apply the
-            // patch to the newer version instead of answering 412.
-            Err(StoreError::VersionConflict)
-                if precondition.is_none() && retries < UNCONDITIONAL_RETRIES =>
-            {
+            Err(StoreError::VersionConflict) if !names_versions => {
+                if retries == UNCONDITIONAL_RETRIES {
+                    return Err(Problem::conflict());
+                }
                 retries += 1;
             }
             Err(error) => return Err(store_problem(error)),
         }
     }
+}
+
+/// Ids are ULIDs: any other id names no book. With `If-Match`, a missing
+/// book fails the precondition (412, RFC 9110 §13.1.1) rather than 404.
+fn existing_id(id: &str, precondition: Option<&Option<Vec<u64>>>) -> Result<(), Problem> {
+    valid_id(id).map_err(|not_found| match precondition {
+        Some(_) => Problem::precondition_failed_missing(),
+        None => not_found,
+    })
 }
 
 /// The current book, if the caller may change it and `If-Match` (when
@@ -270,7 +288,10 @@ async fn book_to_change(
         .get(id)
         .await
         .map_err(store_problem)?
-        .ok_or_else(Problem::not_found)?;
+        .ok_or_else(|| match precondition {
+            Some(_) => Problem::precondition_failed_missing(),
+            None => Problem::not_found(),
+        })?;
     if !caller.may_change(&current) {
         return Err(Problem::forbidden(
             "only the owner or an admin may change or delete this book",
@@ -292,8 +313,8 @@ async fn delete_book(
 ) -> Result<Response, Problem> {
     caller.require(WRITE_SCOPE)?;
     let Path(id) = id.map_err(|_| Problem::not_found())?;
-    valid_id(&id)?;
     let precondition = if_match(&headers)?;
+    existing_id(&id, precondition.as_ref())?;
     let current = book_to_change(&state, &caller, &id, precondition.as_ref()).await?;
     // With If-Match naming versions, delete only the version checked above
     // (a concurrent change makes it 412); otherwise delete what exists.
@@ -301,10 +322,13 @@ async fn delete_book(
         Some(Some(_)) => Some(current.version),
         _ => None,
     };
-    state
-        .store
-        .delete(&id, expected)
-        .await
-        .map_err(store_problem)?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    match state.store.delete(&id, expected).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
+        // Deleted by someone else since it was read: with If-Match, the
+        // precondition has failed; without, the book is gone anyway.
+        Err(StoreError::NotFound) if precondition.is_some() => {
+            Err(Problem::precondition_failed_missing())
+        }
+        Err(error) => Err(store_problem(error)),
+    }
 }

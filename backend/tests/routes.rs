@@ -133,6 +133,19 @@ impl Api {
         }
     }
 
+    /// `PATCH /books/{id}` by Alice with `body`, and `If-Match` when given.
+    async fn patch(&self, id: &str, if_match: Option<&str>, body: &str) -> Answer {
+        let headers: Vec<(&str, &str)> = if_match.map(|m| ("If-Match", m)).into_iter().collect();
+        self.call(
+            "PATCH",
+            &format!("/books/{id}"),
+            ALICE,
+            &headers,
+            Some(body),
+        )
+        .await
+    }
+
     async fn create(&self, who: Identity<'_>, title: &str) -> Answer {
         let body = json!({"title": title, "author": "Octavia E. Butler", "isbn": "0-306-40615-2", "published_year": 1979, "tags": ["sf"]}).to_string();
         self.call("POST", "/books", who, &[], Some(&body)).await
@@ -145,7 +158,11 @@ async fn create_read_update_delete() {
     let created = api.create(ALICE, "Kindred").await;
     assert_eq!(created.status, StatusCode::CREATED);
     let id = created.body["id"].as_str().unwrap().to_owned();
-    assert_eq!(created.headers["location"], format!("/books/{id}"));
+    assert_eq!(
+        created.headers["location"],
+        format!("/prod/books/{id}"),
+        "the client's path: the REST stage in front"
+    );
     assert_eq!(created.headers["etag"], "\"1\"");
     assert_eq!(created.body["owner"], "alice");
     assert_eq!(created.body["isbn"], "0306406152");
@@ -485,6 +502,123 @@ async fn odd_ids_routes_and_preconditions() {
         listed.status,
         StatusCode::OK,
         "any tag of an If-Match list may match"
+    );
+}
+
+#[tokio::test]
+async fn if_match_on_a_missing_book_is_412_not_404() {
+    let api = Api::new();
+    for path in ["/books/01ARZ3NDEKTSV4RRFFQ69G5FAV", "/books/not-a-ulid"] {
+        for if_match in ["\"1\"", "*"] {
+            let id = path.trim_start_matches("/books/");
+            let patch = api.patch(id, Some(if_match), r#"{"title":"x"}"#).await;
+            assert_eq!(
+                patch.status,
+                StatusCode::PRECONDITION_FAILED,
+                "PATCH {path} {if_match}"
+            );
+            let delete = api
+                .call("DELETE", path, ALICE, &[("If-Match", if_match)], None)
+                .await;
+            assert_eq!(
+                delete.status,
+                StatusCode::PRECONDITION_FAILED,
+                "DELETE {path} {if_match}"
+            );
+        }
+        let plain = api.call("DELETE", path, ALICE, &[], None).await;
+        assert_eq!(plain.status, StatusCode::NOT_FOUND, "no If-Match: 404");
+    }
+}
+
+#[tokio::test]
+async fn hidden_characters_are_refused_in_titles_authors_and_tags() {
+    let api = Api::new();
+    for (field, value) in [
+        ("title", "Kindred\u{202E}txt.exe"),
+        ("title", "Kin\u{200B}dred"),
+        ("author", "Octavia\u{2066} Butler"),
+        ("author", "\u{FEFF}Octavia Butler"),
+        ("title", "Kin\u{200D}dred"),
+    ] {
+        let mut book = json!({"title": "Kindred", "author": "Octavia E. Butler"});
+        book[field] = json!(value);
+        let answer = api
+            .call("POST", "/books", ALICE, &[], Some(&book.to_string()))
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{field}: {value:?}"
+        );
+        assert_eq!(answer.body["field"], field);
+    }
+    let tagged =
+        json!({"title": "Kindred", "author": "Octavia E. Butler", "tags": ["sf", "a\u{202D}b"]});
+    let answer = api
+        .call("POST", "/books", ALICE, &[], Some(&tagged.to_string()))
+        .await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(answer.body["field"], "tags");
+    let fine = json!({"title": "Die Blechtrommel — Günter Grass, 日本語, العربية", "author": "Ａ"});
+    assert_eq!(
+        api.call("POST", "/books", ALICE, &[], Some(&fine.to_string()))
+            .await
+            .status,
+        StatusCode::CREATED,
+        "ordinary non-ASCII text is fine"
+    );
+}
+
+/// Loses every race: each conditional update finds the version moved (a
+/// test double for writers faster than this one).
+struct AlwaysOvertaken(EmbeddedStore);
+
+#[async_trait::async_trait]
+impl backend::BookStore for AlwaysOvertaken {
+    async fn create(&self, book: &backend::Book) -> Result<(), backend::StoreError> {
+        self.0.create(book).await
+    }
+    async fn get(&self, id: &str) -> Result<Option<backend::Book>, backend::StoreError> {
+        self.0.get(id).await
+    }
+    async fn update(&self, _: &backend::Book, _: u64) -> Result<(), backend::StoreError> {
+        Err(backend::StoreError::VersionConflict)
+    }
+    async fn delete(&self, id: &str, v: Option<u64>) -> Result<(), backend::StoreError> {
+        self.0.delete(id, v).await
+    }
+    async fn list(&self, n: usize, c: Option<&str>) -> Result<backend::Page, backend::StoreError> {
+        self.0.list(n, c).await
+    }
+}
+
+#[tokio::test]
+async fn an_unconditional_patch_that_keeps_losing_races_is_409_never_412() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(&dir.path().join("books.redb")).unwrap();
+    let api = Api {
+        router: backend::router(Arc::new(AlwaysOvertaken(store))),
+        _dir: dir,
+    };
+    let id = api.create(ALICE, "Kindred").await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for if_match in [None, Some("*")] {
+        let answer = api.patch(&id, if_match, r#"{"title":"x"}"#).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::CONFLICT,
+            "If-Match {if_match:?}: {}",
+            answer.body
+        );
+    }
+    let tagged = api.patch(&id, Some("\"1\""), r#"{"title":"x"}"#).await;
+    assert_eq!(
+        tagged.status,
+        StatusCode::PRECONDITION_FAILED,
+        "a named version that moved is 412"
     );
 }
 

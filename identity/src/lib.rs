@@ -54,6 +54,33 @@ impl Caller {
     }
 }
 
+/// The client address API Gateway saw (`identity.sourceIp` of a REST
+/// context, `http.sourceIp` of an HTTP API one).
+pub fn source_ip(context: &RequestContext) -> Option<String> {
+    let ip = match context {
+        RequestContext::ApiGatewayV1(ctx) => ctx.identity.source_ip.clone(),
+        RequestContext::ApiGatewayV2(ctx) => ctx.http.source_ip.clone(),
+        _ => None,
+    };
+    ip.filter(|ip| !ip.is_empty())
+}
+
+/// What the client's path had in front of `routed_path` (the path the
+/// router matched, stage stripped): the stage (`/prod`) or a custom
+/// domain's base path, read from the request context's own path. Empty
+/// when there is none or the context does not say.
+pub fn path_prefix<'a>(context: &'a RequestContext, routed_path: &str) -> &'a str {
+    let client_path = match context {
+        RequestContext::ApiGatewayV1(ctx) => ctx.path.as_deref(),
+        RequestContext::ApiGatewayV2(ctx) => ctx.http.path.as_deref(),
+        _ => None,
+    };
+    client_path
+        .and_then(|path| path.strip_suffix(routed_path))
+        .filter(|prefix| prefix.is_empty() || (prefix.starts_with('/') && !prefix.ends_with('/')))
+        .unwrap_or("")
+}
+
 /// No identity in the request context: 401, as `application/problem+json`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MissingIdentity;

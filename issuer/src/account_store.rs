@@ -27,6 +27,9 @@ pub trait AccountStore: Send + Sync {
     ) -> Result<Option<Account>, AccountStoreError>;
     /// Creates or replaces the account.
     async fn put(&self, account: &Account) -> Result<(), AccountStoreError>;
+    /// Creates the account only if none of its kind and name exists
+    /// (atomically); `false` when one does, which is left as it is.
+    async fn insert_new(&self, account: &Account) -> Result<bool, AccountStoreError>;
 }
 
 /// Accounts in one JSON file, keyed like the DynamoDB table.
@@ -83,6 +86,23 @@ impl AccountStore for FileAccountStore {
             accounts.insert(Account::key(account.kind, &account.name), account);
             let json = serde_json::to_vec_pretty(&accounts).map_err(io)?;
             file.replace(&json).map_err(io)
+        })
+        .await
+        .map_err(io)?
+    }
+
+    async fn insert_new(&self, account: &Account) -> Result<bool, AccountStoreError> {
+        let (path, account) = (self.path.clone(), account.clone());
+        tokio::task::spawn_blocking(move || {
+            let file = LockedFile::lock(&path).map_err(io)?;
+            let mut accounts = parse(file.read().map_err(io)?)?;
+            let key = Account::key(account.kind, &account.name);
+            if accounts.contains_key(&key) {
+                return Ok(false);
+            }
+            accounts.insert(key, account);
+            let json = serde_json::to_vec_pretty(&accounts).map_err(io)?;
+            file.replace(&json).map_err(io).map(|()| true)
         })
         .await
         .map_err(io)?
@@ -188,6 +208,39 @@ impl AccountStore for DynamoAccountStore {
     }
 
     async fn put(&self, account: &Account) -> Result<(), AccountStoreError> {
+        self.put_item(account)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| io(aws_sdk_dynamodb::error::DisplayErrorContext(e)))
+    }
+
+    async fn insert_new(&self, account: &Account) -> Result<bool, AccountStoreError> {
+        let result = self
+            .put_item(account)
+            .condition_expression("attribute_not_exists(#k)")
+            .expression_attribute_names("#k", "key")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(io(aws_sdk_dynamodb::error::DisplayErrorContext(e))),
+        }
+    }
+}
+
+impl DynamoAccountStore {
+    /// The `PutItem` request that stores `account` (no condition yet).
+    fn put_item(
+        &self,
+        account: &Account,
+    ) -> aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder {
         let kind = match account.kind {
             AccountKind::User => "user",
             AccountKind::Client => "client",
@@ -217,9 +270,5 @@ impl AccountStore for DynamoAccountStore {
                 ),
             )
             .item("disabled", AttributeValue::Bool(account.disabled))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| io(aws_sdk_dynamodb::error::DisplayErrorContext(e)))
     }
 }

@@ -11,6 +11,52 @@ pub enum AccountKind {
     Client,
 }
 
+/// Client subjects start with this; user names may not, so a client and a
+/// user of the same name never share a `sub` (RFC 9068 §5) and a client
+/// cannot own a user's books.
+pub const CLIENT_SUBJECT_PREFIX: &str = "client:";
+/// Longest account name, in bytes.
+pub const MAX_NAME_BYTES: usize = 128;
+
+/// Why a name cannot be an account name.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("an account name must not be empty")]
+    Empty,
+    #[error("an account name has at most {MAX_NAME_BYTES} bytes")]
+    TooLong,
+    #[error("an account name must not contain whitespace or control characters")]
+    BadCharacter,
+    #[error("a user name must not start with {CLIENT_SUBJECT_PREFIX:?} (reserved for clients)")]
+    ReservedPrefix,
+}
+
+/// Checks a name before it is stored, and before a login looks it up (a
+/// name that could not be stored cannot exist).
+pub fn validate_name(kind: AccountKind, name: &str) -> Result<(), NameError> {
+    if name.is_empty() {
+        return Err(NameError::Empty);
+    }
+    if name.len() > MAX_NAME_BYTES {
+        return Err(NameError::TooLong);
+    }
+    if name
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || is_invisible(c))
+    {
+        return Err(NameError::BadCharacter);
+    }
+    if kind == AccountKind::User && name.starts_with(CLIENT_SUBJECT_PREFIX) {
+        return Err(NameError::ReservedPrefix);
+    }
+    Ok(())
+}
+
+/// Bidi controls and zero-width characters: they make two names look alike.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}' | '\u{061C}')
+}
+
 /// An account. `secret_hash` is argon2id (PHC string); it is never sent anywhere.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
@@ -40,6 +86,14 @@ impl Account {
         match kind {
             AccountKind::User => format!("user#{name}"),
             AccountKind::Client => format!("client#{name}"),
+        }
+    }
+
+    /// The token subject: the user's name, or `client:` and the client's name.
+    pub fn subject(&self) -> String {
+        match self.kind {
+            AccountKind::User => self.name.clone(),
+            AccountKind::Client => format!("{CLIENT_SUBJECT_PREFIX}{}", self.name),
         }
     }
 
@@ -88,6 +142,44 @@ mod tests {
             ["books:read"]
         );
         assert_eq!(a.narrow(Some("books:read keys:admin")), None);
+    }
+
+    #[test]
+    fn clients_and_users_of_one_name_get_distinct_subjects() {
+        let user = account();
+        let client = Account {
+            kind: AccountKind::Client,
+            ..account()
+        };
+        assert_eq!(user.subject(), "alice");
+        assert_eq!(client.subject(), "client:alice");
+        assert_eq!(
+            validate_name(AccountKind::User, "client:alice"),
+            Err(NameError::ReservedPrefix),
+            "no user can take a client's subject"
+        );
+        assert_eq!(validate_name(AccountKind::Client, "client:x"), Ok(()));
+    }
+
+    #[test]
+    fn names_are_bounded_and_visible() {
+        assert_eq!(validate_name(AccountKind::User, ""), Err(NameError::Empty));
+        let long = "a".repeat(MAX_NAME_BYTES + 1);
+        assert_eq!(
+            validate_name(AccountKind::User, &long),
+            Err(NameError::TooLong)
+        );
+        for bad in ["a b", "a\nb", "ad\u{200B}min", "\u{202E}nimda"] {
+            assert_eq!(
+                validate_name(AccountKind::User, bad),
+                Err(NameError::BadCharacter),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            validate_name(AccountKind::User, "dora.m@example.org"),
+            Ok(())
+        );
     }
 
     #[test]

@@ -11,6 +11,13 @@ pub const DEFAULT_JWKS_MAX_AGE: u64 = 300;
 /// store: a rotation done elsewhere reaches every instance within this.
 pub const DEFAULT_KEYSET_TTL: Duration = Duration::from_secs(5);
 
+/// Longest token lifetime accepted (a day): RFC 9068 access tokens are
+/// short-lived, and `iat + ttl` must stay far from overflow.
+pub const MAX_TOKEN_TTL_SECONDS: u64 = 24 * 3600;
+/// Longest JWKS cache time accepted (a day), like the authorizer's cap on
+/// the same setting: the grace arithmetic stays bounded.
+pub const MAX_JWKS_MAX_AGE_SECONDS: u64 = 24 * 3600;
+
 #[derive(Clone, Debug)]
 pub struct IssuerConfig {
     pub issuer: String,
@@ -19,6 +26,11 @@ pub struct IssuerConfig {
     pub signing_alg: SigningAlg,
     pub jwks_max_age_seconds: u64,
     pub keyset_ttl: Duration,
+    /// Least age of the `next` key before an admin rotation may activate
+    /// it: every JWKS cache (`jwks_max_age_seconds`) and every instance's
+    /// keyset cache (`keyset_ttl`) has then seen it, so no warm authorizer
+    /// meets its `kid` unknown.
+    pub rotation_spacing: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -27,22 +39,89 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("{name} must be a whole number, got {value:?}")]
     NotANumber { name: &'static str, value: String },
+    #[error("{name} must be between {min} and {max}, got {value}")]
+    OutOfRange {
+        name: &'static str,
+        value: u64,
+        min: u64,
+        max: u64,
+    },
+    #[error("{aws_name} is required (or {file_name}, a local file store for development)")]
+    NoStore {
+        aws_name: &'static str,
+        file_name: &'static str,
+    },
     #[error(transparent)]
     Algorithm(#[from] KeyError),
 }
 
-/// A whole-number setting, or its default when unset or blank.
+/// A whole-number setting in `min..=max`, or its default when unset or blank.
 fn number(
     lookup: &impl Fn(&str) -> Option<String>,
     name: &'static str,
     default: u64,
+    (min, max): (u64, u64),
 ) -> Result<u64, ConfigError> {
-    match lookup(name).filter(|v| !v.trim().is_empty()) {
-        None => Ok(default),
+    let value = match lookup(name).filter(|v| !v.trim().is_empty()) {
+        None => default,
         Some(value) => value
             .trim()
             .parse()
-            .map_err(|_| ConfigError::NotANumber { name, value }),
+            .map_err(|_| ConfigError::NotANumber { name, value })?,
+    };
+    if !(min..=max).contains(&value) {
+        return Err(ConfigError::OutOfRange {
+            name,
+            value,
+            min,
+            max,
+        });
+    }
+    Ok(value)
+}
+
+/// `TOKEN_TTL_SECONDS`: at least a second, at most a day.
+fn token_ttl(lookup: &impl Fn(&str) -> Option<String>) -> Result<u64, ConfigError> {
+    number(lookup, "TOKEN_TTL_SECONDS", 900, (1, MAX_TOKEN_TTL_SECONDS))
+}
+
+/// `JWKS_MAX_AGE_SECONDS`: 0 (no caching) up to a day.
+fn jwks_max_age(lookup: &impl Fn(&str) -> Option<String>) -> Result<u64, ConfigError> {
+    number(
+        lookup,
+        "JWKS_MAX_AGE_SECONDS",
+        DEFAULT_JWKS_MAX_AGE,
+        (0, MAX_JWKS_MAX_AGE_SECONDS),
+    )
+}
+
+/// Where the issuer Lambda keeps keys and accounts. There is no default:
+/// an instance that invented its own file store in `/tmp` would sign with
+/// keys no other instance publishes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreLocation {
+    /// A Secrets Manager secret id (`KEYSET_SECRET_ID`) or DynamoDB table (`USERS_TABLE`).
+    Aws(String),
+    /// An explicit local file (`KEYSET_FILE` / `USERS_FILE`).
+    File(String),
+}
+
+impl StoreLocation {
+    /// `aws_name` when set, else `file_name`; neither is an error naming both.
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+        aws_name: &'static str,
+        file_name: &'static str,
+    ) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        match (get(aws_name), get(file_name)) {
+            (Some(id), _) => Ok(Self::Aws(id)),
+            (None, Some(path)) => Ok(Self::File(path)),
+            (None, None) => Err(ConfigError::NoStore {
+                aws_name,
+                file_name,
+            }),
+        }
     }
 }
 
@@ -63,13 +142,15 @@ impl IssuerConfig {
         if audiences.is_empty() {
             return Err(ConfigError::Missing("JWT_AUDIENCE"));
         }
+        let jwks_max_age_seconds = jwks_max_age(&lookup)?;
         Ok(Self {
             issuer: get("JWT_ISSUER").ok_or(ConfigError::Missing("JWT_ISSUER"))?,
             audiences,
-            token_ttl_seconds: number(&lookup, "TOKEN_TTL_SECONDS", 900)?,
+            token_ttl_seconds: token_ttl(&lookup)?,
             signing_alg: SigningAlg::from_name(get("SIGNING_ALG").as_deref().unwrap_or("RS256"))?,
-            jwks_max_age_seconds: number(&lookup, "JWKS_MAX_AGE_SECONDS", DEFAULT_JWKS_MAX_AGE)?,
+            jwks_max_age_seconds,
             keyset_ttl: DEFAULT_KEYSET_TTL,
+            rotation_spacing: Duration::from_secs(jwks_max_age_seconds) + DEFAULT_KEYSET_TTL,
         })
     }
 
@@ -95,17 +176,63 @@ impl RotationConfig {
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let number = |name: &'static str, default: u64| match get(name) {
-            None => Ok(default),
-            Some(value) => value
-                .trim()
-                .parse()
-                .map_err(|_| ConfigError::NotANumber { name, value }),
-        };
         Ok(Self {
             signing_alg: SigningAlg::from_name(get("SIGNING_ALG").as_deref().unwrap_or("RS256"))?,
-            grace_seconds: number("TOKEN_TTL_SECONDS", 900)?
-                + number("JWKS_MAX_AGE_SECONDS", DEFAULT_JWKS_MAX_AGE)?,
+            // Both bounded, so the sum cannot overflow.
+            grace_seconds: token_ttl(&lookup)? + jwks_max_age(&lookup)?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn issuer_with(name: &str, value: &str) -> Result<IssuerConfig, ConfigError> {
+        let (name, value) = (name.to_owned(), value.to_owned());
+        IssuerConfig::from_lookup(move |n| match n {
+            "JWT_ISSUER" => Some("https://issuer.test".to_owned()),
+            "JWT_AUDIENCE" => Some("books-api".to_owned()),
+            n if n == name => Some(value.clone()),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn zero_and_overflowing_lifetimes_are_refused_naming_the_setting() {
+        for (name, value) in [
+            ("TOKEN_TTL_SECONDS", "0"),
+            ("TOKEN_TTL_SECONDS", "18446744073709551615"),
+            ("TOKEN_TTL_SECONDS", "86401"),
+            ("JWKS_MAX_AGE_SECONDS", "18446744073709551615"),
+            ("TOKEN_TTL_SECONDS", "-5"),
+        ] {
+            let error = issuer_with(name, value).unwrap_err().to_string();
+            assert!(error.contains(name), "{name}={value}: {error}");
+        }
+        let huge = |name: &str| {
+            RotationConfig::from_lookup(|n| (n == name).then(|| u64::MAX.to_string())).is_err()
+        };
+        assert!(huge("TOKEN_TTL_SECONDS") && huge("JWKS_MAX_AGE_SECONDS"));
+    }
+
+    #[test]
+    fn bounds_themselves_are_accepted() {
+        assert_eq!(
+            issuer_with("TOKEN_TTL_SECONDS", "1")
+                .unwrap()
+                .token_ttl_seconds,
+            1
+        );
+        let day = issuer_with("TOKEN_TTL_SECONDS", "86400").unwrap();
+        assert_eq!(day.grace_seconds(), 86400 + DEFAULT_JWKS_MAX_AGE);
+        assert_eq!(
+            issuer_with("JWKS_MAX_AGE_SECONDS", "0")
+                .unwrap()
+                .jwks_max_age_seconds,
+            0
+        );
+        let rotation = RotationConfig::from_lookup(|_| None).unwrap();
+        assert_eq!(rotation.grace_seconds, 900 + DEFAULT_JWKS_MAX_AGE);
     }
 }

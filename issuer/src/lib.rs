@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod password;
 pub mod rotation;
 pub mod routes;
+pub mod secret_check;
 pub mod service;
 pub mod signing_key;
 pub mod store;

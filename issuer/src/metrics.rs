@@ -37,6 +37,7 @@ fn error_kind(error: &ServiceError) -> &'static str {
         ServiceError::Store(_) => "key_store",
         ServiceError::Keys(_) => "keyset",
         ServiceError::Accounts(_) => "account_store",
+        ServiceError::RotationTooSoon { .. } => "too_soon",
     }
 }
 
@@ -78,7 +79,8 @@ impl IssuerMetrics {
                 return;
             }
             Err(LoginError::InvalidCredentials | LoginError::InvalidScope) => "refused",
-            Err(LoginError::Throttled(_)) => "throttled",
+            // Busy: the password-hashing pool is full, a load-shedding throttle.
+            Err(LoginError::Throttled(_) | LoginError::Busy) => "throttled",
             Err(LoginError::Service(_)) => "failed",
         };
         self.sink.emit(&Record::new(
@@ -98,6 +100,8 @@ impl IssuerMetrics {
         let (decision, reason) = match result {
             Ok(_) => ("ok", NONE),
             Err(ServiceError::Conflict) => ("conflict", NONE),
+            // Refused as too close to the last rotation: not a failure.
+            Err(error @ ServiceError::RotationTooSoon { .. }) => ("conflict", error_kind(error)),
             Err(error) => ("failed", error_kind(error)),
         };
         self.sink.emit(&Record::new(

@@ -5,7 +5,7 @@
 
 use crate::keyset::KeySet;
 use crate::signing_key::SigningAlg;
-use crate::store::secrets_manager::SecretsManagerKeyStore;
+use crate::store::secrets_manager::{SecretsManagerKeyStore, CURRENT, PENDING};
 use crate::store::KeyStoreError;
 
 /// One step of a rotation.
@@ -21,6 +21,14 @@ pub enum Step {
 pub enum RotationError {
     #[error("unknown rotation step {0:?}")]
     UnknownStep(String),
+    #[error("the keyset secret does not exist")]
+    NoSecret,
+    #[error("rotation is not enabled on the keyset secret")]
+    RotationDisabled,
+    #[error("version {0} of the keyset secret has no stage for rotation")]
+    UnknownVersion(String),
+    #[error("version {0} of the keyset secret is not staged AWSPENDING for rotation")]
+    NotPending(String),
     #[error("the keyset secret has no current version")]
     NoCurrentKeyset,
     #[error("no pending version {0} to test or finish")]
@@ -47,6 +55,28 @@ impl Step {
     }
 }
 
+/// Whether this event may act on the secret, as AWS's rotation templates
+/// check before every step: rotation is enabled and `token` is a version
+/// staged `AWSPENDING`. `Ok(false)`: `token` is `AWSCURRENT` already, the
+/// rotation has finished and the step has nothing to do.
+async fn may_rotate(store: &SecretsManagerKeyStore, token: &str) -> Result<bool, RotationError> {
+    let stages = store.stages().await?.ok_or(RotationError::NoSecret)?;
+    if !stages.rotation_enabled {
+        return Err(RotationError::RotationDisabled);
+    }
+    let labels = stages
+        .versions
+        .get(token)
+        .ok_or_else(|| RotationError::UnknownVersion(token.to_owned()))?;
+    if labels.iter().any(|l| l == CURRENT) {
+        return Ok(false);
+    }
+    if !labels.iter().any(|l| l == PENDING) {
+        return Err(RotationError::NotPending(token.to_owned()));
+    }
+    Ok(true)
+}
+
 /// Runs one step for the rotation identified by `token`.
 pub async fn run_step(
     store: &SecretsManagerKeyStore,
@@ -56,6 +86,10 @@ pub async fn run_step(
     grace_seconds: u64,
     now: u64,
 ) -> Result<(), RotationError> {
+    if !may_rotate(store, token).await? {
+        tracing::info!(token, "version is AWSCURRENT already: rotation finished");
+        return Ok(());
+    }
     match step {
         Step::CreateSecret => {
             let current = current_keyset(store).await?;
@@ -64,6 +98,13 @@ pub async fn run_step(
             // of the current keyset counts as already created.
             if let Some(pending) = store.read_version(token).await.ok().flatten() {
                 if is_next_of(&pending, current.as_ref()) {
+                    return Ok(());
+                }
+                if is_superseded(&pending, current.as_ref()) {
+                    // A retry after an admin rotation overtook this one: the
+                    // version's value is fixed, and the keyset has been
+                    // rotated meanwhile. finishSecret ends it cleanly.
+                    tracing::warn!(token, "rotation superseded by a newer keyset");
                     return Ok(());
                 }
             }
@@ -105,7 +146,16 @@ pub async fn run_step(
                 .ok_or_else(|| RotationError::NoPendingVersion(token.to_owned()))?;
             let current = current_keyset(store).await?;
             if !is_next_of(&pending, current.as_ref()) {
-                return Err(RotationError::Superseded);
+                // The keyset moved on (an admin rotation or revocation):
+                // promoting would undo that. The rotation Secrets Manager
+                // asked for has happened, so end it without failing, and
+                // free AWSPENDING for the next scheduled one.
+                tracing::warn!(
+                    token,
+                    "rotation superseded by a newer keyset; nothing to promote"
+                );
+                store.clear_pending(token).await;
+                return Ok(());
             }
             let current_id = stages.current.ok_or(RotationError::NoCurrentKeyset)?;
             match store.promote(token, &current_id).await {
@@ -130,6 +180,12 @@ async fn current_keyset(store: &SecretsManagerKeyStore) -> Result<Option<KeySet>
         Err(KeyStoreError::Corrupt(_)) => Ok(None),
         Err(other) => Err(other.into()),
     }
+}
+
+/// Whether `pending` was staged from an older keyset than `current` (and
+/// is not a copy of `current`, which RotateSecret may make).
+fn is_superseded(pending: &KeySet, current: Option<&KeySet>) -> bool {
+    current.is_some_and(|current| pending.version <= current.version && pending != current)
 }
 
 /// Whether `pending` is the next version after `current`.

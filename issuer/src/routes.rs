@@ -8,10 +8,14 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::Extension;
 use axum::{Json, Router};
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::alphabet;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine;
 use identity::Caller;
+use lambda_http::request::RequestContext;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -77,6 +81,18 @@ fn service_failure(error: ServiceError) -> Response {
             "the keyset changed concurrently; retry",
         ),
         ServiceError::UnknownKid(_) => problem(StatusCode::NOT_FOUND, "Not Found", "no such key"),
+        ServiceError::RotationTooSoon { retry_after } => {
+            let seconds = retry_after.as_secs().max(1);
+            let detail = format!(
+                "the next key was published too recently: warm authorizers may not hold it yet. \
+                 Rotate again in {seconds} s; to take a compromised key out now, revoke it"
+            );
+            let mut response = problem(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests", &detail);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            response
+        }
         other => {
             // The message names the failing store, never key material.
             tracing::error!(error = %other, "issuer failure");
@@ -107,26 +123,78 @@ struct TokenForm {
     client_secret: Option<String>,
 }
 
-/// `Authorization: Basic` client credentials, form-urlencoded inside (RFC 6749 §2.3.1).
-fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, encoded) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
-    let (id, secret) = decoded.split_once(':')?;
-    let unescape = |s: &str| {
-        serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("v={s}"))
-            .ok()?
-            .pop()
-            .map(|(_, v)| v)
+/// The caller's address as API Gateway saw it (never a header a client sets).
+fn client_address(context: &Option<Extension<RequestContext>>) -> Option<String> {
+    context
+        .as_ref()
+        .and_then(|Extension(context)| identity::source_ip(context))
+}
+
+/// Standard base64 with or without its `=` padding (some clients drop it).
+const BASIC_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// What the `Authorization` header says about client authentication.
+enum BasicAuth {
+    Absent,
+    /// The client id and secret, decoded.
+    Credentials(String, String),
+    /// A Basic header that does not decode: authentication failed.
+    Malformed,
+}
+
+/// `Authorization: Basic` client credentials (RFC 6749 §2.3.1): base64 of
+/// `id:secret`, each form-urlencoded first (so a `:` in the id is `%3A`).
+fn basic_credentials(headers: &HeaderMap) -> BasicAuth {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return BasicAuth::Absent;
     };
-    Some((unescape(id)?, unescape(secret)?))
+    let Some((scheme, encoded)) = value.to_str().ok().and_then(|v| v.split_once(' ')) else {
+        return BasicAuth::Malformed;
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return BasicAuth::Malformed;
+    }
+    let decoded = BASIC_BASE64
+        .decode(encoded.trim())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    let credentials = decoded.as_deref().and_then(|decoded| {
+        let (id, secret) = decoded.split_once(':')?;
+        Some((form_decode(id)?, form_decode(secret)?))
+    });
+    match credentials {
+        Some((id, secret)) => BasicAuth::Credentials(id, secret),
+        None => BasicAuth::Malformed,
+    }
+}
+
+/// Reverses `application/x-www-form-urlencoded` encoding of one value: `+`
+/// is a space and `%XX` a byte; a broken escape or non-UTF-8 result is `None`.
+fn form_decode(value: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(value.len());
+    let mut rest = value.as_bytes();
+    while let Some((&byte, tail)) = rest.split_first() {
+        rest = tail;
+        match byte {
+            b'+' => bytes.push(b' '),
+            b'%' => {
+                let hex = rest.get(..2)?;
+                let text = std::str::from_utf8(hex).ok()?;
+                bytes.push(u8::from_str_radix(text, 16).ok()?);
+                rest = &rest[2..];
+            }
+            other => bytes.push(other),
+        }
+    }
+    String::from_utf8(bytes).ok()
 }
 
 async fn token(
     State(service): State<Arc<IssuerService>>,
+    request_context: Option<Extension<RequestContext>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -181,8 +249,20 @@ async fn token(
                 }
             },
             Some("client_credentials") => {
-                let credentials =
-                    basic_credentials(&headers).or_else(|| form.client_id.zip(form.client_secret));
+                let in_form = form.client_id.is_some() || form.client_secret.is_some();
+                let credentials = match (basic_credentials(&headers), in_form) {
+                    // RFC 6749 §2.3: one authentication method per request.
+                    (BasicAuth::Credentials(..) | BasicAuth::Malformed, true) => {
+                        return oauth_error(
+                            StatusCode::BAD_REQUEST,
+                            "invalid_request",
+                            "use either HTTP Basic or client_id/client_secret in the body, not both",
+                        )
+                    }
+                    (BasicAuth::Credentials(id, secret), false) => Some((id, secret)),
+                    (BasicAuth::Malformed, false) => None,
+                    (BasicAuth::Absent, _) => form.client_id.zip(form.client_secret),
+                };
                 match credentials {
                     Some((id, secret)) => (AccountKind::Client, id, secret, form.scope),
                     None => {
@@ -217,7 +297,11 @@ async fn token(
         );
     };
 
-    match service.login(kind, &name, &secret, scope.as_deref()).await {
+    let address = client_address(&request_context);
+    match service
+        .login(kind, &name, &secret, scope.as_deref(), address.as_deref())
+        .await
+    {
         Ok(issued) => {
             let mut response = Json(json!({
                 "access_token": issued.access_token,
@@ -258,6 +342,17 @@ async fn token(
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            response
+        }
+        Err(LoginError::Busy) => {
+            let mut response = oauth_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "too many logins in progress; retry shortly",
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             response
         }
         Err(LoginError::Service(error)) => service_failure(error),
@@ -304,17 +399,16 @@ async fn jwks(State(service): State<Arc<IssuerService>>, headers: HeaderMap) -> 
 }
 
 async fn discovery(State(service): State<Arc<IssuerService>>) -> Response {
+    // Only what exists: a token endpoint and its two grants. No
+    // authorization endpoint, so no response types; no ID tokens.
     let issuer = service.config().issuer.trim_end_matches('/');
-    let alg = format!("{:?}", service.config().signing_alg);
     Json(json!({
         "issuer": service.config().issuer,
         "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
         "token_endpoint": format!("{issuer}/token"),
         "grant_types_supported": ["password", "client_credentials"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "response_types_supported": ["token"],
         "scopes_supported": ["books:read", "books:write", "books:admin", "keys:admin"],
-        "id_token_signing_alg_values_supported": [alg],
     }))
     .into_response()
 }
@@ -368,5 +462,20 @@ async fn revoke(
             Json(json!({"revoked": revoked})).into_response()
         }
         Err(error) => service_failure(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::form_decode;
+
+    #[test]
+    fn form_decoding_is_rfc_6749_appendix_b() {
+        assert_eq!(form_decode("a%3Ab%26c%3Dd+e").as_deref(), Some("a:b&c=d e"));
+        assert_eq!(form_decode("raw&=ok").as_deref(), Some("raw&=ok"));
+        assert_eq!(form_decode("%C3%A9t%C3%A9").as_deref(), Some("été"));
+        for broken in ["%", "%4", "%zz", "%FF"] {
+            assert_eq!(form_decode(broken), None, "{broken}");
+        }
     }
 }

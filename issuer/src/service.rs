@@ -5,12 +5,12 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::account_store::AccountStore;
-use crate::accounts::AccountKind;
+use crate::accounts::{validate_name, AccountKind};
 use crate::config::IssuerConfig;
 use crate::keyset::{KeyMetadata, KeySet, KeySetError};
 use crate::metered_key_store::MeteredKeyStore;
 use crate::metrics::{IssuerMetrics, KeyChange};
-use crate::password::{verify_against_dummy, verify_secret};
+use crate::secret_check::SecretChecker;
 use crate::store::{KeyStore, KeyStoreError};
 use crate::throttle::LoginThrottle;
 use crate::tokens::{mint, Grant, IssuedToken};
@@ -23,6 +23,9 @@ pub enum LoginError {
     InvalidCredentials,
     #[error("too many failed attempts")]
     Throttled(Duration),
+    /// Too many logins are waiting for a secret check (503).
+    #[error("too many logins in progress")]
+    Busy,
     #[error("requested scope exceeds what is granted")]
     InvalidScope,
     #[error(transparent)]
@@ -36,6 +39,10 @@ pub enum ServiceError {
     Conflict,
     #[error("no key {0}")]
     UnknownKid(String),
+    /// The `next` key is younger than the rotation spacing: activating it
+    /// now would meet warm authorizers that have not fetched it yet.
+    #[error("the next key was published too recently to activate")]
+    RotationTooSoon { retry_after: Duration },
     #[error("key store: {0}")]
     Store(String),
     #[error("keyset: {0}")]
@@ -74,7 +81,8 @@ pub struct IssuerService {
     config: IssuerConfig,
     keys: Arc<dyn KeyStore>,
     accounts: Arc<dyn AccountStore>,
-    throttle: LoginThrottle,
+    throttle: Arc<LoginThrottle>,
+    secrets: SecretChecker,
     cached: RwLock<Option<(Arc<KeySet>, Instant)>>,
     metrics: IssuerMetrics,
 }
@@ -89,7 +97,8 @@ impl IssuerService {
             config,
             keys,
             accounts,
-            throttle: LoginThrottle::default(),
+            throttle: Arc::new(LoginThrottle::default()),
+            secrets: SecretChecker::default(),
             cached: RwLock::new(None),
             metrics: IssuerMetrics::default(),
         }
@@ -124,7 +133,9 @@ impl IssuerService {
         self.reload().await
     }
 
-    async fn reload(&self) -> Result<Arc<KeySet>, ServiceError> {
+    /// Reads the keyset from the store now, bypassing the cache (after a
+    /// change made elsewhere, such as the CLI beside a local stack).
+    pub async fn reload(&self) -> Result<Arc<KeySet>, ServiceError> {
         let keyset = match self.keys.load().await? {
             Some(keyset) => keyset,
             None => {
@@ -146,7 +157,9 @@ impl IssuerService {
         Ok(keyset)
     }
 
-    /// One rotation step, from the stored keyset (not the cache).
+    /// One rotation step, from the stored keyset (not the cache). Refused
+    /// while the `next` key is younger than the rotation spacing (a
+    /// compromised key is removed with [`Self::revoke`], which has no wait).
     pub async fn rotate(&self) -> Result<KeyMetadata, ServiceError> {
         let result = self.rotate_stored().await;
         self.metrics.key_change(KeyChange::Rotation, &result);
@@ -156,11 +169,18 @@ impl IssuerService {
     async fn rotate_stored(&self) -> Result<KeyMetadata, ServiceError> {
         let mut keyset = (*self.reload().await?).clone();
         let expected = keyset.version;
-        let active = keyset.rotate(
-            self.config.signing_alg,
-            unix_now(),
-            self.config.grace_seconds(),
-        )?;
+        let now = unix_now();
+        if let Some(next) = keyset.next() {
+            let ready_at = next
+                .created_at
+                .saturating_add(self.config.rotation_spacing.as_secs());
+            if now < ready_at {
+                return Err(ServiceError::RotationTooSoon {
+                    retry_after: Duration::from_secs(ready_at - now),
+                });
+            }
+        }
+        let active = keyset.rotate(self.config.signing_alg, now, self.config.grace_seconds())?;
         self.keys.save(&keyset, Some(expected)).await?;
         self.reload().await?;
         Ok(active)
@@ -182,17 +202,19 @@ impl IssuerService {
         Ok(revoked)
     }
 
-    /// Authenticates a user or client and mints a token for the granted (or
-    /// narrowed) scopes.
+    /// Authenticates a user or client calling from `address` (the client
+    /// address API Gateway saw, if known) and mints a token for the granted
+    /// (or narrowed) scopes.
     pub async fn login(
         &self,
         kind: AccountKind,
         name: &str,
         secret: &str,
         requested_scope: Option<&str>,
+        address: Option<&str>,
     ) -> Result<IssuedToken, LoginError> {
         let result = self
-            .authenticate_and_mint(kind, name, secret, requested_scope)
+            .authenticate_and_mint(kind, name, secret, requested_scope, address)
             .await;
         self.metrics.login(kind, &result);
         result
@@ -204,34 +226,39 @@ impl IssuerService {
         name: &str,
         secret: &str,
         requested_scope: Option<&str>,
+        address: Option<&str>,
     ) -> Result<IssuedToken, LoginError> {
-        let throttle_key = format!("{kind:?}:{name}");
-        if let Some(retry_after) = self.throttle.check(&throttle_key, Instant::now()) {
-            return Err(LoginError::Throttled(retry_after));
-        }
-        let account = self
-            .accounts
-            .get(kind, name)
-            .await
-            .map_err(|e| ServiceError::Accounts(e.to_string()))?;
-        let authenticated = match &account {
-            Some(account) => verify_secret(secret, &account.secret_hash) && !account.disabled,
-            None => {
-                verify_against_dummy(secret);
-                false
-            }
+        let attempt = self
+            .throttle
+            .begin(kind, name, address, Instant::now())
+            .map_err(LoginError::Throttled)?;
+        // A name that could not be stored is not looked up (it may be as
+        // long as the body limit); it still costs a dummy check.
+        let account = match validate_name(kind, name) {
+            Ok(()) => self
+                .accounts
+                .get(kind, name)
+                .await
+                .map_err(|e| ServiceError::Accounts(e.to_string()))?,
+            Err(_) => None,
         };
-        let Some(account) = account.filter(|_| authenticated) else {
-            self.throttle.record_failure(&throttle_key, Instant::now());
+        let matches = self
+            .secrets
+            .check(secret, account.as_ref().map(|a| a.secret_hash.as_str()))
+            .await
+            .map_err(|_| LoginError::Busy)?;
+        let Some(account) = account.filter(|a| matches && !a.disabled) else {
+            attempt.failed();
             return Err(LoginError::InvalidCredentials);
         };
-        self.throttle.record_success(&throttle_key);
+        attempt.succeeded();
         let scopes = account
             .narrow(requested_scope)
             .ok_or(LoginError::InvalidScope)?;
         let keyset = self.keyset().await?;
+        let subject = account.subject();
         let grant = Grant {
-            subject: &account.name,
+            subject: &subject,
             scopes: &scopes,
             client_id: (kind == AccountKind::Client).then_some(account.name.as_str()),
         };

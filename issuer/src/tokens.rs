@@ -57,7 +57,7 @@ pub fn mint(
         iss: issuer,
         sub: grant.subject,
         aud: audiences,
-        exp: now + ttl_seconds,
+        exp: now.saturating_add(ttl_seconds),
         iat: now,
         nbf: now,
         jti: ulid::Ulid::new().to_string(),

@@ -39,8 +39,24 @@ async fn suite(store: &dyn AccountStore) {
     store.put(&changed).await.unwrap();
     assert_eq!(
         store.get(AccountKind::User, "alice").await.unwrap(),
-        Some(changed),
+        Some(changed.clone()),
         "put replaces"
+    );
+    let mut other = changed.clone();
+    other.secret_hash = "$argon2id$other".to_owned();
+    assert!(
+        !store.insert_new(&other).await.unwrap(),
+        "insert_new never overwrites"
+    );
+    assert_eq!(
+        store.get(AccountKind::User, "alice").await.unwrap(),
+        Some(changed)
+    );
+    let bob = account(AccountKind::User, "bob", false);
+    assert!(store.insert_new(&bob).await.unwrap());
+    assert_eq!(
+        store.get(AccountKind::User, "bob").await.unwrap(),
+        Some(bob)
     );
 }
 

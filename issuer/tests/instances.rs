@@ -23,6 +23,8 @@ fn instance(dir: &std::path::Path, keyset_ttl: Duration) -> Arc<IssuerService> {
     })
     .unwrap();
     config.keyset_ttl = keyset_ttl;
+    // These tests race rotations on purpose; their spacing is tested in routes.rs.
+    config.rotation_spacing = Duration::ZERO;
     Arc::new(IssuerService::new(
         config,
         Arc::new(FileKeyStore::new(dir.join("keyset.json"))),

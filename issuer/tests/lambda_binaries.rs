@@ -6,6 +6,8 @@ use issuer::store::KeyStore;
 use serde_json::{json, Value};
 use testkit::lambda_runtime::{LambdaFunction, Outcome};
 
+mod common;
+
 /// AWS settings passed through to the function (it starts with a clean environment).
 fn aws_env() -> Option<Vec<(&'static str, String)>> {
     let endpoint = testkit::aws_test_endpoint()?;
@@ -31,12 +33,20 @@ async fn the_rotation_binary_answers_the_four_secrets_manager_steps() {
     let store = SecretsManagerKeyStore::from_env(secret.clone()).await;
     let before = issuer::KeySet::generate(issuer::SigningAlg::ES256, 1000).unwrap();
     store.save(&before, None).await.unwrap();
+    let token = "c5c2d4f0-9f4e-4a52-8d1e-0123456789ab";
+    // What Secrets Manager does first: rotation on (moto: RotateSecret with a
+    // schedule and no Lambda) and the token's version staged AWSPENDING.
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    let client = aws_sdk_secretsmanager::Client::new(&config);
+    common::enable_rotation(&client, &secret).await;
+    store.stage_pending(&before, token).await.unwrap();
 
     env.push(("SIGNING_ALG", "ES256".to_owned()));
     let binary = std::env::var("ISSUER_ROTATION_BIN")
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_issuer-rotation").to_owned());
     let mut function = LambdaFunction::start(&binary, "tollgate-issuer-rotation", &env).await;
-    let token = "c5c2d4f0-9f4e-4a52-8d1e-0123456789ab";
     for step in ["createSecret", "setSecret", "testSecret", "finishSecret"] {
         let event = json!({"Step": step, "SecretId": secret, "ClientRequestToken": token});
         match function.invoke(event).await {
@@ -154,4 +164,34 @@ async fn the_issuer_binary_logs_in_and_publishes_its_jwks() {
     assert_eq!(record["Reason"], "password");
     assert_eq!(record["TokensIssued"], 1.0);
     assert!(!record.to_string().contains("alice"));
+}
+
+/// Without `KEYSET_SECRET_ID` (or an explicit `KEYSET_FILE`) each instance
+/// would invent its own keys in `/tmp`: the binary refuses to start instead,
+/// naming the variable; the same for `USERS_TABLE` / `USERS_FILE`.
+#[test]
+fn the_issuer_binary_refuses_to_start_without_its_stores() {
+    let binary =
+        std::env::var("ISSUER_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_issuer").to_owned());
+    let dir = tempfile::tempdir().unwrap();
+    let keyset_file = dir.path().join("keyset.json").display().to_string();
+    for (set, missing) in [
+        (vec![("USERS_TABLE", "users")], "KEYSET_SECRET_ID"),
+        (vec![("KEYSET_FILE", keyset_file.as_str())], "USERS_TABLE"),
+    ] {
+        let output = std::process::Command::new(&binary)
+            .env_clear()
+            .env("JWT_ISSUER", "https://issuer.test")
+            .env("JWT_AUDIENCE", "books-api")
+            .envs(set)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "started without {missing}");
+        assert!(stderr.contains(missing), "{missing} not named: {stderr}");
+    }
+    assert!(
+        !dir.path().join("keyset.json").exists(),
+        "nothing written on a refused start"
+    );
 }

@@ -91,7 +91,7 @@ async fn logins_tokens_rotations_and_revocations() {
         let service = &service;
         async move {
             service
-                .login(AccountKind::User, "alice-the-user", secret, None)
+                .login(AccountKind::User, "alice-the-user", secret, None, None)
                 .await
         }
     };
@@ -101,6 +101,7 @@ async fn logins_tokens_rotations_and_revocations() {
             AccountKind::Client,
             "reporting-client",
             "right-secret",
+            None,
             None
         )
         .await
@@ -110,11 +111,12 @@ async fn logins_tokens_rotations_and_revocations() {
             AccountKind::User,
             "alice-the-user",
             "right-secret",
-            Some("keys:admin")
+            Some("keys:admin"),
+            None
         )
         .await
         .is_err());
-    for _ in 0..issuer::throttle::MAX_FAILURES {
+    for _ in 0..issuer::throttle::PAIR_LIMIT {
         assert!(user("wrong").await.is_err());
     }
     assert!(matches!(
@@ -140,7 +142,7 @@ async fn logins_tokens_rotations_and_revocations() {
     assert_eq!(sum(&lines, "TokensIssued", "ok", "client_credentials"), 1.0);
     assert_eq!(
         sum(&lines, "Logins", "refused", "password"),
-        1.0 + f64::from(issuer::throttle::MAX_FAILURES)
+        1.0 + f64::from(issuer::throttle::PAIR_LIMIT)
     );
     assert_eq!(sum(&lines, "Logins", "throttled", "password"), 1.0);
     assert_eq!(sum(&lines, "KeyRotations", "ok", "none"), 1.0);
@@ -158,7 +160,13 @@ async fn key_store_failures_are_counted() {
         .await
         .with_metrics(IssuerMetrics::new(Arc::new(sink.clone())));
     assert!(service
-        .login(AccountKind::User, "alice-the-user", "right-secret", None)
+        .login(
+            AccountKind::User,
+            "alice-the-user",
+            "right-secret",
+            None,
+            None
+        )
         .await
         .is_err());
     assert!(service.rotate().await.is_err());

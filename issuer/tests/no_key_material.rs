@@ -76,12 +76,13 @@ async fn responses_and_logs_never_carry_private_keys() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let dir = tempfile::tempdir().unwrap();
-    let config = IssuerConfig::from_lookup(|n| match n {
+    let mut config = IssuerConfig::from_lookup(|n| match n {
         "JWT_ISSUER" => Some("https://issuer.test".into()),
         "JWT_AUDIENCE" => Some("books-api".into()),
         _ => None,
     })
     .unwrap();
+    config.rotation_spacing = std::time::Duration::ZERO; // rotation spacing is not under test here
     let accounts = Arc::new(FileAccountStore::new(dir.path().join("users.json")));
     accounts
         .put(&Account {

@@ -1,11 +1,15 @@
 //! Secrets Manager's four rotation steps against `moto_server`, each step
 //! repeated (Secrets Manager retries), ending in the same state.
 
+use aws_sdk_secretsmanager::Client;
 use issuer::keyset::{KeySet, KeyState};
 use issuer::rotation::{run_step, RotationError, Step};
 use issuer::store::secrets_manager::SecretsManagerKeyStore;
 use issuer::store::KeyStore;
 use issuer::SigningAlg;
+
+mod common;
+use common::enable_rotation;
 
 const ALG: SigningAlg = SigningAlg::ES256;
 const GRACE: u64 = 1200;
@@ -16,13 +20,61 @@ const STEPS: [Step; 4] = [
     Step::FinishSecret,
 ];
 
-async fn seeded_store() -> Option<(SecretsManagerKeyStore, KeySet)> {
+/// A secret holding a keyset, with rotation turned on.
+struct Seeded {
+    store: SecretsManagerKeyStore,
+    client: Client,
+    name: String,
+}
+
+async fn client() -> Client {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    Client::new(&config)
+}
+
+impl Seeded {
+    /// What Secrets Manager does before calling the rotation function:
+    /// the token's version exists, labelled AWSPENDING (moto copies the
+    /// current value into it).
+    async fn begin_rotation(&self, token: &str) {
+        let current = self
+            .client
+            .get_secret_value()
+            .secret_id(&self.name)
+            .version_stage("AWSCURRENT")
+            .send()
+            .await
+            .unwrap();
+        self.client
+            .put_secret_value()
+            .secret_id(&self.name)
+            .client_request_token(token)
+            .secret_string(current.secret_string().unwrap())
+            .version_stages("AWSPENDING")
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+async fn seeded() -> Option<(Seeded, KeySet)> {
     testkit::aws_test_endpoint()?;
-    let store =
-        SecretsManagerKeyStore::from_env(format!("tollgate/rotation-{}", ulid::Ulid::new())).await;
+    let name = format!("tollgate/rotation-{}", ulid::Ulid::new());
+    let client = client().await;
+    let store = SecretsManagerKeyStore::new(client.clone(), name.clone());
     let keyset = KeySet::generate(ALG, 1000).unwrap();
     store.save(&keyset, None).await.unwrap();
-    Some((store, keyset))
+    enable_rotation(&client, &name).await;
+    Some((
+        Seeded {
+            store,
+            client,
+            name,
+        },
+        keyset,
+    ))
 }
 
 fn token(n: u32) -> String {
@@ -31,13 +83,15 @@ fn token(n: u32) -> String {
 
 #[tokio::test]
 async fn four_steps_each_repeated_end_in_one_rotation() {
-    let Some((store, before)) = seeded_store().await else {
+    let Some((seeded, before)) = seeded().await else {
         return;
     };
+    let store = &seeded.store;
     let token = token(1);
+    seeded.begin_rotation(&token).await;
     for step in STEPS {
         for attempt in 0..2 {
-            run_step(&store, step, &token, ALG, GRACE, 2000)
+            run_step(store, step, &token, ALG, GRACE, 2000)
                 .await
                 .unwrap_or_else(|e| panic!("{step:?} attempt {attempt}: {e}"));
         }
@@ -65,8 +119,9 @@ async fn four_steps_each_repeated_end_in_one_rotation() {
     assert_eq!(stages.pending, None);
 
     // A second rotation with a new token works from the new state.
+    seeded.begin_rotation(&self::token(2)).await;
     for step in STEPS {
-        run_step(&store, step, &self::token(2), ALG, GRACE, 3000)
+        run_step(store, step, &self::token(2), ALG, GRACE, 3000)
             .await
             .unwrap();
     }
@@ -77,16 +132,31 @@ async fn four_steps_each_repeated_end_in_one_rotation() {
 }
 
 #[tokio::test]
-async fn each_step_can_run_alone_and_test_catches_a_missing_version() {
-    let Some((store, before)) = seeded_store().await else {
+async fn each_step_can_run_alone_and_refuses_a_token_not_staged_for_rotation() {
+    let Some((seeded, before)) = seeded().await else {
         return;
     };
+    let store = &seeded.store;
     let token = token(3);
+    assert!(
+        matches!(
+            run_step(store, Step::CreateSecret, &token, ALG, GRACE, 2000).await,
+            Err(RotationError::UnknownVersion(_))
+        ),
+        "a token Secrets Manager did not stage"
+    );
+    // A version that exists but is not AWSPENDING (here: a save's own label).
+    store
+        .stage(&before, &token, "SOMETHING_ELSE")
+        .await
+        .unwrap();
     assert!(matches!(
-        run_step(&store, Step::TestSecret, &token, ALG, GRACE, 2000).await,
-        Err(RotationError::NoPendingVersion(_))
+        run_step(store, Step::TestSecret, &token, ALG, GRACE, 2000).await,
+        Err(RotationError::NotPending(_))
     ));
-    run_step(&store, Step::CreateSecret, &token, ALG, GRACE, 2000)
+    let token = self::token(7);
+    seeded.begin_rotation(&token).await;
+    run_step(store, Step::CreateSecret, &token, ALG, GRACE, 2000)
         .await
         .unwrap();
     assert_eq!(
@@ -98,15 +168,11 @@ async fn each_step_can_run_alone_and_test_catches_a_missing_version() {
         before,
         "readers still see the current keyset"
     );
-    run_step(&store, Step::SetSecret, &token, ALG, GRACE, 2000)
-        .await
-        .unwrap();
-    run_step(&store, Step::TestSecret, &token, ALG, GRACE, 2000)
-        .await
-        .unwrap();
-    run_step(&store, Step::FinishSecret, &token, ALG, GRACE, 2000)
-        .await
-        .unwrap();
+    for step in [Step::SetSecret, Step::TestSecret, Step::FinishSecret] {
+        run_step(store, step, &token, ALG, GRACE, 2000)
+            .await
+            .unwrap();
+    }
     assert_eq!(
         store.load().await.unwrap().unwrap().version,
         before.version + 1
@@ -118,40 +184,89 @@ async fn each_step_can_run_alone_and_test_catches_a_missing_version() {
 }
 
 #[tokio::test]
-async fn an_admin_rotation_in_between_is_not_undone() {
-    let Some((store, before)) = seeded_store().await else {
+async fn a_secret_without_rotation_enabled_is_refused() {
+    if testkit::aws_test_endpoint().is_none() {
         return;
-    };
-    let token = token(4);
-    run_step(&store, Step::CreateSecret, &token, ALG, GRACE, 2000)
+    }
+    let name = format!("tollgate/no-rotation-{}", ulid::Ulid::new());
+    let store = SecretsManagerKeyStore::new(client().await, name);
+    store
+        .save(&KeySet::generate(ALG, 1000).unwrap(), None)
         .await
         .unwrap();
-    // Meanwhile, POST /admin/keys/rotate commits its own rotation.
+    let token = token(8);
+    store
+        .stage_pending(&KeySet::generate(ALG, 1000).unwrap(), &token)
+        .await
+        .unwrap();
+    assert!(matches!(
+        run_step(&store, Step::CreateSecret, &token, ALG, GRACE, 2000).await,
+        Err(RotationError::RotationDisabled)
+    ));
+}
+
+#[tokio::test]
+async fn an_admin_rotation_in_between_is_not_undone_and_the_rotation_still_ends_cleanly() {
+    let Some((seeded, before)) = seeded().await else {
+        return;
+    };
+    let store = &seeded.store;
+    let token = token(4);
+    seeded.begin_rotation(&token).await;
+    run_step(store, Step::CreateSecret, &token, ALG, GRACE, 2000)
+        .await
+        .unwrap();
+    // Meanwhile, POST /admin/keys/rotate commits its own rotation; its save
+    // leaves the rotation's AWSPENDING where it is.
     let mut admin = before.clone();
     admin.rotate(ALG, 2500, GRACE).unwrap();
     store.save(&admin, Some(before.version)).await.unwrap();
-    // Finishing the stale rotation would throw the admin's new key away.
-    assert!(matches!(
-        run_step(&store, Step::FinishSecret, &token, ALG, GRACE, 3000).await,
-        Err(RotationError::Superseded)
-    ));
+    assert_eq!(
+        store.stages().await.unwrap().unwrap().pending.as_deref(),
+        Some(token.as_str()),
+        "a save does not strip an in-flight rotation's AWSPENDING"
+    );
+    // Secrets Manager retries createSecret: the version's value is fixed and
+    // stale; every step ends cleanly, and finishing does not undo the admin's keys.
+    for step in STEPS {
+        run_step(store, step, &token, ALG, GRACE, 3000)
+            .await
+            .unwrap_or_else(|e| panic!("{step:?}: {e}"));
+    }
     assert_eq!(store.load().await.unwrap().unwrap(), admin);
+    assert_eq!(
+        store.stages().await.unwrap().unwrap().pending,
+        None,
+        "AWSPENDING freed for the next scheduled rotation"
+    );
+    // Which then works.
+    let next = self::token(9);
+    seeded.begin_rotation(&next).await;
+    for step in STEPS {
+        run_step(store, step, &next, ALG, GRACE, 4000)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store.load().await.unwrap().unwrap().version,
+        admin.version + 1
+    );
 }
 
 #[tokio::test]
 async fn a_pending_copy_made_by_rotate_secret_is_replaced_by_a_real_rotation() {
-    let Some((store, before)) = seeded_store().await else {
+    let Some((seeded, before)) = seeded().await else {
         return;
     };
     let token = token(5);
     // moto's RotateSecret (rotate_immediately=false) labels a copy of the current value AWSPENDING.
-    store.stage_pending(&before, &token).await.unwrap();
+    seeded.begin_rotation(&token).await;
     for step in STEPS {
-        run_step(&store, step, &token, ALG, GRACE, 2000)
+        run_step(&seeded.store, step, &token, ALG, GRACE, 2000)
             .await
             .unwrap();
     }
-    let after = store.load().await.unwrap().unwrap();
+    let after = seeded.store.load().await.unwrap().unwrap();
     assert_eq!(after.version, before.version + 1);
     assert_eq!(after.active().unwrap().kid, before.next().unwrap().kid);
 }
@@ -161,10 +276,7 @@ async fn a_placeholder_secret_is_bootstrapped_into_a_keyset() {
     if testkit::aws_test_endpoint().is_none() {
         return;
     }
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
-    let client = aws_sdk_secretsmanager::Client::new(&config);
+    let client = client().await;
     let name = format!("tollgate/placeholder-{}", ulid::Ulid::new());
     client
         .create_secret()
@@ -173,14 +285,20 @@ async fn a_placeholder_secret_is_bootstrapped_into_a_keyset() {
         .send()
         .await
         .unwrap();
-    let store = SecretsManagerKeyStore::new(client, name);
+    enable_rotation(&client, &name).await;
+    let seeded = Seeded {
+        store: SecretsManagerKeyStore::new(client.clone(), name.clone()),
+        client,
+        name,
+    };
     let token = token(6);
+    seeded.begin_rotation(&token).await;
     for step in STEPS {
-        run_step(&store, step, &token, ALG, GRACE, 2000)
+        run_step(&seeded.store, step, &token, ALG, GRACE, 2000)
             .await
             .unwrap();
     }
-    let keyset = store.load().await.unwrap().unwrap();
+    let keyset = seeded.store.load().await.unwrap().unwrap();
     assert!(keyset.active().is_ok() && keyset.next().is_some());
 }
 

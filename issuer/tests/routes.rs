@@ -13,8 +13,11 @@ use issuer::account_store::{AccountStore, FileAccountStore};
 use issuer::accounts::{Account, AccountKind};
 use issuer::config::IssuerConfig;
 use issuer::password::hash_secret;
+use issuer::service::unix_now;
 use issuer::service::IssuerService;
 use issuer::store::file::FileKeyStore;
+use issuer::store::KeyStore;
+use issuer::{KeySet, SigningAlg};
 use lambda_http::request::RequestContext;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -62,6 +65,13 @@ async fn issuer() -> Issuer {
             vec!["books:read"],
             false,
         ),
+        (
+            AccountKind::Client,
+            "alice",
+            "a+b&c=d",
+            vec!["books:read"],
+            false,
+        ),
     ] {
         accounts
             .put(&Account {
@@ -75,6 +85,9 @@ async fn issuer() -> Issuer {
             .unwrap();
     }
     let keys = Arc::new(FileKeyStore::new(dir.path().join("keyset.json")));
+    // A keyset whose `next` key has been published for an hour: ready to rotate.
+    let published = KeySet::generate(SigningAlg::ES256, unix_now() - 3600).unwrap();
+    keys.save(&published, None).await.unwrap();
     let service = Arc::new(IssuerService::new(config, keys, accounts));
     Issuer {
         router: issuer::routes::router(service),
@@ -108,14 +121,34 @@ impl Issuer {
         .await
     }
 
+    /// A JSON login that API Gateway saw coming from `address`.
+    async fn json_login_from(&self, address: &str, username: &str, password: &str) -> Answer {
+        let body = json!({"username": username, "password": password}).to_string();
+        let context: lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext =
+            serde_json::from_value(
+                json!({"httpMethod": "POST", "identity": {"sourceIp": address}}),
+            )
+            .unwrap();
+        let mut request = Request::post("/token")
+            .header("content-type", "application/json")
+            .body(Body::from(body))
+            .unwrap();
+        request
+            .extensions_mut()
+            .insert(RequestContext::ApiGatewayV1(context));
+        self.send(request).await
+    }
+
     async fn form(&self, body: &str, basic: Option<&str>) -> Answer {
+        self.form_with_authorization(body, basic.map(|c| format!("Basic {}", STANDARD.encode(c))))
+            .await
+    }
+
+    async fn form_with_authorization(&self, body: &str, authorization: Option<String>) -> Answer {
         let mut request =
             Request::post("/token").header("content-type", "application/x-www-form-urlencoded");
-        if let Some(credentials) = basic {
-            request = request.header(
-                "authorization",
-                format!("Basic {}", STANDARD.encode(credentials)),
-            );
+        if let Some(authorization) = authorization {
+            request = request.header("authorization", authorization);
         }
         self.send(request.body(Body::from(body.to_owned())).unwrap())
             .await
@@ -210,6 +243,58 @@ async fn repeated_failures_are_throttled_with_retry_after() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_wrong_logins_get_at_most_the_allowed_verdicts_before_429() {
+    let issuer = Arc::new(issuer().await);
+    let guesses = (0..20).map(|i| {
+        let issuer = Arc::clone(&issuer);
+        tokio::spawn(async move {
+            issuer
+                .json_login_from("203.0.113.9", "alice", &format!("guess-{i}"))
+                .await
+                .status
+        })
+    });
+    let mut verdicts = 0;
+    let mut throttled = 0;
+    for guess in guesses {
+        match guess.await.unwrap() {
+            StatusCode::BAD_REQUEST => verdicts += 1,
+            StatusCode::TOO_MANY_REQUESTS => throttled += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(
+        verdicts,
+        issuer::throttle::PAIR_LIMIT,
+        "no more verdicts than allowed"
+    );
+    assert_eq!(throttled, 20 - verdicts);
+    assert_eq!(
+        issuer
+            .json_login_from("203.0.113.9", "alice", "alice-password")
+            .await
+            .status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the right password from the guessing address waits too"
+    );
+}
+
+#[tokio::test]
+async fn a_third_party_cannot_lock_an_account_out() {
+    let issuer = issuer().await;
+    for _ in 0..issuer::throttle::PAIR_LIMIT + 3 {
+        let answer = issuer
+            .json_login_from("198.51.100.66", "alice", "guess")
+            .await;
+        assert_ne!(answer.status, StatusCode::OK);
+    }
+    let owner = issuer
+        .json_login_from("192.0.2.10", "alice", "alice-password")
+        .await;
+    assert_eq!(owner.status, StatusCode::OK, "{}", owner.body);
+}
+
 #[tokio::test]
 async fn oauth_grants_and_their_errors() {
     let issuer = issuer().await;
@@ -279,6 +364,84 @@ async fn oauth_grants_and_their_errors() {
     assert_eq!(malformed.body["error"], "invalid_request");
 }
 
+fn claims_of(answer: &Answer) -> Value {
+    let token = answer.body["access_token"].as_str().unwrap();
+    jsonwebtoken::dangerous::insecure_decode(token)
+        .unwrap()
+        .claims
+}
+
+#[tokio::test]
+async fn basic_credentials_are_form_decoded_padding_optional_and_never_mixed_with_the_body() {
+    let issuer = issuer().await;
+    // `+` is a space in form encoding; a raw `&` or `=` is just a character.
+    let raw = issuer
+        .form("grant_type=client_credentials", Some("alice:a%2Bb&c=d"))
+        .await;
+    assert_eq!(raw.status, StatusCode::OK, "{}", raw.body);
+    let plus_is_space = issuer
+        .form("grant_type=client_credentials", Some("alice:a+b&c=d"))
+        .await;
+    assert_eq!(plus_is_space.status, StatusCode::UNAUTHORIZED);
+
+    let unpadded = STANDARD
+        .encode("alice:a%2Bb%26c%3Dd")
+        .trim_end_matches('=')
+        .to_owned();
+    assert!(!unpadded.ends_with('='));
+    let answer = issuer
+        .form_with_authorization(
+            "grant_type=client_credentials",
+            Some(format!("Basic {unpadded}")),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "unpadded: {}", answer.body);
+
+    let both = issuer
+        .form(
+            "grant_type=client_credentials&client_id=alice&client_secret=a%2Bb%26c%3Dd",
+            Some("alice:a%2Bb%26c%3Dd"),
+        )
+        .await;
+    assert_eq!(
+        (both.status, both.body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_request")),
+        "Basic and form credentials together"
+    );
+    let in_body = issuer
+        .form(
+            "grant_type=client_credentials&client_id=alice&client_secret=a%2Bb%26c%3Dd",
+            None,
+        )
+        .await;
+    assert_eq!(in_body.status, StatusCode::OK);
+    let garbage = issuer
+        .form_with_authorization(
+            "grant_type=client_credentials",
+            Some("Basic !!!".to_owned()),
+        )
+        .await;
+    assert_eq!(garbage.body["error"], "invalid_client");
+}
+
+#[tokio::test]
+async fn a_client_never_gets_the_subject_of_a_user_with_the_same_name() {
+    let issuer = issuer().await;
+    let user = issuer.json_login("alice", "alice-password").await;
+    let client = issuer
+        .form("grant_type=client_credentials", Some("alice:a%2Bb%26c%3Dd"))
+        .await;
+    let (user, client) = (claims_of(&user), claims_of(&client));
+    assert_eq!(user["sub"], "alice");
+    assert_eq!(client["client_id"], "alice");
+    assert_ne!(user["sub"], client["sub"], "RFC 9068 §5");
+    assert_eq!(
+        issuer.json_login("client:alice", "a+b&c=d").await.status,
+        StatusCode::BAD_REQUEST,
+        "no user name can spell a client's subject"
+    );
+}
+
 #[tokio::test]
 async fn jwks_is_public_cacheable_and_conditional() {
     let issuer = issuer().await;
@@ -325,6 +488,20 @@ async fn jwks_is_public_cacheable_and_conditional() {
         discovery.body["token_endpoint"],
         "https://issuer.test/token"
     );
+    for absent in [
+        "response_types_supported",
+        "id_token_signing_alg_values_supported",
+        "authorization_endpoint",
+    ] {
+        assert!(
+            discovery.body.get(absent).is_none(),
+            "advertises {absent}: nothing implements it"
+        );
+    }
+    assert_eq!(
+        discovery.body["grant_types_supported"],
+        json!(["password", "client_credentials"])
+    );
 }
 
 #[tokio::test]
@@ -360,6 +537,24 @@ async fn admin_routes_need_keys_admin_and_rotate_and_revoke() {
         "the published next key now signs"
     );
     assert!(!rotated.body.to_string().contains("private"));
+
+    // The new next key was published just now: activating it at once would
+    // meet warm authorizers that never fetched it.
+    let too_soon = issuer
+        .admin("POST", "/admin/keys/rotate", Some("keys:admin"))
+        .await;
+    assert_eq!(too_soon.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(too_soon.headers["content-type"], "application/problem+json");
+    let retry: u64 = too_soon.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (300..=305).contains(&retry),
+        "JWKS max-age + keyset TTL: {retry}"
+    );
+    assert!(too_soon.body["detail"].as_str().unwrap().contains("revoke"));
 
     let jwks = issuer
         .send(

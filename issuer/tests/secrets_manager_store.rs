@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use issuer::keyset::KeySet;
-use issuer::store::secrets_manager::SecretsManagerKeyStore;
+use issuer::store::secrets_manager::{SecretsManagerKeyStore, SAVING};
 use issuer::store::{KeyStore, KeyStoreError};
 use issuer::SigningAlg;
 
@@ -47,6 +47,7 @@ async fn create_load_and_rotate() {
     }
     let stages = store.stages().await.unwrap().unwrap();
     assert_eq!(stages.pending, None, "no AWSPENDING left behind");
+    assert_eq!(stages.saving, None, "no staging label left behind");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -84,20 +85,20 @@ async fn two_racing_rotations_have_exactly_one_winner() {
 }
 
 #[tokio::test]
-async fn a_crash_between_pending_and_current_is_rolled_back_by_the_next_save() {
+async fn a_crash_between_staging_and_current_is_left_behind_by_the_next_save() {
     let Some(store) = store().await else { return };
     let base = KeySet::generate(SigningAlg::ES256, 1000).unwrap();
     store.save(&base, None).await.unwrap();
 
-    // A rotation writes AWSPENDING, then the process dies before moving AWSCURRENT.
+    // A save stages its version, then the process dies before moving AWSCURRENT.
     let mut crashed = base.clone();
     crashed.rotate(SigningAlg::ES256, 2000, GRACE).unwrap();
-    let pending = store
-        .stage_pending(&crashed, "keyset-crashed-rotation-0000000000000001")
+    let staged = store
+        .stage(&crashed, "keyset-crashed-rotation-0000000000000001", SAVING)
         .await
         .unwrap();
     let stages = store.stages().await.unwrap().unwrap();
-    assert_eq!(stages.pending.as_deref(), Some(pending.as_str()));
+    assert_eq!(stages.saving.as_deref(), Some(staged.as_str()));
     assert_eq!(
         store.load().await.unwrap(),
         Some(base.clone()),
@@ -109,10 +110,32 @@ async fn a_crash_between_pending_and_current_is_rolled_back_by_the_next_save() {
     next.rotate(SigningAlg::ES256, 3000, GRACE).unwrap();
     store.save(&next, Some(1)).await.unwrap();
     assert_eq!(store.load().await.unwrap(), Some(next));
+    let stages = store.stages().await.unwrap().unwrap();
     assert_eq!(
-        store.stages().await.unwrap().unwrap().pending,
-        None,
-        "the half-done version was rolled back"
+        stages.saving, None,
+        "no half-done save is labelled any more"
+    );
+    assert_eq!(stages.pending, None);
+}
+
+#[tokio::test]
+async fn a_save_leaves_a_rotation_in_flight_its_awspending() {
+    let Some(store) = store().await else { return };
+    let base = KeySet::generate(SigningAlg::ES256, 1000).unwrap();
+    store.save(&base, None).await.unwrap();
+    let mut rotating = base.clone();
+    rotating.rotate(SigningAlg::ES256, 2000, GRACE).unwrap();
+    let token = "3f1b2c4d-0000-4000-8000-00000000abcd";
+    store.stage_pending(&rotating, token).await.unwrap();
+
+    let mut admin = base.clone();
+    admin.rotate(SigningAlg::ES256, 2500, GRACE).unwrap();
+    store.save(&admin, Some(1)).await.unwrap();
+    assert_eq!(store.load().await.unwrap(), Some(admin));
+    assert_eq!(
+        store.stages().await.unwrap().unwrap().pending.as_deref(),
+        Some(token),
+        "the rotation's AWSPENDING is untouched"
     );
 }
 

@@ -6,9 +6,14 @@
 //! `RemoveFromVersionId` = the version it read. Secrets Manager refuses that
 //! move if `AWSCURRENT` has moved meanwhile, which makes it a compare-and-
 //! swap: of two racing rotations exactly one wins, the other gets a
-//! conflict, and no key is lost or duplicated. A save that crashed between
-//! the two steps leaves an `AWSPENDING` version that never became current;
-//! the next save rolls it back (removes the label) before writing its own.
+//! conflict, and no key is lost or duplicated.
+//!
+//! `AWSPENDING` belongs to Secrets Manager's rotation (the `issuer-rotation`
+//! Lambda): a save never touches it, so a scheduled rotation in flight is
+//! not broken by an admin rotation. A save stages its version under its own
+//! label, [`SAVING`]; a save that crashed between the two steps leaves that
+//! label on a version that never became current, and the next save's
+//! staging simply moves the label away (a label marks one version at most).
 
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
@@ -19,6 +24,8 @@ use crate::keyset::KeySet;
 
 pub const CURRENT: &str = "AWSCURRENT";
 pub const PENDING: &str = "AWSPENDING";
+/// The label of a version a save has staged but not yet made current.
+pub const SAVING: &str = "TOLLGATE_SAVING";
 
 /// The keyset secret.
 #[derive(Clone, Debug)]
@@ -27,11 +34,16 @@ pub struct SecretsManagerKeyStore {
     secret_id: String,
 }
 
-/// The version ids holding the two labels that matter.
+/// The version ids holding the labels that matter, and whether the secret
+/// has rotation turned on.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Stages {
     pub current: Option<String>,
     pub pending: Option<String>,
+    pub saving: Option<String>,
+    pub rotation_enabled: bool,
+    /// Every version id with its labels.
+    pub versions: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 fn code<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> Option<&str> {
@@ -80,14 +92,21 @@ impl SecretsManagerKeyStore {
             Err(e) if code(&e) == Some("ResourceNotFoundException") => return Ok(None),
             Err(e) => return Err(failure(e)),
         };
-        let mut stages = Stages::default();
+        let mut stages = Stages {
+            rotation_enabled: described.rotation_enabled().unwrap_or(false),
+            ..Stages::default()
+        };
         for (version, labels) in described.version_ids_to_stages().into_iter().flatten() {
-            if labels.iter().any(|l| l == CURRENT) {
-                stages.current = Some(version.clone());
+            for (label, slot) in [
+                (CURRENT, &mut stages.current),
+                (PENDING, &mut stages.pending),
+                (SAVING, &mut stages.saving),
+            ] {
+                if labels.iter().any(|l| l == label) {
+                    *slot = Some(version.clone());
+                }
             }
-            if labels.iter().any(|l| l == PENDING) {
-                stages.pending = Some(version.clone());
-            }
+            stages.versions.insert(version.clone(), labels.clone());
         }
         Ok(Some(stages))
     }
@@ -135,12 +154,23 @@ impl SecretsManagerKeyStore {
     }
 
     /// Writes `keyset` as a new version labelled `AWSPENDING` and returns its
-    /// version id (the first half of a save; exposed for the rotation Lambda
-    /// and for crash tests).
+    /// version id (the rotation Lambda's `createSecret`).
     pub async fn stage_pending(
         &self,
         keyset: &KeySet,
         token: &str,
+    ) -> Result<String, KeyStoreError> {
+        self.stage(keyset, token, PENDING).await
+    }
+
+    /// Writes `keyset` as a new version labelled `label` and returns its
+    /// version id (the first half of a save, labelled [`SAVING`]; exposed
+    /// for crash tests).
+    pub async fn stage(
+        &self,
+        keyset: &KeySet,
+        token: &str,
+        label: &str,
     ) -> Result<String, KeyStoreError> {
         let json = serde_json::to_string(keyset).map_err(|e| KeyStoreError::Io(e.to_string()))?;
         let put = self
@@ -149,7 +179,7 @@ impl SecretsManagerKeyStore {
             .secret_id(&self.secret_id)
             .client_request_token(token)
             .secret_string(json)
-            .version_stages(PENDING)
+            .version_stages(label)
             .send()
             .await
             .map_err(failure)?;
@@ -169,8 +199,15 @@ impl SecretsManagerKeyStore {
             .await
         {
             Ok(_) => Ok(()),
-            // AWSCURRENT is no longer on `from`: someone else won.
-            Err(e) if code(&e) == Some("InvalidParameterException") => Err(KeyStoreError::Conflict),
+            // The same error code covers a bad version id and a label that
+            // is not on `from`: only the latter, AWSCURRENT having moved
+            // away from `from`, is someone else winning.
+            Err(e) if code(&e) == Some("InvalidParameterException") => match self.stages().await? {
+                Some(stages) if stages.current.as_deref() != Some(from) => {
+                    Err(KeyStoreError::Conflict)
+                }
+                _ => Err(failure(e)),
+            },
             Err(e) => Err(failure(e)),
         }
     }
@@ -178,11 +215,16 @@ impl SecretsManagerKeyStore {
     /// Removes the `AWSPENDING` label from `version` (best effort: a racing
     /// save may already have moved or removed it).
     pub async fn clear_pending(&self, version: &str) {
+        self.clear_label(PENDING, version).await;
+    }
+
+    /// Removes `label` from `version`, best effort.
+    async fn clear_label(&self, label: &str, version: &str) {
         let _ = self
             .client
             .update_secret_version_stage()
             .secret_id(&self.secret_id)
-            .version_stage(PENDING)
+            .version_stage(label)
             .remove_from_version_id(version)
             .send()
             .await;
@@ -230,19 +272,15 @@ impl KeyStore for SecretsManagerKeyStore {
         let current_id = stages.current.ok_or_else(|| {
             KeyStoreError::Corrupt("the keyset secret has no AWSCURRENT version".to_owned())
         })?;
-        // Roll back a save that crashed between its two steps. Silent by
-        // design: that keyset never became current, so nothing signed with
-        // its new keys.
-        if let Some(pending) = stages.pending.filter(|p| *p != current_id) {
-            self.clear_pending(&pending).await;
-        }
         let stored_version = self.read_stage(CURRENT).await?.map(|k| k.version);
         if stored_version != expected_version {
             return Err(KeyStoreError::Conflict);
         }
-        let pending = self.stage_pending(keyset, &request_token(keyset)).await?;
-        let promoted = self.promote(&pending, &current_id).await;
-        self.clear_pending(&pending).await;
+        // Staged under SAVING, never AWSPENDING: a rotation in flight keeps its
+        // label. Staging moves SAVING off a crashed save's version, if any.
+        let staged = self.stage(keyset, &request_token(keyset), SAVING).await?;
+        let promoted = self.promote(&staged, &current_id).await;
+        self.clear_label(SAVING, &staged).await;
         promoted
     }
 }
