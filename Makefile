@@ -1,7 +1,7 @@
 # Tollgate — build, test and tooling entry points.
 #   make test    fmt + clippy + every test, with moto_server on loopback
 #   make bench   criterion benches (verification speed)
-#   make lambda  arm64 Lambda bootstraps in target/lambda/<name>/bootstrap
+#   make lambda  arm64 Lambda bootstraps in target/lambda/<name>/bootstrap.zip
 SHELL := /bin/bash
 VENV := .venv
 PYTHON ?= python3
@@ -50,12 +50,21 @@ $(VENV)/.installed-lambda: requirements-lambda.txt $(VENV)/.installed
 	rustup target add aarch64-unknown-linux-gnu
 	touch $@
 
-lambda: setup-lambda
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64 -p authorizer --bin authorizer
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64 -p backend --bin backend
+## The four functions infra/ deploys, as target/lambda/<name>/bootstrap.zip.
+## One cargo build (shared dependencies built once); fat-LTO release, slow.
+LAMBDA_FUNCTIONS := authorizer issuer issuer-rotation backend
 
-## The arm64 bootstraps under qemu-user, through their Runtime API tests
-## (with moto_server, so the DynamoDB-backed backend runs too).
+lambda: setup-lambda
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64 --output-format zip \
+	  -p authorizer --bin authorizer -p issuer --bin issuer --bin issuer-rotation -p backend --bin backend
+	@for name in $(LAMBDA_FUNCTIONS); do \
+	  test -s target/lambda/$$name/bootstrap.zip || { echo "missing target/lambda/$$name/bootstrap.zip" >&2; exit 1; }; \
+	  ls -l target/lambda/$$name/bootstrap.zip; \
+	done
+
+## The four arm64 bootstraps, unpacked from the zips that ship, under
+## qemu-user through their Runtime API tests (with moto_server, so the
+## Secrets Manager and DynamoDB-backed functions run too).
 lambda-smoke: lambda setup
 	scripts/with-moto.sh scripts/arm64-smoke.sh
 
