@@ -2,6 +2,7 @@
 //! REST semantics in front of the issuer and books routers) and the
 //! administration commands behind the `tollgate` CLI.
 
+pub mod explain;
 pub mod gateway;
 pub mod local_stack;
 pub mod policy_eval;

@@ -180,6 +180,27 @@ pub fn issuer_service(stores: &Stores, issuer_url: &str) -> anyhow::Result<Arc<I
     )))
 }
 
+/// The embedded authorizer's configuration: the environment variables of
+/// DESIGN.md, with this stack (`issuer_url`) as the issuer unless
+/// `TRUSTED_ISSUERS` says otherwise.
+pub fn authorizer_config(
+    issuer_url: &str,
+) -> Result<AuthorizerConfig, authorizer::config::ConfigError> {
+    let trusted_issuers_set = std::env::var("TRUSTED_ISSUERS").is_ok();
+    AuthorizerConfig::from_lookup(|name| match name {
+        "JWT_ISSUER" if !trusted_issuers_set => Some(issuer_url.to_owned()),
+        "JWKS_URI" if !trusted_issuers_set => Some(format!("{issuer_url}/.well-known/jwks.json")),
+        "JWT_AUDIENCE" => std::env::var(name)
+            .ok()
+            .or_else(|| Some(AUDIENCE.to_owned())),
+        // The issuer writes RFC 9068 access tokens (`typ: at+jwt`).
+        "JWT_REQUIRED_TYP" => std::env::var(name)
+            .ok()
+            .or_else(|| Some("at+jwt".to_owned())),
+        other => std::env::var(other).ok(),
+    })
+}
+
 /// Binds `addr`, wires the three parts and serves until shut down.
 pub async fn start(
     stores: Stores,
@@ -192,19 +213,8 @@ pub async fn start(
 
     let issuer = issuer_service(&stores, &issuer_url)?;
     issuer.keyset().await?; // creates the first keyset on a fresh store
-                            // The authorizer environment variables of DESIGN.md apply; the issuer is this stack.
-    let authorizer_config = AuthorizerConfig::from_lookup(|name| match name {
-        "JWT_ISSUER" if std::env::var("TRUSTED_ISSUERS").is_err() => Some(issuer_url.clone()),
-        "JWKS_URI" if std::env::var("TRUSTED_ISSUERS").is_err() => {
-            Some(format!("{issuer_url}/.well-known/jwks.json"))
-        }
-        "JWT_AUDIENCE" => std::env::var(name)
-            .ok()
-            .or_else(|| Some(AUDIENCE.to_owned())),
-        other => std::env::var(other).ok(),
-    })?;
     let authorizer = Arc::new(Authorizer::new(
-        authorizer_config,
+        authorizer_config(&issuer_url)?,
         Arc::new(telemetry::DiscardSink),
     )?);
     let gateway = Arc::new(Gateway::new(

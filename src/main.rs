@@ -41,6 +41,15 @@ enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Explain why a token is accepted or refused (TOKEN, or - for stdin),
+    /// under the authorizer configuration in force (JWT_ISSUER, ... or the
+    /// local stack's).
+    Explain {
+        token: String,
+        /// The local stack's issuer URL, used when JWT_ISSUER and TRUSTED_ISSUERS are unset.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        issuer_url: String,
+    },
     /// Log in and print an access token.
     Token {
         #[arg(long)]
@@ -141,6 +150,27 @@ async fn main() -> anyhow::Result<()> {
                 }
             };
             println!("{}", serde_json::to_string_pretty(&output)?);
+            Ok(())
+        }
+        Command::Explain { token, issuer_url } => {
+            let input = if token == "-" {
+                std::io::read_to_string(std::io::stdin())?
+            } else {
+                token
+            };
+            let config = if std::env::var("JWT_ISSUER").is_ok()
+                || std::env::var("TRUSTED_ISSUERS").is_ok()
+            {
+                authorizer::AuthorizerConfig::from_env()?
+            } else {
+                local_stack::authorizer_config(issuer_url.trim_end_matches('/'))?
+            };
+            let explanation =
+                tollgate::explain::explain(config, tollgate::explain::token_text(&input)).await?;
+            print!("{}", tollgate::explain::render(&explanation));
+            if explanation.outcome.is_err() {
+                std::process::exit(1);
+            }
             Ok(())
         }
         Command::Token {

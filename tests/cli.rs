@@ -1,5 +1,6 @@
 //! The `tollgate` binary's commands, as a user runs them: `user add`,
-//! `keys list|rotate|revoke`, `serve` and `token`, on one data directory.
+//! `keys list|rotate|revoke`, `serve`, `token` and `explain`, on one data
+//! directory.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -124,11 +125,44 @@ fn user_add_keys_serve_and_token() {
         ],
         Some("wrong\n"),
     );
+    // `explain` against the running stack: valid, then tampered.
+    let (explained_ok, explained, explain_err) = tollgate(
+        &data,
+        &["explain", "-", "--issuer-url", &url],
+        Some(token.trim()),
+    );
+    let mut parts: Vec<String> = token.trim().split('.').map(str::to_owned).collect();
+    // Another first signature character: still canonical base64url, wrong signature.
+    let first = if parts[2].starts_with('A') { "B" } else { "A" };
+    parts[2] = format!("{first}{}", &parts[2][1..]);
+    let tampered = parts.join(".");
+    let (tampered_ok, tampered_out, _) = tollgate(
+        &data,
+        &[
+            "explain",
+            &format!("Bearer {tampered}"),
+            "--issuer-url",
+            &url,
+        ],
+        None,
+    );
     // SIGTERM: graceful shutdown.
     let _ = Command::new("kill").arg(server.id().to_string()).status();
     let status = server.wait().unwrap();
     assert!(ok, "{err}");
     assert!(!bad, "a wrong password gets no token");
+    assert!(explained_ok, "{explained}{explain_err}");
+    assert!(explained.contains("signature  pass"), "{explained}");
+    assert!(explained.contains("verdict: valid"), "{explained}");
+    assert!(
+        explained.contains("routes granted: GET /books, GET /books/*, POST /books"),
+        "{explained}"
+    );
+    assert!(!tampered_ok, "a refused token exits non-zero");
+    assert!(
+        tampered_out.contains("reason bad_signature") && tampered_out.contains("signature  FAIL"),
+        "{tampered_out}"
+    );
     let header = token.trim().split('.').next().unwrap().to_owned();
     let header: Value = serde_json::from_slice(&base64_url(&header)).unwrap();
     assert_eq!(

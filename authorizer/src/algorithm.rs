@@ -118,11 +118,16 @@ impl Algorithm {
 }
 
 impl KeyFamily {
-    /// The algorithms a key of this family may verify when its JWK names none.
-    pub fn algorithms(self) -> impl Iterator<Item = Algorithm> {
-        Algorithm::ALL
-            .into_iter()
-            .filter(move |a| a.family() == self)
+    /// The one algorithm a key of this family is pinned to when its JWK
+    /// names no `alg` (RFC 8725 §3.1: one key, one algorithm): RS256 for RSA
+    /// (what every common IdP signs with), ES256/ES384 by curve, EdDSA.
+    pub fn default_algorithm(self) -> Algorithm {
+        match self {
+            KeyFamily::Rsa => Algorithm::RS256,
+            KeyFamily::EcP256 => Algorithm::ES256,
+            KeyFamily::EcP384 => Algorithm::ES384,
+            KeyFamily::Ed25519 => Algorithm::EdDSA,
+        }
     }
 }
 
@@ -143,11 +148,15 @@ mod tests {
     }
 
     #[test]
-    fn rsa_family_has_six_algorithms() {
-        assert_eq!(KeyFamily::Rsa.algorithms().count(), 6);
-        assert_eq!(
-            KeyFamily::EcP256.algorithms().collect::<Vec<_>>(),
-            [Algorithm::ES256]
-        );
+    fn each_family_defaults_to_one_algorithm_of_its_own() {
+        for family in [
+            KeyFamily::Rsa,
+            KeyFamily::EcP256,
+            KeyFamily::EcP384,
+            KeyFamily::Ed25519,
+        ] {
+            assert_eq!(family.default_algorithm().family(), family);
+        }
+        assert_eq!(KeyFamily::Rsa.default_algorithm(), Algorithm::RS256);
     }
 }

@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 use telemetry::MetricsSink;
 
-use crate::claims::Claims;
+use crate::claims::{ClaimChecks, Claims};
 use crate::config::{AuthorizerConfig, ConfigError};
 use crate::decision_cache::DecisionCache;
 use crate::error::VerifyError;
@@ -23,7 +23,7 @@ use crate::jwks_fetch::{FetchError, JwksFetcher};
 use crate::key_cache::KeyCache;
 use crate::metrics::{Metrics, Outcome};
 use crate::policy::{MethodArn, PolicyBuilder};
-use crate::token::{parse_token, SignatureBuf, UnverifiedToken};
+use crate::token::{parse_token, typ_matches, SignatureBuf, UnverifiedToken};
 use crate::verified::VerifiedToken;
 
 /// The invocation fails with exactly this message, which API Gateway turns
@@ -213,7 +213,8 @@ impl Authorizer {
         self.issuer_index(iss).ok_or(VerifyError::UntrustedIssuer)
     }
 
-    /// Signature, then claims. The key must be pinned to the token's `alg`.
+    /// Signature, header `typ`, then claims. The key must be pinned to the
+    /// token's `alg`.
     fn check(
         &self,
         parsed: &UnverifiedToken<'_>,
@@ -228,18 +229,43 @@ impl Authorizer {
         public_key
             .verify_sig(parsed.signing_input, parsed.signature())
             .map_err(|_| VerifyError::BadSignature)?;
+        self.check_typ(parsed.typ.as_deref())?;
         let issuer = &self.config.issuers[issuer_index];
-        claims.validate(&issuer.audiences, now_unix, self.config.leeway_seconds)?;
+        claims.validate(&self.claim_checks(&issuer.audiences), now_unix)?;
+        let identity = self
+            .config
+            .claim_mapping
+            .identity(&claims, parsed.payload())?;
         Ok(VerifiedToken {
             sub: claims.sub.as_deref().unwrap_or_default().to_owned(),
+            principal: identity.principal,
             iss: Arc::clone(&self.issuers[issuer_index].iss),
             kid: parsed.kid.clone(),
-            scope: claims.scope_string(),
+            scopes: identity.scopes,
             client_id: claims.client_id.map(|c| c.into_owned()),
+            context_claims: identity.context,
             exp: claims.exp.unwrap_or_default(),
             issuer_index,
             key,
         })
+    }
+
+    /// `JWT_REQUIRED_TYP`, when set: the header must carry that `typ`.
+    pub(crate) fn check_typ(&self, typ: Option<&str>) -> Result<(), VerifyError> {
+        match (&self.config.required_typ, typ) {
+            (None, _) => Ok(()),
+            (Some(required), Some(typ)) if typ_matches(typ, required) => Ok(()),
+            (Some(_), _) => Err(VerifyError::BadType),
+        }
+    }
+
+    /// The claim checks for one trusted issuer's audiences.
+    pub(crate) fn claim_checks<'c>(&'c self, audiences: &'c [String]) -> ClaimChecks<'c> {
+        ClaimChecks {
+            audiences,
+            leeway: self.config.leeway_seconds,
+            allow_id_tokens: self.config.allow_id_tokens,
+        }
     }
 
     /// Answers a raw Lambda event: the JSON response, or `Unauthorized`.
@@ -287,14 +313,29 @@ impl Authorizer {
             return Err(Unauthorized);
         };
         let scopes = verified.scopes();
-        let permitted = self
+        let mut permitted = self
             .config
             .route_scopes
             .permits(arn.method, arn.path, &scopes);
-        let (outcome, reason) = if permitted {
-            (Outcome::Allow, "ok")
+        let mut reason = if permitted { "ok" } else { "missing_scope" };
+        // A simple response answers for one route, and API Gateway reuses it
+        // for every request with the same identity sources: it may be `true`
+        // only when the route key is part of that cache key.
+        if self.config.http_api_simple_responses
+            && event.route_key_in_identity_source() == Some(false)
+        {
+            tracing::warn!(
+                "HTTP API simple response refused: $context.routeKey is not among the \
+                 authorizer's identity sources, so API Gateway could reuse this answer for \
+                 other routes; add it to the identity sources"
+            );
+            permitted = false;
+            reason = "route_key_not_in_identity_source";
+        }
+        let outcome = if permitted {
+            Outcome::Allow
         } else {
-            (Outcome::Deny, "missing_scope")
+            Outcome::Deny
         };
         self.metrics.decision(outcome, reason, micros, cache_hit);
         let context = verified.context();
@@ -308,14 +349,14 @@ impl Authorizer {
             }
             AuthorizerEvent::HttpApiV2(_) => {
                 let mut response = ApiGatewayV2CustomAuthorizerIamPolicyResponse::default();
-                response.principal_id = Some(verified.sub.clone());
+                response.principal_id = Some(verified.principal.clone());
                 response.policy_document = policy();
                 response.context = context;
                 Answer::HttpApiPolicy(response)
             }
             AuthorizerEvent::Token(_) | AuthorizerEvent::Request(_) => {
                 let mut response = ApiGatewayCustomAuthorizerResponse::default();
-                response.principal_id = Some(verified.sub.clone());
+                response.principal_id = Some(verified.principal.clone());
                 response.policy_document = policy();
                 response.context = context;
                 Answer::Policy(response)

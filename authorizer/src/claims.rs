@@ -25,14 +25,18 @@ pub struct Claims<'a> {
     pub exp: Option<u64>,
     pub nbf: Option<u64>,
     pub iat: Option<IgnoredNumber>,
-    /// RFC 8693 / RFC 9068: space-separated scopes.
-    #[serde(borrow)]
-    pub scope: Option<Cow<'a, str>>,
+    /// RFC 8693 / RFC 9068: space-separated scopes (an array is read
+    /// element by element).
+    #[serde(borrow, default)]
+    pub scope: OneOrMany<'a>,
     /// The array form some issuers (Okta, Entra ID) use instead of `scope`.
     #[serde(borrow, default)]
     pub scp: OneOrMany<'a>,
     #[serde(borrow)]
     pub client_id: Option<Cow<'a, str>>,
+    /// Cognito: `access` or `id`.
+    #[serde(borrow)]
+    pub token_use: Option<Cow<'a, str>>,
 }
 
 /// `iat` is informative only, but it must still be a number when present.
@@ -71,53 +75,83 @@ impl<'a> Claims<'a> {
         serde_json::from_str(text).map_err(|_| VerifyError::InvalidClaims)
     }
 
-    /// Checks `exp` (required), `nbf`, `aud` and `sub` at `now` (Unix seconds).
-    /// Boundaries follow jsonwebtoken: expired when `exp < now - leeway`, not
-    /// yet valid when `nbf > now + leeway`.
-    pub fn validate(&self, audiences: &[String], now: u64, leeway: u64) -> Result<(), VerifyError> {
+    /// Checks `exp` (required), `nbf`, the audience, `token_use` and `sub`
+    /// at `now` (Unix seconds). Boundaries follow jsonwebtoken: expired when
+    /// `exp < now - leeway`, not yet valid when `nbf > now + leeway`.
+    ///
+    /// The audience is `aud`; a token without `aud` is matched on its
+    /// `client_id` instead (Cognito access tokens carry no `aud`). A token
+    /// with `token_use` must be an access token unless `allow_id_tokens`.
+    pub fn validate(&self, rules: &ClaimChecks<'_>, now: u64) -> Result<(), VerifyError> {
+        self.check_exp(rules, now)?;
+        self.check_nbf(rules, now)?;
+        self.check_audience(rules)?;
+        self.check_token_use(rules)?;
+        self.check_subject()
+    }
+
+    /// `exp` is required, and not past `now - leeway`.
+    pub fn check_exp(&self, rules: &ClaimChecks<'_>, now: u64) -> Result<(), VerifyError> {
         let exp = self.exp.ok_or(VerifyError::InvalidClaims)?;
-        if exp < now.saturating_sub(leeway) {
+        if exp < now.saturating_sub(rules.leeway) {
             return Err(VerifyError::Expired);
         }
-        if let Some(nbf) = self.nbf {
-            if nbf > now.saturating_add(leeway) {
-                return Err(VerifyError::NotYetValid);
-            }
+        Ok(())
+    }
+
+    /// `nbf`, when present, is not after `now + leeway`.
+    pub fn check_nbf(&self, rules: &ClaimChecks<'_>, now: u64) -> Result<(), VerifyError> {
+        match self.nbf {
+            Some(nbf) if nbf > now.saturating_add(rules.leeway) => Err(VerifyError::NotYetValid),
+            _ => Ok(()),
         }
-        if !self
-            .aud
-            .iter()
-            .any(|aud| audiences.iter().any(|a| a == aud))
-        {
-            return Err(VerifyError::BadAudience);
+    }
+
+    /// `aud` names an accepted audience; without `aud`, `client_id` must.
+    pub fn check_audience(&self, rules: &ClaimChecks<'_>) -> Result<(), VerifyError> {
+        let accepted = |aud: &str| rules.audiences.iter().any(|a| a == aud);
+        let audience_ok = match (&self.aud, self.client_id.as_deref()) {
+            (OneOrMany::Absent, Some(client_id)) => accepted(client_id),
+            (aud, _) => aud.iter().any(accepted),
+        };
+        if audience_ok {
+            Ok(())
+        } else {
+            Err(VerifyError::BadAudience)
         }
+    }
+
+    /// `token_use`, when present, is `access` (or `id` if allowed).
+    pub fn check_token_use(&self, rules: &ClaimChecks<'_>) -> Result<(), VerifyError> {
+        match self.token_use.as_deref() {
+            None | Some("access") => Ok(()),
+            Some("id") if rules.allow_id_tokens => Ok(()),
+            Some(_) => Err(VerifyError::WrongTokenUse),
+        }
+    }
+
+    /// `sub` is present and not empty.
+    pub fn check_subject(&self) -> Result<(), VerifyError> {
         match self.sub.as_deref() {
             Some(sub) if !sub.is_empty() => Ok(()),
             _ => Err(VerifyError::MissingSubject),
         }
     }
 
-    /// The granted scopes: `scope` split on spaces, plus any `scp` entries.
+    /// The granted scopes of `scope` and `scp`: a string is split on spaces,
+    /// an array gives one scope per element (`["a b"]` is the one scope `a b`).
     pub fn scopes(&self) -> impl Iterator<Item = &str> {
-        self.scope
-            .as_deref()
-            .unwrap_or("")
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .chain(self.scp.iter())
+        self.scope.scopes().chain(self.scp.scopes())
     }
+}
 
-    /// The scopes as one space-separated string (for the request context).
-    pub fn scope_string(&self) -> String {
-        let mut joined = String::with_capacity(self.scope.as_deref().map_or(0, str::len));
-        for scope in self.scopes() {
-            if !joined.is_empty() {
-                joined.push(' ');
-            }
-            joined.push_str(scope);
-        }
-        joined
-    }
+/// What [`Claims::validate`] checks against: one trusted issuer's audiences
+/// and the configured tolerances.
+#[derive(Clone, Copy, Debug)]
+pub struct ClaimChecks<'c> {
+    pub audiences: &'c [String],
+    pub leeway: u64,
+    pub allow_id_tokens: bool,
 }
 
 /// A claim that may be one string or an array of strings (`aud`, `scp`).
@@ -138,6 +172,19 @@ impl OneOrMany<'_> {
             OneOrMany::Many(values) => (None, values),
         };
         one.into_iter().chain(many.iter().map(|v| v.as_ref()))
+    }
+
+    /// Read as scopes: one string is space-separated, each array element is
+    /// one scope. Empty entries grant nothing.
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        let (spaced, elements) = match self {
+            OneOrMany::One(value) => (value.as_ref(), None),
+            _ => ("", Some(self.iter())),
+        };
+        spaced
+            .split(' ')
+            .chain(elements.into_iter().flatten())
+            .filter(|s| !s.is_empty())
     }
 }
 
@@ -185,12 +232,29 @@ mod tests {
         vec!["books-api".to_owned()]
     }
 
+    /// Validates with `books-api` accepted, `leeway` seconds, no id tokens.
+    fn check(c: &Claims<'_>, leeway: u64) -> Result<(), VerifyError> {
+        check_with(c, leeway, false)
+    }
+
+    fn check_with(c: &Claims<'_>, leeway: u64, allow_id_tokens: bool) -> Result<(), VerifyError> {
+        let audiences = aud();
+        c.validate(
+            &ClaimChecks {
+                audiences: &audiences,
+                leeway,
+                allow_id_tokens,
+            },
+            NOW,
+        )
+    }
+
     #[test]
     fn valid_claims_pass() {
         let c =
             claims(r#"{"iss":"i","sub":"alice","aud":"books-api","exp":1800000100,"scope":"a b"}"#)
                 .unwrap();
-        assert_eq!(c.validate(&aud(), NOW, 0), Ok(()));
+        assert_eq!(check(&c, 0), Ok(()));
         assert_eq!(c.scopes().collect::<Vec<_>>(), ["a", "b"]);
     }
 
@@ -221,36 +285,78 @@ mod tests {
     #[test]
     fn exp_is_required_and_leeway_applies() {
         let c = claims(r#"{"sub":"a","aud":"books-api"}"#).unwrap();
-        assert_eq!(c.validate(&aud(), NOW, 30), Err(VerifyError::InvalidClaims));
+        assert_eq!(check(&c, 30), Err(VerifyError::InvalidClaims));
         let c = claims(r#"{"sub":"a","aud":"books-api","exp":1799999980}"#).unwrap();
-        assert_eq!(c.validate(&aud(), NOW, 30), Ok(()));
-        assert_eq!(c.validate(&aud(), NOW, 0), Err(VerifyError::Expired));
+        assert_eq!(check(&c, 30), Ok(()));
+        assert_eq!(check(&c, 0), Err(VerifyError::Expired));
     }
 
     #[test]
     fn nbf_in_the_future_fails() {
         let c =
             claims(r#"{"sub":"a","aud":"books-api","exp":1900000000,"nbf":1800000100}"#).unwrap();
-        assert_eq!(c.validate(&aud(), NOW, 30), Err(VerifyError::NotYetValid));
-        assert_eq!(c.validate(&aud(), NOW, 100), Ok(()));
+        assert_eq!(check(&c, 30), Err(VerifyError::NotYetValid));
+        assert_eq!(check(&c, 100), Ok(()));
     }
 
     #[test]
     fn audience_array_must_intersect() {
         let c = claims(r#"{"sub":"a","aud":["x","books-api"],"exp":1900000000}"#).unwrap();
-        assert_eq!(c.validate(&aud(), NOW, 0), Ok(()));
+        assert_eq!(check(&c, 0), Ok(()));
         let c = claims(r#"{"sub":"a","aud":["x"],"exp":1900000000}"#).unwrap();
-        assert_eq!(c.validate(&aud(), NOW, 0), Err(VerifyError::BadAudience));
+        assert_eq!(check(&c, 0), Err(VerifyError::BadAudience));
         let c = claims(r#"{"sub":"a","exp":1900000000}"#).unwrap();
-        assert_eq!(c.validate(&aud(), NOW, 0), Err(VerifyError::BadAudience));
+        assert_eq!(check(&c, 0), Err(VerifyError::BadAudience));
     }
 
     #[test]
     fn subject_is_required() {
         let c = claims(r#"{"aud":"books-api","exp":1900000000}"#).unwrap();
-        assert_eq!(c.validate(&aud(), NOW, 0), Err(VerifyError::MissingSubject));
+        assert_eq!(check(&c, 0), Err(VerifyError::MissingSubject));
         let c = claims(r#"{"sub":"","aud":"books-api","exp":1900000000}"#).unwrap();
-        assert_eq!(c.validate(&aud(), NOW, 0), Err(VerifyError::MissingSubject));
+        assert_eq!(check(&c, 0), Err(VerifyError::MissingSubject));
+    }
+
+    #[test]
+    fn scp_array_elements_are_one_scope_each() {
+        let c = claims(r#"{"scp":["a b","c"],"scope":"d e"}"#).unwrap();
+        assert_eq!(c.scopes().collect::<Vec<_>>(), ["d", "e", "a b", "c"]);
+        let c = claims(r#"{"scp":"User.Read Mail.Send"}"#).unwrap();
+        assert_eq!(c.scopes().collect::<Vec<_>>(), ["User.Read", "Mail.Send"]);
+    }
+
+    #[test]
+    fn a_token_without_aud_is_matched_on_client_id() {
+        let c = claims(r#"{"sub":"a","client_id":"books-api","exp":1900000000}"#).unwrap();
+        assert_eq!(check(&c, 0), Ok(()));
+        let c = claims(r#"{"sub":"a","client_id":"other","exp":1900000000}"#).unwrap();
+        assert_eq!(check(&c, 0), Err(VerifyError::BadAudience));
+        // With an `aud`, client_id is not consulted.
+        let c =
+            claims(r#"{"sub":"a","aud":"x","client_id":"books-api","exp":1900000000}"#).unwrap();
+        assert_eq!(check(&c, 0), Err(VerifyError::BadAudience));
+        let c = claims(r#"{"sub":"a","aud":[],"client_id":"books-api","exp":1900000000}"#).unwrap();
+        assert_eq!(check(&c, 0), Err(VerifyError::BadAudience));
+    }
+
+    #[test]
+    fn token_use_must_be_access_unless_id_tokens_are_allowed() {
+        let access =
+            claims(r#"{"sub":"a","client_id":"books-api","exp":1900000000,"token_use":"access"}"#)
+                .unwrap();
+        assert_eq!(check(&access, 0), Ok(()));
+        let id =
+            claims(r#"{"sub":"a","aud":"books-api","exp":1900000000,"token_use":"id"}"#).unwrap();
+        assert_eq!(check(&id, 0), Err(VerifyError::WrongTokenUse));
+        assert_eq!(check_with(&id, 0, true), Ok(()));
+        let other =
+            claims(r#"{"sub":"a","aud":"books-api","exp":1900000000,"token_use":"refresh"}"#)
+                .unwrap();
+        assert_eq!(check_with(&other, 0, true), Err(VerifyError::WrongTokenUse));
+        assert_eq!(
+            claims(r#"{"sub":"a","aud":"books-api","exp":1900000000,"token_use":1}"#),
+            Err(VerifyError::InvalidClaims)
+        );
     }
 
     #[test]

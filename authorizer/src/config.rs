@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::claim_mapping::{ClaimMapping, ClaimMappingError};
 use crate::route_scopes::{RouteScopes, RouteScopesError};
 
 /// The largest duration setting honoured (one year); larger values are capped.
@@ -20,16 +21,57 @@ pub struct IssuerConfig {
     pub audiences: Vec<String>,
 }
 
-impl IssuerConfig {
-    /// The JWKS URL: configured, else `{issuer}/.well-known/jwks.json`.
-    pub fn jwks_uri(&self) -> String {
-        match &self.jwks_uri {
-            Some(uri) => uri.clone(),
-            None => format!(
-                "{}/.well-known/jwks.json",
-                self.issuer.trim_end_matches('/')
-            ),
+/// Where an issuer's keys are found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JwksSource {
+    /// A configured JWKS URL.
+    Uri(String),
+    /// The `jwks_uri` of this OpenID Connect discovery document, whose
+    /// `issuer` must equal the configured issuer exactly.
+    Discovery(String),
+}
+
+impl JwksSource {
+    pub fn url(&self) -> &str {
+        match self {
+            JwksSource::Uri(url) | JwksSource::Discovery(url) => url,
         }
+    }
+}
+
+impl IssuerConfig {
+    /// The configured JWKS URL, else OIDC discovery at
+    /// `{issuer}/.well-known/openid-configuration` (Okta, Keycloak and Entra
+    /// ID serve no `{issuer}/.well-known/jwks.json`).
+    pub fn jwks_source(&self) -> JwksSource {
+        match &self.jwks_uri {
+            Some(uri) => JwksSource::Uri(uri.clone()),
+            None => JwksSource::Discovery(format!(
+                "{}/.well-known/openid-configuration",
+                self.issuer.trim_end_matches('/')
+            )),
+        }
+    }
+}
+
+/// Refuses a key or discovery URL that is not `https`, unless its host is
+/// loopback (127.0.0.0/8, `::1`, `localhost`): keys fetched in clear text from
+/// anywhere else could be swapped on the way.
+pub fn check_fetch_url(url: &str) -> Result<(), ConfigError> {
+    let bad = |why: &str| ConfigError::InsecureUrl {
+        url: url.to_owned(),
+        why: why.to_owned(),
+    };
+    let parsed = reqwest::Url::parse(url).map_err(|e| bad(&e.to_string()))?;
+    match parsed.scheme() {
+        "https" if parsed.host().is_some() => Ok(()),
+        "http" => match parsed.host() {
+            Some(url::Host::Domain(host)) if host.eq_ignore_ascii_case("localhost") => Ok(()),
+            Some(url::Host::Ipv4(ip)) if ip.is_loopback() => Ok(()),
+            Some(url::Host::Ipv6(ip)) if ip.is_loopback() => Ok(()),
+            _ => Err(bad("http is allowed only on a loopback host; use https")),
+        },
+        _ => Err(bad("not an https URL")),
     }
 }
 
@@ -73,6 +115,12 @@ pub struct AuthorizerConfig {
     pub http_api_simple_responses: bool,
     /// Entries of the decision cache (verified tokens).
     pub decision_cache_capacity: u64,
+    /// `SCOPE_CLAIMS`, `CONTEXT_CLAIMS`, `PRINCIPAL_CLAIM`.
+    pub claim_mapping: ClaimMapping,
+    /// `JWT_REQUIRED_TYP`: the header `typ` every token must have.
+    pub required_typ: Option<String>,
+    /// `JWT_ALLOW_ID_TOKENS`: accept `token_use: "id"` (Cognito).
+    pub allow_id_tokens: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +143,10 @@ pub enum ConfigError {
     NotABool { name: &'static str, value: String },
     #[error("ROUTE_SCOPES: {0}")]
     RouteScopes(#[from] RouteScopesError),
+    #[error("claim settings: {0}")]
+    ClaimMapping(#[from] ClaimMappingError),
+    #[error("refusing key URL {url:?}: {why}")]
+    InsecureUrl { url: String, why: String },
 }
 
 impl AuthorizerConfig {
@@ -174,27 +226,36 @@ impl AuthorizerConfig {
             Some(json) => RouteScopes::from_json(&json)?,
             None => RouteScopes::books_defaults(),
         };
-        let http_api_simple_responses = match get("HTTP_API_SIMPLE_RESPONSES") {
-            None => false,
-            Some(v) => match v.trim().to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" => true,
-                "false" | "0" | "no" => false,
-                _ => {
-                    return Err(ConfigError::NotABool {
-                        name: "HTTP_API_SIMPLE_RESPONSES",
-                        value: v,
-                    })
-                }
-            },
+        let flag = |name: &'static str| -> Result<bool, ConfigError> {
+            match get(name) {
+                None => Ok(false),
+                Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+                    "true" | "1" | "yes" => Ok(true),
+                    "false" | "0" | "no" => Ok(false),
+                    _ => Err(ConfigError::NotABool { name, value: v }),
+                },
+            }
         };
-        Ok(Self {
-            issuers,
+        let claim_mapping = ClaimMapping::new(
+            get("SCOPE_CLAIMS").as_deref(),
+            get("CONTEXT_CLAIMS").as_deref(),
+            get("PRINCIPAL_CLAIM").as_deref(),
+        )?;
+        let config = Self {
             cache,
             leeway_seconds: seconds("JWT_LEEWAY_SECONDS", 30)?,
             route_scopes,
-            http_api_simple_responses,
+            http_api_simple_responses: flag("HTTP_API_SIMPLE_RESPONSES")?,
             decision_cache_capacity: seconds("DECISION_CACHE_MAX_ENTRIES", 4096)?,
-        })
+            claim_mapping,
+            required_typ: get("JWT_REQUIRED_TYP").map(|t| t.trim().to_owned()),
+            allow_id_tokens: flag("JWT_ALLOW_ID_TOKENS")?,
+            issuers,
+        };
+        for issuer in &config.issuers {
+            check_fetch_url(issuer.jwks_source().url())?;
+        }
+        Ok(config)
     }
 }
 
@@ -221,9 +282,12 @@ mod tests {
         assert_eq!(config.issuers.len(), 1);
         assert_eq!(config.issuers[0].audiences, ["a", "b"]);
         assert_eq!(
-            config.issuers[0].jwks_uri(),
-            "https://id.example/.well-known/jwks.json"
+            config.issuers[0].jwks_source(),
+            JwksSource::Discovery("https://id.example/.well-known/openid-configuration".into())
         );
+        assert_eq!(config.claim_mapping, ClaimMapping::default());
+        assert_eq!(config.required_typ, None);
+        assert!(!config.allow_id_tokens);
         assert_eq!(config.cache, CacheSettings::default());
         assert_eq!(config.cache.max_age, Duration::from_secs(300));
         assert_eq!(config.cache.refresh_cooldown, Duration::from_secs(10));
@@ -246,10 +310,19 @@ mod tests {
             ("JWKS_FETCH_TIMEOUT_MS", "250"),
             ("JWT_LEEWAY_SECONDS", "5"),
             ("HTTP_API_SIMPLE_RESPONSES", "true"),
+            ("JWT_REQUIRED_TYP", "at+jwt"),
+            ("JWT_ALLOW_ID_TOKENS", "true"),
+            ("SCOPE_CLAIMS", "cognito:groups"),
         ])
         .unwrap();
+        assert_eq!(config.required_typ.as_deref(), Some("at+jwt"));
+        assert!(config.allow_id_tokens);
+        assert_eq!(
+            config.claim_mapping.scope_claims()[0].as_str(),
+            "cognito:groups"
+        );
         let huge = load(&[
-            ("JWT_ISSUER", "i"),
+            ("JWT_ISSUER", "https://i"),
             ("JWT_AUDIENCE", "a"),
             ("JWKS_MAX_STALE_SECONDS", "18446744073709551615"),
         ])
@@ -258,7 +331,10 @@ mod tests {
             huge.cache.max_stale,
             Duration::from_secs(MAX_DURATION_SECONDS)
         );
-        assert_eq!(config.issuers[0].jwks_uri(), "http://127.0.0.1:1/jwks");
+        assert_eq!(
+            config.issuers[0].jwks_source(),
+            JwksSource::Uri("http://127.0.0.1:1/jwks".into())
+        );
         assert_eq!(config.cache.max_age, Duration::from_secs(60));
         assert_eq!(config.cache.refresh_cooldown, Duration::from_secs(2));
         assert_eq!(config.cache.max_stale, Duration::ZERO);
@@ -280,9 +356,69 @@ mod tests {
         assert_eq!(config.issuers[0].audiences, ["x"]);
         assert_eq!(config.issuers[1].audiences, ["fallback"]);
         assert_eq!(
-            config.issuers[1].jwks_uri(),
-            "https://b/.well-known/jwks.json"
+            config.issuers[1].jwks_source(),
+            JwksSource::Discovery("https://b/.well-known/openid-configuration".into())
         );
+    }
+
+    #[test]
+    fn key_urls_must_be_https_unless_loopback() {
+        for ok in [
+            "https://idp.example/keys",
+            "http://127.0.0.1:8080/jwks",
+            "http://127.8.9.10/jwks",
+            "http://localhost:9/jwks",
+            "http://LOCALHOST/jwks",
+            "http://[::1]:9/jwks",
+        ] {
+            assert!(check_fetch_url(ok).is_ok(), "{ok}");
+        }
+        for refused in [
+            "http://idp.example/keys",
+            "http://10.0.0.1/jwks",
+            "http://localhost.evil.example/jwks",
+            "http://127.0.0.1.nip.io/jwks",
+            "ftp://127.0.0.1/jwks",
+            "file:///etc/jwks.json",
+            "not a url",
+            "https://",
+        ] {
+            assert!(
+                matches!(
+                    check_fetch_url(refused),
+                    Err(ConfigError::InsecureUrl { .. })
+                ),
+                "{refused}"
+            );
+        }
+        // At start, for a configured JWKS_URI and for discovery alike.
+        assert!(matches!(
+            load(&[
+                ("JWT_ISSUER", "https://i"),
+                ("JWT_AUDIENCE", "a"),
+                ("JWKS_URI", "http://idp.example/jwks")
+            ]),
+            Err(ConfigError::InsecureUrl { .. })
+        ));
+        assert!(matches!(
+            load(&[("JWT_ISSUER", "http://idp.example"), ("JWT_AUDIENCE", "a")]),
+            Err(ConfigError::InsecureUrl { .. })
+        ));
+        assert!(matches!(
+            load(&[
+                ("JWT_AUDIENCE", "a"),
+                (
+                    "TRUSTED_ISSUERS",
+                    r#"[{"issuer":"https://a","jwks_uri":"http://a/keys"}]"#
+                )
+            ]),
+            Err(ConfigError::InsecureUrl { .. })
+        ));
+        assert!(load(&[
+            ("JWT_ISSUER", "http://127.0.0.1:8080"),
+            ("JWT_AUDIENCE", "a")
+        ])
+        .is_ok());
     }
 
     #[test]

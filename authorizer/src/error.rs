@@ -36,6 +36,12 @@ pub enum VerifyError {
     BadAudience,
     #[error("token has no subject")]
     MissingSubject,
+    #[error("token_use is not accepted (an id token, or an unknown use)")]
+    WrongTokenUse,
+    #[error("token header typ is not the required type")]
+    BadType,
+    #[error("token has no usable principal claim")]
+    MissingPrincipal,
 }
 
 impl VerifyError {
@@ -58,6 +64,9 @@ impl VerifyError {
             VerifyError::NotYetValid => "not_yet_valid",
             VerifyError::BadAudience => "bad_audience",
             VerifyError::MissingSubject => "missing_subject",
+            VerifyError::WrongTokenUse => "wrong_token_use",
+            VerifyError::BadType => "bad_typ",
+            VerifyError::MissingPrincipal => "missing_principal",
         }
     }
 }

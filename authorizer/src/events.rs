@@ -46,23 +46,44 @@ impl AuthorizerEvent {
         }
     }
 
-    /// The bearer token: the `Authorization` value without its `Bearer `
-    /// scheme (a bare token is accepted too). HTTP API events may list
-    /// several identity sources (`$context.routeKey` among them): the first
-    /// that carries a `Bearer` token wins, then the header.
+    /// The bearer token, read only from what API Gateway keys its authorizer
+    /// cache on: the `TOKEN` event's `authorizationToken`; for `REQUEST`
+    /// events the `Authorization` header (which must therefore be an identity
+    /// source); for HTTP API events the `identitySource` values alone, the
+    /// first that is a Bearer credential.
     pub fn bearer_token(&self) -> Option<&str> {
         match self {
-            AuthorizerEvent::Token(e) => e.authorization_token.as_deref().and_then(token_of),
+            AuthorizerEvent::Token(e) => {
+                e.authorization_token.as_deref().and_then(bearer_credential)
+            }
             AuthorizerEvent::Request(e) => authorization_header(&e.headers)
                 .or_else(|| authorization_header(&e.multi_value_headers))
-                .and_then(token_of),
+                .and_then(bearer_credential),
+            AuthorizerEvent::HttpApiV2(e) => e
+                .identity_source
+                .as_deref()
+                .unwrap_or_default()
+                .iter()
+                .find_map(|source| bearer_credential(source)),
+        }
+    }
+
+    /// For HTTP API simple responses: whether the event's route key is among
+    /// its identity sources, so that API Gateway's cached answer can only be
+    /// reused for this route. `None` for other event types.
+    pub fn route_key_in_identity_source(&self) -> Option<bool> {
+        match self {
             AuthorizerEvent::HttpApiV2(e) => {
-                let sources = e.identity_source.as_deref().unwrap_or_default();
-                sources
-                    .iter()
-                    .find_map(|source| bearer_scheme(source))
-                    .or_else(|| authorization_header(&e.headers).and_then(token_of))
+                let route_key = e.route_key.as_deref()?;
+                Some(
+                    e.identity_source
+                        .as_deref()
+                        .unwrap_or_default()
+                        .iter()
+                        .any(|source| source == route_key),
+                )
             }
+            _ => None,
         }
     }
 
@@ -80,21 +101,31 @@ fn authorization_header(headers: &HeaderMap) -> Option<&str> {
     headers.get(http::header::AUTHORIZATION)?.to_str().ok()
 }
 
-/// The token of an `Authorization` value: `Bearer <token>` or a bare token.
-/// Another scheme (Basic, …) or an empty value has none.
-fn token_of(value: &str) -> Option<&str> {
-    let value = value.trim();
-    if value.contains(' ') {
-        return bearer_scheme(value);
+/// The token of a `Bearer` credential, RFC 6750 §2.1: `Bearer 1*SP b64token`,
+/// the scheme name case-insensitive, nothing before the scheme or after the
+/// token. A bare token, another scheme, a tab, a second word or trailing
+/// space has none.
+pub fn bearer_credential(value: &str) -> Option<&str> {
+    const SCHEME: &str = "bearer";
+    let scheme = value.get(..SCHEME.len())?;
+    if !scheme.eq_ignore_ascii_case(SCHEME) {
+        return None;
     }
-    (!value.is_empty() && !value.eq_ignore_ascii_case("bearer")).then_some(value)
+    let rest = &value[SCHEME.len()..];
+    let token = rest.trim_start_matches(' ');
+    if token.len() == rest.len() || !is_b64token(token) {
+        return None;
+    }
+    Some(token)
 }
 
-/// The token of a `Bearer <token>` value (scheme case-insensitive), only.
-fn bearer_scheme(value: &str) -> Option<&str> {
-    let (scheme, rest) = value.trim().split_once(' ')?;
-    let token = rest.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+/// `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
+fn is_b64token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty()
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
 }
 
 #[cfg(test)]
@@ -142,6 +173,7 @@ mod tests {
         .unwrap();
         assert!(matches!(e, AuthorizerEvent::HttpApiV2(_)));
         assert_eq!(e.bearer_token(), Some("tok2"));
+        assert_eq!(e.route_key_in_identity_source(), Some(false));
     }
 
     #[test]
@@ -155,6 +187,48 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(e.bearer_token(), Some("tok3"));
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_required_and_nothing_may_follow_the_token() {
+        for (header, token) in [
+            ("Bearer a.b.c", Some("a.b.c")),
+            ("bearer a.b.c", Some("a.b.c")),
+            ("BEARER   a.b.c", Some("a.b.c")),
+            ("Bearer a+b/c~d_e-f.g==", Some("a+b/c~d_e-f.g==")),
+            ("a.b.c", None),
+            ("Bearer a.b.c ", None),
+            ("Bearer a.b.c extra", None),
+            ("Bearer\ta.b.c", None),
+            (" Bearer a.b.c", None),
+            ("Bearera.b.c", None),
+            ("Bearer =", None),
+            ("Bearer a=b", None),
+            ("Bearer a,b", None),
+            ("Token a.b.c", None),
+            ("Bearer", None),
+        ] {
+            assert_eq!(bearer_credential(header), token, "{header:?}");
+            let e =
+                AuthorizerEvent::from_json(json!({"type": "TOKEN", "authorizationToken": header}))
+                    .unwrap();
+            assert_eq!(e.bearer_token(), token, "{header:?}");
+        }
+    }
+
+    #[test]
+    fn http_api_events_read_only_the_identity_source() {
+        let e = AuthorizerEvent::from_json(json!({
+            "version": "2.0", "type": "REQUEST", "routeArn": "arn:aws:execute-api:us-east-1:1:api/$default/GET/books",
+            "identitySource": ["GET /books"], "routeKey": "GET /books",
+            "headers": {"authorization": "Bearer from-header"},
+            "requestContext": {"accountId": "1", "apiId": "api", "domainName": "x", "domainPrefix": "x",
+                "http": {"method": "GET", "path": "/books", "protocol": "HTTP/1.1", "sourceIp": "1.1.1.1", "userAgent": "x"},
+                "requestId": "r", "routeKey": "GET /books", "stage": "$default", "time": "t", "timeEpoch": 0}
+        }))
+        .unwrap();
+        assert_eq!(e.bearer_token(), None);
+        assert_eq!(e.route_key_in_identity_source(), Some(true));
     }
 
     #[test]

@@ -85,12 +85,14 @@ impl RawJwk {
 
 /// A public key ready to verify, pinned to the algorithms it may verify.
 ///
-/// When the JWK names an `alg`, that is the only one; otherwise every
-/// algorithm of its key type's family (RSA keys: RS* and PS*).
+/// When the JWK names an `alg`, that is the only one; otherwise its key
+/// type's default ([`KeyFamily::default_algorithm`]: RS256 for RSA), never
+/// a whole family (RFC 8725 §3.1).
 pub struct VerifyingKey {
     kid: String,
     family: KeyFamily,
-    /// One parsed key per allowed algorithm: at most six, scanned linearly.
+    /// The parsed key with the one algorithm it is pinned to (a list, so a
+    /// future multi-algorithm pin stays a local change).
     parsed: Vec<(Algorithm, ParsedPublicKey)>,
     /// The public members and pinned algorithms, to tell a refetched key
     /// apart from the one already cached under the same `kid`.
@@ -152,7 +154,7 @@ impl VerifyingKey {
                 }
                 vec![alg]
             }
-            None => family.algorithms().collect(),
+            None => vec![family.default_algorithm()],
         };
         let parsed = match family {
             KeyFamily::Rsa => parse_rsa(&raw, &algorithms)?,

@@ -1,4 +1,6 @@
-//! Fetching one JWKS document over HTTP(S), bounded in time and size.
+//! Fetching one JWKS document (and, for issuers configured without a JWKS
+//! URL, their OpenID Connect discovery document) over HTTP(S), bounded in
+//! time and size.
 
 use std::time::Duration;
 
@@ -22,6 +24,15 @@ pub enum FetchError {
     Invalid(String),
     #[error("HTTP client could not be built: {0}")]
     Client(String),
+    #[error("OIDC discovery document refused: {0}")]
+    Discovery(String),
+}
+
+/// The members of an OpenID Connect discovery document we read.
+#[derive(serde::Deserialize)]
+struct DiscoveryDocument {
+    issuer: String,
+    jwks_uri: String,
 }
 
 /// A fetched key set and how long its server says it stays fresh.
@@ -57,10 +68,43 @@ impl JwksFetcher {
     }
 
     pub async fn fetch(&self, uri: &str) -> Result<FetchedJwks, FetchError> {
+        let (body, max_age) = self
+            .get(uri, "application/jwk-set+json, application/json")
+            .await?;
+        let set = JwkSet::parse(&body).map_err(|e| FetchError::Invalid(e.to_string()))?;
+        Ok(FetchedJwks { set, max_age })
+    }
+
+    /// Reads the discovery document at `url` and returns its `jwks_uri`.
+    /// Its `issuer` must equal `issuer` exactly (OIDC Discovery §4.3), and
+    /// the `jwks_uri` must pass the same https-or-loopback rule as
+    /// configured URLs.
+    pub async fn discover(&self, url: &str, issuer: &str) -> Result<String, FetchError> {
+        let (body, _) = self.get(url, "application/json").await?;
+        let document: DiscoveryDocument = serde_json::from_slice(&body)
+            .map_err(|e| FetchError::Discovery(format!("not a discovery document: {e}")))?;
+        if document.issuer != issuer {
+            return Err(FetchError::Discovery(format!(
+                "its issuer {:?} is not {issuer:?}",
+                document.issuer
+            )));
+        }
+        crate::config::check_fetch_url(&document.jwks_uri)
+            .map_err(|e| FetchError::Discovery(e.to_string()))?;
+        Ok(document.jwks_uri)
+    }
+
+    /// One GET: a success status, a body within the size cap, and the
+    /// response's `Cache-Control` freshness.
+    async fn get(
+        &self,
+        uri: &str,
+        accept: &'static str,
+    ) -> Result<(Vec<u8>, Option<Duration>), FetchError> {
         let mut response = self
             .client
             .get(uri)
-            .header("accept", "application/jwk-set+json, application/json")
+            .header("accept", accept)
             .send()
             .await
             .map_err(request_error)?;
@@ -88,8 +132,7 @@ impl JwksFetcher {
             }
             body.extend_from_slice(&chunk);
         }
-        let set = JwkSet::parse(&body).map_err(|e| FetchError::Invalid(e.to_string()))?;
-        Ok(FetchedJwks { set, max_age })
+        Ok((body, max_age))
     }
 }
 

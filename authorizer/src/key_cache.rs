@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Mutex;
 
-use crate::config::{CacheSettings, IssuerConfig};
+use crate::config::{CacheSettings, IssuerConfig, JwksSource};
 use crate::error::VerifyError;
 use crate::jwk::VerifyingKey;
 use crate::jwks_fetch::{FetchError, FetchedJwks, JwksFetcher};
@@ -44,6 +44,9 @@ impl KeySetState {
 struct RefreshLog {
     last_unknown_kid_fetch: Option<Instant>,
     last_failure: Option<Instant>,
+    /// The JWKS URL once known: configured, or found by discovery (once per
+    /// process; a failed discovery is retried with the next fetch).
+    jwks_uri: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,7 +61,6 @@ enum RefreshCause {
 #[derive(Debug)]
 pub struct KeyCache {
     issuer: IssuerConfig,
-    jwks_uri: String,
     settings: CacheSettings,
     fetcher: JwksFetcher,
     metrics: Metrics,
@@ -73,14 +75,20 @@ impl KeyCache {
         fetcher: JwksFetcher,
         metrics: Metrics,
     ) -> Self {
+        let jwks_uri = match issuer.jwks_source() {
+            JwksSource::Uri(uri) => Some(uri),
+            JwksSource::Discovery(_) => None,
+        };
         Self {
-            jwks_uri: issuer.jwks_uri(),
             issuer,
             settings,
             fetcher,
             metrics,
             state: RwLock::new(Arc::new(KeySetState::default())),
-            refresh: Mutex::new(RefreshLog::default()),
+            refresh: Mutex::new(RefreshLog {
+                jwks_uri,
+                ..RefreshLog::default()
+            }),
         }
     }
 
@@ -180,9 +188,27 @@ impl KeyCache {
         let _ = self.fetch_and_install(&mut log).await;
     }
 
+    /// The JWKS URL, running discovery first when it is not known yet.
+    async fn jwks_uri(&self, log: &mut RefreshLog) -> Result<String, FetchError> {
+        if let Some(uri) = &log.jwks_uri {
+            return Ok(uri.clone());
+        }
+        let discovery = self.issuer.jwks_source();
+        let uri = self
+            .fetcher
+            .discover(discovery.url(), &self.issuer.issuer)
+            .await?;
+        tracing::info!(issuer = %self.issuer.issuer, jwks_uri = %uri, "JWKS URL discovered");
+        log.jwks_uri = Some(uri.clone());
+        Ok(uri)
+    }
+
     async fn fetch_and_install(&self, log: &mut RefreshLog) -> Result<(), FetchError> {
         let started = Instant::now();
-        let result = self.fetcher.fetch(&self.jwks_uri).await;
+        let result = match self.jwks_uri(log).await {
+            Ok(uri) => self.fetcher.fetch(&uri).await,
+            Err(error) => Err(error),
+        };
         let millis = started.elapsed().as_secs_f64() * 1000.0;
         match result {
             Ok(fetched) => {

@@ -13,11 +13,13 @@
 
 pub mod algorithm;
 pub mod authorizer;
+pub mod claim_mapping;
 pub mod claims;
 pub mod config;
 pub mod decision_cache;
 pub mod error;
 pub mod events;
+pub mod explain;
 pub mod jwk;
 pub mod jwks_fetch;
 pub mod key_cache;
@@ -29,7 +31,7 @@ pub mod verified;
 
 pub use algorithm::Algorithm;
 pub use authorizer::{Answer, Authorizer, BuildError, Unauthorized};
-pub use config::{AuthorizerConfig, CacheSettings, IssuerConfig};
+pub use config::{AuthorizerConfig, CacheSettings, IssuerConfig, JwksSource};
 pub use error::VerifyError;
 pub use events::AuthorizerEvent;
 pub use verified::VerifiedToken;

@@ -85,12 +85,12 @@ impl<'r> PolicyBuilder<'r> {
         let mut allowed = Vec::new();
         let mut denied = Vec::new();
         for route in self.routes.routes() {
-            let resource = format!("{api_base}/{}{}", route.method, route.path);
-            if route.granted_by(scopes.iter().copied()) {
-                allowed.push(resource);
+            let list = if route.granted_by(scopes.iter().copied()) {
+                &mut allowed
             } else {
-                denied.push(resource);
-            }
+                &mut denied
+            };
+            list.extend(route.resources().map(|r| format!("{api_base}/{r}")));
         }
         if allowed.is_empty() {
             denied = vec![format!("{api_base}/*")];

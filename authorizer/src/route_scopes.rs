@@ -2,8 +2,10 @@
 //!
 //! Format: a JSON object from `"METHOD /path"` to the scopes that grant it,
 //! as an array or a space-separated string; any one of them is enough.
-//! `METHOD` is an HTTP method or `*`; `*` in a path matches any characters,
-//! `/` included, as in an execute-api ARN. Example (the default):
+//! `METHOD` is one of API Gateway's verbs (`GET`, `POST`, `PUT`, `PATCH`,
+//! `DELETE`, `HEAD`, `OPTIONS`) or `*` for all seven; `*` in a path matches
+//! any characters, `/` included, as in an execute-api ARN. Example (the
+//! default):
 //!
 //! ```json
 //! {"GET /books": "books:read", "GET /books/*": "books:read",
@@ -12,13 +14,19 @@
 //!  "GET /admin/keys": "keys:admin", "POST /admin/keys/*": "keys:admin"}
 //! ```
 //!
-//! Two routes that can match the same request must need the same scopes;
-//! otherwise an explicit Deny for one could shadow an Allow for the other in
-//! the whole-API policy, and such a configuration is refused at start.
+//! The policy names one resource per concrete verb (`{api}/{stage}/GET/orders/*`),
+//! never `{api}/{stage}/*/orders/*`: under IAM's wildcard rules that first `*`
+//! would also match `GET/internal`, granting routes nobody configured. Two
+//! routes whose resources can match the same request ARN must need the same
+//! scopes; otherwise an explicit Deny for one could shadow an Allow for the
+//! other, and such a table is refused at start, naming both routes.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+
+/// The verbs API Gateway puts in a `methodArn`; a `*` route stands for each.
+pub const HTTP_METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 /// One route and the scopes, any of which grants it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,10 +50,33 @@ impl Route {
         granted.any(|g| self.scopes.iter().any(|s| s == g))
     }
 
-    /// Whether this route covers a request for `method` and `path`.
+    /// Whether this route covers a request for `method` and `path`: exactly
+    /// when one of its policy resources matches the request's ARN.
     pub fn matches(&self, method: &str, path: &str) -> bool {
-        (self.method == "*" || self.method.eq_ignore_ascii_case(method))
-            && glob_matches(self.path.as_bytes(), path.as_bytes())
+        self.methods().any(|m| m == method) && glob_matches(self.path.as_bytes(), path.as_bytes())
+    }
+
+    /// The concrete verbs this route covers.
+    pub fn methods(&self) -> impl Iterator<Item = &str> {
+        let all = self.method == "*";
+        HTTP_METHODS
+            .into_iter()
+            .filter(move |m| all || *m == self.method)
+    }
+
+    /// The route's policy resources below `{api}/{stage}/`: `VERB/path`, one
+    /// per concrete verb.
+    pub fn resources(&self) -> impl Iterator<Item = String> + '_ {
+        self.methods().map(|m| format!("{m}{}", self.path))
+    }
+
+    fn key(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+
+    /// The scopes as a set, for comparing two routes.
+    fn scope_set(&self) -> std::collections::BTreeSet<&str> {
+        self.scopes.iter().map(String::as_str).collect()
     }
 }
 
@@ -76,10 +107,6 @@ enum ScopeList {
     List(Vec<String>),
 }
 
-const METHODS: [&str; 8] = [
-    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*",
-];
-
 impl RouteScopes {
     /// The books API and the issuer's admin routes.
     pub fn books_defaults() -> Self {
@@ -107,7 +134,7 @@ impl RouteScopes {
                 .ok_or_else(|| RouteScopesError::BadRoute(key.clone()))?;
             let path_ok =
                 path.starts_with('/') && path.bytes().all(|b| b.is_ascii_graphic() && b != b'?');
-            if !METHODS.contains(&method.as_str()) || !path_ok {
+            if !(method == "*" || HTTP_METHODS.contains(&method.as_str())) || !path_ok {
                 return Err(RouteScopesError::BadRoute(key));
             }
             let scopes: Vec<String> = match scopes {
@@ -130,26 +157,24 @@ impl RouteScopes {
         Self::new(routes)
     }
 
-    /// Builds a table, refusing overlapping routes with different scopes.
+    /// Builds a table, refusing one whose policy could not mean what it
+    /// says: two routes with different scopes whose policy resources can
+    /// match the same request ARN (checked on the resources themselves).
     pub fn new(routes: Vec<Route>) -> Result<Self, RouteScopesError> {
         if routes.is_empty() {
             return Err(RouteScopesError::Empty);
         }
         for (i, a) in routes.iter().enumerate() {
             for b in &routes[i + 1..] {
-                let methods_overlap = a.method == "*" || b.method == "*" || a.method == b.method;
-                let mut sa = a.scopes.clone();
-                let mut sb = b.scopes.clone();
-                sa.sort();
-                sb.sort();
-                if methods_overlap
-                    && sa != sb
-                    && globs_intersect(a.path.as_bytes(), b.path.as_bytes())
-                {
-                    return Err(RouteScopesError::Overlap(
-                        format!("{} {}", a.method, a.path),
-                        format!("{} {}", b.method, b.path),
-                    ));
+                if a.scope_set() == b.scope_set() {
+                    continue;
+                }
+                let clash = a.resources().any(|ra| {
+                    b.resources()
+                        .any(|rb| globs_intersect(ra.as_bytes(), rb.as_bytes()))
+                });
+                if clash {
+                    return Err(RouteScopesError::Overlap(a.key(), b.key()));
                 }
             }
         }

@@ -41,7 +41,18 @@ struct RawHeader<'a> {
     alg: Option<Cow<'a, str>>,
     #[serde(borrow)]
     kid: Option<Cow<'a, str>>,
-    crit: Option<IgnoredAny>,
+    #[serde(borrow)]
+    typ: Option<Cow<'a, str>>,
+    /// Present at all, whatever its value: `crit: null` and `crit: []` name
+    /// no extension we understand either, so they are refused too.
+    #[serde(default, deserialize_with = "present")]
+    crit: bool,
+}
+
+/// `true` for any value, `null` included (serde calls this only when the
+/// member is there; `default` gives `false` when it is not).
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    IgnoredAny::deserialize(deserializer).map(|_| true)
 }
 
 /// A token split and decoded, its signature not yet checked.
@@ -49,6 +60,8 @@ struct RawHeader<'a> {
 pub struct UnverifiedToken<'a> {
     pub alg: Algorithm,
     pub kid: String,
+    /// The header's `typ`, when it has one.
+    pub typ: Option<String>,
     /// `header.payload`, the bytes the signature covers.
     pub signing_input: &'a [u8],
     signature: &'a [u8],
@@ -64,6 +77,11 @@ impl UnverifiedToken<'_> {
     /// Parses the claims, borrowing their text from the payload.
     pub fn claims(&self) -> Result<Claims<'_>, VerifyError> {
         Claims::from_json(&self.payload)
+    }
+
+    /// The decoded payload (JSON), not yet trusted.
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
     }
 }
 
@@ -102,10 +120,11 @@ pub fn parse_token<'a>(
         .as_deref()
         .and_then(Algorithm::from_name)
         .ok_or(VerifyError::UnsupportedAlgorithm)?;
-    if header.crit.is_some() {
+    if header.crit {
         return Err(VerifyError::CriticalHeader);
     }
     let kid = header.kid.ok_or(VerifyError::MissingKid)?.into_owned();
+    let typ = header.typ.map(Cow::into_owned);
 
     let payload = decode_segment(payload_b64)?;
 
@@ -129,6 +148,7 @@ pub fn parse_token<'a>(
     Ok(UnverifiedToken {
         alg,
         kid,
+        typ,
         signing_input: &token.as_bytes()[..signing_input_len],
         signature,
         payload,
@@ -144,4 +164,34 @@ fn decode_segment(segment: &str) -> Result<Vec<u8>, VerifyError> {
     URL_SAFE_NO_PAD
         .decode_to_vec(segment)
         .map_err(|_| VerifyError::Malformed)
+}
+
+/// Whether a header `typ` is the required one, compared as RFC 9068 §4 and
+/// RFC 7515 §4.1.9 say: media types are case-insensitive and the
+/// `application/` prefix may be left out (`at+jwt` = `application/at+jwt`).
+pub fn typ_matches(typ: &str, required: &str) -> bool {
+    fn bare(media_type: &str) -> &str {
+        match media_type.get(..12) {
+            Some(prefix) if prefix.eq_ignore_ascii_case("application/") => &media_type[12..],
+            _ => media_type,
+        }
+    }
+    bare(typ).eq_ignore_ascii_case(bare(required))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typ_forms_compare_as_rfc_9068_says() {
+        assert!(typ_matches("at+jwt", "at+jwt"));
+        assert!(typ_matches("application/at+jwt", "at+jwt"));
+        assert!(typ_matches("AT+JWT", "application/at+jwt"));
+        assert!(typ_matches("Application/At+Jwt", "at+jwt"));
+        assert!(!typ_matches("JWT", "at+jwt"));
+        assert!(!typ_matches("application/jwt", "at+jwt"));
+        assert!(!typ_matches("at+jwt ", "at+jwt"));
+        assert!(!typ_matches("", "at+jwt"));
+    }
 }

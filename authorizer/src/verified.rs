@@ -11,12 +11,16 @@ use crate::jwk::VerifyingKey;
 #[derive(Debug)]
 pub struct VerifiedToken {
     pub sub: String,
+    /// The `PRINCIPAL_CLAIM` value (`sub` by default): the answer's `principalId`.
+    pub principal: String,
     /// Shared with the authorizer's configuration: no copy per token.
     pub iss: Arc<str>,
     pub kid: String,
-    /// Space-separated granted scopes (from `scope` and `scp`).
-    pub scope: String,
+    /// The granted scopes, one entry each (`SCOPE_CLAIMS`).
+    pub scopes: Vec<String>,
     pub client_id: Option<String>,
+    /// `CONTEXT_CLAIMS`: `(claim path, capped string value)`.
+    pub context_claims: Vec<(String, String)>,
     /// Unix seconds.
     pub exp: u64,
     pub(crate) issuer_index: usize,
@@ -25,15 +29,37 @@ pub struct VerifiedToken {
 
 impl VerifiedToken {
     pub fn scopes(&self) -> Vec<&str> {
-        self.scope.split(' ').filter(|s| !s.is_empty()).collect()
+        self.scopes.iter().map(String::as_str).collect()
+    }
+
+    /// The scopes as the context's space-separated `scope` string. A scope
+    /// with whitespace in it (an array element such as `"Realm Admin"`) is
+    /// left out: the backend splits this string on spaces and would read it
+    /// as two scopes.
+    pub fn scope_string(&self) -> String {
+        let mut joined = String::new();
+        for scope in self
+            .scopes
+            .iter()
+            .filter(|s| !s.contains(char::is_whitespace))
+        {
+            if !joined.is_empty() {
+                joined.push(' ');
+            }
+            joined.push_str(scope);
+        }
+        joined
     }
 
     /// The authorizer `context` handed to the backend: strings only, as API
     /// Gateway requires (no objects or arrays).
     pub fn context(&self) -> HashMap<String, Value> {
-        let mut context = HashMap::with_capacity(5);
+        let mut context = HashMap::with_capacity(5 + self.context_claims.len());
+        for (key, value) in &self.context_claims {
+            context.insert(key.clone(), Value::from(value.as_str()));
+        }
         context.insert("sub".to_owned(), Value::from(self.sub.as_str()));
-        context.insert("scope".to_owned(), Value::from(self.scope.as_str()));
+        context.insert("scope".to_owned(), Value::from(self.scope_string()));
         context.insert("iss".to_owned(), Value::from(&*self.iss));
         context.insert("kid".to_owned(), Value::from(self.kid.as_str()));
         if let Some(client_id) = &self.client_id {

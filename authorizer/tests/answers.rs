@@ -153,7 +153,15 @@ async fn rest_request_event_reads_the_authorization_header() {
     );
 }
 
+/// An HTTP API 2.0 event whose identity sources are the header and the route key.
 fn http_v2_event(token: &str, route: &str, path: &str) -> Value {
+    let mut event = http_v2_event_header_only(token, route, path);
+    event["identitySource"] = json!([format!("Bearer {token}"), format!("{route} {path}")]);
+    event
+}
+
+/// An HTTP API 2.0 event whose only identity source is the `Authorization` header.
+fn http_v2_event_header_only(token: &str, route: &str, path: &str) -> Value {
     json!({
         "version": "2.0", "type": "REQUEST",
         "routeArn": format!("arn:aws:execute-api:eu-west-1:123456789012:abc123/$default/{}{}", route, path),
@@ -193,6 +201,37 @@ async fn http_api_simple_responses() {
         .handle(http_v2_event("nope", "GET", "/books"))
         .await;
     assert_eq!(bad.unwrap_err().to_string(), "Unauthorized");
+}
+
+#[tokio::test]
+async fn simple_responses_are_never_true_without_the_route_key_in_the_cache_key() {
+    let key = rsa_key("k");
+    let h = harness(
+        testkit::jwks(&[&key]),
+        &[("HTTP_API_SIMPLE_RESPONSES", "true")],
+    )
+    .await;
+    let token = key.sign(&claims("books:read books:write"));
+    // API Gateway would reuse this `true` for DELETE /books/1 and every route.
+    let answer = h
+        .authorizer
+        .handle(http_v2_event_header_only(&token, "GET", "/books"))
+        .await
+        .unwrap();
+    assert_eq!(answer["isAuthorized"], false);
+    let reasons: Vec<Value> = emf_lines(&h.metrics)
+        .into_iter()
+        .filter_map(|l| l.get("Reason").cloned())
+        .collect();
+    assert!(
+        reasons.contains(&json!("route_key_not_in_identity_source")),
+        "{reasons:?}"
+    );
+    // The token in the header alone is not read either: only identity sources are.
+    let mut header_only = http_v2_event(&token, "GET", "/books");
+    header_only["identitySource"] = json!(["GET /books"]);
+    let missing = h.authorizer.handle(header_only).await;
+    assert_eq!(missing.unwrap_err().to_string(), "Unauthorized");
 }
 
 #[tokio::test]

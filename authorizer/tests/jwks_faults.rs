@@ -154,6 +154,42 @@ async fn a_key_removed_from_the_jwks_stops_verifying_once_the_set_refreshes() {
         .is_ok());
 }
 
+/// README's bound: a key revoked while the JWKS endpoint fails keeps
+/// verifying at most `JWKS_MAX_AGE_SECONDS + JWKS_MAX_STALE_SECONDS` after
+/// the last successful fetch, then is refused (the whole stale set is).
+#[tokio::test]
+async fn a_key_revoked_during_an_outage_stops_verifying_within_the_stale_bound() {
+    let revoked = rsa_key("revoked");
+    let kept = rsa_key("kept");
+    let h = harness(jwks(&[&revoked, &kept]), FAST).await;
+    let last_good_fetch = std::time::Instant::now();
+    let token = revoked.sign(&claims("books:read"));
+    assert!(answer(&h.authorizer, &token).await.is_ok());
+
+    // The issuer revokes the key, but the JWKS endpoint fails from then on,
+    // so the authorizer cannot learn it.
+    h.server.set_jwks(jwks(&[&kept]));
+    h.server.set_mode(ServerMode::Status(503));
+    let bound = Duration::from_secs(1 + 2); // max-age 1 s + max stale 2 s
+    let mut refused_at = None;
+    while last_good_fetch.elapsed() < bound + Duration::from_millis(1500) {
+        if answer(&h.authorizer, &token).await.is_err() {
+            refused_at = Some(last_good_fetch.elapsed());
+            break;
+        }
+        sleep_ms(100).await;
+    }
+    let refused_at = refused_at.expect("the revoked key's token must stop verifying");
+    assert!(
+        refused_at <= bound + Duration::from_millis(500),
+        "refused after {refused_at:?}, bound {bound:?}"
+    );
+    assert_eq!(
+        h.authorizer.verify(&token).await.err(),
+        Some(VerifyError::KeysUnavailable)
+    );
+}
+
 #[tokio::test]
 async fn unchanged_keys_keep_their_decision_cache_entries_across_refreshes() {
     let key = rsa_key("steady");

@@ -130,9 +130,12 @@ fn verify_cold(
     if !key.verify(parsed.alg, parsed.signing_input, parsed.signature()) {
         return Err("bad signature".to_owned());
     }
-    claims
-        .validate(audiences, now, LEEWAY_SECONDS)
-        .map_err(|e| e.to_string())?;
+    let checks = authorizer::claims::ClaimChecks {
+        audiences,
+        leeway: LEEWAY_SECONDS,
+        allow_id_tokens: false,
+    };
+    claims.validate(&checks, now).map_err(|e| e.to_string())?;
     Ok(claims.sub.as_deref().unwrap_or_default().to_owned())
 }
 

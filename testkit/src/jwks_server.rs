@@ -34,6 +34,8 @@ struct State {
     mode: ServerMode,
     jwks: String,
     cache_control: Option<String>,
+    /// Served at `/.well-known/openid-configuration` when set.
+    discovery: Option<String>,
 }
 
 /// The server; stops when dropped.
@@ -61,6 +63,7 @@ impl JwksServer {
             mode: ServerMode::Serve,
             jwks: jwks.to_string(),
             cache_control: Some("public, max-age=300".to_owned()),
+            discovery: None,
         }));
         let requests = Arc::new(AtomicUsize::new(0));
         let task = tokio::spawn(accept_loop(
@@ -98,6 +101,12 @@ impl JwksServer {
         self.state.lock().expect("state").cache_control = value.map(str::to_owned);
     }
 
+    /// Serves `document` as the OIDC discovery document
+    /// (`/.well-known/openid-configuration`); every other path gets the JWKS.
+    pub fn set_discovery(&self, document: Value) {
+        self.state.lock().expect("state").discovery = Some(document.to_string());
+    }
+
     /// Requests received so far.
     pub fn requests(&self) -> usize {
         self.requests.load(Ordering::SeqCst)
@@ -129,9 +138,14 @@ async fn serve(
         request.extend_from_slice(&buf[..n]);
     }
     requests.fetch_add(1, Ordering::SeqCst);
+    let wants_discovery = request.starts_with(b"GET /.well-known/openid-configuration ");
     let (mode, jwks, cache_control) = {
         let s = state.lock().expect("state");
-        (s.mode.clone(), s.jwks.clone(), s.cache_control.clone())
+        let body = match (&s.discovery, wants_discovery) {
+            (Some(document), true) => document.clone(),
+            _ => s.jwks.clone(),
+        };
+        (s.mode.clone(), body, s.cache_control.clone())
     };
     let cache_header = cache_control
         .map(|v| format!("Cache-Control: {v}\r\n"))

@@ -1,0 +1,322 @@
+//! `tollgate explain`: why a token is accepted or refused.
+//!
+//! Walks the same checks as [`Authorizer::verify`], in the same order, and
+//! reports each with its verdict. The outcome (and its refusal reason) is
+//! the authorizer's own: [`Authorizer::verify`] is called too, so the
+//! explanation cannot drift from what the authorizer logs. Nothing about the
+//! signature is reported as valid unless the key was found and the check ran.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::authorizer::Authorizer;
+use crate::claims::Claims;
+use crate::error::VerifyError;
+use crate::token::{parse_token, SignatureBuf, UnverifiedToken};
+use crate::verified::VerifiedToken;
+
+/// One check's verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    Fail,
+    /// Not run: an earlier check it depends on failed.
+    Skipped,
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "FAIL",
+            Verdict::Skipped => "skip",
+        })
+    }
+}
+
+/// One line of the explanation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Check {
+    pub name: &'static str,
+    pub verdict: Verdict,
+    pub detail: String,
+    /// The refusal reason (as logged and in metrics) when it failed.
+    pub reason: Option<&'static str>,
+}
+
+/// Every check, the authorizer's outcome, and what the token's scopes grant.
+#[derive(Debug)]
+pub struct Explanation {
+    pub checks: Vec<Check>,
+    pub outcome: Result<Arc<VerifiedToken>, VerifyError>,
+    /// `METHOD /path` of every configured route the token's scopes grant.
+    pub granted_routes: Vec<String>,
+}
+
+impl Explanation {
+    /// The first failed check's reason: the one the authorizer reports.
+    pub fn first_failure(&self) -> Option<&'static str> {
+        self.checks.iter().find_map(|c| c.reason)
+    }
+}
+
+/// Collects checks; a failure makes the dependent checks `Skipped`.
+#[derive(Default)]
+struct Report {
+    checks: Vec<Check>,
+}
+
+impl Report {
+    fn record(
+        &mut self,
+        name: &'static str,
+        result: Result<String, (VerifyError, String)>,
+    ) -> bool {
+        let check = match result {
+            Ok(detail) => Check {
+                name,
+                verdict: Verdict::Pass,
+                detail,
+                reason: None,
+            },
+            Err((error, detail)) => Check {
+                name,
+                verdict: Verdict::Fail,
+                detail: format!("{detail} ({error})"),
+                reason: Some(error.reason()),
+            },
+        };
+        let passed = check.verdict == Verdict::Pass;
+        self.checks.push(check);
+        passed
+    }
+
+    fn skip(&mut self, names: &[&'static str]) {
+        for name in names {
+            self.checks.push(Check {
+                name,
+                verdict: Verdict::Skipped,
+                detail: "not checked: an earlier check failed".to_owned(),
+                reason: None,
+            });
+        }
+    }
+}
+
+const AFTER_STRUCTURE: [&str; 10] = [
+    "claims",
+    "issuer",
+    "key",
+    "signature",
+    "typ",
+    "exp",
+    "nbf",
+    "audience",
+    "token_use",
+    "subject",
+];
+
+impl Authorizer {
+    /// Explains what [`Authorizer::verify`] decides for `token`, check by check.
+    pub async fn explain(&self, token: &str) -> Explanation {
+        let mut report = Report::default();
+        let mut signature = SignatureBuf::default();
+        match parse_token(token, &mut signature) {
+            Err(error) => {
+                report.record("structure", Err((error, "not a usable compact JWS".into())));
+                report.skip(&AFTER_STRUCTURE);
+            }
+            Ok(parsed) => {
+                report.record(
+                    "structure",
+                    Ok(format!(
+                        "three segments; alg {}, kid {:?}, typ {:?}",
+                        parsed.alg.name(),
+                        parsed.kid,
+                        parsed.typ.as_deref().unwrap_or("-")
+                    )),
+                );
+                self.explain_parsed(&parsed, &mut report).await;
+            }
+        }
+        let outcome = self.verify(token).await;
+        let granted_routes = match &outcome {
+            Ok(verified) => {
+                let scopes = verified.scopes();
+                self.config()
+                    .route_scopes
+                    .routes()
+                    .iter()
+                    .filter(|route| route.granted_by(scopes.iter().copied()))
+                    .map(|route| format!("{} {}", route.method, route.path))
+                    .collect()
+            }
+            Err(_) => Vec::new(),
+        };
+        if let Ok(verified) = &outcome {
+            report.record(
+                "principal",
+                Ok(format!("principalId {:?}", verified.principal)),
+            );
+            report.record("scopes", Ok(format!("{:?}", verified.scopes)));
+        }
+        Explanation {
+            checks: report.checks,
+            outcome,
+            granted_routes,
+        }
+    }
+
+    async fn explain_parsed(&self, parsed: &UnverifiedToken<'_>, report: &mut Report) {
+        let claims = match parsed.claims() {
+            Ok(claims) => claims,
+            Err(error) => {
+                report.record(
+                    "claims",
+                    Err((
+                        error,
+                        "the payload is not a claims object with correctly typed claims".into(),
+                    )),
+                );
+                report.skip(&AFTER_STRUCTURE[1..]);
+                return;
+            }
+        };
+        report.record(
+            "claims",
+            Ok("a JSON object; known claims correctly typed".into()),
+        );
+        let iss = claims.iss.as_deref().unwrap_or_default();
+        let Some(keys) = self.key_cache(iss) else {
+            report.record(
+                "issuer",
+                Err((
+                    VerifyError::UntrustedIssuer,
+                    format!("iss {iss:?} is not a trusted issuer"),
+                )),
+            );
+            report.skip(&AFTER_STRUCTURE[2..]);
+            return;
+        };
+        report.record("issuer", Ok(format!("iss {iss:?} is trusted")));
+        let key = match keys.key(&parsed.kid).await {
+            Ok(key) => {
+                report.record(
+                    "key",
+                    Ok(format!("kid {:?} is in the issuer's key set", parsed.kid)),
+                );
+                key
+            }
+            Err(error) => {
+                report.record("key", Err((error, format!("kid {:?}", parsed.kid))));
+                report.skip(&["signature"]);
+                self.explain_claims(&claims, parsed, keys.issuer().audiences.as_slice(), report);
+                return;
+            }
+        };
+        let signature = match key.for_algorithm(parsed.alg) {
+            None => Err((
+                VerifyError::AlgorithmMismatch,
+                format!(
+                    "the key is pinned to {:?}, the token says {}",
+                    key.algorithms().map(|a| a.name()).collect::<Vec<_>>(),
+                    parsed.alg.name()
+                ),
+            )),
+            Some(public_key) => {
+                match public_key.verify_sig(parsed.signing_input, parsed.signature()) {
+                    Ok(()) => Ok(format!(
+                        "{} signature verified with kid {:?}",
+                        parsed.alg.name(),
+                        parsed.kid
+                    )),
+                    Err(_) => Err((
+                        VerifyError::BadSignature,
+                        "the signature does not verify".into(),
+                    )),
+                }
+            }
+        };
+        report.record("signature", signature);
+        self.explain_claims(&claims, parsed, keys.issuer().audiences.as_slice(), report);
+    }
+
+    /// `typ` and the claim checks, in the order `verify` runs them.
+    fn explain_claims(
+        &self,
+        claims: &Claims<'_>,
+        parsed: &UnverifiedToken<'_>,
+        audiences: &[String],
+        report: &mut Report,
+    ) {
+        let required = self.config().required_typ.as_deref();
+        let typ = parsed.typ.as_deref();
+        report.record(
+            "typ",
+            self.check_typ(typ)
+                .map(|()| match required {
+                    Some(required) => format!("{typ:?} is {required:?}"),
+                    None => "not required (JWT_REQUIRED_TYP unset)".to_owned(),
+                })
+                .map_err(|e| (e, format!("header typ {typ:?}, required {required:?}"))),
+        );
+        let checks = self.claim_checks(audiences);
+        let now = crate::unix_now();
+        let with = |result: Result<(), VerifyError>, ok: String, bad: String| {
+            result.map(|()| ok).map_err(|e| (e, bad))
+        };
+        let exp = claims.exp;
+        report.record(
+            "exp",
+            with(
+                claims.check_exp(&checks, now),
+                format!(
+                    "exp {exp:?}: {} s from now (leeway {} s)",
+                    exp.unwrap_or(0) as i64 - now as i64,
+                    checks.leeway
+                ),
+                format!("exp {exp:?}, now {now}, leeway {} s", checks.leeway),
+            ),
+        );
+        let nbf = claims.nbf;
+        report.record(
+            "nbf",
+            with(
+                claims.check_nbf(&checks, now),
+                format!("nbf {nbf:?}"),
+                format!("nbf {nbf:?}, now {now}"),
+            ),
+        );
+        let aud: Vec<&str> = claims.aud.iter().collect();
+        let client_id = claims.client_id.as_deref();
+        report.record(
+            "audience",
+            with(
+                claims.check_audience(&checks),
+                format!("aud {aud:?} / client_id {client_id:?} accepted"),
+                format!("aud {aud:?} / client_id {client_id:?}, accepted {audiences:?}"),
+            ),
+        );
+        let token_use = claims.token_use.as_deref();
+        report.record(
+            "token_use",
+            with(
+                claims.check_token_use(&checks),
+                format!("{token_use:?}"),
+                format!(
+                    "{token_use:?} (JWT_ALLOW_ID_TOKENS={})",
+                    checks.allow_id_tokens
+                ),
+            ),
+        );
+        let sub = claims.sub.as_deref();
+        report.record(
+            "subject",
+            with(
+                claims.check_subject(),
+                format!("sub {sub:?}"),
+                format!("sub {sub:?}"),
+            ),
+        );
+    }
+}

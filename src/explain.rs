@@ -1,0 +1,65 @@
+//! `tollgate explain TOKEN`: decodes a token without trusting it, runs the
+//! authorizer's checks against the configuration in force, and prints each
+//! verdict, the exact refusal reason, and the routes the token's scopes grant.
+
+use std::fmt::Write;
+use std::sync::Arc;
+
+use authorizer::explain::Explanation;
+use authorizer::{Authorizer, AuthorizerConfig};
+
+/// The token as given: bare, or with its `Bearer ` scheme.
+pub fn token_text(input: &str) -> &str {
+    let input = input.trim();
+    match input.get(..7) {
+        Some(scheme) if scheme.eq_ignore_ascii_case("bearer ") => input[7..].trim_start(),
+        _ => input,
+    }
+}
+
+/// Explains `token` under `config` (JWKS fetched as the authorizer would).
+pub async fn explain(
+    config: AuthorizerConfig,
+    token: &str,
+) -> Result<Explanation, authorizer::BuildError> {
+    let authorizer = Authorizer::new(config, Arc::new(telemetry::DiscardSink))?;
+    Ok(authorizer.explain(token).await)
+}
+
+/// The explanation as the CLI prints it.
+pub fn render(explanation: &Explanation) -> String {
+    let mut out = String::new();
+    for check in &explanation.checks {
+        let _ = writeln!(
+            out,
+            "{:<10} {:<4}  {}",
+            check.name, check.verdict, check.detail
+        );
+    }
+    match &explanation.outcome {
+        Ok(verified) => {
+            let _ = writeln!(
+                out,
+                "\nverdict: valid (principalId {:?})",
+                verified.principal
+            );
+            if explanation.granted_routes.is_empty() {
+                let _ = writeln!(out, "routes granted: none (every route answers 403)");
+            } else {
+                let _ = writeln!(
+                    out,
+                    "routes granted: {}",
+                    explanation.granted_routes.join(", ")
+                );
+            }
+        }
+        Err(error) => {
+            let _ = writeln!(
+                out,
+                "\nverdict: Unauthorized (reason {}: {error})",
+                error.reason()
+            );
+        }
+    }
+    out
+}
