@@ -6,7 +6,7 @@ SHELL := /bin/bash
 VENV := .venv
 PYTHON ?= python3
 
-.PHONY: setup setup-lambda test lint fmt check bench bench-instructions lambda lambda-smoke clean-venv
+.PHONY: setup setup-lambda setup-infra infra-check test lint fmt check bench bench-instructions lambda lambda-smoke clean-venv
 
 ## Python tools (moto_server) in .venv/, pinned by requirements-dev.txt.
 setup: $(VENV)/.installed
@@ -18,10 +18,24 @@ $(VENV)/.installed: requirements-dev.txt
 
 ## Everything CI runs. moto_server is started on a free loopback port and
 ## stopped afterwards, even when a step fails.
-test: setup
+test: setup infra-check
 	scripts/with-moto.sh bash -c 'cargo fmt --all --check \
 	  && cargo clippy --workspace --all-targets -- -D warnings \
 	  && cargo test --workspace'
+
+## checkov, the HCL parser and pytest in .venv-infra/ (pinned; apart from
+## .venv/ because checkov pins an older boto3 than moto wants).
+setup-infra: $(VENV)-infra/.installed
+
+$(VENV)-infra/.installed: requirements-infra.txt
+	$(PYTHON) -m venv $(VENV)-infra
+	$(VENV)-infra/bin/pip install --quiet --disable-pip-version-check -r requirements-infra.txt
+	touch $@
+
+## Offline checks of infra/: terraform fmt, terraform test of the
+## provider-less modules, checkov, and the HCL contract test.
+infra-check: setup-infra
+	VENV_INFRA=$(VENV)-infra scripts/infra-check.sh
 
 lint:
 	cargo fmt --all --check
