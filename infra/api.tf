@@ -137,8 +137,8 @@ resource "aws_api_gateway_integration" "route" {
   uri                     = aws_lambda_function.fn[each.value.function].invoke_arn
 }
 
-# 401 and 403 from API Gateway itself (no or refused token), as problem+json
-# with the Bearer challenge, like the functions' own errors.
+# 401 and 403 from API Gateway itself (no or refused token): problem-shaped
+# JSON bodies like the functions' own errors, and the Bearer challenge.
 resource "aws_api_gateway_gateway_response" "unauthorized" {
   rest_api_id   = aws_api_gateway_rest_api.tollgate.id
   response_type = "UNAUTHORIZED"
