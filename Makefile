@@ -1,12 +1,12 @@
 # Tollgate — build, test and tooling entry points.
 #   make test    fmt + clippy + every test, with moto_server on loopback
 #   make bench   criterion benches (verification speed)
-#   make lambda  arm64 Lambda bootstraps in target/lambda/<name>/bootstrap
+#   make lambda  arm64 Lambda bootstraps in target/lambda/<name>/bootstrap.zip
 SHELL := /bin/bash
 VENV := .venv
 PYTHON ?= python3
 
-.PHONY: setup setup-lambda test lint fmt check bench bench-instructions lambda lambda-smoke clean-venv
+.PHONY: setup setup-lambda setup-infra infra-check test lint fmt check bench bench-instructions lambda lambda-smoke clean-venv
 
 ## Python tools (moto_server) in .venv/, pinned by requirements-dev.txt.
 setup: $(VENV)/.installed
@@ -18,10 +18,24 @@ $(VENV)/.installed: requirements-dev.txt
 
 ## Everything CI runs. moto_server is started on a free loopback port and
 ## stopped afterwards, even when a step fails.
-test: setup
+test: setup infra-check
 	scripts/with-moto.sh bash -c 'cargo fmt --all --check \
 	  && cargo clippy --workspace --all-targets -- -D warnings \
 	  && cargo test --workspace'
+
+## checkov, the HCL parser and pytest in .venv-infra/ (pinned; apart from
+## .venv/ because checkov pins an older boto3 than moto wants).
+setup-infra: $(VENV)-infra/.installed
+
+$(VENV)-infra/.installed: requirements-infra.txt
+	$(PYTHON) -m venv $(VENV)-infra
+	$(VENV)-infra/bin/pip install --quiet --disable-pip-version-check -r requirements-infra.txt
+	touch $@
+
+## Offline checks of infra/: terraform fmt, terraform test of the
+## provider-less modules, checkov, and the HCL contract test.
+infra-check: setup-infra
+	VENV_INFRA=$(VENV)-infra scripts/infra-check.sh
 
 lint:
 	cargo fmt --all --check
@@ -50,12 +64,21 @@ $(VENV)/.installed-lambda: requirements-lambda.txt $(VENV)/.installed
 	rustup target add aarch64-unknown-linux-gnu
 	touch $@
 
-lambda: setup-lambda
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64 -p authorizer --bin authorizer
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64 -p backend --bin backend
+## The four functions infra/ deploys, as target/lambda/<name>/bootstrap.zip.
+## One cargo build (shared dependencies built once); fat-LTO release, slow.
+LAMBDA_FUNCTIONS := authorizer issuer issuer-rotation backend
 
-## The arm64 bootstraps under qemu-user, through their Runtime API tests
-## (with moto_server, so the DynamoDB-backed backend runs too).
+lambda: setup-lambda
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64 --output-format zip \
+	  -p authorizer --bin authorizer -p issuer --bin issuer --bin issuer-rotation -p backend --bin backend
+	@for name in $(LAMBDA_FUNCTIONS); do \
+	  test -s target/lambda/$$name/bootstrap.zip || { echo "missing target/lambda/$$name/bootstrap.zip" >&2; exit 1; }; \
+	  ls -l target/lambda/$$name/bootstrap.zip; \
+	done
+
+## The four arm64 bootstraps, unpacked from the zips that ship, under
+## qemu-user through their Runtime API tests (with moto_server, so the
+## Secrets Manager and DynamoDB-backed functions run too).
 lambda-smoke: lambda setup
 	scripts/with-moto.sh scripts/arm64-smoke.sh
 

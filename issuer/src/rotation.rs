@@ -169,13 +169,10 @@ pub async fn run_step(
     }
 }
 
-/// The current keyset; `None` when the secret holds none yet (no value, or
-/// a value that is not a keyset, such as a placeholder).
+/// The current keyset; `None` when the secret holds none yet (no value, a
+/// placeholder, or a value that is not a keyset).
 async fn current_keyset(store: &SecretsManagerKeyStore) -> Result<Option<KeySet>, RotationError> {
-    match store
-        .read_stage(crate::store::secrets_manager::CURRENT)
-        .await
-    {
+    match store.current().await {
         Ok(keyset) => Ok(keyset),
         Err(KeyStoreError::Corrupt(_)) => Ok(None),
         Err(other) => Err(other.into()),

@@ -166,3 +166,119 @@ async fn moving_awscurrent_is_a_compare_and_swap() {
     ));
     assert_eq!(store.load().await.unwrap(), Some(a));
 }
+
+/// What `infra/` writes as the secret's first version (Terraform's
+/// `jsonencode` of a one-member object).
+const PLACEHOLDER: &str =
+    r#"{"placeholder":"Tollgate keyset: written by the first rotation (issuer-rotation)"}"#;
+
+async fn client() -> aws_sdk_secretsmanager::Client {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    aws_sdk_secretsmanager::Client::new(&config)
+}
+
+#[test]
+fn only_a_one_member_placeholder_object_is_a_placeholder() {
+    use issuer::store::secrets_manager::is_placeholder;
+    assert!(is_placeholder(PLACEHOLDER));
+    assert!(is_placeholder(r#"{ "placeholder" : true }"#));
+    for not in [
+        "placeholder",
+        "",
+        "{}",
+        r#"{"placeholder":"x","keys":[]}"#,
+        r#"["placeholder"]"#,
+    ] {
+        assert!(!is_placeholder(not), "{not:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_placeholder_secret_reads_as_no_keyset_and_the_issuer_writes_the_first() {
+    let Some(_) = testkit::aws_test_endpoint() else {
+        return;
+    };
+    let client = client().await;
+    let name = format!("tollgate/placeholder-{}", ulid::Ulid::new());
+    client
+        .create_secret()
+        .name(&name)
+        .secret_string(PLACEHOLDER)
+        .send()
+        .await
+        .unwrap();
+    let store = Arc::new(SecretsManagerKeyStore::new(client, name));
+    assert_eq!(store.load().await.unwrap(), None, "no keyset yet");
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = issuer::config::IssuerConfig::from_lookup(|n| match n {
+        "JWT_ISSUER" => Some("https://issuer.test".into()),
+        "JWT_AUDIENCE" => Some("books-api".into()),
+        "SIGNING_ALG" => Some("ES256".into()),
+        _ => None,
+    })
+    .unwrap();
+    let service = issuer::service::IssuerService::new(
+        config,
+        Arc::clone(&store) as Arc<dyn KeyStore>,
+        Arc::new(issuer::account_store::FileAccountStore::new(
+            dir.path().join("users.json"),
+        )),
+    );
+    let served = service.keyset().await.expect("the issuer starts a keyset");
+    assert_eq!(
+        store.load().await.unwrap().as_ref(),
+        Some(&*served),
+        "it replaced the placeholder as AWSCURRENT"
+    );
+}
+
+#[tokio::test]
+async fn a_placeholder_written_again_over_a_keyset_loses_no_key() {
+    let Some(_) = testkit::aws_test_endpoint() else {
+        return;
+    };
+    let (client, name) = (
+        client().await,
+        format!("tollgate/rewritten-{}", ulid::Ulid::new()),
+    );
+    let store = SecretsManagerKeyStore::new(client.clone(), name.clone());
+    let mut keyset = KeySet::generate(SigningAlg::ES256, 1000).unwrap();
+    store.save(&keyset, None).await.unwrap();
+    keyset.rotate(SigningAlg::ES256, 2000, GRACE).unwrap();
+    store.save(&keyset, Some(1)).await.unwrap();
+
+    // What a re-created placeholder version does: it takes AWSCURRENT (and
+    // the keyset becomes AWSPREVIOUS). Done in two calls: moto's
+    // PutSecretValue leaves AWSCURRENT on the old version as well.
+    let current = store.stages().await.unwrap().unwrap().current.unwrap();
+    let placeholder = client
+        .put_secret_value()
+        .secret_id(&name)
+        .secret_string(PLACEHOLDER)
+        .version_stages("TERRAFORM")
+        .send()
+        .await
+        .unwrap();
+    client
+        .update_secret_version_stage()
+        .secret_id(&name)
+        .version_stage("AWSCURRENT")
+        .move_to_version_id(placeholder.version_id().unwrap())
+        .remove_from_version_id(current)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        store.load().await.unwrap(),
+        Some(keyset.clone()),
+        "the displaced keyset"
+    );
+
+    let expected = keyset.version;
+    keyset.rotate(SigningAlg::ES256, 3000, GRACE).unwrap();
+    store.save(&keyset, Some(expected)).await.unwrap();
+    assert_eq!(store.load().await.unwrap(), Some(keyset));
+}

@@ -14,6 +14,13 @@
 //! label, [`SAVING`]; a save that crashed between the two steps leaves that
 //! label on a version that never became current, and the next save's
 //! staging simply moves the label away (a label marks one version at most).
+//!
+//! A placeholder value (what Terraform writes so the secret has a version
+//! before its first rotation, see [`is_placeholder`]) reads as "no keyset
+//! yet": the first save, by the issuer or the first rotation, replaces it
+//! through the same compare-and-swap. A placeholder written again over a
+//! real keyset is read through: the keyset it displaced (now `AWSPREVIOUS`)
+//! stays current, so no key is lost.
 
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
@@ -26,6 +33,16 @@ pub const CURRENT: &str = "AWSCURRENT";
 pub const PENDING: &str = "AWSPENDING";
 /// The label of a version a save has staged but not yet made current.
 pub const SAVING: &str = "TOLLGATE_SAVING";
+pub const PREVIOUS: &str = "AWSPREVIOUS";
+/// The one member of a placeholder value: `{"placeholder": "<any note>"}`.
+pub const PLACEHOLDER_MEMBER: &str = "placeholder";
+
+/// Whether a secret value is a placeholder rather than a keyset: a JSON
+/// object whose only member is [`PLACEHOLDER_MEMBER`].
+pub fn is_placeholder(value: &str) -> bool {
+    serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(value)
+        .is_ok_and(|object| object.len() == 1 && object.contains_key(PLACEHOLDER_MEMBER))
+}
 
 /// The keyset secret.
 #[derive(Clone, Debug)]
@@ -111,23 +128,34 @@ impl SecretsManagerKeyStore {
         Ok(Some(stages))
     }
 
-    /// The keyset stored under `stage`, if that label exists.
+    /// The keyset that is current: `AWSCURRENT`, or when that holds a
+    /// placeholder, the keyset the placeholder displaced (`AWSPREVIOUS`, if
+    /// any). `None` before the first keyset.
+    pub async fn current(&self) -> Result<Option<KeySet>, KeyStoreError> {
+        match self.read(Some(CURRENT), None).await? {
+            Stored::KeySet(keyset) => Ok(Some(keyset)),
+            Stored::Absent => Ok(None),
+            Stored::Placeholder => self.read_stage(PREVIOUS).await,
+        }
+    }
+
+    /// The keyset stored under `stage`, if that label exists and holds one.
     pub async fn read_stage(&self, stage: &str) -> Result<Option<KeySet>, KeyStoreError> {
         // Always name the stage: moto (and eventual consistency) may answer
         // an unlabelled read with a stale version right after a move.
-        self.read(Some(stage), None).await
+        Ok(self.read(Some(stage), None).await?.keyset())
     }
 
-    /// The keyset stored in version `version_id`, if that version exists.
+    /// The keyset stored in version `version_id`, if that version exists and holds one.
     pub async fn read_version(&self, version_id: &str) -> Result<Option<KeySet>, KeyStoreError> {
-        self.read(None, Some(version_id)).await
+        Ok(self.read(None, Some(version_id)).await?.keyset())
     }
 
     async fn read(
         &self,
         stage: Option<&str>,
         version_id: Option<&str>,
-    ) -> Result<Option<KeySet>, KeyStoreError> {
+    ) -> Result<Stored, KeyStoreError> {
         let value = match self
             .client
             .get_secret_value()
@@ -138,13 +166,16 @@ impl SecretsManagerKeyStore {
             .await
         {
             Ok(value) => value,
-            Err(e) if code(&e) == Some("ResourceNotFoundException") => return Ok(None),
+            Err(e) if code(&e) == Some("ResourceNotFoundException") => return Ok(Stored::Absent),
             Err(e) => return Err(failure(e)),
         };
         let text = value.secret_string().ok_or_else(|| {
             KeyStoreError::Corrupt("the keyset secret has no string value".to_owned())
         })?;
-        serde_json::from_str(text).map(Some).map_err(|e| {
+        if is_placeholder(text) {
+            return Ok(Stored::Placeholder);
+        }
+        serde_json::from_str(text).map(Stored::KeySet).map_err(|e| {
             KeyStoreError::Corrupt(format!(
                 "keyset secret at line {} column {}",
                 e.line(),
@@ -231,6 +262,22 @@ impl SecretsManagerKeyStore {
     }
 }
 
+/// What one read of the secret found.
+enum Stored {
+    Absent,
+    Placeholder,
+    KeySet(KeySet),
+}
+
+impl Stored {
+    fn keyset(self) -> Option<KeySet> {
+        match self {
+            Stored::KeySet(keyset) => Some(keyset),
+            Stored::Absent | Stored::Placeholder => None,
+        }
+    }
+}
+
 /// A `ClientRequestToken` for a new version (32–64 characters).
 fn request_token(keyset: &KeySet) -> String {
     format!("keyset-v{:012}-{}", keyset.version, ulid::Ulid::new())
@@ -239,7 +286,7 @@ fn request_token(keyset: &KeySet) -> String {
 #[async_trait]
 impl KeyStore for SecretsManagerKeyStore {
     async fn load(&self) -> Result<Option<KeySet>, KeyStoreError> {
-        self.read_stage(CURRENT).await
+        self.current().await
     }
 
     async fn save(
@@ -272,7 +319,7 @@ impl KeyStore for SecretsManagerKeyStore {
         let current_id = stages.current.ok_or_else(|| {
             KeyStoreError::Corrupt("the keyset secret has no AWSCURRENT version".to_owned())
         })?;
-        let stored_version = self.read_stage(CURRENT).await?.map(|k| k.version);
+        let stored_version = self.current().await?.map(|k| k.version);
         if stored_version != expected_version {
             return Err(KeyStoreError::Conflict);
         }

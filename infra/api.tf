@@ -1,0 +1,287 @@
+# The REST API. Open: POST /token and GET /.well-known/{proxy+} (the issuer).
+# Behind the TOKEN authorizer: /books and /books/{proxy+} (the backend) and
+# /admin/{proxy+} (the issuer's key administration). The methods here are
+# exactly the routes of the authorizer's ROUTE_SCOPES table (checked by
+# infra/tests/test_contract.py): a method not listed is answered 403 by
+# API Gateway before any function runs.
+
+locals {
+  routes = {
+    "POST /token"               = { resource = "token", function = "issuer", authorized = false }
+    "GET /.well-known/{proxy+}" = { resource = "well_known_proxy", function = "issuer", authorized = false }
+    "GET /books"                = { resource = "books", function = "backend", authorized = true }
+    "POST /books"               = { resource = "books", function = "backend", authorized = true }
+    "GET /books/{proxy+}"       = { resource = "books_proxy", function = "backend", authorized = true }
+    "PATCH /books/{proxy+}"     = { resource = "books_proxy", function = "backend", authorized = true }
+    "DELETE /books/{proxy+}"    = { resource = "books_proxy", function = "backend", authorized = true }
+    "GET /admin/{proxy+}"       = { resource = "admin_proxy", function = "issuer", authorized = true }
+    "POST /admin/{proxy+}"      = { resource = "admin_proxy", function = "issuer", authorized = true }
+  }
+  public_routes    = { for key, r in local.routes : key => r if !r.authorized }
+  protected_routes = { for key, r in local.routes : key => r if r.authorized }
+
+  resource_ids = {
+    token            = aws_api_gateway_resource.token.id
+    well_known_proxy = aws_api_gateway_resource.well_known_proxy.id
+    books            = aws_api_gateway_resource.books.id
+    books_proxy      = aws_api_gateway_resource.books_proxy.id
+    admin_proxy      = aws_api_gateway_resource.admin_proxy.id
+  }
+  method_ids = merge(
+    { for key, m in aws_api_gateway_method.public : key => m },
+    { for key, m in aws_api_gateway_method.protected : key => m },
+  )
+}
+
+resource "aws_api_gateway_rest_api" "tollgate" {
+  name        = var.name
+  description = "Tollgate: books API and issuer behind a JWT TOKEN authorizer"
+
+  endpoint_configuration {
+    types = ["REGIONAL"]
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_api_gateway_resource" "token" {
+  rest_api_id = aws_api_gateway_rest_api.tollgate.id
+  parent_id   = aws_api_gateway_rest_api.tollgate.root_resource_id
+  path_part   = "token"
+}
+
+resource "aws_api_gateway_resource" "well_known" {
+  rest_api_id = aws_api_gateway_rest_api.tollgate.id
+  parent_id   = aws_api_gateway_rest_api.tollgate.root_resource_id
+  path_part   = ".well-known"
+}
+
+resource "aws_api_gateway_resource" "well_known_proxy" {
+  rest_api_id = aws_api_gateway_rest_api.tollgate.id
+  parent_id   = aws_api_gateway_resource.well_known.id
+  path_part   = "{proxy+}"
+}
+
+resource "aws_api_gateway_resource" "books" {
+  rest_api_id = aws_api_gateway_rest_api.tollgate.id
+  parent_id   = aws_api_gateway_rest_api.tollgate.root_resource_id
+  path_part   = "books"
+}
+
+resource "aws_api_gateway_resource" "books_proxy" {
+  rest_api_id = aws_api_gateway_rest_api.tollgate.id
+  parent_id   = aws_api_gateway_resource.books.id
+  path_part   = "{proxy+}"
+}
+
+resource "aws_api_gateway_resource" "admin" {
+  rest_api_id = aws_api_gateway_rest_api.tollgate.id
+  parent_id   = aws_api_gateway_rest_api.tollgate.root_resource_id
+  path_part   = "admin"
+}
+
+resource "aws_api_gateway_resource" "admin_proxy" {
+  rest_api_id = aws_api_gateway_rest_api.tollgate.id
+  parent_id   = aws_api_gateway_resource.admin.id
+  path_part   = "{proxy+}"
+}
+
+# The authorizer: the `Authorization` header is the identity source and the
+# cache key; a header not in the Bearer form (RFC 6750 §2.1: the scheme
+# case-insensitive, one or more spaces, a b64token, nothing after it) is
+# answered 401 by API Gateway without invoking the function.
+resource "aws_api_gateway_authorizer" "token" {
+  name                             = "${var.name}-jwt"
+  rest_api_id                      = aws_api_gateway_rest_api.tollgate.id
+  type                             = "TOKEN"
+  authorizer_uri                   = aws_lambda_function.fn["authorizer"].invoke_arn
+  identity_source                  = "method.request.header.Authorization"
+  identity_validation_expression   = "^[Bb][Ee][Aa][Rr][Ee][Rr] +[A-Za-z0-9._~+/-]+=*$"
+  authorizer_result_ttl_in_seconds = var.authorizer_cache_ttl_seconds
+}
+
+resource "aws_api_gateway_method" "public" {
+  #checkov:skip=CKV_AWS_59:Public by design: POST /token is where credentials are exchanged for a token, and GET /.well-known/* publishes the JWKS and discovery document every verifier needs.
+  #checkov:skip=CKV2_AWS_53:The issuer validates its own input and answers problem+json or RFC 6749 errors; a request validator cannot express those rules.
+  for_each = local.public_routes
+
+  rest_api_id        = aws_api_gateway_rest_api.tollgate.id
+  resource_id        = local.resource_ids[each.value.resource]
+  http_method        = split(" ", each.key)[0]
+  authorization      = "NONE"
+  request_parameters = strcontains(each.key, "{proxy+}") ? { "method.request.path.proxy" = true } : {}
+}
+
+resource "aws_api_gateway_method" "protected" {
+  #checkov:skip=CKV2_AWS_53:The backend and issuer validate bodies themselves (problem+json 4xx); a request validator cannot express those rules.
+  for_each = local.protected_routes
+
+  rest_api_id        = aws_api_gateway_rest_api.tollgate.id
+  resource_id        = local.resource_ids[each.value.resource]
+  http_method        = split(" ", each.key)[0]
+  authorization      = "CUSTOM"
+  authorizer_id      = aws_api_gateway_authorizer.token.id
+  request_parameters = strcontains(each.key, "{proxy+}") ? { "method.request.path.proxy" = true } : {}
+}
+
+resource "aws_api_gateway_integration" "route" {
+  for_each = local.routes
+
+  rest_api_id             = aws_api_gateway_rest_api.tollgate.id
+  resource_id             = local.method_ids[each.key].resource_id
+  http_method             = local.method_ids[each.key].http_method
+  type                    = "AWS_PROXY"
+  integration_http_method = "POST"
+  uri                     = aws_lambda_function.fn[each.value.function].invoke_arn
+}
+
+# 401 and 403 from API Gateway itself (no or refused token): problem-shaped
+# JSON bodies like the functions' own errors, and the Bearer challenge.
+resource "aws_api_gateway_gateway_response" "unauthorized" {
+  rest_api_id   = aws_api_gateway_rest_api.tollgate.id
+  response_type = "UNAUTHORIZED"
+  status_code   = "401"
+
+  response_parameters = {
+    "gatewayresponse.header.WWW-Authenticate" = "'Bearer realm=\"tollgate\"'"
+  }
+  response_templates = {
+    "application/json" = "{\"type\":\"about:blank\",\"title\":\"Unauthorized\",\"status\":401,\"detail\":\"a valid Bearer token is required\"}"
+  }
+}
+
+resource "aws_api_gateway_gateway_response" "access_denied" {
+  rest_api_id   = aws_api_gateway_rest_api.tollgate.id
+  response_type = "ACCESS_DENIED"
+  status_code   = "403"
+
+  response_templates = {
+    "application/json" = "{\"type\":\"about:blank\",\"title\":\"Forbidden\",\"status\":403,\"detail\":\"the token's scopes do not grant this request\"}"
+  }
+}
+
+resource "aws_api_gateway_deployment" "tollgate" {
+  rest_api_id = aws_api_gateway_rest_api.tollgate.id
+  description = "Tollgate API"
+
+  # Redeploy whenever a resource, method, integration, the authorizer or a
+  # gateway response changes.
+  triggers = {
+    redeployment = sha1(jsonencode([
+      local.routes,
+      local.resource_ids,
+      [for m in values(local.method_ids) : [m.id, m.authorization, m.authorizer_id]],
+      [for i in values(aws_api_gateway_integration.route) : [i.id, i.uri]],
+      aws_api_gateway_authorizer.token,
+      aws_api_gateway_gateway_response.unauthorized,
+      aws_api_gateway_gateway_response.access_denied,
+    ]))
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+
+  depends_on = [aws_api_gateway_integration.route]
+}
+
+resource "aws_cloudwatch_log_group" "api_access" {
+  #checkov:skip=CKV_AWS_158:Encrypted by CloudWatch Logs' own service key; access logs carry no token (only the principal and the authorizer's outcome). A customer-managed key is left to operators who need it.
+  #checkov:skip=CKV_AWS_338:Retention is the log_retention_days variable (default 30 days); set 365 or more where policy requires a year.
+  name              = "/aws/apigateway/${var.name}/${var.stage_name}/access"
+  retention_in_days = var.log_retention_days
+}
+
+resource "aws_api_gateway_stage" "tollgate" {
+  #checkov:skip=CKV_AWS_120:Responses are per caller and per token; API Gateway's response cache would need per-token keys. The authorizer result cache (authorizer_cache_ttl_seconds) is the cache that matters.
+  #checkov:skip=CKV2_AWS_29:A WAF web ACL is the operator's (shared, priced per ACL); associate one with this stage where required. Throttling is set below.
+  #checkov:skip=CKV2_AWS_51:Clients are browsers and services holding Bearer tokens, not mTLS clients; backend integrations are Lambda proxies, not HTTP backends that a client certificate would authenticate to.
+  rest_api_id          = aws_api_gateway_rest_api.tollgate.id
+  deployment_id        = aws_api_gateway_deployment.tollgate.id
+  stage_name           = var.stage_name
+  xray_tracing_enabled = true
+
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.api_access.arn
+    format = jsonencode({
+      requestId          = "$context.requestId"
+      extendedRequestId  = "$context.extendedRequestId"
+      ip                 = "$context.identity.sourceIp"
+      requestTime        = "$context.requestTimeEpoch"
+      httpMethod         = "$context.httpMethod"
+      resourcePath       = "$context.resourcePath"
+      status             = "$context.status"
+      responseLength     = "$context.responseLength"
+      responseLatency    = "$context.responseLatency"
+      integrationLatency = "$context.integrationLatency"
+      principalId        = "$context.authorizer.principalId"
+      authorizerStatus   = "$context.authorizer.status"
+      authorizerLatency  = "$context.authorizer.latency"
+      authorizerError    = "$context.authorizer.error"
+      authorizeError     = "$context.authorize.error"
+      errorType          = "$context.error.responseType"
+      errorMessage       = "$context.error.message"
+    })
+  }
+
+  depends_on = [aws_api_gateway_account.cloudwatch]
+}
+
+resource "aws_api_gateway_method_settings" "all" {
+  #checkov:skip=CKV_AWS_225:Responses are per caller and per token: response caching is off on purpose (see the stage).
+  rest_api_id = aws_api_gateway_rest_api.tollgate.id
+  stage_name  = aws_api_gateway_stage.tollgate.stage_name
+  method_path = "*/*"
+
+  settings {
+    metrics_enabled        = true
+    logging_level          = "ERROR"
+    data_trace_enabled     = false
+    caching_enabled        = false
+    cache_data_encrypted   = true
+    throttling_rate_limit  = var.throttling_rate_limit
+    throttling_burst_limit = var.throttling_burst_limit
+  }
+}
+
+# API Gateway writes access and execution logs with one role per account and
+# region. Set it here unless the account already has one (manage_api_gateway_account = false).
+data "aws_iam_policy_document" "apigateway_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["apigateway.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "apigateway_cloudwatch" {
+  count = var.manage_api_gateway_account ? 1 : 0
+
+  name               = "${var.name}-apigateway-cloudwatch"
+  description        = "API Gateway's account role for writing CloudWatch logs (this region)"
+  assume_role_policy = data.aws_iam_policy_document.apigateway_assume.json
+}
+
+resource "aws_iam_role_policy_attachment" "apigateway_cloudwatch" {
+  count = var.manage_api_gateway_account ? 1 : 0
+
+  role       = aws_iam_role.apigateway_cloudwatch[0].name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+}
+
+resource "aws_api_gateway_account" "cloudwatch" {
+  count = var.manage_api_gateway_account ? 1 : 0
+
+  cloudwatch_role_arn = aws_iam_role.apigateway_cloudwatch[0].arn
+
+  depends_on = [aws_iam_role_policy_attachment.apigateway_cloudwatch]
+}

@@ -1,0 +1,82 @@
+# The four functions: arm64, provided.al2023, handler `bootstrap`, from the
+# zips `make lambda` builds (target/lambda/<name>/bootstrap.zip).
+
+resource "aws_cloudwatch_log_group" "fn" {
+  #checkov:skip=CKV_AWS_158:Encrypted by CloudWatch Logs' own service key; the functions never log tokens, keys or passwords (tested in the issuer and authorizer crates). A customer-managed key is left to operators who need it.
+  #checkov:skip=CKV_AWS_338:Retention is the log_retention_days variable (default 30 days); set 365 or more where policy requires a year.
+  for_each = local.functions
+
+  name              = "/aws/lambda/${each.value.function_name}"
+  retention_in_days = var.log_retention_days
+}
+
+resource "aws_lambda_function" "fn" {
+  #checkov:skip=CKV_AWS_117:The functions call only public AWS endpoints and the issuer's https JWKS URL; a VPC would add NAT or endpoints and cold-start latency for no isolation gain.
+  #checkov:skip=CKV_AWS_116:Every invocation is synchronous (API Gateway, the TOKEN authorizer, Secrets Manager rotation steps); a dead-letter queue only applies to asynchronous invocations.
+  #checkov:skip=CKV_AWS_115:No reserved concurrency by default: a new account's unreserved minimum makes it fail, and capping the authorizer caps the API. API Gateway throttling bounds the load instead.
+  #checkov:skip=CKV_AWS_173:The environment holds names and URLs only (no secrets); Lambda encrypts it at rest with its service key.
+  #checkov:skip=CKV_AWS_272:Artifacts come from `make lambda` with source_code_hash pinning each zip; code signing needs an AWS Signer profile the operator owns.
+  #checkov:skip=CKV_AWS_50:The binaries carry no X-Ray SDK; latency is measured by EMF metrics (VerificationTime, JwksFetchTime) and API Gateway's X-Ray tracing of the stage.
+  for_each = local.functions
+
+  function_name    = each.value.function_name
+  description      = each.value.description
+  role             = aws_iam_role.fn[each.key].arn
+  architectures    = ["arm64"]
+  runtime          = "provided.al2023"
+  handler          = "bootstrap"
+  filename         = each.value.zip
+  source_code_hash = filebase64sha256(each.value.zip)
+  memory_size      = each.value.memory_mb
+  timeout          = each.value.timeout_s
+
+  environment {
+    variables = module.environment.variables[each.key]
+  }
+
+  logging_config {
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.fn[each.key].name
+  }
+
+  depends_on = [
+    aws_iam_role_policy.authorizer,
+    aws_iam_role_policy.issuer,
+    aws_iam_role_policy.issuer_rotation,
+    aws_iam_role_policy.backend,
+  ]
+}
+
+# API Gateway may invoke the authorizer only as this API's authorizer, and the
+# issuer and backend only from this API's stages.
+resource "aws_lambda_permission" "authorizer" {
+  statement_id  = "AllowApiGatewayAuthorizer"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.fn["authorizer"].function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${local.execute_api_arn}/authorizers/${aws_api_gateway_authorizer.token.id}"
+}
+
+resource "aws_lambda_permission" "issuer" {
+  statement_id  = "AllowApiGatewayIssuer"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.fn["issuer"].function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${local.execute_api_arn}/${var.stage_name}/*"
+}
+
+resource "aws_lambda_permission" "backend" {
+  statement_id  = "AllowApiGatewayBackend"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.fn["backend"].function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${local.execute_api_arn}/${var.stage_name}/*/books*"
+}
+
+resource "aws_lambda_permission" "rotation" {
+  statement_id  = "AllowSecretsManagerRotation"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.fn["issuer-rotation"].function_name
+  principal     = "secretsmanager.amazonaws.com"
+  source_arn    = aws_secretsmanager_secret.keyset.arn
+}

@@ -1,0 +1,120 @@
+# One role per function, each with exact actions on exact ARNs. The actions
+# are the AWS SDK operations each binary calls (checked against the code by
+# infra/tests/test_contract.py), plus writing its own log group.
+
+data "aws_iam_policy_document" "lambda_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "fn" {
+  for_each = local.functions
+
+  name               = each.value.function_name
+  description        = "Execution role of ${each.value.function_name}"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+}
+
+# The authorizer calls no AWS API: it fetches the JWKS over https.
+data "aws_iam_policy_document" "authorizer" {
+  statement {
+    sid       = "OwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.fn["authorizer"].arn}:*"]
+  }
+}
+
+# The issuer reads accounts, reads the keyset, writes the first keyset over
+# the placeholder, and rotates or revokes keys from the admin endpoint
+# (PutSecretValue as AWSPENDING, then UpdateSecretVersionStage as a
+# compare-and-swap, DescribeSecret to find the labels).
+data "aws_iam_policy_document" "issuer" {
+  statement {
+    sid       = "OwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.fn["issuer"].arn}:*"]
+  }
+  statement {
+    sid       = "ReadAccounts"
+    actions   = ["dynamodb:GetItem"]
+    resources = [aws_dynamodb_table.users.arn]
+  }
+  statement {
+    sid = "Keyset"
+    actions = [
+      "secretsmanager:DescribeSecret",
+      "secretsmanager:GetSecretValue",
+      "secretsmanager:PutSecretValue",
+      "secretsmanager:UpdateSecretVersionStage",
+    ]
+    resources = [aws_secretsmanager_secret.keyset.arn]
+  }
+}
+
+# Secrets Manager's rotation steps on the keyset secret only.
+data "aws_iam_policy_document" "issuer_rotation" {
+  statement {
+    sid       = "OwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.fn["issuer-rotation"].arn}:*"]
+  }
+  statement {
+    sid = "RotateKeyset"
+    actions = [
+      "secretsmanager:DescribeSecret",
+      "secretsmanager:GetSecretValue",
+      "secretsmanager:PutSecretValue",
+      "secretsmanager:UpdateSecretVersionStage",
+    ]
+    resources = [aws_secretsmanager_secret.keyset.arn]
+  }
+}
+
+# The books API: create (conditional put), read, update (conditional put on
+# the version), delete (conditional), list (paginated scan).
+data "aws_iam_policy_document" "backend" {
+  statement {
+    sid       = "OwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.fn["backend"].arn}:*"]
+  }
+  statement {
+    sid       = "Books"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan"]
+    resources = [aws_dynamodb_table.books.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "authorizer" {
+  name   = "tollgate-authorizer"
+  role   = aws_iam_role.fn["authorizer"].id
+  policy = data.aws_iam_policy_document.authorizer.json
+}
+
+resource "aws_iam_role_policy" "issuer" {
+  name   = "tollgate-issuer"
+  role   = aws_iam_role.fn["issuer"].id
+  policy = data.aws_iam_policy_document.issuer.json
+}
+
+resource "aws_iam_role_policy" "issuer_rotation" {
+  name   = "tollgate-issuer-rotation"
+  role   = aws_iam_role.fn["issuer-rotation"].id
+  policy = data.aws_iam_policy_document.issuer_rotation.json
+}
+
+resource "aws_iam_role_policy" "backend" {
+  name   = "tollgate-backend"
+  role   = aws_iam_role.fn["backend"].id
+  policy = data.aws_iam_policy_document.backend.json
+}

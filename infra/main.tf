@@ -1,0 +1,54 @@
+# Tollgate on AWS: a REST API whose TOKEN authorizer is the `authorizer`
+# Lambda, the issuer and books functions behind it, the keyset secret rotated
+# by `issuer-rotation`, DynamoDB tables, logs, a dashboard and alarms.
+# Provider-free logic lives in modules/ (tested offline by `terraform test`).
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+module "settings" {
+  source = "./modules/settings"
+
+  name                         = var.name
+  stage_name                   = var.stage_name
+  audiences                    = var.audiences
+  signing_alg                  = var.signing_alg
+  token_ttl_seconds            = var.token_ttl_seconds
+  jwks_max_age_seconds         = var.jwks_max_age_seconds
+  authorizer_cache_ttl_seconds = var.authorizer_cache_ttl_seconds
+  rotation_schedule            = var.rotation_schedule
+  route_scopes                 = var.route_scopes
+  log_retention_days           = var.log_retention_days
+  alarm_topic_arn              = var.alarm_topic_arn
+  lambda_dir                   = var.lambda_dir
+  throttling_rate_limit        = var.throttling_rate_limit
+  throttling_burst_limit       = var.throttling_burst_limit
+  manage_api_gateway_account   = var.manage_api_gateway_account
+  tags                         = var.tags
+}
+
+module "environment" {
+  source = "./modules/environment"
+
+  # From the API id and the stage *name*: the stage depends on the
+  # deployment, which depends on the functions, whose environment this is.
+  api_id               = aws_api_gateway_rest_api.tollgate.id
+  region               = data.aws_region.current.name
+  url_suffix           = data.aws_partition.current.dns_suffix
+  stage_name           = var.stage_name
+  audience             = module.settings.audience
+  signing_alg          = var.signing_alg
+  token_ttl_seconds    = var.token_ttl_seconds
+  jwks_max_age_seconds = var.jwks_max_age_seconds
+  route_scopes_json    = module.settings.route_scopes_json
+  keyset_secret_arn    = aws_secretsmanager_secret.keyset.arn
+  users_table          = aws_dynamodb_table.users.name
+  books_table          = aws_dynamodb_table.books.name
+}
+
+locals {
+  functions = module.settings.functions
+  # execute-api ARN prefix of this API: arn:…:execute-api:region:account:apiId
+  execute_api_arn = aws_api_gateway_rest_api.tollgate.execution_arn
+}

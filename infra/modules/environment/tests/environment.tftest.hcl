@@ -1,0 +1,107 @@
+# Offline: no provider. `terraform test` in infra/modules/environment.
+
+variables {
+  api_id               = "a1b2c3d4e5"
+  region               = "eu-west-1"
+  stage_name           = "prod"
+  audience             = "books-api"
+  signing_alg          = "ES256"
+  token_ttl_seconds    = 900
+  jwks_max_age_seconds = 300
+  keyset_secret_arn    = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:tollgate/keyset-AbCdEf"
+  users_table          = "tollgate-users"
+  books_table          = "tollgate-books"
+}
+
+run "issuer_url_is_the_stage_url" {
+  command = plan
+
+  assert {
+    condition     = output.issuer_url == "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod"
+    error_message = "iss is https://{api}.execute-api.{region}.amazonaws.com/{stage}"
+  }
+  assert {
+    condition     = output.jwks_url == "${output.issuer_url}/.well-known/jwks.json"
+    error_message = "the issuer's JWKS route"
+  }
+}
+
+run "authorizer_trusts_exactly_this_issuer" {
+  command = plan
+
+  assert {
+    condition = output.variables["authorizer"] == {
+      JWT_ISSUER           = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod"
+      JWKS_URI             = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod/.well-known/jwks.json"
+      JWT_AUDIENCE         = "books-api"
+      JWT_REQUIRED_TYP     = "at+jwt"
+      JWKS_MAX_AGE_SECONDS = "300"
+    }
+    error_message = "authorizer environment"
+  }
+}
+
+run "issuer_signs_for_the_same_issuer_and_audience" {
+  command = plan
+
+  assert {
+    condition     = output.variables["issuer"]["JWT_ISSUER"] == output.variables["authorizer"]["JWT_ISSUER"]
+    error_message = "issuer and authorizer agree on iss"
+  }
+  assert {
+    condition     = output.variables["issuer"]["JWT_AUDIENCE"] == output.variables["authorizer"]["JWT_AUDIENCE"]
+    error_message = "issuer and authorizer agree on aud"
+  }
+  assert {
+    condition = output.variables["issuer"] == {
+      JWT_ISSUER           = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod"
+      JWT_AUDIENCE         = "books-api"
+      TOKEN_TTL_SECONDS    = "900"
+      JWKS_MAX_AGE_SECONDS = "300"
+      SIGNING_ALG          = "ES256"
+      KEYSET_SECRET_ID     = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:tollgate/keyset-AbCdEf"
+      USERS_TABLE          = "tollgate-users"
+    }
+    error_message = "issuer environment"
+  }
+}
+
+run "rotation_gets_only_what_shapes_a_rotation" {
+  command = plan
+
+  assert {
+    condition = output.variables["issuer-rotation"] == {
+      SIGNING_ALG          = "ES256"
+      TOKEN_TTL_SECONDS    = "900"
+      JWKS_MAX_AGE_SECONDS = "300"
+    }
+    error_message = "rotation environment: the same algorithm and grace as the issuer"
+  }
+  assert {
+    condition     = output.variables["backend"] == { BOOKS_TABLE = "tollgate-books" }
+    error_message = "backend environment"
+  }
+}
+
+run "route_scopes_are_passed_only_when_set" {
+  command = plan
+  variables {
+    route_scopes_json = "{\"GET /books\":\"books:read\"}"
+  }
+  assert {
+    condition     = output.variables["authorizer"]["ROUTE_SCOPES"] == "{\"GET /books\":\"books:read\"}"
+    error_message = "ROUTE_SCOPES when set"
+  }
+}
+
+run "other_partitions_keep_their_dns_suffix" {
+  command = plan
+  variables {
+    region     = "cn-north-1"
+    url_suffix = "amazonaws.com.cn"
+  }
+  assert {
+    condition     = output.issuer_url == "https://a1b2c3d4e5.execute-api.cn-north-1.amazonaws.com.cn/prod"
+    error_message = "China partition URL"
+  }
+}

@@ -1,0 +1,189 @@
+# The dashboard and alarm definitions, provider-free so `terraform test` can
+# check them offline. Tollgate metrics are read through the [Service] and
+# [Service, Decision] dimension sets every EMF record declares (one
+# [Service, Decision, Reason] series where the reason is the point).
+# The authorizer's Lambda `Errors` count every `Unauthorized` answer by
+# design (that is how a TOKEN authorizer says 401): no alarm reads them.
+
+locals {
+  ns         = "Tollgate"
+  authorizer = { Service = "authorizer" }
+
+  tollgate = {
+    for name, m in {
+      decisions          = { metric = "Decisions", dims = {} }
+      unauthorized       = { metric = "Decisions", dims = { Decision = "unauthorized" } }
+      keys_unavailable   = { metric = "Decisions", dims = { Decision = "unauthorized", Reason = "keys_unavailable" } }
+      jwks_fetches       = { metric = "JwksFetches", dims = {} }
+      jwks_failures      = { metric = "JwksFetchFailures", dims = {} }
+      jwks_stale         = { metric = "JwksStaleServes", dims = {} }
+      unknown_kid_misses = { metric = "UnknownKidMisses", dims = {} }
+    } : name => { namespace = local.ns, metric_name = m.metric, dimensions = merge(local.authorizer, m.dims) }
+  }
+
+  # One query per alarm unless it is metric math; every query has the same
+  # attributes so the root module can build them with one dynamic block.
+  single = {
+    for name, a in {
+      authorizer-fails-closed = {
+        description = "The authorizer refuses tokens because it has no keys (JWKS unreachable and nothing stale to serve): it is failing closed."
+        metric      = local.tollgate.keys_unavailable, stat = "Sum", period = 60, threshold = 1, evaluation_periods = 3, datapoints_to_alarm = 2
+      }
+      jwks-fetch-failures = {
+        description = "JWKS fetches are failing (issuer unreachable, slow or answering errors)."
+        metric      = local.tollgate.jwks_failures, stat = "Sum", period = 300, threshold = 3, evaluation_periods = 1, datapoints_to_alarm = 1
+      }
+      jwks-stale-serves = {
+        description = "The authorizer verifies with a JWKS past its freshness because refetches fail."
+        metric      = local.tollgate.jwks_stale, stat = "Sum", period = 300, threshold = 1, evaluation_periods = 2, datapoints_to_alarm = 2
+      }
+      unknown-kid-misses = {
+        description = "Tokens name keys the JWKS does not hold. A rotation publishes the next key a whole period before it signs, so after a rotation this stays at 0: keys published late, or forged kids."
+        metric      = local.tollgate.unknown_kid_misses, stat = "Sum", period = 300, threshold = 10, evaluation_periods = 1, datapoints_to_alarm = 1
+      }
+      rotation-errors = {
+        description = "The keyset rotation function failed (Secrets Manager leaves the rotation pending and retries)."
+        metric      = { namespace = "AWS/Lambda", metric_name = "Errors", dimensions = { FunctionName = var.function_names["issuer-rotation"] } }
+        stat        = "Sum", period = 300, threshold = 1, evaluation_periods = 1, datapoints_to_alarm = 1
+      }
+      issuer-errors = {
+        description = "The issuer function failed invocations (crashes or timeouts, not HTTP error answers)."
+        metric      = { namespace = "AWS/Lambda", metric_name = "Errors", dimensions = { FunctionName = var.function_names["issuer"] } }
+        stat        = "Sum", period = 300, threshold = 1, evaluation_periods = 1, datapoints_to_alarm = 1
+      }
+      backend-errors = {
+        description = "The books function failed invocations (crashes or timeouts, not HTTP error answers)."
+        metric      = { namespace = "AWS/Lambda", metric_name = "Errors", dimensions = { FunctionName = var.function_names["backend"] } }
+        stat        = "Sum", period = 300, threshold = 1, evaluation_periods = 1, datapoints_to_alarm = 1
+      }
+      api-5xx = {
+        description = "More than 1% of API requests end in a 5xx (an authorizer failure is a 500 too)."
+        metric      = { namespace = "AWS/ApiGateway", metric_name = "5XXError", dimensions = { ApiName = var.api_name, Stage = var.stage_name } }
+        stat        = "Average", period = 300, threshold = 0.01, evaluation_periods = 3, datapoints_to_alarm = 2
+      }
+    } : name => a
+  }
+
+  throttles = {
+    for fn, function_name in var.function_names : "${fn}-throttles" => {
+      description = "Lambda throttles ${fn} (account or reserved concurrency exhausted)."
+      metric      = { namespace = "AWS/Lambda", metric_name = "Throttles", dimensions = { FunctionName = function_name } }
+      stat        = "Sum", period = 300, threshold = 1, evaluation_periods = 1, datapoints_to_alarm = 1
+    }
+  }
+
+  query = { id = null, expression = null, label = null, return_data = false, namespace = null, metric_name = null, dimensions = {}, stat = null, period = null }
+
+  alarms = merge(
+    {
+      for name, a in merge(local.single, local.throttles) : name => {
+        alarm_name          = "${var.name}-${name}"
+        description         = a.description
+        comparison_operator = "GreaterThanOrEqualToThreshold"
+        threshold           = a.threshold
+        evaluation_periods  = a.evaluation_periods
+        datapoints_to_alarm = a.datapoints_to_alarm
+        treat_missing_data  = "notBreaching"
+        queries = [merge(local.query, a.metric, {
+          id = "m", return_data = true, stat = a.stat, period = a.period, label = a.metric.metric_name
+        })]
+      }
+    },
+    {
+      unauthorized-share = {
+        alarm_name          = "${var.name}-unauthorized-share"
+        description         = "More than ${var.unauthorized_share_percent}% of the authorizer's decisions are Unauthorized (at least ${var.min_decisions} decisions in 5 minutes): a bad client release, an issuer/audience mismatch, or an attack."
+        comparison_operator = "GreaterThanThreshold"
+        threshold           = var.unauthorized_share_percent
+        evaluation_periods  = 3
+        datapoints_to_alarm = 2
+        treat_missing_data  = "notBreaching"
+        queries = [
+          merge(local.query, local.tollgate.unauthorized, { id = "unauthorized", stat = "Sum", period = 300, label = "Unauthorized" }),
+          merge(local.query, local.tollgate.decisions, { id = "decisions", stat = "Sum", period = 300, label = "Decisions" }),
+          merge(local.query, { id = "share", return_data = true, label = "Unauthorized share (%)", expression = "IF(decisions >= ${var.min_decisions}, 100 * unauthorized / decisions, 0)" }),
+        ]
+      }
+    },
+  )
+
+  # Dashboard: a metric line is [namespace, name, dim, value, ..., {options}].
+  line = {
+    for key, m in local.tollgate : key => concat([m.namespace, m.metric_name], flatten([for k, v in m.dimensions : [k, v]]))
+  }
+  lambda_lines = { for fn, function_name in var.function_names : fn => ["AWS/Lambda", "Duration", "FunctionName", function_name] }
+  api          = ["ApiName", var.api_name, "Stage", var.stage_name]
+
+  widgets = [
+    { title = "Authorizer decisions by outcome", stat = "Sum", metrics = [
+      for d in ["allow", "deny", "unauthorized"] : [local.ns, "Decisions", "Service", "authorizer", "Decision", d, { label = d }]
+    ] },
+    { title = "Verification time (µs)", stat = "Average", metrics = [
+      [local.ns, "VerificationTime", "Service", "authorizer", { stat = "p50", label = "p50" }],
+      [local.ns, "VerificationTime", "Service", "authorizer", { stat = "p99", label = "p99" }],
+      [local.ns, "VerificationTime", "Service", "authorizer", { stat = "Average", label = "average" }],
+    ] },
+    { title = "Decision cache hits", stat = "Sum", metrics = [
+      [local.ns, "DecisionCacheHits", "Service", "authorizer", { label = "cache hits" }],
+      concat(local.line.decisions, [{ label = "decisions" }]),
+    ] },
+    { title = "JWKS fetches, failures, stale serves, unknown kids", stat = "Sum", metrics = [
+      concat(local.line.jwks_fetches, [{ label = "fetches" }]),
+      concat(local.line.jwks_failures, [{ label = "failures" }]),
+      concat(local.line.jwks_stale, [{ label = "stale serves" }]),
+      concat(local.line.unknown_kid_misses, [{ label = "unknown-kid misses" }]),
+    ] },
+    { title = "Cold starts and init time (ms)", stat = "Sum", metrics = [
+      [local.ns, "ColdStart", "Service", "authorizer", { label = "cold starts" }],
+      [local.ns, "InitTime", "Service", "authorizer", { stat = "Average", label = "init time (ms, average)", yAxis = "right" }],
+    ] },
+    { title = "Lambda duration p99 (ms)", stat = "p99", metrics = [
+      for fn, l in local.lambda_lines : concat(l, [{ label = fn }])
+    ] },
+    { title = "Lambda throttles and errors (errors: not the authorizer, whose errors are its 401s)", stat = "Sum", metrics = concat(
+      [for fn, function_name in var.function_names : ["AWS/Lambda", "Throttles", "FunctionName", function_name, { label = "${fn} throttles" }]],
+      [for fn in ["issuer", "issuer-rotation", "backend"] : ["AWS/Lambda", "Errors", "FunctionName", var.function_names[fn], { label = "${fn} errors" }]],
+    ) },
+    { title = "API 4xx / 5xx", stat = "Sum", metrics = [
+      concat(["AWS/ApiGateway", "4XXError"], local.api, [{ label = "4xx" }]),
+      concat(["AWS/ApiGateway", "5XXError"], local.api, [{ label = "5xx" }]),
+      concat(["AWS/ApiGateway", "Count"], local.api, [{ label = "requests", yAxis = "right" }]),
+    ] },
+    { title = "API latency (ms)", stat = "p99", metrics = [
+      concat(["AWS/ApiGateway", "Latency"], local.api, [{ label = "latency p99" }]),
+      concat(["AWS/ApiGateway", "IntegrationLatency"], local.api, [{ label = "integration latency p99" }]),
+      concat(["AWS/ApiGateway", "Latency"], local.api, [{ stat = "p50", label = "latency p50" }]),
+    ] },
+  ]
+
+  dashboard = {
+    widgets = [
+      for i, w in local.widgets : {
+        type   = "metric"
+        x      = (i % 2) * 12
+        y      = floor(i / 2) * 6
+        width  = 12
+        height = 6
+        properties = {
+          title   = w.title
+          region  = var.region
+          view    = "timeSeries"
+          stacked = false
+          period  = 60
+          stat    = w.stat
+          metrics = w.metrics
+        }
+      }
+    ]
+  }
+}
+
+output "alarms" {
+  description = "Alarm definitions by key: name, description, comparison, threshold, periods and metric queries."
+  value       = local.alarms
+}
+
+output "dashboard_body" {
+  description = "CloudWatch dashboard JSON."
+  value       = jsonencode(local.dashboard)
+}

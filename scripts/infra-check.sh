@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The infrastructure checks that run offline (part of `make test`):
+#   terraform fmt, `terraform test` of the provider-less modules, checkov with
+#   zero failed checks, and the HCL contract test (pytest).
+# The root module's init/plan/apply need the AWS provider from the Terraform
+# registry, which these machines cannot reach: they are not run here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV_INFRA=${VENV_INFRA:-.venv-infra}
+export CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1 TF_INPUT=0
+# An unset or missing CLI config file only makes terraform warn; give it an empty one.
+tf_config=$(mktemp -t terraformrc.XXXXXX)
+trap 'rm -f "$tf_config"' EXIT
+export TF_CLI_CONFIG_FILE="$tf_config"
+
+if command -v terraform >/dev/null; then
+    echo "== terraform fmt -check -recursive infra ($(terraform version | head -1))"
+    terraform fmt -check -recursive -diff infra
+    for module in infra/modules/*/; do
+        echo "== terraform test: $module"
+        terraform -chdir="$module" init -backend=false -input=false >/dev/null
+        terraform -chdir="$module" test -no-color
+    done
+else
+    cat >&2 <<'WARN'
+############################################################################
+##  WARNING: terraform is not installed: SKIPPING `terraform fmt` and the  ##
+##  `terraform test` runs of infra/modules. Install Terraform >= 1.9 to    ##
+##  run them. checkov and the HCL contract test still run.                 ##
+############################################################################
+WARN
+fi
+
+echo "== checkov (infra/, --skip-download)"
+"$VENV_INFRA/bin/checkov" --directory infra --framework terraform --skip-download \
+    --quiet --compact --skip-path '\.terraform'
+
+echo "== HCL contract test (pytest)"
+"$VENV_INFRA/bin/python" -m pytest -q -p no:cacheprovider infra/tests
