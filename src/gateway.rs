@@ -6,7 +6,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use authorizer::Authorizer;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -16,6 +15,7 @@ use moka::sync::Cache;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
+use crate::authorizer_backend::{AuthorizerBackend, AuthorizerFailure};
 use crate::policy_eval::{evaluate, Verdict};
 
 /// The local API's ARN prefix (`apiId/stage` = `tollgate/local`).
@@ -23,7 +23,7 @@ pub const API_BASE: &str = "arn:aws:execute-api:local:000000000000:tollgate/loca
 
 /// The gateway's parts.
 pub struct Gateway {
-    authorizer: Arc<Authorizer>,
+    authorizer: AuthorizerBackend,
     issuer: Router,
     books: Router,
     /// Authorizer answers by `Authorization` value; `None` when the TTL is 0.
@@ -32,7 +32,7 @@ pub struct Gateway {
 
 impl Gateway {
     pub fn new(
-        authorizer: Arc<Authorizer>,
+        authorizer: AuthorizerBackend,
         issuer: Router,
         books: Router,
         cache_ttl: Duration,
@@ -116,9 +116,9 @@ async fn route(gateway: &Arc<Gateway>, request: Request) -> (Response, Option<bo
     let response = forward(target, request).await;
     if revoking && response.status().is_success() {
         gateway.flush_authorizer_cache();
-        // The in-process authorizer is part of this gateway: refetch the JWKS
-        // now, so the revoked key and its cached decisions go at once.
-        gateway.authorizer.prewarm().await;
+        // The authorizer is part of this stack: the revoked key and its
+        // cached decisions go at once.
+        gateway.authorizer.key_revoked().await;
     }
     (response, Some(cache_hit))
 }
@@ -155,7 +155,7 @@ async fn authorize(gateway: &Gateway, mut request: Request) -> Result<(Request, 
         Some(answer) => answer,
         None => {
             let event = json!({"type": "TOKEN", "authorizationToken": authorization, "methodArn": method_arn});
-            match gateway.authorizer.handle(event).await {
+            match gateway.authorizer.invoke(event).await {
                 Ok(answer) => {
                     let answer = Arc::new(answer);
                     if let Some(answers) = &gateway.answers {
@@ -163,11 +163,14 @@ async fn authorize(gateway: &Gateway, mut request: Request) -> Result<(Request, 
                     }
                     answer
                 }
-                Err(_) => {
+                Err(AuthorizerFailure::Unauthorized) => {
                     return Err(gateway_error(
                         StatusCode::UNAUTHORIZED,
                         Some("Unauthorized"),
                     ))
+                }
+                Err(AuthorizerFailure::Failed(_)) => {
+                    return Err(gateway_error(StatusCode::INTERNAL_SERVER_ERROR, None))
                 }
             }
         }

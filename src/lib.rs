@@ -2,6 +2,10 @@
 //! REST semantics in front of the issuer and books routers) and the
 //! administration commands behind the `tollgate` CLI.
 
+pub mod authorizer_backend;
 pub mod gateway;
+pub mod lambda_host;
+pub mod lambda_mode_args;
 pub mod local_stack;
 pub mod policy_eval;
+pub mod runtime_api;

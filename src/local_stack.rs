@@ -25,6 +25,7 @@ use issuer::store::KeyStore;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use crate::authorizer_backend::{self, AuthorizerBackend, AuthorizerMode};
 use crate::gateway::Gateway;
 
 /// The audience of local tokens.
@@ -186,6 +187,22 @@ pub async fn start(
     addr: SocketAddr,
     authorizer_cache_ttl: Duration,
 ) -> anyhow::Result<RunningStack> {
+    start_with(
+        stores,
+        addr,
+        authorizer_cache_ttl,
+        AuthorizerMode::InProcess,
+    )
+    .await
+}
+
+/// [`start`], with the authorizer run as `mode` says.
+pub async fn start_with(
+    stores: Stores,
+    addr: SocketAddr,
+    authorizer_cache_ttl: Duration,
+    mode: AuthorizerMode,
+) -> anyhow::Result<RunningStack> {
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let issuer_url = format!("http://{addr}");
@@ -207,8 +224,15 @@ pub async fn start(
         authorizer_config,
         Arc::new(telemetry::DiscardSink),
     )?);
+    let in_process = matches!(mode, AuthorizerMode::InProcess);
+    let gateway_authorizer = match mode {
+        AuthorizerMode::InProcess => AuthorizerBackend::InProcess(Arc::clone(&authorizer)),
+        AuthorizerMode::Lambda { command, settings } => {
+            authorizer_backend::lambda_backend(&command, settings, &issuer_url, AUDIENCE)?
+        }
+    };
     let gateway = Arc::new(Gateway::new(
-        Arc::clone(&authorizer),
+        gateway_authorizer,
         issuer::routes::router(issuer),
         backend::router(Arc::clone(&stores.books)),
         authorizer_cache_ttl,
@@ -227,8 +251,11 @@ pub async fn start(
             tracing::error!(%error, "server stopped");
         }
     });
-    // Pre-warm over real HTTP, now that the issuer answers.
-    authorizer.prewarm().await;
+    // Pre-warm over real HTTP, now that the issuer answers. (A Lambda
+    // instance fetches its JWKS itself, in its cold start.)
+    if in_process {
+        authorizer.prewarm().await;
+    }
     Ok(RunningStack {
         addr,
         gateway,

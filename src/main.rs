@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::bail;
 use clap::{Parser, Subcommand};
 use issuer::accounts::{Account, AccountKind};
+use tollgate::lambda_mode_args::LambdaModeArgs;
 use tollgate::local_stack::{self, DataDir, Stores};
 
 #[derive(Debug, Parser)]
@@ -34,6 +35,8 @@ enum Command {
         /// Seconds the gateway reuses an authorizer answer per token; 0 turns caching off.
         #[arg(long, default_value_t = 300)]
         authorizer_cache_ttl: u64,
+        #[command(flatten)]
+        lambda: LambdaModeArgs,
     },
     /// Manage users.
     #[command(subcommand)]
@@ -99,11 +102,13 @@ async fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve {
         addr: "127.0.0.1:8080".to_owned(),
         authorizer_cache_ttl: 300,
+        lambda: LambdaModeArgs::default(),
     }) {
         Command::Serve {
             addr,
             authorizer_cache_ttl,
-        } => serve(data, &addr, authorizer_cache_ttl).await,
+            lambda,
+        } => serve(data, &addr, authorizer_cache_ttl, &lambda).await,
         Command::User(UserCommand::Add {
             name,
             scopes,
@@ -167,13 +172,24 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn serve(data: DataDir, addr: &str, authorizer_cache_ttl: u64) -> anyhow::Result<()> {
+async fn serve(
+    data: DataDir,
+    addr: &str,
+    authorizer_cache_ttl: u64,
+    lambda: &LambdaModeArgs,
+) -> anyhow::Result<()> {
     let addr: std::net::SocketAddr = addr
         .parse()
         .map_err(|_| anyhow::anyhow!("--addr must be IP:PORT, got {addr}"))?;
     let stores = Stores::select(&data).await?;
     let first = local_stack::first_start(&data, stores.accounts.as_ref()).await?;
-    let stack = local_stack::start(stores, addr, Duration::from_secs(authorizer_cache_ttl)).await?;
+    let stack = local_stack::start_with(
+        stores,
+        addr,
+        Duration::from_secs(authorizer_cache_ttl),
+        lambda.mode(),
+    )
+    .await?;
     let url = format!("http://{}", stack.addr);
     println!(
         "Tollgate local stack on {url} (data in {})",
