@@ -2,8 +2,10 @@
 // signing keys several times. The authorizer's JWKS lifetime
 // (JWKS_MAX_AGE_SECONDS) is below the rotation spacing, as the design
 // requires: a key is published one rotation before it signs. Traffic VUs
-// log in again every few seconds, so tokens signed by each new key are used
-// soon after it starts signing, next to older tokens still valid.
+// log in again every TOKEN_REFRESH_ITERATIONS of their own iterations, so
+// logins stay a fixed share of the traffic (about 2 per second by default,
+// however many VUs k6 needs) and tokens signed by each new key are used soon
+// after it starts signing, next to older tokens still valid.
 // Not one request may fail.
 import http from 'k6/http';
 import { check, sleep } from 'k6';
@@ -12,7 +14,7 @@ import { login, readBooks, envInt, measuredThresholds, writeSummary, SUMMARY_TRE
 const RATE = envInt('ROTATION_RATE', 50);
 const ROTATIONS = envInt('ROTATIONS', 3);
 const SPACING = envInt('ROTATION_SPACING_SECONDS', 4);
-const REFRESH = envInt('TOKEN_REFRESH_SECONDS', Math.max(1, Math.floor(SPACING / 2)));
+const REFRESH = envInt('TOKEN_REFRESH_ITERATIONS', Math.max(5, Math.floor(RATE / 2)));
 const VUS = envInt('ROTATION_VUS', 20);
 // Traffic runs one spacing before the first rotation and one after the last.
 const DURATION = `${(ROTATIONS + 1) * SPACING}s`;
@@ -34,19 +36,20 @@ export function setup() {
   return { token: login(USERNAME, PASSWORD) };
 }
 
-// Per VU: the token in use and when to replace it (staggered across VUs).
+// Per VU: the token in use and how many more requests it serves
+// (staggered across VUs).
 let token = null;
-let renewAt = 0;
+let uses = 0;
 
 export function traffic(data) {
-  const now = Date.now();
   if (token === null) {
     token = data.token;
-    renewAt = now + REFRESH * 1000 * Math.random();
-  } else if (now >= renewAt) {
+    uses = Math.ceil(REFRESH * Math.random());
+  } else if (uses <= 0) {
     token = login(USERNAME, PASSWORD);
-    renewAt = now + REFRESH * 1000 * (0.75 + 0.5 * Math.random());
+    uses = REFRESH;
   }
+  uses -= 1;
   readBooks(token);
 }
 
