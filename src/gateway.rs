@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use authorizer::Authorizer;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,6 +18,7 @@ use serde_json::{json, Value};
 use telemetry::{DiscardSink, MetricsSink};
 use tower::ServiceExt;
 
+use crate::authorizer_backend::{AuthorizerBackend, AuthorizerFailure};
 use crate::gateway_metrics;
 use crate::policy_eval::{evaluate, Verdict};
 
@@ -30,7 +30,7 @@ pub const ANSWER_CACHE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// The gateway's parts.
 pub struct Gateway {
-    authorizer: Arc<Authorizer>,
+    authorizer: AuthorizerBackend,
     issuer: Router,
     books: Router,
     /// Authorizer answers by bearer token; `None` when the TTL is 0.
@@ -43,7 +43,7 @@ pub struct Gateway {
 
 impl Gateway {
     pub fn new(
-        authorizer: Arc<Authorizer>,
+        authorizer: AuthorizerBackend,
         issuer: Router,
         books: Router,
         cache_ttl: Duration,
@@ -100,7 +100,7 @@ impl Gateway {
     /// other order a request in between would re-cache an answer made with
     /// the old keys for the whole TTL.
     pub async fn refresh_keys(&self) {
-        self.authorizer.prewarm().await;
+        self.authorizer.key_revoked().await;
         self.flush_authorizer_cache();
     }
 }
@@ -287,7 +287,7 @@ async fn authorize(gateway: &Gateway, mut request: Request) -> Result<(Request, 
         Some(answer) => answer,
         None => {
             let event = json!({"type": "TOKEN", "authorizationToken": authorization, "methodArn": method_arn});
-            match gateway.authorizer.handle(event).await {
+            match gateway.authorizer.invoke(event).await {
                 Ok(answer) => {
                     let answer = Arc::new(answer);
                     if let (Some(answers), Some(key)) = (&gateway.answers, cache_key) {
@@ -299,11 +299,14 @@ async fn authorize(gateway: &Gateway, mut request: Request) -> Result<(Request, 
                     }
                     answer
                 }
-                Err(_) => {
+                Err(AuthorizerFailure::Unauthorized) => {
                     return Err(gateway_error(
                         StatusCode::UNAUTHORIZED,
                         Some("Unauthorized"),
                     ))
+                }
+                Err(AuthorizerFailure::Failed(_)) => {
+                    return Err(gateway_error(StatusCode::INTERNAL_SERVER_ERROR, None))
                 }
             }
         }

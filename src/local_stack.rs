@@ -27,6 +27,7 @@ use telemetry::MetricsSink;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use crate::authorizer_backend::{self, AuthorizerBackend, AuthorizerMode};
 use crate::gateway::Gateway;
 use crate::keyset_watch;
 use issuer::atomic_file;
@@ -325,6 +326,7 @@ pub async fn start(
         authorizer_cache_ttl,
         None,
         Arc::new(telemetry::DiscardSink),
+        AuthorizerMode::InProcess,
     )
     .await
 }
@@ -337,7 +339,19 @@ pub async fn start_with_metrics(
     authorizer_cache_ttl: Duration,
     metrics: Arc<dyn MetricsSink>,
 ) -> anyhow::Result<RunningStack> {
-    start_as(stores, addr, authorizer_cache_ttl, None, metrics).await
+    let mode = AuthorizerMode::InProcess;
+    start_as(stores, addr, authorizer_cache_ttl, None, metrics, mode).await
+}
+
+/// [`start`], with the authorizer run as `mode` says.
+pub async fn start_with(
+    stores: Stores,
+    addr: SocketAddr,
+    authorizer_cache_ttl: Duration,
+    mode: AuthorizerMode,
+) -> anyhow::Result<RunningStack> {
+    let metrics = Arc::new(telemetry::DiscardSink);
+    start_as(stores, addr, authorizer_cache_ttl, None, metrics, mode).await
 }
 
 /// [`start`] for the data directory `data`: issuing as the URL it fixed at
@@ -350,10 +364,19 @@ pub async fn start_in(
     authorizer_cache_ttl: Duration,
     requested_issuer_url: Option<&str>,
     metrics: Arc<dyn MetricsSink>,
+    mode: AuthorizerMode,
 ) -> anyhow::Result<RunningStack> {
     let issuer_url = data.resolve_issuer_url(requested_issuer_url)?;
     let first = issuer_url.is_none();
-    let stack = start_as(stores, addr, authorizer_cache_ttl, issuer_url, metrics).await?;
+    let stack = start_as(
+        stores,
+        addr,
+        authorizer_cache_ttl,
+        issuer_url,
+        metrics,
+        mode,
+    )
+    .await?;
     if first {
         data.store_issuer_url(&stack.issuer_url)?;
     }
@@ -362,13 +385,14 @@ pub async fn start_in(
 
 /// [`start`], issuing as `issuer_url` when given (the URL a data directory
 /// fixed at its first start: tokens stay valid whatever address serves),
-/// recording metrics to `metrics`.
+/// recording metrics to `metrics`, with the authorizer run as `mode` says.
 pub async fn start_as(
     stores: Stores,
     addr: SocketAddr,
     authorizer_cache_ttl: Duration,
     issuer_url: Option<String>,
     metrics: Arc<dyn MetricsSink>,
+    mode: AuthorizerMode,
 ) -> anyhow::Result<RunningStack> {
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
@@ -387,9 +411,20 @@ pub async fn start_as(
         authorizer_config(&issuer_url, &jwks_uri)?,
         Arc::clone(&metrics),
     )?);
+    let in_process = matches!(mode, AuthorizerMode::InProcess);
+    let gateway_authorizer = match mode {
+        AuthorizerMode::InProcess => AuthorizerBackend::InProcess(Arc::clone(&authorizer)),
+        AuthorizerMode::Lambda { command, settings } => authorizer_backend::lambda_backend(
+            &command,
+            settings,
+            &issuer_url,
+            &jwks_uri,
+            &audiences(),
+        )?,
+    };
     let gateway = Arc::new(
         Gateway::new(
-            Arc::clone(&authorizer),
+            gateway_authorizer,
             issuer::routes::router(Arc::clone(&issuer)),
             backend::router(Arc::clone(&stores.books)),
             authorizer_cache_ttl,
@@ -411,8 +446,11 @@ pub async fn start_as(
             tracing::error!(%error, "server stopped");
         }
     });
-    // Pre-warm over real HTTP, now that the issuer answers.
-    authorizer.prewarm().await;
+    // Pre-warm over real HTTP, now that the issuer answers. (A Lambda
+    // instance fetches its JWKS itself, in its cold start.)
+    if in_process {
+        authorizer.prewarm().await;
+    }
     let watcher = tokio::spawn(keyset_watch::watch(
         Arc::clone(&stores.keys),
         issuer,

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use issuer::accounts::{validate_name, Account, AccountKind};
 use telemetry::MetricsSink;
 use telemetry_cloudwatch::CloudWatchSink;
+use tollgate::lambda_mode_args::LambdaModeArgs;
 use tollgate::local_stack::{self, DataDir, IdentityStores, Stores};
 
 #[derive(Debug, Parser)]
@@ -46,6 +47,8 @@ enum Command {
         /// METRICS_FLUSH_SECONDS, default 60, and at shutdown).
         #[arg(long, value_enum, default_value_t = MetricsMode::Off)]
         metrics: MetricsMode,
+        #[command(flatten)]
+        lambda: LambdaModeArgs,
     },
     /// Read the Tollgate namespace back from CloudWatch and print it.
     Metrics {
@@ -187,12 +190,14 @@ async fn main() -> anyhow::Result<()> {
         authorizer_cache_ttl: 300,
         metrics: MetricsMode::Off,
         issuer_url: None,
+        lambda: LambdaModeArgs::default(),
     }) {
         Command::Serve {
             addr,
             authorizer_cache_ttl,
             metrics,
             issuer_url,
+            lambda,
         } => {
             serve(
                 data,
@@ -200,6 +205,7 @@ async fn main() -> anyhow::Result<()> {
                 authorizer_cache_ttl,
                 metrics,
                 issuer_url.as_deref(),
+                &lambda,
             )
             .await
         }
@@ -315,6 +321,7 @@ async fn serve(
     authorizer_cache_ttl: u64,
     metrics: MetricsMode,
     issuer_url: Option<&str>,
+    lambda: &LambdaModeArgs,
 ) -> anyhow::Result<()> {
     let addr: std::net::SocketAddr = addr
         .parse()
@@ -332,7 +339,8 @@ async fn serve(
         (None, _) => Arc::new(telemetry::DiscardSink),
     };
     let ttl = Duration::from_secs(authorizer_cache_ttl);
-    let stack = local_stack::start_in(&data, stores, addr, ttl, issuer_url, sink).await?;
+    let mode = lambda.mode();
+    let stack = local_stack::start_in(&data, stores, addr, ttl, issuer_url, sink, mode).await?;
     let url = format!("http://{}", stack.addr);
     println!(
         "Tollgate local stack on {url} (data in {}), issuing as {}",

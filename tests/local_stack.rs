@@ -72,6 +72,7 @@ async fn start_at(dir: &std::path::Path, addr: &str, ttl: u64) -> Stack {
         Duration::from_secs(ttl),
         None,
         Arc::new(telemetry::DiscardSink),
+        tollgate::authorizer_backend::AuthorizerMode::InProcess,
     )
     .await
     .unwrap();

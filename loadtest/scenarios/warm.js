@@ -1,0 +1,43 @@
+// warm: a constant arrival rate through the gateway with warm authorizer
+// instances. Tokens are minted in setup(); the first use of each token and
+// its repeats are tagged apart (use:first / use:repeat), since an authorizer
+// may answer a repeat from a decision cache. A warm-up phase (its own token,
+// not measured) starts the instances first.
+import exec from 'k6/execution';
+import { login, readBooks, envInt, measuredThresholds, writeSummary, SUMMARY_TREND_STATS, USERNAME, PASSWORD } from './common.js';
+
+const RATE = envInt('WARM_RATE', 50);
+const DURATION = __ENV.WARM_DURATION || '10s';
+const WARMUP = __ENV.WARM_WARMUP || '3s';
+const TOKENS = envInt('WARM_TOKENS', 20);
+const VUS = envInt('WARM_VUS', 20);
+
+export const options = {
+  scenarios: {
+    warmup: { executor: 'constant-arrival-rate', exec: 'warmup', rate: RATE, timeUnit: '1s', duration: WARMUP, preAllocatedVUs: VUS, maxVUs: VUS * 4 },
+    warm: { executor: 'constant-arrival-rate', exec: 'warm', rate: RATE, timeUnit: '1s', duration: DURATION, startTime: WARMUP, preAllocatedVUs: VUS, maxVUs: VUS * 4 },
+  },
+  thresholds: measuredThresholds({
+    'http_req_duration{use:first}': ['max>=0'],
+    'http_req_duration{use:repeat}': ['max>=0'],
+    checks: ['rate==1'],
+  }),
+  summaryTrendStats: SUMMARY_TREND_STATS,
+};
+
+export function setup() {
+  const tokens = [];
+  for (let i = 0; i <= TOKENS; i++) tokens.push(login(USERNAME, PASSWORD));
+  return { tokens };
+}
+
+export function warmup(data) {
+  readBooks(data.tokens[TOKENS], { measured: 'no' });
+}
+
+export function warm(data) {
+  const n = exec.scenario.iterationInTest;
+  readBooks(data.tokens[n % TOKENS], { use: n < TOKENS ? 'first' : 'repeat' });
+}
+
+export const handleSummary = writeSummary;

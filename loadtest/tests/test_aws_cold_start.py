@@ -1,0 +1,88 @@
+"""Forcing cold starts on AWS (BASE_URL mode), against moto's Lambda API:
+moto answers the configuration calls (it cannot invoke functions here)."""
+
+import io
+import os
+import sys
+import unittest
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import boto3
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from aws_cold_start import NONCE_VARIABLE, ColdStartHook, force_cold_start  # noqa: E402
+
+ENDPOINT = os.environ.get("AWS_ENDPOINT_URL")
+
+
+def bootstrap_zip():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("bootstrap", "#!/bin/sh\n")
+    return buffer.getvalue()
+
+
+@unittest.skipUnless(ENDPOINT or os.environ.get("CI"), "AWS_ENDPOINT_URL unset: run under scripts/with-moto.sh")
+class ForceColdStartTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="eu-west-1")
+        cls.client = session.client("lambda", endpoint_url=ENDPOINT)
+        iam = session.client("iam", endpoint_url=ENDPOINT)
+        role = iam.create_role(
+            RoleName="loadtest-authorizer",
+            AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}',
+        )["Role"]["Arn"]
+        cls.name = "tollgate-authorizer-loadtest"
+        cls.client.create_function(
+            FunctionName=cls.name,
+            Runtime="provided.al2023",
+            Architectures=["arm64"],
+            Handler="bootstrap",
+            Role=role,
+            Code={"ZipFile": bootstrap_zip()},
+            Environment={"Variables": {"JWT_ISSUER": "https://issuer.example", "JWT_AUDIENCE": "books-api"}},
+        )
+
+    def variables(self):
+        config = self.client.get_function_configuration(FunctionName=self.name)
+        return config["Environment"]["Variables"], config.get("LastUpdateStatus")
+
+    def test_a_nonce_is_set_keeping_the_other_variables(self):
+        first = force_cold_start(self.client, self.name, poll_seconds=0.1)
+        variables, status = self.variables()
+        self.assertEqual(variables[NONCE_VARIABLE], first)
+        self.assertEqual(variables["JWT_ISSUER"], "https://issuer.example")
+        self.assertEqual(variables["JWT_AUDIENCE"], "books-api")
+        self.assertEqual(status, "Successful")
+        second = force_cold_start(self.client, self.name, poll_seconds=0.1)
+        self.assertNotEqual(first, second)
+        self.assertEqual(self.variables()[0][NONCE_VARIABLE], second)
+
+    def test_the_hook_forces_a_cold_start_per_post(self):
+        hook = ColdStartHook(self.name, client=self.client)
+        try:
+            before = self.variables()[0][NONCE_VARIABLE] if NONCE_VARIABLE in self.variables()[0] else None
+            request = urllib.request.Request(hook.url, method="POST", data=b"")
+            with urllib.request.urlopen(request, timeout=30) as response:
+                self.assertEqual(response.status, 204)
+            self.assertNotEqual(self.variables()[0][NONCE_VARIABLE], before)
+        finally:
+            hook.close()
+
+    def test_an_unknown_function_is_a_500_from_the_hook(self):
+        hook = ColdStartHook("no-such-function", client=self.client)
+        try:
+            request = urllib.request.Request(hook.url, method="POST", data=b"")
+            with self.assertRaises(urllib.error.HTTPError) as raised:
+                urllib.request.urlopen(request, timeout=30)
+            self.assertEqual(raised.exception.code, 500)
+        finally:
+            hook.close()
+
+
+if __name__ == "__main__":
+    unittest.main()

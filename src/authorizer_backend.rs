@@ -1,0 +1,127 @@
+//! Where the gateway's authorizer runs: in-process (the library, the
+//! default) or as a Lambda function process behind a Runtime API
+//! ([`LambdaHost`]), so cold and warm starts of a real binary show.
+
+use std::sync::Arc;
+
+use authorizer::Authorizer;
+use serde_json::Value;
+
+use crate::lambda_host::{FunctionSpec, HostSettings, LambdaError, LambdaHost};
+
+/// The authorizer the gateway invokes.
+pub enum AuthorizerBackend {
+    InProcess(Arc<Authorizer>),
+    Lambda(Arc<LambdaHost>),
+}
+
+/// An invocation that produced no policy, as API Gateway tells them apart.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthorizerFailure {
+    /// The function failed with exactly `Unauthorized`: 401.
+    #[error("Unauthorized")]
+    Unauthorized,
+    /// Any other failure (error, crash, init error, timeout): 500.
+    #[error("authorizer failed: {0}")]
+    Failed(#[from] LambdaError),
+}
+
+impl AuthorizerBackend {
+    /// One authorizer event in, its answer out.
+    pub async fn invoke(&self, event: Value) -> Result<Value, AuthorizerFailure> {
+        match self {
+            Self::InProcess(authorizer) => authorizer
+                .handle(event)
+                .await
+                .map_err(|_| AuthorizerFailure::Unauthorized),
+            Self::Lambda(host) => match host.invoke(&event).await {
+                Ok(answer) => Ok(answer),
+                Err(LambdaError::Function { message, .. }) if message == "Unauthorized" => {
+                    Err(AuthorizerFailure::Unauthorized)
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "authorizer invocation failed");
+                    Err(AuthorizerFailure::Failed(error))
+                }
+            },
+        }
+    }
+
+    /// After a key revocation: the revoked key must stop verifying at once.
+    /// In-process, the JWKS is refetched now; Lambda instances are recycled,
+    /// so the next invocations start with the current JWKS.
+    pub async fn key_revoked(&self) {
+        match self {
+            Self::InProcess(authorizer) => {
+                authorizer.prewarm().await;
+            }
+            Self::Lambda(host) => host.recycle(),
+        }
+    }
+}
+
+/// How the local stack runs its authorizer.
+#[derive(Clone, Debug, Default)]
+pub enum AuthorizerMode {
+    /// The authorizer library inside the gateway (the default of `serve`).
+    #[default]
+    InProcess,
+    /// A Lambda function process: `command` speaks the Runtime API.
+    Lambda {
+        command: String,
+        settings: HostSettings,
+    },
+}
+
+/// The authorizer variables of DESIGN.md that a Lambda-mode authorizer
+/// takes from the gateway's environment, as its function configuration.
+const PASSED_TO_FUNCTION: &[&str] = &[
+    "JWKS_MAX_AGE_SECONDS",
+    "JWKS_REFRESH_COOLDOWN_SECONDS",
+    "JWKS_MAX_STALE_SECONDS",
+    "JWKS_FETCH_TIMEOUT_MS",
+    "JWT_LEEWAY_SECONDS",
+    "ROUTE_SCOPES",
+    "SCOPE_CLAIMS",
+    "CONTEXT_CLAIMS",
+    "PRINCIPAL_CLAIM",
+    "JWT_ALLOW_ID_TOKENS",
+    "HTTP_API_SIMPLE_RESPONSES",
+];
+
+/// The authorizer function's configuration when the issuer is this stack
+/// at `issuer_url`: tokens must be its RFC 9068 access tokens for `audience`.
+pub fn function_env(issuer_url: &str, jwks_uri: &str, audience: &str) -> Vec<(String, String)> {
+    let from_gateway = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let mut env = vec![
+        ("JWT_ISSUER".to_owned(), issuer_url.to_owned()),
+        ("JWKS_URI".to_owned(), jwks_uri.to_owned()),
+        ("JWT_AUDIENCE".to_owned(), audience.to_owned()),
+        (
+            "JWT_REQUIRED_TYP".to_owned(),
+            from_gateway("JWT_REQUIRED_TYP").unwrap_or_else(|| "at+jwt".to_owned()),
+        ),
+    ];
+    env.extend(
+        PASSED_TO_FUNCTION
+            .iter()
+            .filter_map(|name| from_gateway(name).map(|value| ((*name).to_owned(), value))),
+    );
+    env
+}
+
+/// A Lambda-mode authorizer for the stack issuing as `issuer_url`, its keys
+/// at `jwks_uri`, its tokens for `audience`.
+pub fn lambda_backend(
+    command: &str,
+    settings: HostSettings,
+    issuer_url: &str,
+    jwks_uri: &str,
+    audience: &str,
+) -> Result<AuthorizerBackend, LambdaError> {
+    let env = function_env(issuer_url, jwks_uri, audience);
+    let spec = FunctionSpec::from_command_line("authorizer", command, env)?;
+    Ok(AuthorizerBackend::Lambda(Arc::new(LambdaHost::new(
+        spec, settings,
+    ))))
+}

@@ -1,0 +1,384 @@
+//! Runs a Lambda function the way the Lambda service does: the function's
+//! own process (any command speaking the Runtime API) with
+//! `AWS_LAMBDA_RUNTIME_API` pointing at a loopback Runtime API, one event at
+//! a time per instance, idle instances kept warm, another instance started
+//! when all are busy (up to a bound), a per-invocation timeout, and init
+//! errors and crashes reported as failed invocations, never as a hang. The
+//! local stack uses it to show real cold and warm starts of real binaries.
+
+use std::path::PathBuf;
+use std::process::{ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use axum::body::Bytes;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::process::Command;
+use tokio::sync::{mpsc, oneshot, watch, Notify, Semaphore};
+
+use crate::runtime_api::{Death, Invocation, Outcome, RuntimeApi};
+
+/// Variables the gateway passes from its own environment to a function.
+const INHERITED_ENV: &[&str] = &["PATH", "HOME", "LANG", "RUST_LOG", "RUST_BACKTRACE"];
+
+/// What to run: the command, and the function's own environment.
+#[derive(Clone, Debug)]
+pub struct FunctionSpec {
+    /// Shown in logs and in the invoked function ARN.
+    pub name: String,
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    /// The function's configuration (on top of Lambda's reserved variables).
+    pub env: Vec<(String, String)>,
+}
+
+impl FunctionSpec {
+    /// A command line of whitespace-separated words (no shell quoting).
+    pub fn from_command_line(
+        name: &str,
+        command_line: &str,
+        env: Vec<(String, String)>,
+    ) -> Result<Self, LambdaError> {
+        let mut words = command_line.split_whitespace().map(str::to_owned);
+        let program = words.next().ok_or(LambdaError::EmptyCommand)?;
+        Ok(Self {
+            name: name.to_owned(),
+            program: PathBuf::from(program),
+            args: words.collect(),
+            env,
+        })
+    }
+}
+
+/// How the host schedules instances.
+#[derive(Clone, Copy, Debug)]
+pub struct HostSettings {
+    /// Concurrent instances at most; a request finding all busy waits for one
+    /// (up to `timeout`).
+    pub max_instances: usize,
+    /// Every invocation gets a new instance, stopped after it answers: each
+    /// request is a true cold start.
+    pub fresh_instances: bool,
+    /// Bound on one invocation (init included on a cold start); past it the
+    /// instance is stopped, as Lambda does.
+    pub timeout: Duration,
+}
+
+impl Default for HostSettings {
+    fn default() -> Self {
+        Self {
+            max_instances: 8,
+            fresh_instances: false,
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Why an invocation produced no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum LambdaError {
+    #[error("the function command line is empty")]
+    EmptyCommand,
+    #[error("could not start the function: {0}")]
+    Spawn(#[from] std::io::Error),
+    /// The function returned an error (`errorMessage` of its report).
+    #[error("function error: {message}")]
+    Function { message: String, error_type: String },
+    #[error("function init failed: {0}")]
+    InitError(String),
+    #[error("function process ended: {0}")]
+    Crashed(String),
+    #[error("function timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("the function's answer is not JSON")]
+    MalformedResponse,
+}
+
+/// Counters, for tests and logs.
+#[derive(Debug, Default)]
+pub struct HostCounters {
+    pub instances_started: AtomicU64,
+    pub invocations: AtomicU64,
+}
+
+/// A function and its instances.
+pub struct LambdaHost {
+    spec: FunctionSpec,
+    settings: HostSettings,
+    idle: Mutex<Vec<Instance>>,
+    slots: Arc<Semaphore>,
+    next_request: AtomicU64,
+    pub counters: HostCounters,
+}
+
+impl LambdaHost {
+    pub fn new(spec: FunctionSpec, settings: HostSettings) -> Self {
+        let max = settings.max_instances.max(1);
+        Self {
+            spec,
+            settings,
+            idle: Mutex::new(Vec::new()),
+            slots: Arc::new(Semaphore::new(max)),
+            next_request: AtomicU64::new(1),
+            counters: HostCounters::default(),
+        }
+    }
+
+    pub fn settings(&self) -> HostSettings {
+        self.settings
+    }
+
+    /// Runs one invocation on an idle instance, or a new one.
+    pub async fn invoke(&self, event: &Value) -> Result<Value, LambdaError> {
+        let timeout = self.settings.timeout;
+        let Ok(Ok(_slot)) =
+            tokio::time::timeout(timeout, Arc::clone(&self.slots).acquire_owned()).await
+        else {
+            return Err(LambdaError::Timeout(timeout));
+        };
+        let event =
+            Bytes::from(serde_json::to_vec(event).map_err(|_| LambdaError::MalformedResponse)?);
+        let instance = match self.take_idle() {
+            Some(instance) => instance,
+            None => self.start_instance().await?,
+        };
+        let request_id = format!(
+            "{:08x}-0000-4000-8000-{:012x}",
+            instance.number,
+            self.next_request.fetch_add(1, Ordering::Relaxed)
+        );
+        self.counters.invocations.fetch_add(1, Ordering::Relaxed);
+        let result = instance.invoke(request_id, event, timeout).await;
+        let reusable = !self.settings.fresh_instances
+            && instance.is_alive()
+            && !matches!(result, Err(LambdaError::Timeout(_)));
+        if reusable {
+            if let Ok(mut idle) = self.idle.lock() {
+                idle.push(instance);
+            }
+        } else {
+            instance.stop();
+        }
+        result
+    }
+
+    /// Stops every idle instance: the next invocations start fresh ones (with
+    /// a fresh JWKS, say, after a key was revoked).
+    pub fn recycle(&self) {
+        let stopping = self
+            .idle
+            .lock()
+            .map(|mut idle| std::mem::take(&mut *idle))
+            .unwrap_or_default();
+        for instance in stopping {
+            instance.stop();
+        }
+    }
+
+    fn take_idle(&self) -> Option<Instance> {
+        let mut idle = self.idle.lock().ok()?;
+        while let Some(instance) = idle.pop() {
+            if instance.is_alive() {
+                return Some(instance);
+            }
+        }
+        None
+    }
+
+    async fn start_instance(&self) -> Result<Instance, LambdaError> {
+        let number = self
+            .counters
+            .instances_started
+            .fetch_add(1, Ordering::Relaxed)
+            + 1;
+        Instance::start(&self.spec, number, self.settings.timeout).await
+    }
+}
+
+impl Drop for LambdaHost {
+    fn drop(&mut self) {
+        self.recycle();
+    }
+}
+
+/// One running function process and its Runtime API.
+struct Instance {
+    number: u64,
+    events: mpsc::Sender<Invocation>,
+    death: watch::Receiver<Option<Death>>,
+    stop: Arc<Notify>,
+    _api: RuntimeApi,
+}
+
+impl Instance {
+    async fn start(
+        spec: &FunctionSpec,
+        number: u64,
+        timeout: Duration,
+    ) -> Result<Self, LambdaError> {
+        let (events, queue) = mpsc::channel(1);
+        let (death_tx, death) = watch::channel(None);
+        let function_arn = format!("arn:aws:lambda:local:000000000000:function:{}", spec.name);
+        let api = RuntimeApi::start(function_arn, queue, death_tx.clone()).await?;
+        let mut command = Command::new(&spec.program);
+        command
+            .args(&spec.args)
+            .env_clear()
+            .envs(
+                INHERITED_ENV
+                    .iter()
+                    .filter_map(|name| std::env::var(name).ok().map(|value| (*name, value))),
+            )
+            .env("AWS_LAMBDA_RUNTIME_API", api.addr.to_string())
+            .env("AWS_LAMBDA_FUNCTION_NAME", &spec.name)
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env(
+                "AWS_LAMBDA_FUNCTION_TIMEOUT",
+                timeout.as_secs().max(1).to_string(),
+            )
+            .env(
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                format!("/aws/lambda/{}", spec.name),
+            )
+            .env(
+                "AWS_LAMBDA_LOG_STREAM_NAME",
+                format!("local/instance-{number}"),
+            )
+            .env("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
+            .env("AWS_REGION", "local")
+            .env("AWS_DEFAULT_REGION", "local")
+            .env("TZ", ":UTC")
+            .envs(spec.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = command.spawn()?;
+        tracing::debug!(function = %spec.name, instance = number, pid = ?child.id(), "instance started");
+        if let Some(stdout) = child.stdout.take() {
+            tokio::spawn(forward_output(stdout, spec.name.clone(), number));
+        }
+        if let Some(stderr) = child.stderr.take() {
+            tokio::spawn(forward_output(stderr, spec.name.clone(), number));
+        }
+        let stop = Arc::new(Notify::new());
+        let stopped = Arc::clone(&stop);
+        let name = spec.name.clone();
+        tokio::spawn(async move {
+            let death = tokio::select! {
+                status = child.wait() => Death::Exited(describe(status)),
+                _ = stopped.notified() => {
+                    let _ = child.kill().await;
+                    Death::Stopped
+                }
+            };
+            if !matches!(death, Death::Stopped) {
+                tracing::warn!(function = %name, instance = number, ?death, "instance ended");
+            }
+            death_tx.send_if_modified(|current| {
+                if current.is_none() {
+                    *current = Some(death);
+                    true
+                } else {
+                    false
+                }
+            });
+        });
+        Ok(Self {
+            number,
+            events,
+            death,
+            stop,
+            _api: api,
+        })
+    }
+
+    fn is_alive(&self) -> bool {
+        self.death.borrow().is_none()
+    }
+
+    /// Stops the process (in the background; its exit is awaited there).
+    fn stop(&self) {
+        self.stop.notify_one();
+    }
+
+    async fn invoke(
+        &self,
+        request_id: String,
+        event: Bytes,
+        timeout: Duration,
+    ) -> Result<Value, LambdaError> {
+        let (answer, answered) = oneshot::channel();
+        let invocation = Invocation {
+            request_id,
+            event,
+            deadline: SystemTime::now() + timeout,
+            answer,
+        };
+        let mut death = self.death.clone();
+        let outcome = tokio::select! {
+            biased;
+            outcome = async {
+                self.events.send(invocation).await.ok()?;
+                answered.await.ok()
+            } => outcome,
+            _ = death.wait_for(Option::is_some) => None,
+            _ = tokio::time::sleep(timeout) => {
+                self.stop();
+                return Err(LambdaError::Timeout(timeout));
+            }
+        };
+        match outcome {
+            Some(Outcome::Response(body)) => {
+                serde_json::from_slice(&body).map_err(|_| LambdaError::MalformedResponse)
+            }
+            Some(Outcome::Error(body)) => Err(function_error(&body)),
+            None => {
+                let death = self.death.borrow().clone();
+                Err(match death {
+                    Some(Death::InitError(report)) => {
+                        self.stop();
+                        LambdaError::InitError(report)
+                    }
+                    Some(Death::Exited(status)) => LambdaError::Crashed(status),
+                    _ => LambdaError::Crashed("stopped".to_owned()),
+                })
+            }
+        }
+    }
+}
+
+/// A function's error report: `{"errorMessage", "errorType"}`.
+fn function_error(body: &[u8]) -> LambdaError {
+    let report: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let field = |name: &str| {
+        report
+            .get(name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    LambdaError::Function {
+        message: field("errorMessage"),
+        error_type: field("errorType"),
+    }
+}
+
+fn describe(status: std::io::Result<ExitStatus>) -> String {
+    match status {
+        Ok(status) => status.to_string(),
+        Err(error) => error.to_string(),
+    }
+}
+
+/// A function's stdout and stderr go to the gateway's log at debug level
+/// (what CloudWatch Logs would hold).
+async fn forward_output(stream: impl AsyncRead + Unpin, function: String, instance: u64) {
+    let mut lines = BufReader::new(stream).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        tracing::debug!(target: "tollgate::function_log", %function, instance, "{line}");
+    }
+}

@@ -1,0 +1,156 @@
+//! The local stack with its authorizer in Lambda-runtime mode: the real
+//! `authorizer` binary (built by `cargo test --workspace`) behind the
+//! gateway's Runtime API, and misbehaving functions answered as API Gateway
+//! answers them (500, never a hang).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tollgate::authorizer_backend::AuthorizerMode;
+use tollgate::lambda_host::HostSettings;
+use tollgate::local_stack::{self, DataDir, RunningStack};
+
+/// `target/debug/authorizer`, next to this test's `deps/` directory.
+fn authorizer_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let binary = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|dir| dir.join("authorizer"))
+        .unwrap();
+    assert!(
+        binary.exists(),
+        "{} is missing: run `cargo test --workspace` or `cargo build -p authorizer`",
+        binary.display()
+    );
+    binary
+}
+
+fn scripted(behaviour: &str) -> String {
+    let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/python3");
+    let python = if std::path::Path::new(venv).exists() {
+        venv
+    } else {
+        "python3"
+    };
+    format!(
+        "{python} {}/tests/functions/runtime_client.py {behaviour}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+struct Stack {
+    running: RunningStack,
+    url: String,
+    http: reqwest::Client,
+    demo_password: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn start(command: String, fresh_instances: bool, timeout_ms: u64) -> Stack {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir(dir.path().to_owned());
+    let stores = local_stack::Stores::select(&data).await.unwrap();
+    let first = local_stack::first_start(&data, stores.accounts.as_ref())
+        .await
+        .unwrap()
+        .unwrap();
+    let mode = AuthorizerMode::Lambda {
+        command,
+        settings: HostSettings {
+            max_instances: 2,
+            fresh_instances,
+            timeout: Duration::from_millis(timeout_ms),
+        },
+    };
+    let running =
+        local_stack::start_with(stores, "127.0.0.1:0".parse().unwrap(), Duration::ZERO, mode)
+            .await
+            .unwrap();
+    Stack {
+        url: format!("http://{}", running.addr),
+        running,
+        http: reqwest::Client::new(),
+        demo_password: first.demo_password.expect("a fresh data dir creates demo"),
+        _dir: dir,
+    }
+}
+
+impl Stack {
+    async fn login(&self) -> String {
+        let answer: Value = self
+            .http
+            .post(format!("{}/token", self.url))
+            .json(&json!({"username": "demo", "password": self.demo_password}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        answer["access_token"].as_str().unwrap().to_owned()
+    }
+
+    async fn get(&self, path: &str, token: Option<&str>) -> u16 {
+        let mut request = self.http.get(format!("{}{path}", self.url));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = tokio::time::timeout(Duration::from_secs(30), request.send())
+            .await
+            .expect("the gateway answers, never hangs")
+            .unwrap();
+        response.status().as_u16()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_authorizer_binary_decides_behind_the_gateway() {
+    let stack = start(authorizer_binary().display().to_string(), false, 10_000).await;
+    let token = stack.login().await;
+    assert_eq!(stack.get("/books", Some(&token)).await, 200, "allowed");
+    assert_eq!(stack.get("/books", Some(&token)).await, 200, "warm repeat");
+    assert_eq!(stack.get("/books", None).await, 401, "no token");
+    assert_eq!(
+        stack.get("/books", Some("not.a.token")).await,
+        401,
+        "bad token"
+    );
+    assert_eq!(
+        stack.get("/admin/keys", Some(&token)).await,
+        403,
+        "wrong scope"
+    );
+    stack.running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fresh_instances_of_the_real_binary_answer_each_request() {
+    let stack = start(authorizer_binary().display().to_string(), true, 10_000).await;
+    let token = stack.login().await;
+    for _ in 0..3 {
+        assert_eq!(stack.get("/books", Some(&token)).await, 200);
+    }
+    stack.running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crashes_init_errors_and_hangs_are_500s() {
+    for (behaviour, timeout_ms) in [("crash", 10_000), ("init-error", 10_000), ("hang", 1_000)] {
+        let stack = start(scripted(behaviour), false, timeout_ms).await;
+        let token = stack.login().await;
+        assert_eq!(stack.get("/books", Some(&token)).await, 500, "{behaviour}");
+        // And again: a replaced instance fails the same way, nothing is stuck.
+        assert_eq!(stack.get("/books", Some(&token)).await, 500, "{behaviour}");
+        stack.running.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_function_error_unauthorized_is_a_401() {
+    let stack = start(scripted("unauthorized"), false, 10_000).await;
+    let token = stack.login().await;
+    assert_eq!(stack.get("/books", Some(&token)).await, 401);
+    stack.running.shutdown().await;
+}
