@@ -285,7 +285,10 @@ pub fn issuer_service_recording(
         "JWT_ISSUER" => Some(issuer_url.to_owned()),
         "JWT_AUDIENCE" => Some(audiences.clone()),
         other => std::env::var(other).ok(),
-    })?;
+    })?
+    // One issuer instance, which re-reads its store every KEYSET_POLL: no
+    // other instance's keyset cache to wait for between two rotations.
+    .with_keyset_ttl(KEYSET_POLL);
     Ok(Arc::new(
         IssuerService::new(config, Arc::clone(keys), Arc::clone(accounts)).with_metrics(metrics),
     ))

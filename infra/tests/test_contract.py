@@ -452,7 +452,7 @@ def test_one_role_per_function_assumable_by_lambda_only():
 @cache
 def emitted() -> dict[str, set[str]]:
     source = read(rust_files("authorizer/src", "issuer/src", "backend/src", "telemetry/src", "src"))
-    metrics = set(re.findall(r"\.metric\(\s*\"([A-Za-z]+)\"", source))
+    metrics = set(re.findall(r"Metric::(?:count|new)\(\s*\"([A-Za-z]+)\"", source))
     decisions = set(re.findall(r"=> \"(allow|deny|unauthorized)\"", source))
     reasons = set(re.findall(r"=> \"([a-z_]+)\",", (ROOT / "authorizer/src/error.rs").read_text(encoding="utf-8")))
     return {"metrics": metrics, "decisions": decisions, "reasons": reasons}

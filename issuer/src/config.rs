@@ -154,6 +154,14 @@ impl IssuerConfig {
         })
     }
 
+    /// With another keyset cache time (one instance that watches its store
+    /// needs less than the default), and the rotation spacing that follows.
+    pub fn with_keyset_ttl(mut self, keyset_ttl: Duration) -> Self {
+        self.keyset_ttl = keyset_ttl;
+        self.rotation_spacing = Duration::from_secs(self.jwks_max_age_seconds) + keyset_ttl;
+        self
+    }
+
     /// How long a `previous` key stays published: every token it signed has
     /// expired and every JWKS cache holding it has refreshed.
     pub fn grace_seconds(&self) -> u64 {
