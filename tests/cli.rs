@@ -150,12 +150,7 @@ fn user_add_keys_serve_and_token() {
     let tampered = parts.join(".");
     let (tampered_ok, tampered_out, _) = tollgate(
         &data,
-        &[
-            "explain",
-            &format!("Bearer {tampered}"),
-            "--issuer-url",
-            &url,
-        ],
+        &["explain", &format!("Bearer {tampered}"), "--url", &url],
         None,
     );
     // SIGTERM: graceful shutdown.

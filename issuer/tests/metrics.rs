@@ -21,9 +21,12 @@ async fn service(keyset_path: std::path::PathBuf, dir: &std::path::Path) -> Issu
         "JWT_ISSUER" => Some("https://issuer.test".to_owned()),
         "JWT_AUDIENCE" => Some("books-api".to_owned()),
         "SIGNING_ALG" => Some("ES256".to_owned()),
+        // No rotation spacing: these tests count rotations, not their pace.
+        "JWKS_MAX_AGE_SECONDS" => Some("0".to_owned()),
         _ => None,
     })
-    .unwrap();
+    .unwrap()
+    .with_keyset_ttl(std::time::Duration::ZERO);
     let accounts = Arc::new(FileAccountStore::new(dir.join("users.json")));
     for (kind, name) in [
         (AccountKind::User, "alice-the-user"),
