@@ -73,14 +73,12 @@ fn unique_namespace() -> String {
     format!("Tollgate-test-{}", ulid::Ulid::new())
 }
 
-/// moto keeps CloudWatch data per region and ignores the namespace when
-/// dimensions are queried: this test's own region keeps other tests' data
-/// out of its sums.
-const REGION: &str = "eu-west-1";
-
-async fn cloudwatch() -> (aws_config::SdkConfig, aws_sdk_cloudwatch::Client) {
+/// A client in `region`. moto keeps CloudWatch data per region and ignores
+/// the namespace when dimensions are queried: each test's own region keeps
+/// other tests' data out of its sums.
+async fn cloudwatch(region: &'static str) -> (aws_config::SdkConfig, aws_sdk_cloudwatch::Client) {
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(REGION))
+        .region(aws_config::Region::new(region))
         .load()
         .await;
     let client = aws_sdk_cloudwatch::Client::new(&config);
@@ -93,7 +91,7 @@ async fn request_mix_reads_back_as_exact_sums_after_the_shutdown_flush() {
         return;
     }
     let since = SystemTime::now();
-    let (config, client) = cloudwatch().await;
+    let (config, client) = cloudwatch("eu-west-1").await;
     let namespace = unique_namespace();
     // No timer flush within the test: only shutdown sends.
     let settings = Settings {
@@ -252,6 +250,45 @@ async fn request_mix_reads_back_as_exact_sums_after_the_shutdown_flush() {
             && l.contains("µs")),
         "{report}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_timer_flushes_while_serving() {
+    if testkit::aws_test_endpoint().is_none() {
+        return;
+    }
+    let since = SystemTime::now();
+    let (config, client) = cloudwatch("eu-west-2").await;
+    let namespace = unique_namespace();
+    let settings = Settings {
+        namespace: namespace.clone(),
+        flush_interval: Duration::from_secs(1),
+        ..Settings::default()
+    };
+    let sink = CloudWatchSink::start(telemetry_cloudwatch::client(&config, &settings), settings);
+    let stack = stack(Arc::clone(&sink)).await;
+    let http = reqwest::Client::new();
+    for _ in 0..4 {
+        assert_eq!(
+            get(&http, &format!("{}/books", stack.url), None).await.0,
+            401
+        );
+    }
+    // Still serving: the sums arrive with the timer's flushes.
+    let unauthorized = [("Service", "gateway"), ("Decision", "unauthorized")];
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut read = (0.0, 0.0, 0.0);
+    while Instant::now() < deadline {
+        read = statistics(&client, &namespace, "Requests", &unauthorized, since).await;
+        if read.0 >= 4.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(read, (4.0, 4.0, 1.0));
+    assert!(sink.stats().requests_sent >= 1);
+    stack.running.shutdown().await;
+    sink.shutdown().await;
 }
 
 /// Accepts connections and never answers: a CloudWatch that hangs.
