@@ -291,6 +291,60 @@ async fn the_timer_flushes_while_serving() {
     sink.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_window_is_split_within_the_api_limits() {
+    if testkit::aws_test_endpoint().is_none() {
+        return;
+    }
+    let since = SystemTime::now();
+    let (config, client) = cloudwatch("ap-southeast-2").await;
+    let namespace = unique_namespace();
+    let settings = Settings {
+        namespace: namespace.clone(),
+        flush_interval: Duration::from_secs(3600),
+        ..Settings::default()
+    };
+    let sink = CloudWatchSink::start(telemetry_cloudwatch::client(&config, &settings), settings);
+    // 1800 distinct latencies (three significant digits: kept exactly),
+    // 12 x 150 values per dimension set, each datum about 15 KB.
+    let latencies: Vec<f64> = (100..1000)
+        .map(|i| f64::from(i) / 100.0)
+        .chain((100..1000).map(|i| f64::from(i) / 10.0))
+        .collect();
+    for millis in &latencies {
+        let metrics = [telemetry::Metric::new(
+            "Latency",
+            telemetry::Unit::Milliseconds,
+            *millis,
+        )];
+        telemetry::MetricsSink::emit(
+            sink.as_ref(),
+            &telemetry::Record::new("gateway", "allow", "200", &metrics),
+        );
+    }
+    sink.shutdown().await;
+    let stats = sink.stats();
+    assert_eq!(stats.datums_sent, 36, "{stats:?}");
+    assert!(
+        stats.requests_sent >= 1 && stats.datums_lost == 0,
+        "{stats:?}"
+    );
+    let (sum, samples, maximum) = statistics(
+        &client,
+        &namespace,
+        "Latency",
+        &[("Service", "gateway")],
+        since,
+    )
+    .await;
+    let expected: f64 = latencies.iter().sum();
+    assert!(
+        (sum - expected).abs() < 1e-6 * expected,
+        "{sum} vs {expected}"
+    );
+    assert_eq!((samples, maximum), (1800.0, 99.9));
+}
+
 /// Accepts connections and never answers: a CloudWatch that hangs.
 async fn hanging_endpoint() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
