@@ -73,16 +73,34 @@ fn unique_namespace() -> String {
     format!("Tollgate-test-{}", ulid::Ulid::new())
 }
 
-/// A client in `region`. moto keeps CloudWatch data per region and ignores
-/// the namespace when dimensions are queried: each test's own region keeps
-/// other tests' data out of its sums.
-async fn cloudwatch(region: &'static str) -> (aws_config::SdkConfig, aws_sdk_cloudwatch::Client) {
+/// A sink to moto in `region` under a fresh namespace, flushing every
+/// `flush_interval`, and a client to read back with. moto keeps CloudWatch
+/// data per region and ignores the namespace when dimensions are queried:
+/// each test's own region keeps other tests' data out of its sums.
+struct Moto {
+    sink: Arc<CloudWatchSink>,
+    client: aws_sdk_cloudwatch::Client,
+    namespace: String,
+    since: SystemTime,
+}
+
+async fn moto(region: &'static str, flush_interval: Duration) -> Moto {
+    let since = SystemTime::now();
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(region))
         .load()
         .await;
-    let client = aws_sdk_cloudwatch::Client::new(&config);
-    (config, client)
+    let settings = Settings {
+        namespace: unique_namespace(),
+        flush_interval,
+        ..Settings::default()
+    };
+    Moto {
+        client: aws_sdk_cloudwatch::Client::new(&config),
+        namespace: settings.namespace.clone(),
+        since,
+        sink: CloudWatchSink::start(telemetry_cloudwatch::client(&config, &settings), settings),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -90,16 +108,13 @@ async fn request_mix_reads_back_as_exact_sums_after_the_shutdown_flush() {
     if testkit::aws_test_endpoint().is_none() {
         return;
     }
-    let since = SystemTime::now();
-    let (config, client) = cloudwatch("eu-west-1").await;
-    let namespace = unique_namespace();
     // No timer flush within the test: only shutdown sends.
-    let settings = Settings {
-        namespace: namespace.clone(),
-        flush_interval: Duration::from_secs(3600),
-        ..Settings::default()
-    };
-    let sink = CloudWatchSink::start(telemetry_cloudwatch::client(&config, &settings), settings);
+    let Moto {
+        sink,
+        client,
+        namespace,
+        since,
+    } = moto("eu-west-1", Duration::from_secs(3600)).await;
     let stack = stack(Arc::clone(&sink)).await;
     let (http, url) = (reqwest::Client::new(), stack.url.clone());
 
@@ -257,15 +272,12 @@ async fn the_timer_flushes_while_serving() {
     if testkit::aws_test_endpoint().is_none() {
         return;
     }
-    let since = SystemTime::now();
-    let (config, client) = cloudwatch("eu-west-2").await;
-    let namespace = unique_namespace();
-    let settings = Settings {
-        namespace: namespace.clone(),
-        flush_interval: Duration::from_secs(1),
-        ..Settings::default()
-    };
-    let sink = CloudWatchSink::start(telemetry_cloudwatch::client(&config, &settings), settings);
+    let Moto {
+        sink,
+        client,
+        namespace,
+        since,
+    } = moto("eu-west-2", Duration::from_secs(1)).await;
     let stack = stack(Arc::clone(&sink)).await;
     let http = reqwest::Client::new();
     for _ in 0..4 {
@@ -296,15 +308,12 @@ async fn a_large_window_is_split_within_the_api_limits() {
     if testkit::aws_test_endpoint().is_none() {
         return;
     }
-    let since = SystemTime::now();
-    let (config, client) = cloudwatch("ap-southeast-2").await;
-    let namespace = unique_namespace();
-    let settings = Settings {
-        namespace: namespace.clone(),
-        flush_interval: Duration::from_secs(3600),
-        ..Settings::default()
-    };
-    let sink = CloudWatchSink::start(telemetry_cloudwatch::client(&config, &settings), settings);
+    let Moto {
+        sink,
+        client,
+        namespace,
+        since,
+    } = moto("ap-southeast-2", Duration::from_secs(3600)).await;
     // 1800 distinct latencies (three significant digits: kept exactly),
     // 12 x 150 values per dimension set, each datum about 15 KB.
     let latencies: Vec<f64> = (100..1000)
