@@ -17,6 +17,18 @@ use serde_json::json;
 /// out of its sums.
 const REGION: &str = "eu-central-1";
 
+/// Waits (30 s at most) until `serve` accepts connections on `addr`.
+fn wait_until_listening(addr: &str) {
+    let started = Instant::now();
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "serve did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -63,14 +75,7 @@ async fn serve_with_cloudwatch_metrics_then_tollgate_metrics() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    while std::net::TcpStream::connect(&addr).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "serve did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until_listening(&addr);
     let credentials = std::fs::read_to_string(data.join("credentials")).unwrap();
     let password = credentials
         .lines()
@@ -242,14 +247,7 @@ fn serve_with_emf_metrics_prints_emf_lines() {
             }
         }
     });
-    let started = Instant::now();
-    while std::net::TcpStream::connect(&addr).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "serve did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until_listening(&addr);
     // No Authorization header: 401 from the gateway itself.
     let mut stream = std::net::TcpStream::connect(&addr).unwrap();
     std::io::Write::write_all(
