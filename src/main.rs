@@ -86,6 +86,7 @@ enum Command {
     },
 }
 
+/// Where `serve` sends the metrics of the authorizer, issuer and gateway.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum MetricsMode {
     Off,
@@ -374,7 +375,7 @@ async fn serve(
         // Whatever the last requests recorded goes out before the process ends.
         cloudwatch.shutdown().await;
         let stats = cloudwatch.stats();
-        tracing::info!(?stats, "CloudWatch metrics flushed");
+        tracing::info!(?stats, "CloudWatch metrics sink stopped");
     }
     Ok(())
 }

@@ -17,6 +17,18 @@ use serde_json::json;
 /// out of its sums.
 const REGION: &str = "eu-central-1";
 
+/// Waits (30 s at most) until `serve` accepts connections on `addr`.
+fn wait_until_listening(addr: &str) {
+    let started = Instant::now();
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "serve did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -63,14 +75,7 @@ async fn serve_with_cloudwatch_metrics_then_tollgate_metrics() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    while std::net::TcpStream::connect(&addr).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "serve did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until_listening(&addr);
     let credentials = std::fs::read_to_string(data.join("credentials")).unwrap();
     let password = credentials
         .lines()
@@ -214,4 +219,74 @@ fn cloudwatch_metrics_without_a_region_fail_at_start() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("AWS_REGION"));
     assert!(!data.join("credentials").exists(), "nothing written");
+}
+
+#[test]
+fn serve_with_emf_metrics_prints_emf_lines() {
+    use std::io::BufRead;
+
+    let dir = tempfile::tempdir().unwrap();
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut server = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .args(["serve", "--addr", &addr, "--metrics", "emf"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = server.stdout.take().unwrap();
+    let (lines, received) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    wait_until_listening(&addr);
+    // No Authorization header: 401 from the gateway itself.
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    std::io::Write::write_all(
+        &mut stream,
+        b"GET /books HTTP/1.1\r\nHost: tollgate\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut record = None;
+    while record.is_none() && Instant::now() < deadline {
+        let Ok(line) = received.recv_timeout(Duration::from_millis(200)) else {
+            continue;
+        };
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        if json["Service"] == "gateway" && json["Requests"] == 1.0 {
+            record = Some(json);
+        }
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    let record = record.expect("an EMF line for the request on stdout");
+    assert_eq!(record["Decision"], "unauthorized");
+    assert_eq!(record["Reason"], "401");
+    assert_eq!(
+        record["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+        "Tollgate"
+    );
+    assert_eq!(
+        record["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+        json!([
+            ["Service"],
+            ["Service", "Decision"],
+            ["Service", "Decision", "Reason"]
+        ])
+    );
 }

@@ -73,18 +73,34 @@ fn unique_namespace() -> String {
     format!("Tollgate-test-{}", ulid::Ulid::new())
 }
 
-/// moto keeps CloudWatch data per region and ignores the namespace when
-/// dimensions are queried: this test's own region keeps other tests' data
-/// out of its sums.
-const REGION: &str = "eu-west-1";
+/// A sink to moto in `region` under a fresh namespace, flushing every
+/// `flush_interval`, and a client to read back with. moto keeps CloudWatch
+/// data per region and ignores the namespace when dimensions are queried:
+/// each test's own region keeps other tests' data out of its sums.
+struct Moto {
+    sink: Arc<CloudWatchSink>,
+    client: aws_sdk_cloudwatch::Client,
+    namespace: String,
+    since: SystemTime,
+}
 
-async fn cloudwatch() -> (aws_config::SdkConfig, aws_sdk_cloudwatch::Client) {
+async fn moto(region: &'static str, flush_interval: Duration) -> Moto {
+    let since = SystemTime::now();
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(REGION))
+        .region(aws_config::Region::new(region))
         .load()
         .await;
-    let client = aws_sdk_cloudwatch::Client::new(&config);
-    (config, client)
+    let settings = Settings {
+        namespace: unique_namespace(),
+        flush_interval,
+        ..Settings::default()
+    };
+    Moto {
+        client: aws_sdk_cloudwatch::Client::new(&config),
+        namespace: settings.namespace.clone(),
+        since,
+        sink: CloudWatchSink::start(telemetry_cloudwatch::client(&config, &settings), settings),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -92,16 +108,13 @@ async fn request_mix_reads_back_as_exact_sums_after_the_shutdown_flush() {
     if testkit::aws_test_endpoint().is_none() {
         return;
     }
-    let since = SystemTime::now();
-    let (config, client) = cloudwatch().await;
-    let namespace = unique_namespace();
     // No timer flush within the test: only shutdown sends.
-    let settings = Settings {
-        namespace: namespace.clone(),
-        flush_interval: Duration::from_secs(3600),
-        ..Settings::default()
-    };
-    let sink = CloudWatchSink::start(telemetry_cloudwatch::client(&config, &settings), settings);
+    let Moto {
+        sink,
+        client,
+        namespace,
+        since,
+    } = moto("eu-west-1", Duration::from_secs(3600)).await;
     let stack = stack(Arc::clone(&sink)).await;
     let (http, url) = (reqwest::Client::new(), stack.url.clone());
 
@@ -254,6 +267,93 @@ async fn request_mix_reads_back_as_exact_sums_after_the_shutdown_flush() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_timer_flushes_while_serving() {
+    if testkit::aws_test_endpoint().is_none() {
+        return;
+    }
+    let Moto {
+        sink,
+        client,
+        namespace,
+        since,
+    } = moto("eu-west-2", Duration::from_secs(1)).await;
+    let stack = stack(Arc::clone(&sink)).await;
+    let http = reqwest::Client::new();
+    for _ in 0..4 {
+        assert_eq!(
+            get(&http, &format!("{}/books", stack.url), None).await.0,
+            401
+        );
+    }
+    // Still serving: the sums arrive with the timer's flushes.
+    let unauthorized = [("Service", "gateway"), ("Decision", "unauthorized")];
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut read = (0.0, 0.0, 0.0);
+    while Instant::now() < deadline {
+        read = statistics(&client, &namespace, "Requests", &unauthorized, since).await;
+        if read.0 >= 4.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(read, (4.0, 4.0, 1.0));
+    assert!(sink.stats().requests_sent >= 1);
+    stack.running.shutdown().await;
+    sink.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_window_is_split_within_the_api_limits() {
+    if testkit::aws_test_endpoint().is_none() {
+        return;
+    }
+    let Moto {
+        sink,
+        client,
+        namespace,
+        since,
+    } = moto("ap-southeast-2", Duration::from_secs(3600)).await;
+    // 1800 distinct latencies (three significant digits: kept exactly),
+    // 12 x 150 values per dimension set, each datum about 15 KB.
+    let latencies: Vec<f64> = (100..1000)
+        .map(|i| f64::from(i) / 100.0)
+        .chain((100..1000).map(|i| f64::from(i) / 10.0))
+        .collect();
+    for millis in &latencies {
+        let metrics = [telemetry::Metric::new(
+            "Latency",
+            telemetry::Unit::Milliseconds,
+            *millis,
+        )];
+        telemetry::MetricsSink::emit(
+            sink.as_ref(),
+            &telemetry::Record::new("gateway", "allow", "200", &metrics),
+        );
+    }
+    sink.shutdown().await;
+    let stats = sink.stats();
+    assert_eq!(stats.datums_sent, 36, "{stats:?}");
+    assert!(
+        stats.requests_sent >= 1 && stats.datums_lost == 0,
+        "{stats:?}"
+    );
+    let (sum, samples, maximum) = statistics(
+        &client,
+        &namespace,
+        "Latency",
+        &[("Service", "gateway")],
+        since,
+    )
+    .await;
+    let expected: f64 = latencies.iter().sum();
+    assert!(
+        (sum - expected).abs() < 1e-6 * expected,
+        "{sum} vs {expected}"
+    );
+    assert_eq!((samples, maximum), (1800.0, 99.9));
+}
+
 /// Accepts connections and never answers: a CloudWatch that hangs.
 async fn hanging_endpoint() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -301,8 +401,8 @@ async fn failing_sink(endpoint: &str) -> Arc<CloudWatchSink> {
             first_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_millis(200),
         },
-        attempt_timeout: Duration::from_secs(3),
-        shutdown_timeout: Duration::from_secs(2),
+        attempt_timeout: Duration::from_secs(4),
+        shutdown_timeout: Duration::from_secs(3),
     };
     CloudWatchSink::start(telemetry_cloudwatch::client(&config, &settings), settings)
 }
@@ -320,7 +420,7 @@ async fn a_failing_cloudwatch_costs_metrics_never_requests() {
             .await
             .unwrap();
         let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap());
-        // Requests for 2 s, while flushes (every 300 ms) hang for 3 s per
+        // Requests for 2 s, while flushes (every 300 ms) hang for 4 s per
         // attempt or fail at once.
         let started = Instant::now();
         let mut slowest = Duration::ZERO;
@@ -335,9 +435,9 @@ async fn a_failing_cloudwatch_costs_metrics_never_requests() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         assert!(requests >= 20, "{requests} requests in 2 s");
-        // A request waiting on a flush would take the 3 s attempt timeout.
+        // A request waiting on a flush would take the 4 s attempt timeout.
         assert!(
-            slowest < Duration::from_secs(1),
+            slowest < Duration::from_millis(1500),
             "slowest request {slowest:?} ({endpoint})"
         );
         let (series, distinct) = sink.pending();
@@ -351,11 +451,8 @@ async fn a_failing_cloudwatch_costs_metrics_never_requests() {
         let shutting_down = Instant::now();
         sink.shutdown().await;
         assert!(shutting_down.elapsed() < Duration::from_secs(6));
-        // The loss is counted (the hanging endpoint: once its first attempt times out).
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while sink.stats().attempts_failed == 0 && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        // The failure is counted: the hanging endpoint's first attempt timed
+        // out (4 s after the first flush) before shutdown gave up.
         let stats = sink.stats();
         eprintln!("{endpoint}: {requests} requests, slowest {slowest:?}, {stats:?}");
         assert!(stats.attempts_failed >= 1, "{stats:?} ({endpoint})");

@@ -111,3 +111,49 @@ impl Metrics {
         self.emit(NONE, &metrics, None);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+    use telemetry::CaptureSink;
+
+    #[test]
+    fn every_record_declares_the_three_dimension_sets_with_fixed_values() {
+        let sink = CaptureSink::new();
+        let metrics = Metrics::new(Arc::new(sink.clone()));
+        metrics.decision(Outcome::Deny, "missing_scope", 18.5, true);
+        metrics.jwks_fetch("https://issuer.example", false, 12.0);
+        metrics.stale_serve("https://issuer.example");
+        metrics.unknown_kid("https://issuer.example");
+        metrics.cold_start(40.0);
+        let lines: Vec<Value> = sink
+            .lines()
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 5);
+        for line in &lines {
+            assert_eq!(
+                line["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+                json!([
+                    ["Service"],
+                    ["Service", "Decision"],
+                    ["Service", "Decision", "Reason"]
+                ])
+            );
+            assert_eq!(line["Service"], "authorizer");
+        }
+        let dims = |l: &Value| (l["Decision"].clone(), l["Reason"].clone());
+        assert_eq!(dims(&lines[0]), (json!("deny"), json!("missing_scope")));
+        assert_eq!(lines[0]["DecisionCacheHits"], 1.0);
+        assert_eq!(dims(&lines[1]), (json!("failed"), json!("none")));
+        assert_eq!(lines[1]["JwksFetchFailures"], 1.0);
+        // The issuer URL is a property: logged, never a dimension.
+        assert_eq!(lines[1]["Issuer"], "https://issuer.example");
+        for line in &lines[2..] {
+            assert_eq!(dims(line), (json!("none"), json!("none")));
+        }
+        assert_eq!(lines[4]["InitTime"], 40.0);
+    }
+}
