@@ -41,7 +41,11 @@ pub enum ServiceError {
     UnknownKid(String),
     /// The `next` key is younger than the rotation spacing: activating it
     /// now would meet warm authorizers that have not fetched it yet.
-    #[error("the next key was published too recently to activate")]
+    #[error(
+        "the next key was published too recently: warm authorizers may not hold it yet; \
+         rotate again in {} s (revoke removes a compromised key at once)",
+        retry_after.as_secs().max(1)
+    )]
     RotationTooSoon { retry_after: Duration },
     #[error("key store: {0}")]
     Store(String),
