@@ -195,3 +195,77 @@ fn the_issuer_binary_refuses_to_start_without_its_stores() {
         "nothing written on a refused start"
     );
 }
+
+/// The secret value `infra/secrets.tf` writes first, as Terraform's
+/// `jsonencode` renders it (compact JSON).
+fn terraform_placeholder() -> String {
+    let tf = include_str!("../../infra/secrets.tf");
+    let line = tf
+        .lines()
+        .find(|l| l.trim_start().starts_with("secret_string"))
+        .expect("infra/secrets.tf writes a secret_string");
+    let note = line
+        .split("placeholder = \"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("jsonencode({ placeholder = \"...\" })");
+    json!({ "placeholder": note }).to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_issuer_binary_serves_its_jwks_on_the_secret_terraform_creates() {
+    let Some(mut env) = aws_env() else {
+        return;
+    };
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    let client = aws_sdk_secretsmanager::Client::new(&config);
+    let secret = format!("tollgate/first-deploy-{}", ulid::Ulid::new());
+    client
+        .create_secret()
+        .name(&secret)
+        .secret_string(terraform_placeholder())
+        .send()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    env.extend([
+        ("JWT_ISSUER", "https://issuer.test".to_owned()),
+        ("JWT_AUDIENCE", "books-api".to_owned()),
+        ("SIGNING_ALG", "ES256".to_owned()),
+        ("KEYSET_SECRET_ID", secret.clone()),
+        (
+            "USERS_FILE",
+            dir.path().join("users.json").display().to_string(),
+        ),
+    ]);
+    let binary =
+        std::env::var("ISSUER_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_issuer").to_owned());
+    let mut function = LambdaFunction::start(&binary, "tollgate-issuer", &env).await;
+
+    let Outcome::Response(jwks) = function
+        .invoke(rest_event("GET", "/.well-known/jwks.json", json!({}), None))
+        .await
+    else {
+        panic!("jwks failed on the placeholder secret")
+    };
+    assert_eq!(jwks["statusCode"], 200, "{jwks}");
+    let keys: Value = serde_json::from_str(jwks["body"].as_str().unwrap()).unwrap();
+    let published: Vec<&str> = keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert_eq!(published.len(), 2, "active and next");
+
+    let stored = SecretsManagerKeyStore::new(client, secret)
+        .load()
+        .await
+        .unwrap()
+        .expect("the first keyset replaced the placeholder");
+    for kid in published {
+        assert!(stored.keys.iter().any(|k| k.kid == kid), "{kid} is stored");
+    }
+}
