@@ -184,7 +184,7 @@ def run_k6(scenario, authorizer, env):
         K6_WEB_DASHBOARD_PERIOD="1s",
         K6_NO_USAGE_REPORT="true",
     )
-    log(f"k6: {authorizer} / {scenario}")
+    log(f"k6: {authorizer} / {scenario} (load average {load_average()})")
     result = subprocess.run(
         [str(k6_binary()), "run", "--no-usage-report", "--quiet", str(HERE / "scenarios" / f"{scenario}.js")],
         env=k6_env,
@@ -194,6 +194,7 @@ def run_k6(scenario, authorizer, env):
         raise RuntimeError(f"k6 wrote no summary for {authorizer}/{scenario} (exit {result.returncode})")
     data = json.loads(summary.read_text())
     data["k6_exit_code"] = result.returncode
+    data["load_average_after"] = load_average()
     return data
 
 
@@ -220,6 +221,7 @@ def details(authorizer, scenario, data):
         "authorizer": authorizer,
         "scenario": scenario,
         "k6_exit_code": data["k6_exit_code"],
+        "load_average_after": data.get("load_average_after"),
         "all_requests_failed_rate": metric(data, "http_req_failed", "rate"),
         "checks_rate": metric(data, "checks", "rate", 1),
         "dropped_iterations": int(metric(data, "dropped_iterations", "count")),
@@ -253,6 +255,14 @@ def table(rows):
             f"{r['p50_ms']:>8.2f} {r['p95_ms']:>8.2f} {r['p99_ms']:>8.2f}"
         )
     return "\n".join(lines)
+
+
+def load_average():
+    """The 1-minute load average: other work on the machine skews latency tails."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
 
 
 def machine():

@@ -125,3 +125,28 @@ pub fn lambda_backend(
         spec, settings,
     ))))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_function_trusts_this_stack_and_requires_access_tokens() {
+        // The issuer URL a data dir fixed may differ from where the stack serves.
+        let env = function_env(
+            "https://issuer.example",
+            "http://127.0.0.1:9/.well-known/jwks.json",
+            "books-api",
+        );
+        let get = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        assert_eq!(get("JWT_ISSUER"), Some("https://issuer.example"));
+        assert_eq!(
+            get("JWKS_URI"),
+            Some("http://127.0.0.1:9/.well-known/jwks.json")
+        );
+        assert_eq!(get("JWT_AUDIENCE"), Some("books-api"));
+        if std::env::var("JWT_REQUIRED_TYP").is_err() {
+            assert_eq!(get("JWT_REQUIRED_TYP"), Some("at+jwt"));
+        }
+    }
+}

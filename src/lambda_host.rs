@@ -20,6 +20,9 @@ use tokio::sync::{mpsc, oneshot, watch, Notify, Semaphore};
 
 use crate::runtime_api::{Death, Invocation, Outcome, RuntimeApi};
 
+/// The log target of the functions' own output.
+const FUNCTION_LOG: &str = "tollgate::function_log";
+
 /// Variables the gateway passes from its own environment to a function.
 const INHERITED_ENV: &[&str] = &["PATH", "HOME", "LANG", "RUST_LOG", "RUST_BACKTRACE"];
 
@@ -222,6 +225,17 @@ impl Instance {
         let (death_tx, death) = watch::channel(None);
         let function_arn = format!("arn:aws:lambda:local:000000000000:function:{}", spec.name);
         let api = RuntimeApi::start(function_arn, queue, death_tx.clone()).await?;
+        // A function writes a line per invocation (EMF metrics): read its
+        // output only when it is logged, to keep that wake-up off the
+        // request path otherwise.
+        let logged = tracing::enabled!(target: FUNCTION_LOG, tracing::Level::DEBUG);
+        let output = || {
+            if logged {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            }
+        };
         let mut command = Command::new(&spec.program);
         command
             .args(&spec.args)
@@ -253,8 +267,8 @@ impl Instance {
             .env("TZ", ":UTC")
             .envs(spec.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stdout(output())
+            .stderr(output())
             .kill_on_drop(true);
         let mut child = command.spawn()?;
         tracing::debug!(function = %spec.name, instance = number, pid = ?child.id(), "instance started");
@@ -379,6 +393,6 @@ fn describe(status: std::io::Result<ExitStatus>) -> String {
 async fn forward_output(stream: impl AsyncRead + Unpin, function: String, instance: u64) {
     let mut lines = BufReader::new(stream).lines();
     while let Ok(Some(line)) = lines.next_line().await {
-        tracing::debug!(target: "tollgate::function_log", %function, instance, "{line}");
+        tracing::debug!(target: FUNCTION_LOG, %function, instance, "{line}");
     }
 }

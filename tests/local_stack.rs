@@ -302,15 +302,7 @@ async fn rotation_under_a_stream_of_requests_fails_no_request_and_revocation_ref
         .call(Method::GET, "/admin/keys", Some(&admin), None)
         .await
         .1;
-    let active = keys["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["state"] == "active")
-        .unwrap()["kid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let active = testkit::active_kid(&keys);
     let victim = fresh_tokens.pop().unwrap();
     assert_eq!(
         stack

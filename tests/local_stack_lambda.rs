@@ -40,11 +40,16 @@ fn scripted(behaviour: &str) -> String {
     )
 }
 
+async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 struct Stack {
     running: RunningStack,
     url: String,
     http: reqwest::Client,
     demo_password: String,
+    admin_password: String,
     _dir: tempfile::TempDir,
 }
 
@@ -73,23 +78,34 @@ async fn start(command: String, fresh_instances: bool, timeout_ms: u64) -> Stack
         running,
         http: reqwest::Client::new(),
         demo_password: first.demo_password.expect("a fresh data dir creates demo"),
+        admin_password: first
+            .admin_password
+            .expect("a fresh data dir creates admin"),
         _dir: dir,
     }
 }
 
 impl Stack {
     async fn login(&self) -> String {
-        let answer: Value = self
+        self.login_as("demo", &self.demo_password).await
+    }
+
+    async fn login_as(&self, username: &str, password: &str) -> String {
+        let request = self
             .http
             .post(format!("{}/token", self.url))
-            .json(&json!({"username": "demo", "password": self.demo_password}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .json(&json!({"username": username, "password": password}));
+        let answer = json_of(request).await;
         answer["access_token"].as_str().unwrap().to_owned()
+    }
+
+    async fn get_json(&self, path: &str, token: &str) -> Value {
+        json_of(
+            self.http
+                .get(format!("{}{path}", self.url))
+                .bearer_auth(token),
+        )
+        .await
     }
 
     async fn get(&self, path: &str, token: Option<&str>) -> u16 {
@@ -152,5 +168,37 @@ async fn a_function_error_unauthorized_is_a_401() {
     let stack = start(scripted("unauthorized"), false, 10_000).await;
     let token = stack.login().await;
     assert_eq!(stack.get("/books", Some(&token)).await, 401);
+    stack.running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_key_is_refused_at_once_by_warm_instances() {
+    let stack = start(authorizer_binary().display().to_string(), false, 10_000).await;
+    let admin = stack.login_as("admin", &stack.admin_password).await;
+    let victim = stack.login().await;
+    // A warm instance has verified (and cached its decision for) the token.
+    assert_eq!(stack.get("/books", Some(&victim)).await, 200);
+    assert_eq!(stack.get("/books", Some(&victim)).await, 200);
+    let keys = stack.get_json("/admin/keys", &admin).await;
+    let active = testkit::active_kid(&keys);
+    let revoked = stack
+        .http
+        .post(format!("{}/admin/keys/{active}/revoke", stack.url))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status().as_u16(), 200);
+    assert_eq!(
+        stack.get("/books", Some(&victim)).await,
+        401,
+        "the revoked key's token is refused"
+    );
+    let fresh = stack.login().await;
+    assert_eq!(
+        stack.get("/books", Some(&fresh)).await,
+        200,
+        "new logins work"
+    );
     stack.running.shutdown().await;
 }

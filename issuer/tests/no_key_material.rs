@@ -128,15 +128,7 @@ async fn responses_and_logs_never_carry_private_keys() {
     // Revoke the active key, then corrupt the keyset: the failure must not echo it.
     let keys: Value =
         serde_json::from_str(&body_of(&router, admin("GET", "/admin/keys")).await.1).unwrap();
-    let active = keys["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["state"] == "active")
-        .unwrap()["kid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let active = testkit::active_kid(&keys);
     responses.push(
         body_of(
             &router,

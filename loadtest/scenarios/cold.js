@@ -14,6 +14,7 @@ export const options = {
   },
   thresholds: measuredThresholds({ checks: ['rate==1'] }),
   summaryTrendStats: SUMMARY_TREND_STATS,
+  discardResponseBodies: true,
 };
 
 export function setup() {

@@ -30,6 +30,7 @@ export const options = {
     'http_reqs{name:POST /admin/keys/rotate}': [`count>=${ROTATIONS}`],
   }),
   summaryTrendStats: SUMMARY_TREND_STATS,
+  discardResponseBodies: true,
 };
 
 export function setup() {

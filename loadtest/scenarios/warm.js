@@ -23,6 +23,7 @@ export const options = {
     checks: ['rate==1'],
   }),
   summaryTrendStats: SUMMARY_TREND_STATS,
+  discardResponseBodies: true,
 };
 
 export function setup() {

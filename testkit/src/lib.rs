@@ -59,3 +59,13 @@ pub fn access_claims(
         "scope": scope,
     })
 }
+
+/// The `kid` of the active key in an issuer's `GET /admin/keys` answer.
+pub fn active_kid(keys: &serde_json::Value) -> String {
+    keys["keys"]
+        .as_array()
+        .and_then(|keys| keys.iter().find(|k| k["state"] == "active"))
+        .and_then(|key| key["kid"].as_str())
+        .unwrap_or_else(|| panic!("no active key in {keys}"))
+        .to_owned()
+}
