@@ -381,7 +381,8 @@ def main():
     (OUT / "details.json").write_text(json.dumps({"profile": profile, "build": build, "started": started, "machine": machine(), "runs": extras}, indent=2) + "\n")
     write_report(rows, extras, profile, started)
     print()
-    print(f"Tollgate load test, profile {profile} ({build} build), {started}, {machine()}")
+    target = f"against {os.environ['BASE_URL']}" if os.environ.get("BASE_URL") else f"{build} build"
+    print(f"Tollgate load test, profile {profile} ({target}), {started}, {machine()}")
     print(table(rows))
     print(f"\nwrote {OUT / 'summary.json'} and {OUT / 'report.html'} in {time.monotonic() - clock:.0f} s")
     failing = [e for e in extras if e["thresholds_failed"] or e["k6_exit_code"] != 0]

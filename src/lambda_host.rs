@@ -97,6 +97,8 @@ pub enum LambdaError {
     Timeout(Duration),
     #[error("the function's answer is not JSON")]
     MalformedResponse,
+    #[error("the event could not be serialized")]
+    MalformedEvent,
 }
 
 /// Counters, for tests and logs.
@@ -113,6 +115,10 @@ pub struct LambdaHost {
     idle: Mutex<Vec<Instance>>,
     slots: Arc<Semaphore>,
     next_request: AtomicU64,
+    /// Bumped by [`LambdaHost::recycle`]: instances started before it are
+    /// stopped instead of going back to idle (one busy during a revocation
+    /// must not serve again with the old JWKS).
+    generation: AtomicU64,
     pub counters: HostCounters,
 }
 
@@ -125,12 +131,9 @@ impl LambdaHost {
             idle: Mutex::new(Vec::new()),
             slots: Arc::new(Semaphore::new(max)),
             next_request: AtomicU64::new(1),
+            generation: AtomicU64::new(0),
             counters: HostCounters::default(),
         }
-    }
-
-    pub fn settings(&self) -> HostSettings {
-        self.settings
     }
 
     /// Runs one invocation on an idle instance, or a new one.
@@ -142,7 +145,8 @@ impl LambdaHost {
             return Err(LambdaError::Timeout(timeout));
         };
         let event =
-            Bytes::from(serde_json::to_vec(event).map_err(|_| LambdaError::MalformedResponse)?);
+            Bytes::from(serde_json::to_vec(event).map_err(|_| LambdaError::MalformedEvent)?);
+        let generation = self.generation.load(Ordering::Acquire);
         let instance = match self.take_idle() {
             Some(instance) => instance,
             None => self.start_instance().await?,
@@ -157,12 +161,13 @@ impl LambdaHost {
         let reusable = !self.settings.fresh_instances
             && instance.is_alive()
             && !matches!(result, Err(LambdaError::Timeout(_)));
-        if reusable {
-            if let Ok(mut idle) = self.idle.lock() {
+        match self.idle.lock() {
+            // Checked under the lock that `recycle` takes, so an instance
+            // cannot slip back in after a recycle.
+            Ok(mut idle) if reusable && self.generation.load(Ordering::Acquire) == generation => {
                 idle.push(instance);
             }
-        } else {
-            instance.stop();
+            _ => instance.stop(),
         }
         result
     }
@@ -173,7 +178,10 @@ impl LambdaHost {
         let stopping = self
             .idle
             .lock()
-            .map(|mut idle| std::mem::take(&mut *idle))
+            .map(|mut idle| {
+                self.generation.fetch_add(1, Ordering::AcqRel);
+                std::mem::take(&mut *idle)
+            })
             .unwrap_or_default();
         for instance in stopping {
             instance.stop();

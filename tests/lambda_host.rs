@@ -155,3 +155,17 @@ async fn a_command_that_does_not_exist_is_an_error_not_a_hang() {
     ));
     assert!(FunctionSpec::from_command_line("empty", "  ", vec![]).is_err());
 }
+
+#[tokio::test]
+async fn an_instance_busy_during_a_recycle_does_not_serve_again() {
+    let host = host("slow 300", settings(2, false, 10_000));
+    let before = pid(&host.invoke(&json!({})).await.unwrap());
+    let event = json!({});
+    let (busy, ()) = tokio::join!(host.invoke(&event), async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        host.recycle();
+    });
+    assert_eq!(pid(&busy.unwrap()), before, "the in-flight event finished");
+    let after = pid(&host.invoke(&json!({})).await.unwrap());
+    assert_ne!(after, before, "a recycled instance is not reused");
+}
