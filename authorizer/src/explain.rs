@@ -257,15 +257,15 @@ impl Authorizer {
         report: &mut Report,
     ) {
         let required = self.config().required_typ.as_deref();
-        let typ = parsed.typ.as_deref();
+        let typ = shown(parsed.typ.as_deref());
         report.record(
             "typ",
-            self.check_typ(typ)
+            self.check_typ(parsed.typ.as_deref())
                 .map(|()| match required {
-                    Some(required) => format!("{typ:?} is {required:?}"),
-                    None => "not required (JWT_REQUIRED_TYP unset)".to_owned(),
+                    Some(required) => format!("{typ} (required {required})"),
+                    None => format!("{typ} (JWT_REQUIRED_TYP unset: not checked)"),
                 })
-                .map_err(|e| (e, format!("header typ {typ:?}, required {required:?}"))),
+                .map_err(|e| (e, format!("header typ {typ}, required {}", shown(required)))),
         );
         let checks = self.claim_checks(audiences);
         let now = crate::unix_now();
@@ -273,57 +273,65 @@ impl Authorizer {
             result.map(|()| ok).map_err(|e| (e, bad))
         };
         let exp = claims.exp;
+        let from_now = |t: u64| t as i64 - now as i64;
         report.record(
             "exp",
             with(
                 claims.check_exp(&checks, now),
                 format!(
-                    "exp {exp:?}: {} s from now (leeway {} s)",
-                    exp.unwrap_or(0) as i64 - now as i64,
+                    "exp {}: {} s from now (leeway {} s)",
+                    shown(exp),
+                    from_now(exp.unwrap_or(0)),
                     checks.leeway
                 ),
-                format!("exp {exp:?}, now {now}, leeway {} s", checks.leeway),
+                format!("exp {}, now {now}, leeway {} s", shown(exp), checks.leeway),
             ),
         );
-        let nbf = claims.nbf;
+        let nbf = shown(claims.nbf);
         report.record(
             "nbf",
             with(
                 claims.check_nbf(&checks, now),
-                format!("nbf {nbf:?}"),
-                format!("nbf {nbf:?}, now {now}"),
+                format!("nbf {nbf}"),
+                format!("nbf {nbf}, now {now}, leeway {} s", checks.leeway),
             ),
         );
-        let aud: Vec<&str> = claims.aud.iter().collect();
-        let client_id = claims.client_id.as_deref();
+        let aud = format!("{:?}", claims.aud.iter().collect::<Vec<_>>());
+        let client_id = shown(claims.client_id.as_deref());
         report.record(
             "audience",
             with(
                 claims.check_audience(&checks),
-                format!("aud {aud:?} / client_id {client_id:?} accepted"),
-                format!("aud {aud:?} / client_id {client_id:?}, accepted {audiences:?}"),
+                format!("aud {aud}, client_id {client_id}: accepted"),
+                format!("aud {aud}, client_id {client_id}; accepted: {audiences:?}"),
             ),
         );
-        let token_use = claims.token_use.as_deref();
+        let token_use = shown(claims.token_use.as_deref());
         report.record(
             "token_use",
             with(
                 claims.check_token_use(&checks),
-                format!("{token_use:?}"),
+                token_use.clone(),
                 format!(
-                    "{token_use:?} (JWT_ALLOW_ID_TOKENS={})",
+                    "{token_use} (JWT_ALLOW_ID_TOKENS={})",
                     checks.allow_id_tokens
                 ),
             ),
         );
-        let sub = claims.sub.as_deref();
+        let sub = shown(claims.sub.as_deref());
         report.record(
             "subject",
             with(
                 claims.check_subject(),
-                format!("sub {sub:?}"),
-                format!("sub {sub:?}"),
+                format!("sub {sub}"),
+                format!("sub {sub}"),
             ),
         );
     }
+}
+
+/// An optional claim or header as the report shows it. Debug formatting:
+/// the token is untrusted, and escaped strings cannot drive the terminal.
+fn shown<T: std::fmt::Debug>(value: Option<T>) -> String {
+    value.map_or_else(|| "absent".to_owned(), |v| format!("{v:?}"))
 }
