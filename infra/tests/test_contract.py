@@ -81,7 +81,7 @@ def fill(value, key: str, item: dict):
         return item[whole.group(1)]
     value = re.sub(r"\$\{each\.value\.(\w+)\}", lambda m: item[m.group(1)], value)
     value = re.sub(r"each\.value\.(\w+)", lambda m: json.dumps(item[m.group(1)]), value)
-    return value.replace("each.key", json.dumps(key))
+    return value.replace("${each.key}", key).replace("each.key", json.dumps(key))
 
 
 def instances(type_: str) -> dict:
