@@ -20,13 +20,13 @@ locals {
   public_routes    = { for key, r in local.routes : key => r if !r.authorized }
   protected_routes = { for key, r in local.routes : key => r if r.authorized }
 
-  resource_ids = {
-    token            = aws_api_gateway_resource.token.id
-    well_known_proxy = aws_api_gateway_resource.well_known_proxy.id
-    books            = aws_api_gateway_resource.books.id
-    books_proxy      = aws_api_gateway_resource.books_proxy.id
-    admin_proxy      = aws_api_gateway_resource.admin_proxy.id
-  }
+  # The API's resources (path segments), named as the routes above name them.
+  top_paths     = { token = "token", well_known = ".well-known", books = "books", admin = "admin" }
+  proxy_parents = { well_known_proxy = "well_known", books_proxy = "books", admin_proxy = "admin" }
+  resource_ids = merge(
+    { for key, r in aws_api_gateway_resource.top : key => r.id },
+    { for key, r in aws_api_gateway_resource.proxy : key => r.id },
+  )
   method_ids = merge(
     { for key, m in aws_api_gateway_method.public : key => m },
     { for key, m in aws_api_gateway_method.protected : key => m },
@@ -46,45 +46,22 @@ resource "aws_api_gateway_rest_api" "tollgate" {
   }
 }
 
-resource "aws_api_gateway_resource" "token" {
+# The path tree: top-level segments under the root, then one `{proxy+}`
+# under each segment that has one (a for_each cannot refer to itself, hence
+# two resources).
+resource "aws_api_gateway_resource" "top" {
+  for_each = local.top_paths
+
   rest_api_id = aws_api_gateway_rest_api.tollgate.id
   parent_id   = aws_api_gateway_rest_api.tollgate.root_resource_id
-  path_part   = "token"
+  path_part   = each.value
 }
 
-resource "aws_api_gateway_resource" "well_known" {
-  rest_api_id = aws_api_gateway_rest_api.tollgate.id
-  parent_id   = aws_api_gateway_rest_api.tollgate.root_resource_id
-  path_part   = ".well-known"
-}
+resource "aws_api_gateway_resource" "proxy" {
+  for_each = local.proxy_parents
 
-resource "aws_api_gateway_resource" "well_known_proxy" {
   rest_api_id = aws_api_gateway_rest_api.tollgate.id
-  parent_id   = aws_api_gateway_resource.well_known.id
-  path_part   = "{proxy+}"
-}
-
-resource "aws_api_gateway_resource" "books" {
-  rest_api_id = aws_api_gateway_rest_api.tollgate.id
-  parent_id   = aws_api_gateway_rest_api.tollgate.root_resource_id
-  path_part   = "books"
-}
-
-resource "aws_api_gateway_resource" "books_proxy" {
-  rest_api_id = aws_api_gateway_rest_api.tollgate.id
-  parent_id   = aws_api_gateway_resource.books.id
-  path_part   = "{proxy+}"
-}
-
-resource "aws_api_gateway_resource" "admin" {
-  rest_api_id = aws_api_gateway_rest_api.tollgate.id
-  parent_id   = aws_api_gateway_rest_api.tollgate.root_resource_id
-  path_part   = "admin"
-}
-
-resource "aws_api_gateway_resource" "admin_proxy" {
-  rest_api_id = aws_api_gateway_rest_api.tollgate.id
-  parent_id   = aws_api_gateway_resource.admin.id
+  parent_id   = aws_api_gateway_resource.top[each.value].id
   path_part   = "{proxy+}"
 }
 

@@ -95,26 +95,20 @@ data "aws_iam_policy_document" "backend" {
   }
 }
 
-resource "aws_iam_role_policy" "authorizer" {
-  name   = "tollgate-authorizer"
-  role   = aws_iam_role.fn["authorizer"].id
-  policy = data.aws_iam_policy_document.authorizer.json
+# Each role's policy, keyed by its policy document above.
+locals {
+  role_policies = {
+    authorizer      = { function = "authorizer", json = data.aws_iam_policy_document.authorizer.json }
+    issuer          = { function = "issuer", json = data.aws_iam_policy_document.issuer.json }
+    issuer_rotation = { function = "issuer-rotation", json = data.aws_iam_policy_document.issuer_rotation.json }
+    backend         = { function = "backend", json = data.aws_iam_policy_document.backend.json }
+  }
 }
 
-resource "aws_iam_role_policy" "issuer" {
-  name   = "tollgate-issuer"
-  role   = aws_iam_role.fn["issuer"].id
-  policy = data.aws_iam_policy_document.issuer.json
-}
+resource "aws_iam_role_policy" "fn" {
+  for_each = local.role_policies
 
-resource "aws_iam_role_policy" "issuer_rotation" {
-  name   = "tollgate-issuer-rotation"
-  role   = aws_iam_role.fn["issuer-rotation"].id
-  policy = data.aws_iam_policy_document.issuer_rotation.json
-}
-
-resource "aws_iam_role_policy" "backend" {
-  name   = "tollgate-backend"
-  role   = aws_iam_role.fn["backend"].id
-  policy = data.aws_iam_policy_document.backend.json
+  name   = "tollgate-${each.value.function}"
+  role   = aws_iam_role.fn[each.value.function].id
+  policy = each.value.json
 }

@@ -36,6 +36,6 @@ resource "aws_secretsmanager_secret_rotation" "keyset" {
   depends_on = [
     aws_secretsmanager_secret_version.placeholder,
     aws_lambda_permission.rotation,
-    aws_iam_role_policy.issuer_rotation,
+    aws_iam_role_policy.fn["issuer_rotation"],
   ]
 }

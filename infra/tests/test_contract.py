@@ -57,6 +57,50 @@ def root_blocks(kind: str) -> dict:
     return out
 
 
+def root_locals() -> dict:
+    """Every `locals` value of the root module by name."""
+    out: dict = {}
+    for tf in sorted(INFRA.glob("*.tf")):
+        for block in hcl(tf.name).get("locals", []):
+            for name, value in block.items():
+                if not name.startswith("__"):
+                    out[name] = one(value)
+    return out
+
+
+def fill(value, key: str, item: dict):
+    """An attribute of a `for_each` body with `each.key` and `each.value.<x>` in place."""
+    if isinstance(value, list):
+        return [fill(v, key, item) for v in value]
+    if isinstance(value, dict):
+        return {k: fill(v, key, item) for k, v in value.items()}
+    if not isinstance(value, str):
+        return value
+    whole = re.fullmatch(r"\$\{each\.value\.(\w+)\}", value)
+    if whole:
+        return item[whole.group(1)]
+    value = re.sub(r"\$\{each\.value\.(\w+)\}", lambda m: item[m.group(1)], value)
+    value = re.sub(r"each\.value\.(\w+)", lambda m: json.dumps(item[m.group(1)]), value)
+    return value.replace("${each.key}", key).replace("each.key", json.dumps(key))
+
+
+def instances(type_: str) -> dict:
+    """{name: body} of a root resource type, with a `for_each` over a local
+    map expanded into one body per key (as Terraform would), so that checks
+    read every instance."""
+    out: dict = {}
+    for name, body in root_blocks("resource")[type_].items():
+        each = re.fullmatch(r"\$\{local\.(\w+)\}", str(one(body.get("for_each", ""))))
+        named = {name: body} if not each else {
+            key: {attr: fill(v, key, item) for attr, v in body.items() if attr != "for_each"}
+            for key, item in root_locals()[each.group(1)].items()
+        }
+        for key, instance in named.items():
+            assert key not in out, f"{type_}: {key} twice"
+            out[key] = instance
+    return out
+
+
 def one(value):
     """hcl2 wraps attribute values in a one-element list."""
     return value[0] if isinstance(value, list) and len(value) == 1 else value
@@ -384,7 +428,7 @@ def test_the_authorizer_guards_the_api_with_the_bearer_form():
 
 
 def test_lambda_permissions_are_scoped_by_source_arn():
-    permissions = root_blocks("resource")["aws_lambda_permission"]
+    permissions = instances("aws_lambda_permission")
     assert set(permissions) == {"authorizer", "issuer", "backend", "rotation"}
     for name, p in permissions.items():
         assert one(p["source_arn"]).startswith("${"), name
@@ -439,7 +483,7 @@ def test_one_role_per_function_assumable_by_lambda_only():
     role = resources["aws_iam_role"]["fn"]
     assert one(role["for_each"]) == "${local.functions}"
     assert one(lambda_function()["role"]) == "${aws_iam_role.fn[each.key].arn}"
-    attached = resources["aws_iam_role_policy"]
+    attached = instances("aws_iam_role_policy")
     assert {one(p["role"]) for p in attached.values()} == {f'${{aws_iam_role.fn["{fn}"].id}}' for fn in FUNCTIONS}
     for fn, p in attached.items():
         assert one(p["policy"]) == f"${{data.aws_iam_policy_document.{fn}.json}}"

@@ -41,27 +41,26 @@ locals {
         description = "Tokens name keys the JWKS does not hold. A rotation publishes the next key a whole period before it signs, so after a rotation this stays at 0: keys published late, or forged kids."
         metric      = local.tollgate.unknown_kid_misses, stat = "Sum", period = 300, threshold = 10, evaluation_periods = 1, datapoints_to_alarm = 1
       }
-      rotation-errors = {
-        description = "The keyset rotation function failed (Secrets Manager leaves the rotation pending and retries)."
-        metric      = { namespace = "AWS/Lambda", metric_name = "Errors", dimensions = { FunctionName = var.function_names["issuer-rotation"] } }
-        stat        = "Sum", period = 300, threshold = 1, evaluation_periods = 1, datapoints_to_alarm = 1
-      }
-      issuer-errors = {
-        description = "The issuer function failed invocations (crashes or timeouts, not HTTP error answers)."
-        metric      = { namespace = "AWS/Lambda", metric_name = "Errors", dimensions = { FunctionName = var.function_names["issuer"] } }
-        stat        = "Sum", period = 300, threshold = 1, evaluation_periods = 1, datapoints_to_alarm = 1
-      }
-      backend-errors = {
-        description = "The books function failed invocations (crashes or timeouts, not HTTP error answers)."
-        metric      = { namespace = "AWS/Lambda", metric_name = "Errors", dimensions = { FunctionName = var.function_names["backend"] } }
-        stat        = "Sum", period = 300, threshold = 1, evaluation_periods = 1, datapoints_to_alarm = 1
-      }
       api-5xx = {
         description = "More than 1% of API requests end in a 5xx (an authorizer failure is a 500 too)."
         metric      = { namespace = "AWS/ApiGateway", metric_name = "5XXError", dimensions = { ApiName = var.api_name, Stage = var.stage_name } }
         stat        = "Average", period = 300, threshold = 0.01, evaluation_periods = 3, datapoints_to_alarm = 2
       }
     } : name => a
+  }
+
+  # Failed invocations of every function but the authorizer, whose Lambda
+  # Errors are its 401s.
+  errors = {
+    for name, e in {
+      rotation-errors = { fn = "issuer-rotation", description = "The keyset rotation function failed (Secrets Manager leaves the rotation pending and retries)." }
+      issuer-errors   = { fn = "issuer", description = "The issuer function failed invocations (crashes or timeouts, not HTTP error answers)." }
+      backend-errors  = { fn = "backend", description = "The books function failed invocations (crashes or timeouts, not HTTP error answers)." }
+      } : name => {
+      description = e.description
+      metric      = { namespace = "AWS/Lambda", metric_name = "Errors", dimensions = { FunctionName = var.function_names[e.fn] } }
+      stat        = "Sum", period = 300, threshold = 1, evaluation_periods = 1, datapoints_to_alarm = 1
+    }
   }
 
   throttles = {
@@ -76,7 +75,7 @@ locals {
 
   alarms = merge(
     {
-      for name, a in merge(local.single, local.throttles) : name => {
+      for name, a in merge(local.single, local.errors, local.throttles) : name => {
         alarm_name          = "${var.name}-${name}"
         description         = a.description
         comparison_operator = "GreaterThanOrEqualToThreshold"
