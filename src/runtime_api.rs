@@ -21,9 +21,13 @@ use tokio::task::JoinHandle;
 
 /// One event for the function, and where its answer goes.
 pub struct Invocation {
+    /// `Lambda-Runtime-Aws-Request-Id`.
     pub request_id: String,
+    /// The event, as JSON bytes.
     pub event: Bytes,
+    /// `Lambda-Runtime-Deadline-Ms`.
     pub deadline: SystemTime,
+    /// Where the function's answer (or error) goes.
     pub answer: oneshot::Sender<Outcome>,
 }
 
@@ -58,6 +62,7 @@ struct RuntimeState {
 
 /// The Runtime API server of one instance; stops serving when dropped.
 pub struct RuntimeApi {
+    /// The loopback address, for `AWS_LAMBDA_RUNTIME_API`.
     pub addr: SocketAddr,
     server: JoinHandle<()>,
 }

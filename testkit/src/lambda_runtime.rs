@@ -19,7 +19,9 @@ use tokio::sync::{mpsc, oneshot};
 /// What the function answered for one invocation.
 #[derive(Debug)]
 pub enum Outcome {
+    /// The function's answer.
     Response(Value),
+    /// The function's error report (`errorMessage`, `errorType`).
     Error(Value),
 }
 

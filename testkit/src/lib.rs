@@ -3,6 +3,8 @@
 //!
 //! Everything here is for tests and benches; no production crate depends on it.
 
+#![deny(missing_docs)]
+
 pub mod jwks_server;
 pub mod keys;
 pub mod lambda_runtime;
