@@ -14,9 +14,7 @@ async fn serve_uses_secrets_manager_and_dynamodb() {
     if testkit::aws_test_endpoint().is_none() {
         return;
     }
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
+    let config = testkit::aws_config(None).await;
     let dynamo = aws_sdk_dynamodb::Client::new(&config);
     let suffix = ulid::Ulid::new().to_string().to_lowercase();
     let (books, users, secret) = (
