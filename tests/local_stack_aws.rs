@@ -9,6 +9,8 @@ use issuer::account_store::DynamoAccountStore;
 use serde_json::{json, Value};
 use tollgate::local_stack::{self, DataDir, Stores};
 
+mod common;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_uses_secrets_manager_and_dynamodb() {
     if testkit::aws_test_endpoint().is_none() {
@@ -57,18 +59,7 @@ async fn serve_uses_secrets_manager_and_dynamodb() {
 
     let login = |user: &'static str, password: String| {
         let (http, url) = (http.clone(), url.clone());
-        async move {
-            let answer: Value = http
-                .post(format!("{url}/token"))
-                .json(&json!({"username": user, "password": password}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            answer["access_token"].as_str().unwrap().to_owned()
-        }
+        async move { common::login(&http, &url, user, &password).await }
     };
     let token = login("demo", first.demo_password.clone().unwrap()).await;
     let created: Value = http

@@ -56,23 +56,10 @@ async fn serve_with_cloudwatch_metrics_then_tollgate_metrics() {
         .spawn()
         .unwrap();
     wait_until_listening(&addr);
-    let credentials = std::fs::read_to_string(data.join("credentials")).unwrap();
-    let password = credentials
-        .lines()
-        .find_map(|line| line.strip_prefix("demo:"))
-        .unwrap()
-        .to_owned();
+    let password = common::stored_password(&data, "demo");
     let (http, url) = (reqwest::Client::new(), format!("http://{addr}"));
-    let token: serde_json::Value = http
-        .post(format!("{url}/token"))
-        .json(&json!({"username": "demo", "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap());
+    let token = common::login(&http, &url, "demo", &password).await;
+    let bearer = format!("Bearer {token}");
     let mut statuses = Vec::new();
     for (path, authorization) in [
         ("/books", Some(bearer.as_str())),

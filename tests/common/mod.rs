@@ -24,6 +24,34 @@ pub async fn fresh_data_dir() -> (tempfile::TempDir, Stores, FirstStart) {
     (dir, stores, first)
 }
 
+/// The password a first start generated for `name`, from the data
+/// directory's credentials file.
+pub fn stored_password(data: &std::path::Path, name: &str) -> String {
+    let credentials = std::fs::read_to_string(DataDir(data.to_owned()).credentials()).unwrap();
+    credentials
+        .lines()
+        .find_map(|line| line.strip_prefix(&format!("{name}:")))
+        .unwrap_or_else(|| panic!("no password for {name} in the credentials"))
+        .to_owned()
+}
+
+/// The access token of a password login at `{url}/token`.
+pub async fn login(http: &reqwest::Client, url: &str, username: &str, password: &str) -> String {
+    let answer: serde_json::Value = http
+        .post(format!("{url}/token"))
+        .json(&serde_json::json!({"username": username, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("login failed: {answer}"))
+        .to_owned()
+}
+
 /// A loopback port that was free a moment ago.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
