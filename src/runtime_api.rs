@@ -3,6 +3,10 @@
 //! invocation/{id}/response|error` answers it, `POST init/error` reports a
 //! failed init. Each instance gets its own server on a loopback port, as
 //! each Lambda sandbox has its own endpoint.
+//!
+//! `testkit::lambda_runtime` is a smaller one for the Lambda crates' own
+//! tests; it is not this one because a production crate does not depend on
+//! testkit, and testkit cannot depend on this package.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
