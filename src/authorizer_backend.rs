@@ -11,7 +11,9 @@ use crate::lambda_host::{FunctionSpec, HostSettings, LambdaError, LambdaHost};
 
 /// The authorizer the gateway invokes.
 pub enum AuthorizerBackend {
+    /// The authorizer library, called directly.
     InProcess(Arc<Authorizer>),
+    /// A Lambda function process behind a Runtime API.
     Lambda(Arc<LambdaHost>),
 }
 
@@ -68,7 +70,9 @@ pub enum AuthorizerMode {
     InProcess,
     /// A Lambda function process: `command` speaks the Runtime API.
     Lambda {
+        /// The function's command line.
         command: String,
+        /// Instances, timeout and idle time.
         settings: HostSettings,
     },
 }

@@ -42,6 +42,8 @@ pub struct Gateway {
 }
 
 impl Gateway {
+    /// A gateway over the issuer and books routers, caching authorizer
+    /// answers per token for `authorizer_cache_ttl` (zero: no cache).
     pub fn new(
         authorizer: AuthorizerBackend,
         issuer: Router,
@@ -275,75 +277,98 @@ async fn authorize(gateway: &Gateway, mut request: Request) -> Result<(Request, 
         ));
     };
     let method_arn = format!("{API_BASE}/{}{}", request.method(), request.uri().path());
-    let cache_key = bearer_token(&authorization).map(str::to_owned);
+    let (answer, cache_hit) = authorizer_answer(gateway, &authorization, &method_arn).await?;
+    check_policy(&answer, &method_arn)
+        .and_then(|()| insert_authorizer_context(&mut request, &answer))
+        .map_err(|(status, message)| gateway_error(status, message))?;
+    request.headers_mut().insert(
+        "x-tollgate-authorizer-cache",
+        HeaderValue::from_static(if cache_hit { "hit" } else { "miss" }),
+    );
+    Ok((request, cache_hit))
+}
+
+/// The authorizer's answer for this `Authorization` header, from the cache
+/// when caching is on and the token was seen, and whether it was a hit.
+/// Refusals and failures become the gateway's own 401 and 500.
+async fn authorizer_answer(
+    gateway: &Gateway,
+    authorization: &str,
+    method_arn: &str,
+) -> Result<(Arc<Value>, bool), Response> {
+    let cache_key = bearer_token(authorization).map(str::to_owned);
     let cached = gateway
         .answers
         .as_ref()
         .zip(cache_key.as_ref())
         .and_then(|(answers, key)| answers.get(key));
-    let cache_hit = cached.is_some();
+    if let Some(answer) = cached {
+        return Ok((answer, true));
+    }
     let flushes_seen = gateway.flushes.load(Ordering::SeqCst);
-    let answer = match cached {
-        Some(answer) => answer,
-        None => {
-            let event = json!({"type": "TOKEN", "authorizationToken": authorization, "methodArn": method_arn});
-            match gateway.authorizer.invoke(event).await {
-                Ok(answer) => {
-                    let answer = Arc::new(answer);
-                    if let (Some(answers), Some(key)) = (&gateway.answers, cache_key) {
-                        answers.insert(key.clone(), Arc::clone(&answer));
-                        // A flush since the authorizer was called: undo.
-                        if gateway.flushes.load(Ordering::SeqCst) != flushes_seen {
-                            answers.invalidate(&key);
-                        }
-                    }
-                    answer
-                }
-                Err(AuthorizerFailure::Unauthorized) => {
-                    return Err(gateway_error(
-                        StatusCode::UNAUTHORIZED,
-                        Some("Unauthorized"),
-                    ))
-                }
-                Err(AuthorizerFailure::Failed(_)) => {
-                    return Err(gateway_error(StatusCode::INTERNAL_SERVER_ERROR, None))
+    let event =
+        json!({"type": "TOKEN", "authorizationToken": authorization, "methodArn": method_arn});
+    match gateway.authorizer.invoke(event).await {
+        Ok(answer) => {
+            let answer = Arc::new(answer);
+            if let (Some(answers), Some(key)) = (&gateway.answers, cache_key) {
+                answers.insert(key.clone(), Arc::clone(&answer));
+                // A flush since the authorizer was called: undo.
+                if gateway.flushes.load(Ordering::SeqCst) != flushes_seen {
+                    answers.invalidate(&key);
                 }
             }
+            Ok((answer, false))
         }
-    };
-    let Some(policy) = answer.get("policyDocument") else {
-        return Err(gateway_error(StatusCode::INTERNAL_SERVER_ERROR, None));
-    };
-    match evaluate(policy, &method_arn) {
-        Ok(Verdict::Allow) => {}
-        Ok(Verdict::Deny) => {
-            return Err(gateway_error(
-                StatusCode::FORBIDDEN,
-                Some("User is not authorized to access this resource"),
-            ))
+        Err(AuthorizerFailure::Unauthorized) => Err(gateway_error(
+            StatusCode::UNAUTHORIZED,
+            Some("Unauthorized"),
+        )),
+        Err(AuthorizerFailure::Failed(_)) => {
+            Err(gateway_error(StatusCode::INTERNAL_SERVER_ERROR, None))
         }
-        Err(_) => return Err(gateway_error(StatusCode::INTERNAL_SERVER_ERROR, None)),
     }
+}
+
+/// A gateway refusal not yet rendered: its status and `message`, as
+/// [`gateway_error`] takes them.
+type Refusal = (StatusCode, Option<&'static str>);
+
+/// API Gateway's verdict on the answer's policy for `method_arn`: 403 on
+/// Deny, 500 when there is no policy or it cannot be read.
+fn check_policy(answer: &Value, method_arn: &str) -> Result<(), Refusal> {
+    let Some(policy) = answer.get("policyDocument") else {
+        return Err((StatusCode::INTERNAL_SERVER_ERROR, None));
+    };
+    match evaluate(policy, method_arn) {
+        Ok(Verdict::Allow) => Ok(()),
+        Ok(Verdict::Deny) => Err((
+            StatusCode::FORBIDDEN,
+            Some("User is not authorized to access this resource"),
+        )),
+        Err(_) => Err((StatusCode::INTERNAL_SERVER_ERROR, None)),
+    }
+}
+
+/// The request context the routers see on AWS: the answer's `context`
+/// fields plus its `principalId` under `authorizer`.
+fn insert_authorizer_context(request: &mut Request, answer: &Value) -> Result<(), Refusal> {
     let mut fields = answer.get("context").cloned().unwrap_or_else(|| json!({}));
     if let (Value::Object(map), Some(principal)) = (&mut fields, answer.get("principalId")) {
         map.insert("principalId".to_owned(), principal.clone());
     }
     let context = json!({"httpMethod": request.method().as_str(), "stage": "local", "apiId": "tollgate",
         "accountId": "000000000000", "path": request.uri().path(), "authorizer": fields,
-        "identity": {"sourceIp": source_ip(&request)}});
+        "identity": {"sourceIp": source_ip(request)}});
     match serde_json::from_value(context) {
         Ok(context) => {
             request
                 .extensions_mut()
                 .insert(RequestContext::ApiGatewayV1(context));
+            Ok(())
         }
-        Err(_) => return Err(gateway_error(StatusCode::INTERNAL_SERVER_ERROR, None)),
+        Err(_) => Err((StatusCode::INTERNAL_SERVER_ERROR, None)),
     }
-    request.headers_mut().insert(
-        "x-tollgate-authorizer-cache",
-        HeaderValue::from_static(if cache_hit { "hit" } else { "miss" }),
-    );
-    Ok((request, cache_hit))
 }
 
 #[cfg(test)]

@@ -31,7 +31,9 @@ const INHERITED_ENV: &[&str] = &["PATH", "HOME", "LANG", "RUST_LOG", "RUST_BACKT
 pub struct FunctionSpec {
     /// Shown in logs and in the invoked function ARN.
     pub name: String,
+    /// The executable.
     pub program: PathBuf,
+    /// Its arguments.
     pub args: Vec<String>,
     /// The function's configuration (on top of Lambda's reserved variables).
     pub env: Vec<(String, String)>,
@@ -82,21 +84,33 @@ impl Default for HostSettings {
 /// Why an invocation produced no answer.
 #[derive(Debug, thiserror::Error)]
 pub enum LambdaError {
+    /// No program to run.
     #[error("the function command line is empty")]
     EmptyCommand,
+    /// The process could not be spawned (or its Runtime API bound).
     #[error("could not start the function: {0}")]
     Spawn(#[from] std::io::Error),
     /// The function returned an error (`errorMessage` of its report).
     #[error("function error: {message}")]
-    Function { message: String, error_type: String },
+    Function {
+        /// `errorMessage`.
+        message: String,
+        /// `errorType`.
+        error_type: String,
+    },
+    /// The function reported a failed init (`init/error`).
     #[error("function init failed: {0}")]
     InitError(String),
+    /// The process ended before answering.
     #[error("function process ended: {0}")]
     Crashed(String),
+    /// No answer within the function timeout; the instance is stopped.
     #[error("function timed out after {0:?}")]
     Timeout(Duration),
+    /// The answer could not be parsed.
     #[error("the function's answer is not JSON")]
     MalformedResponse,
+    /// The event could not be serialized for the function.
     #[error("the event could not be serialized")]
     MalformedEvent,
 }
@@ -104,7 +118,9 @@ pub enum LambdaError {
 /// Counters, for tests and logs.
 #[derive(Debug, Default)]
 pub struct HostCounters {
+    /// Processes started (cold starts).
     pub instances_started: AtomicU64,
+    /// Invocations handed to an instance.
     pub invocations: AtomicU64,
 }
 
@@ -119,10 +135,12 @@ pub struct LambdaHost {
     /// stopped instead of going back to idle (one busy during a revocation
     /// must not serve again with the old JWKS).
     generation: AtomicU64,
+    /// What the host has done so far.
     pub counters: HostCounters,
 }
 
 impl LambdaHost {
+    /// A host for `spec`; no instance starts before the first invocation.
     pub fn new(spec: FunctionSpec, settings: HostSettings) -> Self {
         let max = settings.max_instances.max(1);
         Self {
@@ -223,6 +241,77 @@ struct Instance {
     _api: RuntimeApi,
 }
 
+/// The function's process as the Lambda service starts it: only the
+/// inherited variables plus the service's own (`AWS_LAMBDA_RUNTIME_API`
+/// pointing at this instance's Runtime API) and the function's settings.
+fn function_command(
+    spec: &FunctionSpec,
+    api_addr: std::net::SocketAddr,
+    number: u64,
+    timeout: Duration,
+) -> Command {
+    let mut command = Command::new(&spec.program);
+    command
+        .args(&spec.args)
+        .env_clear()
+        .envs(
+            INHERITED_ENV
+                .iter()
+                .filter_map(|name| std::env::var(name).ok().map(|value| (*name, value))),
+        )
+        .env("AWS_LAMBDA_RUNTIME_API", api_addr.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", &spec.name)
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env(
+            "AWS_LAMBDA_FUNCTION_TIMEOUT",
+            timeout.as_secs().max(1).to_string(),
+        )
+        .env(
+            "AWS_LAMBDA_LOG_GROUP_NAME",
+            format!("/aws/lambda/{}", spec.name),
+        )
+        .env(
+            "AWS_LAMBDA_LOG_STREAM_NAME",
+            format!("local/instance-{number}"),
+        )
+        .env("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
+        .env("AWS_REGION", "local")
+        .env("AWS_DEFAULT_REGION", "local")
+        .env("TZ", ":UTC")
+        .envs(spec.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    command
+}
+
+/// Waits for the process to exit or to be told to stop (then kills it),
+/// and records the first cause of death for the instance.
+async fn watch_process(
+    mut child: tokio::process::Child,
+    stop: Arc<Notify>,
+    name: String,
+    number: u64,
+    death_tx: watch::Sender<Option<Death>>,
+) {
+    let death = tokio::select! {
+        status = child.wait() => Death::Exited(describe(status)),
+        _ = stop.notified() => {
+            let _ = child.kill().await;
+            Death::Stopped
+        }
+    };
+    if !matches!(death, Death::Stopped) {
+        tracing::warn!(function = %name, instance = number, ?death, "instance ended");
+    }
+    death_tx.send_if_modified(|current| {
+        if current.is_none() {
+            *current = Some(death);
+            true
+        } else {
+            false
+        }
+    });
+}
+
 impl Instance {
     async fn start(
         spec: &FunctionSpec,
@@ -244,36 +333,8 @@ impl Instance {
                 Stdio::null()
             }
         };
-        let mut command = Command::new(&spec.program);
+        let mut command = function_command(spec, api.addr, number, timeout);
         command
-            .args(&spec.args)
-            .env_clear()
-            .envs(
-                INHERITED_ENV
-                    .iter()
-                    .filter_map(|name| std::env::var(name).ok().map(|value| (*name, value))),
-            )
-            .env("AWS_LAMBDA_RUNTIME_API", api.addr.to_string())
-            .env("AWS_LAMBDA_FUNCTION_NAME", &spec.name)
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .env(
-                "AWS_LAMBDA_FUNCTION_TIMEOUT",
-                timeout.as_secs().max(1).to_string(),
-            )
-            .env(
-                "AWS_LAMBDA_LOG_GROUP_NAME",
-                format!("/aws/lambda/{}", spec.name),
-            )
-            .env(
-                "AWS_LAMBDA_LOG_STREAM_NAME",
-                format!("local/instance-{number}"),
-            )
-            .env("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
-            .env("AWS_REGION", "local")
-            .env("AWS_DEFAULT_REGION", "local")
-            .env("TZ", ":UTC")
-            .envs(spec.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(output())
             .stderr(output())
@@ -287,28 +348,13 @@ impl Instance {
             tokio::spawn(forward_output(stderr, spec.name.clone(), number));
         }
         let stop = Arc::new(Notify::new());
-        let stopped = Arc::clone(&stop);
-        let name = spec.name.clone();
-        tokio::spawn(async move {
-            let death = tokio::select! {
-                status = child.wait() => Death::Exited(describe(status)),
-                _ = stopped.notified() => {
-                    let _ = child.kill().await;
-                    Death::Stopped
-                }
-            };
-            if !matches!(death, Death::Stopped) {
-                tracing::warn!(function = %name, instance = number, ?death, "instance ended");
-            }
-            death_tx.send_if_modified(|current| {
-                if current.is_none() {
-                    *current = Some(death);
-                    true
-                } else {
-                    false
-                }
-            });
-        });
+        tokio::spawn(watch_process(
+            child,
+            Arc::clone(&stop),
+            spec.name.clone(),
+            number,
+            death_tx,
+        ));
         Ok(Self {
             number,
             events,

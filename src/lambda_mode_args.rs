@@ -37,6 +37,7 @@ impl Default for LambdaModeArgs {
 }
 
 impl LambdaModeArgs {
+    /// In process unless an authorizer command was given.
     pub fn mode(&self) -> AuthorizerMode {
         match &self.authorizer_command {
             None => AuthorizerMode::InProcess,

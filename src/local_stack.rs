@@ -51,15 +51,19 @@ pub const KEYSET_POLL: Duration = Duration::from_secs(1);
 pub struct DataDir(pub PathBuf);
 
 impl DataDir {
+    /// The embedded keyset file.
     pub fn keyset(&self) -> PathBuf {
         self.0.join("keyset.json")
     }
+    /// The embedded accounts file.
     pub fn users(&self) -> PathBuf {
         self.0.join("users.json")
     }
+    /// The embedded books database.
     pub fn books(&self) -> PathBuf {
         self.0.join("books.redb")
     }
+    /// The first start's generated passwords (mode 0600).
     pub fn credentials(&self) -> PathBuf {
         self.0.join("credentials")
     }
@@ -100,6 +104,8 @@ impl DataDir {
         }
     }
 
+    /// Fixes the issuer URL of this data directory (a private file, written
+    /// atomically).
     pub fn store_issuer_url(&self, url: &str) -> std::io::Result<()> {
         use std::io::Write;
         self.create()?;
@@ -130,9 +136,11 @@ fn normalize_issuer_url(url: &str) -> anyhow::Result<String> {
 
 /// A running stack; stops when `shutdown` is called or the process is signalled.
 pub struct RunningStack {
+    /// The address bound (the port chosen when 0 was asked for).
     pub addr: SocketAddr,
     /// The `iss` of the tokens it issues.
     pub issuer_url: String,
+    /// The gateway in front of everything (its cache, its metrics).
     pub gateway: Arc<Gateway>,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
@@ -157,8 +165,11 @@ impl RunningStack {
 /// Secrets Manager and DynamoDB when `KEYSET_SECRET_ID`, `USERS_TABLE` and
 /// `BOOKS_TABLE` are set (with credentials, or `AWS_ENDPOINT_URL` for moto).
 pub struct Stores {
+    /// The issuer's signing keys.
     pub keys: Arc<dyn KeyStore>,
+    /// Users and clients.
     pub accounts: Arc<dyn AccountStore>,
+    /// The books backend's data.
     pub books: Arc<dyn BookStore>,
 }
 
@@ -170,11 +181,15 @@ fn env(name: &str) -> Option<String> {
 /// need. They never open the books store, whose embedded file a running
 /// `serve` holds locked.
 pub struct IdentityStores {
+    /// The issuer's signing keys.
     pub keys: Arc<dyn KeyStore>,
+    /// Users and clients.
     pub accounts: Arc<dyn AccountStore>,
 }
 
 impl IdentityStores {
+    /// Secrets Manager and DynamoDB when `KEYSET_SECRET_ID` and
+    /// `USERS_TABLE` are set, else the data directory's files.
     pub async fn select(data: &DataDir) -> anyhow::Result<Self> {
         data.create()?;
         let keys: Arc<dyn KeyStore> = match env("KEYSET_SECRET_ID") {
@@ -190,6 +205,8 @@ impl IdentityStores {
 }
 
 impl Stores {
+    /// The identity stores, plus DynamoDB for books when `BOOKS_TABLE` is
+    /// set, else the data directory's embedded database.
     pub async fn select(data: &DataDir) -> anyhow::Result<Self> {
         let IdentityStores { keys, accounts } = IdentityStores::select(data).await?;
         let books: Arc<dyn BookStore> = match env("BOOKS_TABLE") {
@@ -211,7 +228,9 @@ impl Stores {
 /// What a first start created: the generated passwords of the users it
 /// made (an existing account is never replaced, so it may make only one).
 pub struct FirstStart {
+    /// The new `admin`'s password, if it was created.
     pub admin_password: Option<String>,
+    /// The new `demo`'s password, if it was created.
     pub demo_password: Option<String>,
 }
 
@@ -415,16 +434,7 @@ pub async fn start_as(
         Arc::clone(&metrics),
     )?);
     let in_process = matches!(mode, AuthorizerMode::InProcess);
-    let gateway_authorizer = match mode {
-        AuthorizerMode::InProcess => AuthorizerBackend::InProcess(Arc::clone(&authorizer)),
-        AuthorizerMode::Lambda { command, settings } => authorizer_backend::lambda_backend(
-            &command,
-            settings,
-            &issuer_url,
-            &jwks_uri,
-            &audiences(),
-        )?,
-    };
+    let gateway_authorizer = gateway_authorizer(mode, &authorizer, &issuer_url, &jwks_uri)?;
     let gateway = Arc::new(
         Gateway::new(
             gateway_authorizer,
@@ -435,20 +445,7 @@ pub async fn start_as(
         .with_metrics(metrics),
     );
 
-    let (stop, stopped) = oneshot::channel::<()>();
-    let app = Arc::clone(&gateway).router();
-    let task = tokio::spawn(async move {
-        let shutdown = async {
-            let _ = stopped.await;
-        };
-        let app = app.into_make_service_with_connect_info::<SocketAddr>();
-        if let Err(error) = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
-            tracing::error!(%error, "server stopped");
-        }
-    });
+    let (stop, task) = serve_gateway(listener, Arc::clone(&gateway));
     // Pre-warm over real HTTP, now that the issuer answers. (A Lambda
     // instance fetches its JWKS itself, in its cold start.)
     if in_process {
@@ -469,4 +466,47 @@ pub async fn start_as(
         task,
         watcher,
     })
+}
+
+/// Where the gateway's authorizer runs: the stack's own (in process) or a
+/// Lambda function process configured for the same issuer and JWKS.
+fn gateway_authorizer(
+    mode: AuthorizerMode,
+    authorizer: &Arc<Authorizer>,
+    issuer_url: &str,
+    jwks_uri: &str,
+) -> anyhow::Result<AuthorizerBackend> {
+    Ok(match mode {
+        AuthorizerMode::InProcess => AuthorizerBackend::InProcess(Arc::clone(authorizer)),
+        AuthorizerMode::Lambda { command, settings } => authorizer_backend::lambda_backend(
+            &command,
+            settings,
+            issuer_url,
+            jwks_uri,
+            &audiences(),
+        )?,
+    })
+}
+
+/// Serves the gateway on `listener` (with the peer address, for
+/// `sourceIp`) until the returned sender is used or dropped.
+fn serve_gateway(
+    listener: TcpListener,
+    gateway: Arc<Gateway>,
+) -> (oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+    let (stop, stopped) = oneshot::channel::<()>();
+    let app = gateway.router();
+    let task = tokio::spawn(async move {
+        let shutdown = async {
+            let _ = stopped.await;
+        };
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
+        if let Err(error) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(%error, "server stopped");
+        }
+    });
+    (stop, task)
 }

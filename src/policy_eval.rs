@@ -7,6 +7,7 @@ use serde_json::Value;
 /// What a policy says about one ARN.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
+    /// Some Allow statement matches and no Deny does.
     Allow,
     /// An explicit Deny, or no Allow at all.
     Deny,

@@ -3,6 +3,10 @@
 //! invocation/{id}/response|error` answers it, `POST init/error` reports a
 //! failed init. Each instance gets its own server on a loopback port, as
 //! each Lambda sandbox has its own endpoint.
+//!
+//! `testkit::lambda_runtime` is a smaller one for the Lambda crates' own
+//! tests; it is not this one because a production crate does not depend on
+//! testkit, and testkit cannot depend on this package.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -21,9 +25,13 @@ use tokio::task::JoinHandle;
 
 /// One event for the function, and where its answer goes.
 pub struct Invocation {
+    /// `Lambda-Runtime-Aws-Request-Id`.
     pub request_id: String,
+    /// The event, as JSON bytes.
     pub event: Bytes,
+    /// `Lambda-Runtime-Deadline-Ms`.
     pub deadline: SystemTime,
+    /// Where the function's answer (or error) goes.
     pub answer: oneshot::Sender<Outcome>,
 }
 
@@ -58,6 +66,7 @@ struct RuntimeState {
 
 /// The Runtime API server of one instance; stops serving when dropped.
 pub struct RuntimeApi {
+    /// The loopback address, for `AWS_LAMBDA_RUNTIME_API`.
     pub addr: SocketAddr,
     server: JoinHandle<()>,
 }

@@ -8,6 +8,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod common;
+
+use common::{free_port, wait_until_listening};
+
 fn tollgate(data: &std::path::Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
         .arg("--data-dir")
@@ -33,14 +37,6 @@ fn tollgate(data: &std::path::Path, args: &[&str], stdin: Option<&str>) -> (bool
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[test]
@@ -108,14 +104,7 @@ fn user_add_keys_serve_and_token() {
         .spawn()
         .unwrap();
     let url = format!("http://{addr}");
-    let started = Instant::now();
-    while std::net::TcpStream::connect(&addr).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "serve did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until_listening(&addr);
     let (ok, token, err) = tollgate(
         &data,
         &[
@@ -212,14 +201,7 @@ impl Serve {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let started = Instant::now();
-        while std::net::TcpStream::connect(&addr).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "serve did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_until_listening(&addr);
         Self {
             child,
             url: format!("http://{addr}"),

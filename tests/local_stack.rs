@@ -8,6 +8,8 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use tollgate::local_stack::{self, DataDir, RunningStack};
 
+mod common;
+
 struct Stack {
     running: RunningStack,
     url: String,
@@ -54,14 +56,7 @@ async fn start_at(dir: &std::path::Path, addr: &str, ttl: u64) -> Stack {
     let first = local_stack::first_start(&data, stores.accounts.as_ref())
         .await
         .unwrap();
-    let credentials = std::fs::read_to_string(data.credentials()).unwrap();
-    let password = |name: &str| {
-        credentials
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{name}:")))
-            .unwrap()
-            .to_owned()
-    };
+    let password = |name: &str| common::stored_password(dir, name);
     if let Some(first) = first {
         assert_eq!(first.admin_password.unwrap(), password("admin"));
     }
@@ -87,20 +82,7 @@ async fn start_at(dir: &std::path::Path, addr: &str, ttl: u64) -> Stack {
 
 impl Stack {
     async fn login(&self, user: &str, password: &str) -> String {
-        let answer: Value = self
-            .http
-            .post(format!("{}/token", self.url))
-            .json(&json!({"username": user, "password": password}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        answer["access_token"]
-            .as_str()
-            .unwrap_or_else(|| panic!("login failed: {answer}"))
-            .to_owned()
+        common::login(&self.http, &self.url, user, password).await
     }
 
     async fn call(

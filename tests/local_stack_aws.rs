@@ -9,14 +9,14 @@ use issuer::account_store::DynamoAccountStore;
 use serde_json::{json, Value};
 use tollgate::local_stack::{self, DataDir, Stores};
 
+mod common;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_uses_secrets_manager_and_dynamodb() {
     if testkit::aws_test_endpoint().is_none() {
         return;
     }
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
+    let config = testkit::aws_config(None).await;
     let dynamo = aws_sdk_dynamodb::Client::new(&config);
     let suffix = ulid::Ulid::new().to_string().to_lowercase();
     let (books, users, secret) = (
@@ -59,18 +59,7 @@ async fn serve_uses_secrets_manager_and_dynamodb() {
 
     let login = |user: &'static str, password: String| {
         let (http, url) = (http.clone(), url.clone());
-        async move {
-            let answer: Value = http
-                .post(format!("{url}/token"))
-                .json(&json!({"username": user, "password": password}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            answer["access_token"].as_str().unwrap().to_owned()
-        }
+        async move { common::login(&http, &url, user, &password).await }
     };
     let token = login("demo", first.demo_password.clone().unwrap()).await;
     let created: Value = http

@@ -6,10 +6,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod common;
+
 use serde_json::{json, Value};
 use tollgate::authorizer_backend::AuthorizerMode;
 use tollgate::lambda_host::HostSettings;
-use tollgate::local_stack::{self, DataDir, RunningStack};
+use tollgate::local_stack::{self, RunningStack};
 
 /// `target/debug/authorizer`, next to this test's `deps/` directory.
 fn authorizer_binary() -> PathBuf {
@@ -54,13 +56,7 @@ struct Stack {
 }
 
 async fn start(command: String, fresh_instances: bool, timeout_ms: u64) -> Stack {
-    let dir = tempfile::tempdir().unwrap();
-    let data = DataDir(dir.path().to_owned());
-    let stores = local_stack::Stores::select(&data).await.unwrap();
-    let first = local_stack::first_start(&data, stores.accounts.as_ref())
-        .await
-        .unwrap()
-        .unwrap();
+    let (dir, stores, first) = common::fresh_data_dir().await;
     let mode = AuthorizerMode::Lambda {
         command,
         settings: HostSettings {

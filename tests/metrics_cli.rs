@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 mod common;
 
-use common::{assert_rows, statistics};
+use common::{assert_rows, free_port, statistics, wait_until_listening};
 
 use serde_json::json;
 
@@ -16,26 +16,6 @@ use serde_json::json;
 /// dimensions are queried: this test's own region keeps other tests' data
 /// out of its sums.
 const REGION: &str = "eu-central-1";
-
-/// Waits (30 s at most) until `serve` accepts connections on `addr`.
-fn wait_until_listening(addr: &str) {
-    let started = Instant::now();
-    while std::net::TcpStream::connect(addr).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "serve did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 async fn sum(
     client: &aws_sdk_cloudwatch::Client,
@@ -76,23 +56,10 @@ async fn serve_with_cloudwatch_metrics_then_tollgate_metrics() {
         .spawn()
         .unwrap();
     wait_until_listening(&addr);
-    let credentials = std::fs::read_to_string(data.join("credentials")).unwrap();
-    let password = credentials
-        .lines()
-        .find_map(|line| line.strip_prefix("demo:"))
-        .unwrap()
-        .to_owned();
+    let password = common::stored_password(&data, "demo");
     let (http, url) = (reqwest::Client::new(), format!("http://{addr}"));
-    let token: serde_json::Value = http
-        .post(format!("{url}/token"))
-        .json(&json!({"username": "demo", "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap());
+    let token = common::login(&http, &url, "demo", &password).await;
+    let bearer = format!("Bearer {token}");
     let mut statuses = Vec::new();
     for (path, authorization) in [
         ("/books", Some(bearer.as_str())),
@@ -116,10 +83,7 @@ async fn serve_with_cloudwatch_metrics_then_tollgate_metrics() {
         "serve exits cleanly on SIGTERM: {status:?}"
     );
 
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(REGION))
-        .load()
-        .await;
+    let config = testkit::aws_config(Some(REGION)).await;
     let client = aws_sdk_cloudwatch::Client::new(&config);
     let gateway = |decision| [("Service", "gateway"), ("Decision", decision)];
     assert_eq!(

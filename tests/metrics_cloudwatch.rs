@@ -13,7 +13,7 @@ use common::{assert_rows, statistics};
 use serde_json::json;
 use telemetry_cloudwatch::aggregate::Limits;
 use telemetry_cloudwatch::{CloudWatchSink, RetryPolicy, Settings};
-use tollgate::local_stack::{self, DataDir, RunningStack, Stores};
+use tollgate::local_stack::{self, RunningStack};
 
 struct Stack {
     running: RunningStack,
@@ -25,13 +25,7 @@ struct Stack {
 /// A local stack on file stores, recording to `sink`, with the gateway's
 /// authorizer cache off so that every protected request is one decision.
 async fn stack(sink: Arc<CloudWatchSink>) -> Stack {
-    let dir = tempfile::tempdir().unwrap();
-    let data = DataDir(dir.path().to_owned());
-    let stores = Stores::select(&data).await.unwrap();
-    let first = local_stack::first_start(&data, stores.accounts.as_ref())
-        .await
-        .unwrap()
-        .unwrap();
+    let (dir, stores, first) = common::fresh_data_dir().await;
     let running = local_stack::start_with_metrics(
         stores,
         "127.0.0.1:0".parse().unwrap(),
@@ -86,10 +80,7 @@ struct Moto {
 
 async fn moto(region: &'static str, flush_interval: Duration) -> Moto {
     let since = SystemTime::now();
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(region))
-        .load()
-        .await;
+    let config = testkit::aws_config(Some(region)).await;
     let settings = Settings {
         namespace: unique_namespace(),
         flush_interval,

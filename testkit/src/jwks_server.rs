@@ -89,14 +89,17 @@ impl JwksServer {
         format!("http://{}", self.addr)
     }
 
+    /// Serves `jwks` from the next request on.
     pub fn set_jwks(&self, jwks: Value) {
         self.state.lock().expect("state").jwks = jwks.to_string();
     }
 
+    /// Answers the next requests as `mode` says.
     pub fn set_mode(&self, mode: ServerMode) {
         self.state.lock().expect("state").mode = mode;
     }
 
+    /// The `Cache-Control` header of the next answers (`None`: no header).
     pub fn set_cache_control(&self, value: Option<&str>) {
         self.state.lock().expect("state").cache_control = value.map(str::to_owned);
     }
@@ -123,20 +126,15 @@ async fn accept_loop(listener: TcpListener, state: Arc<Mutex<State>>, requests: 
     }
 }
 
+/// Answers one connection as the current mode says.
 async fn serve(
     mut stream: TcpStream,
     state: Arc<Mutex<State>>,
     requests: Arc<AtomicUsize>,
 ) -> std::io::Result<()> {
-    let mut request = Vec::with_capacity(1024);
-    let mut buf = [0u8; 1024];
-    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = stream.read(&mut buf).await?;
-        if n == 0 || request.len() > 16 * 1024 {
-            return Ok(());
-        }
-        request.extend_from_slice(&buf[..n]);
-    }
+    let Some(request) = read_head(&mut stream).await? else {
+        return Ok(());
+    };
     requests.fetch_add(1, Ordering::SeqCst);
     let wants_discovery = request.starts_with(b"GET /.well-known/openid-configuration ");
     let (mode, jwks, cache_control) = {
@@ -150,6 +148,37 @@ async fn serve(
     let cache_header = cache_control
         .map(|v| format!("Cache-Control: {v}\r\n"))
         .unwrap_or_default();
+    if mode == ServerMode::Reset {
+        stream.set_zero_linger()?;
+        drop(stream);
+        return Ok(());
+    }
+    answer(&mut stream, mode, &jwks, &cache_header).await?;
+    stream.shutdown().await
+}
+
+/// The request up to its blank line; `None` when the peer closed first or
+/// sent more than 16 KiB of head.
+async fn read_head(stream: &mut TcpStream) -> std::io::Result<Option<Vec<u8>>> {
+    let mut request = Vec::with_capacity(1024);
+    let mut buf = [0u8; 1024];
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 || request.len() > 16 * 1024 {
+            return Ok(None);
+        }
+        request.extend_from_slice(&buf[..n]);
+    }
+    Ok(Some(request))
+}
+
+/// Writes the answer of every mode but [`ServerMode::Reset`] (which has none).
+async fn answer(
+    stream: &mut TcpStream,
+    mode: ServerMode,
+    jwks: &str,
+    cache_header: &str,
+) -> std::io::Result<()> {
     match mode {
         ServerMode::Serve => {
             let head = format!(
@@ -171,11 +200,7 @@ async fn serve(
         ServerMode::Hang => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
         }
-        ServerMode::Reset => {
-            stream.set_zero_linger()?;
-            drop(stream);
-            return Ok(());
-        }
+        ServerMode::Reset => {}
         ServerMode::Huge | ServerMode::HugeUnannounced => {
             const SIZE: usize = 10 * 1024 * 1024;
             let length = if mode == ServerMode::Huge {
@@ -202,5 +227,5 @@ async fn serve(
             }
         }
     }
-    stream.shutdown().await
+    Ok(())
 }

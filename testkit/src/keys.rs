@@ -19,7 +19,9 @@ pub fn b64url(bytes: impl AsRef<[u8]>) -> String {
 /// A private signing key with its public JWK.
 #[derive(Clone)]
 pub struct TestKey {
+    /// The JWS algorithm the key signs with.
     pub alg: Algorithm,
+    /// The `kid` in its JWK and in the headers it signs.
     pub kid: String,
     encoding: EncodingKey,
     /// The public JWK, with `kid`, `alg` and `use: sig`.
@@ -95,6 +97,7 @@ impl TestKey {
         self.sign_with_header(&self.header(), claims)
     }
 
+    /// Signs `claims` under a header the test chose (any `alg`, `kid`, `typ`).
     pub fn sign_with_header(&self, header: &Header, claims: &Value) -> String {
         jsonwebtoken::encode(header, claims, &self.encoding).expect("sign")
     }

@@ -1,6 +1,12 @@
 //! A minimal Lambda Runtime API on loopback, and a function process using
 //! it: enough to run a real `lambda_runtime`/`lambda_http` binary in a test
 //! and hand it real API Gateway events.
+//!
+//! The local stack has its own Runtime API (`tollgate::runtime_api`, with
+//! deadlines, crash and timeout handling for many instances). The two stay
+//! apart: testkit cannot depend on `tollgate` (whose tests depend on
+//! testkit, and which pulls the whole stack into every crate's tests), and
+//! `tollgate` must not depend on a test crate.
 
 use std::collections::HashMap;
 use std::process::Stdio;
@@ -19,7 +25,9 @@ use tokio::sync::{mpsc, oneshot};
 /// What the function answered for one invocation.
 #[derive(Debug)]
 pub enum Outcome {
+    /// The function's answer.
     Response(Value),
+    /// The function's error report (`errorMessage`, `errorType`).
     Error(Value),
 }
 

@@ -3,6 +3,8 @@
 //!
 //! Everything here is for tests and benches; no production crate depends on it.
 
+#![deny(missing_docs)]
+
 pub mod jwks_server;
 pub mod keys;
 pub mod lambda_runtime;
@@ -25,6 +27,18 @@ pub fn aws_test_endpoint() -> Option<String> {
             None
         }
     }
+}
+
+/// The AWS SDK configuration of the tests, from the standard environment
+/// (`make test` exports moto's `AWS_ENDPOINT_URL` and dummy credentials),
+/// in `region` when given: moto keeps CloudWatch data per region, so a test
+/// can keep others' data out of its sums.
+pub async fn aws_config(region: Option<&'static str>) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(region) = region {
+        loader = loader.region(aws_config::Region::new(region));
+    }
+    loader.load().await
 }
 
 /// Seconds since the Unix epoch.

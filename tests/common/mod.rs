@@ -1,10 +1,77 @@
-//! Helpers of the metrics tests: reading CloudWatch back with our own
-//! client, and finding a row of `tollgate metrics`' table.
+//! Helpers shared by the tests of the `tollgate` binary: a free port, a
+//! `serve` that is listening, reading CloudWatch back with our own client,
+//! and finding a row of `tollgate metrics`' table.
 
-use std::time::{Duration, SystemTime};
+// Each test binary compiles this module and uses only some of it.
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant, SystemTime};
 
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
+use tollgate::local_stack::{self, DataDir, FirstStart, Stores};
+
+/// A first start in a fresh temporary data directory: its stores and the
+/// passwords it generated (the directory goes when the `TempDir` drops).
+pub async fn fresh_data_dir() -> (tempfile::TempDir, Stores, FirstStart) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir(dir.path().to_owned());
+    let stores = Stores::select(&data).await.unwrap();
+    let first = local_stack::first_start(&data, stores.accounts.as_ref())
+        .await
+        .unwrap()
+        .unwrap();
+    (dir, stores, first)
+}
+
+/// The password a first start generated for `name`, from the data
+/// directory's credentials file.
+pub fn stored_password(data: &std::path::Path, name: &str) -> String {
+    let credentials = std::fs::read_to_string(DataDir(data.to_owned()).credentials()).unwrap();
+    credentials
+        .lines()
+        .find_map(|line| line.strip_prefix(&format!("{name}:")))
+        .unwrap_or_else(|| panic!("no password for {name} in the credentials"))
+        .to_owned()
+}
+
+/// The access token of a password login at `{url}/token`.
+pub async fn login(http: &reqwest::Client, url: &str, username: &str, password: &str) -> String {
+    let answer: serde_json::Value = http
+        .post(format!("{url}/token"))
+        .json(&serde_json::json!({"username": username, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("login failed: {answer}"))
+        .to_owned()
+}
+
+/// A loopback port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits (30 s at most) until `serve` accepts connections on `addr`.
+pub fn wait_until_listening(addr: &str) {
+    let started = Instant::now();
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "serve did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
 
 /// Sum, SampleCount and Maximum of one metric under exactly `dimensions`,
 /// from a minute before `since` until now.

@@ -1,0 +1,30 @@
+//! `tollgate explain`: why a token is accepted or refused.
+
+use tollgate::local_stack::{self, DataDir};
+
+/// Explains `token` (or standard input for `-`) under the authorizer
+/// configuration in force: the environment's when `JWT_ISSUER` or
+/// `TRUSTED_ISSUERS` is set, else the local stack's at `url`. A refused
+/// token exits with status 1 after the explanation.
+pub async fn run(data: &DataDir, token: String, url: &str) -> anyhow::Result<()> {
+    let input = if token == "-" {
+        std::io::read_to_string(std::io::stdin())?
+    } else {
+        token
+    };
+    let config = if std::env::var("JWT_ISSUER").is_ok() || std::env::var("TRUSTED_ISSUERS").is_ok()
+    {
+        authorizer::AuthorizerConfig::from_env()?
+    } else {
+        let url = url.trim_end_matches('/');
+        let issuer_url = data.stored_issuer_url()?.unwrap_or_else(|| url.to_owned());
+        local_stack::authorizer_config(&issuer_url, &format!("{url}/.well-known/jwks.json"))?
+    };
+    let explanation =
+        tollgate::explain::explain(config, tollgate::explain::token_text(&input)).await?;
+    print!("{}", tollgate::explain::render(&explanation));
+    if explanation.outcome.is_err() {
+        std::process::exit(1);
+    }
+    Ok(())
+}
