@@ -1,10 +1,21 @@
-//! Tollgate issuer: login and token endpoint, signing with rotating keys kept
-//! in Secrets Manager, JWKS publication and key rotation.
+//! Tollgate issuer: login and the token endpoint, signing with rotating keys
+//! kept in Secrets Manager (or a local file), JWKS publication and key
+//! rotation.
 //!
-//! Built so far: signing keys ([`signing_key`]), the keyset lifecycle
-//! ([`keyset`]) and the file key store ([`store::file`]). Still to come
-//! (issue "Issuer"): the Secrets Manager store, token minting, login,
-//! routes and the rotation Lambda.
+//! A map of the crate:
+//! - HTTP: [`routes`] (the axum router, run by the `issuer` bin and mounted
+//!   by the local stack) over [`service`] (behaviour independent of HTTP).
+//! - Tokens and keys: [`tokens`] mints RFC 9068 access tokens with a
+//!   [`signing_key`]; [`keyset`] is the next → active → previous lifecycle;
+//!   [`rotation`] runs Secrets Manager's four rotation steps (the
+//!   `issuer-rotation` bin).
+//! - Login: [`accounts`] (users and OAuth clients), [`password`] hashing,
+//!   [`secret_check`] (argon2 off the async threads) and [`throttle`].
+//! - Stores: [`store`] (keysets: [`store::file`], [`store::secrets_manager`],
+//!   wrapped by [`metered_key_store`]), [`account_store`] (file or DynamoDB),
+//!   [`atomic_file`] for the local files, and [`stores`], the one place both
+//!   are chosen from the environment.
+//! - Settings and telemetry: [`config`] and [`metrics`].
 
 pub mod account_store;
 pub mod accounts;
@@ -20,6 +31,7 @@ pub mod secret_check;
 pub mod service;
 pub mod signing_key;
 pub mod store;
+pub mod stores;
 pub mod throttle;
 pub mod tokens;
 
