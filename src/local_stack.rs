@@ -15,7 +15,7 @@ use backend::store::embedded::EmbeddedStore;
 use backend::BookStore;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use issuer::account_store::{AccountStore, DynamoAccountStore, FileAccountStore};
+use issuer::accounts::{AccountStore, DynamoAccountStore, FileAccountStore};
 use issuer::accounts::{Account, AccountKind};
 use issuer::config::IssuerConfig;
 use issuer::metrics::IssuerMetrics;

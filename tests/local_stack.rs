@@ -579,7 +579,7 @@ async fn first_start_keeps_existing_accounts_and_writes_private_files_only() {
     trapped.create().unwrap();
     std::os::unix::fs::symlink(&elsewhere, trapped.credentials()).unwrap();
     std::os::unix::fs::symlink(&elsewhere, trapped.users()).unwrap();
-    let accounts = issuer::account_store::FileAccountStore::new(trapped.users());
+    let accounts = issuer::accounts::FileAccountStore::new(trapped.users());
     assert!(local_stack::first_start(&trapped, &accounts).await.is_err());
     std::fs::remove_file(trapped.users()).unwrap();
     assert!(local_stack::first_start(&trapped, &accounts).await.is_err());

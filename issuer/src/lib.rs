@@ -12,12 +12,11 @@
 //! - Login: [`accounts`] (users and OAuth clients), [`password`] hashing,
 //!   [`secret_check`] (argon2 off the async threads) and [`throttle`].
 //! - Stores: [`store`] (keysets: [`store::file`], [`store::secrets_manager`],
-//!   wrapped by [`metered_key_store`]), [`account_store`] (file or DynamoDB),
+//!   wrapped by [`metered_key_store`]), the account stores in [`accounts`],
 //!   [`atomic_file`] for the local files, and [`stores`], the one place both
 //!   are chosen from the environment.
 //! - Settings and telemetry: [`config`] and [`metrics`].
 
-pub mod account_store;
 pub mod accounts;
 pub mod atomic_file;
 pub mod config;

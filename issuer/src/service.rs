@@ -4,8 +4,8 @@
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::account_store::{AccountStore, AccountStoreError};
 use crate::accounts::{validate_name, AccountKind};
+use crate::accounts::{AccountStore, AccountStoreError};
 use crate::config::IssuerConfig;
 use crate::keyset::{KeyMetadata, KeySet, KeySetError};
 use crate::metered_key_store::MeteredKeyStore;

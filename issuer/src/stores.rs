@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::account_store::{AccountStore, DynamoAccountStore, FileAccountStore};
+use crate::accounts::{AccountStore, DynamoAccountStore, FileAccountStore};
 use crate::config::{ConfigError, StoreLocation};
 use crate::store::file::FileKeyStore;
 use crate::store::secrets_manager::SecretsManagerKeyStore;

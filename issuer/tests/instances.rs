@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::Request;
-use issuer::account_store::FileAccountStore;
+use issuer::accounts::FileAccountStore;
 use issuer::config::IssuerConfig;
 use issuer::service::IssuerService;
 use issuer::store::file::FileKeyStore;

@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use issuer::account_store::{AccountStore, FileAccountStore};
 use issuer::accounts::{Account, AccountKind};
+use issuer::accounts::{AccountStore, FileAccountStore};
 use issuer::config::IssuerConfig;
 use issuer::metrics::{IssuerMetrics, RotationMetrics};
 use issuer::password::hash_secret;

@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::http::Request;
-use issuer::account_store::{AccountStore, FileAccountStore};
 use issuer::accounts::{Account, AccountKind};
+use issuer::accounts::{AccountStore, FileAccountStore};
 use issuer::config::IssuerConfig;
 use issuer::password::hash_secret;
 use issuer::service::IssuerService;

@@ -212,7 +212,7 @@ async fn a_placeholder_secret_reads_as_no_keyset_and_the_issuer_writes_the_first
     let service = issuer::service::IssuerService::new(
         config,
         Arc::clone(&store) as Arc<dyn KeyStore>,
-        Arc::new(issuer::account_store::FileAccountStore::new(
+        Arc::new(issuer::accounts::FileAccountStore::new(
             dir.path().join("users.json"),
         )),
     );
