@@ -19,13 +19,13 @@ struct Stack {
 /// A keyset whose `next` key was published an hour ago, so an admin
 /// rotation is allowed at once (the spacing rule is the issuer's).
 async fn seed_rotatable_keyset(dir: &std::path::Path) {
-    use issuer::store::KeyStore;
+    use issuer::keys::KeyStore;
     let keyset = issuer::KeySet::generate(
         issuer::SigningAlg::RS256,
         issuer::service::unix_now() - 3600,
     )
     .unwrap();
-    issuer::store::file::FileKeyStore::new(DataDir(dir.to_owned()).keyset())
+    issuer::keys::file::FileKeyStore::new(DataDir(dir.to_owned()).keyset())
         .save(&keyset, None)
         .await
         .unwrap();

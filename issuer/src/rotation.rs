@@ -3,10 +3,10 @@
 //! step is idempotent for its `ClientRequestToken`, which is also the new
 //! version's id: Secrets Manager may call a step again after a failure.
 
-use crate::keyset::KeySet;
-use crate::signing_key::SigningAlg;
-use crate::store::secrets_manager::{SecretsManagerKeyStore, CURRENT, PENDING};
-use crate::store::KeyStoreError;
+use crate::keys::keyset::KeySet;
+use crate::keys::secrets_manager::{SecretsManagerKeyStore, CURRENT, PENDING};
+use crate::keys::signing_key::SigningAlg;
+use crate::keys::KeyStoreError;
 
 /// One step of a rotation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

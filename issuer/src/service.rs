@@ -7,11 +7,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::accounts::{validate_name, AccountKind};
 use crate::accounts::{AccountStore, AccountStoreError};
 use crate::config::IssuerConfig;
-use crate::keyset::{KeyMetadata, KeySet, KeySetError};
-use crate::metered_key_store::MeteredKeyStore;
+use crate::keys::keyset::{KeyMetadata, KeySet, KeySetError};
+use crate::keys::metered::MeteredKeyStore;
+use crate::keys::{KeyStore, KeyStoreError};
 use crate::metrics::{IssuerMetrics, KeyChange};
 use crate::secret_check::SecretChecker;
-use crate::store::{KeyStore, KeyStoreError};
 use crate::throttle::LoginThrottle;
 use crate::tokens::{mint, Grant, IssuedToken};
 

@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use crate::accounts::{AccountStore, DynamoAccountStore, FileAccountStore};
 use crate::config::{ConfigError, StoreLocation};
-use crate::store::file::FileKeyStore;
-use crate::store::secrets_manager::SecretsManagerKeyStore;
-use crate::store::KeyStore;
+use crate::keys::file::FileKeyStore;
+use crate::keys::secrets_manager::SecretsManagerKeyStore;
+use crate::keys::KeyStore;
 
 /// The keyset store and the account store of one issuer instance.
 pub struct Stores {

@@ -1,8 +1,8 @@
 //! The `issuer` and `issuer-rotation` binaries through the Lambda Runtime
 //! API, with the events API Gateway and Secrets Manager send.
 
-use issuer::store::secrets_manager::SecretsManagerKeyStore;
-use issuer::store::KeyStore;
+use issuer::keys::secrets_manager::SecretsManagerKeyStore;
+use issuer::keys::KeyStore;
 use serde_json::{json, Value};
 use testkit::lambda_runtime::{LambdaFunction, Outcome};
 

@@ -2,10 +2,10 @@
 //! repeated (Secrets Manager retries), ending in the same state.
 
 use aws_sdk_secretsmanager::Client;
-use issuer::keyset::{KeySet, KeyState};
+use issuer::keys::keyset::{KeySet, KeyState};
+use issuer::keys::secrets_manager::SecretsManagerKeyStore;
+use issuer::keys::KeyStore;
 use issuer::rotation::{run_step, RotationError, Step};
-use issuer::store::secrets_manager::SecretsManagerKeyStore;
-use issuer::store::KeyStore;
 use issuer::SigningAlg;
 
 mod common;
