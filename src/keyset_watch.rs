@@ -10,8 +10,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use issuer::keys::KeyStore;
 use issuer::service::IssuerService;
-use issuer::store::KeyStore;
 
 use crate::gateway::Gateway;
 

@@ -52,8 +52,8 @@ fn user_add_keys_serve_and_token() {
     .unwrap();
     tokio::runtime::Runtime::new()
         .unwrap()
-        .block_on(issuer::store::KeyStore::save(
-            &issuer::store::file::FileKeyStore::new(data.join("keyset.json")),
+        .block_on(issuer::keys::KeyStore::save(
+            &issuer::keys::file::FileKeyStore::new(data.join("keyset.json")),
             &keyset,
             None,
         ))

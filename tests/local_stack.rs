@@ -21,13 +21,13 @@ struct Stack {
 /// A keyset whose `next` key was published an hour ago, so an admin
 /// rotation is allowed at once (the spacing rule is the issuer's).
 async fn seed_rotatable_keyset(dir: &std::path::Path) {
-    use issuer::store::KeyStore;
+    use issuer::keys::KeyStore;
     let keyset = issuer::KeySet::generate(
         issuer::SigningAlg::RS256,
         issuer::service::unix_now() - 3600,
     )
     .unwrap();
-    issuer::store::file::FileKeyStore::new(DataDir(dir.to_owned()).keyset())
+    issuer::keys::file::FileKeyStore::new(DataDir(dir.to_owned()).keyset())
         .save(&keyset, None)
         .await
         .unwrap();
@@ -561,7 +561,7 @@ async fn first_start_keeps_existing_accounts_and_writes_private_files_only() {
     trapped.create().unwrap();
     std::os::unix::fs::symlink(&elsewhere, trapped.credentials()).unwrap();
     std::os::unix::fs::symlink(&elsewhere, trapped.users()).unwrap();
-    let accounts = issuer::account_store::FileAccountStore::new(trapped.users());
+    let accounts = issuer::accounts::FileAccountStore::new(trapped.users());
     assert!(local_stack::first_start(&trapped, &accounts).await.is_err());
     std::fs::remove_file(trapped.users()).unwrap();
     assert!(local_stack::first_start(&trapped, &accounts).await.is_err());

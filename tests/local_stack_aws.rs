@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use backend::store::dynamo::DynamoStore;
-use issuer::account_store::DynamoAccountStore;
+use issuer::accounts::DynamoAccountStore;
 use serde_json::{json, Value};
 use tollgate::local_stack::{self, DataDir, Stores};
 

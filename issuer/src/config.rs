@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::signing_key::{KeyError, SigningAlg};
+use crate::keys::signing_key::{KeyError, SigningAlg};
 
 /// Seconds the JWKS may be cached (`Cache-Control: max-age`); matches the
 /// authorizer's default freshness bound.

@@ -1,27 +1,37 @@
-//! Tollgate issuer: login and token endpoint, signing with rotating keys kept
-//! in Secrets Manager, JWKS publication and key rotation.
+//! Tollgate issuer: login and the token endpoint, signing with rotating keys
+//! kept in Secrets Manager (or a local file), JWKS publication and key
+//! rotation.
 //!
-//! Built so far: signing keys ([`signing_key`]), the keyset lifecycle
-//! ([`keyset`]) and the file key store ([`store::file`]). Still to come
-//! (issue "Issuer"): the Secrets Manager store, token minting, login,
-//! routes and the rotation Lambda.
+//! A map of the crate:
+//! - HTTP: [`routes`] (the axum router, run by the `issuer` bin and mounted
+//!   by the local stack) over [`service`] (behaviour independent of HTTP).
+//! - Tokens and keys: [`tokens`] mints RFC 9068 access tokens with a
+//!   [`keys::signing_key`]; [`keys::keyset`] is the next → active →
+//!   previous lifecycle;
+//!   [`rotation`] runs Secrets Manager's four rotation steps (the
+//!   `issuer-rotation` bin).
+//! - Login: [`accounts`] (users and OAuth clients), [`password`] hashing,
+//!   [`secret_check`] (argon2 off the async threads) and [`throttle`].
+//! - Stores: [`keys`] (the keyset, signing keys and their stores:
+//!   [`keys::file`], [`keys::secrets_manager`], wrapped by [`keys::metered`]),
+//!   the account stores in [`accounts`],
+//!   [`atomic_file`] for the local files, and [`stores`], the one place both
+//!   are chosen from the environment.
+//! - Settings and telemetry: [`config`] and [`metrics`].
 
-pub mod account_store;
 pub mod accounts;
 pub mod atomic_file;
 pub mod config;
-pub mod keyset;
-pub mod metered_key_store;
+pub mod keys;
 pub mod metrics;
 pub mod password;
 pub mod rotation;
 pub mod routes;
 pub mod secret_check;
 pub mod service;
-pub mod signing_key;
-pub mod store;
+pub mod stores;
 pub mod throttle;
 pub mod tokens;
 
-pub use keyset::{KeyMetadata, KeySet, KeyState};
-pub use signing_key::{PrivateKey, SigningAlg};
+pub use keys::keyset::{KeyMetadata, KeySet, KeyState};
+pub use keys::signing_key::{PrivateKey, SigningAlg};

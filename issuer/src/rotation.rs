@@ -3,10 +3,10 @@
 //! step is idempotent for its `ClientRequestToken`, which is also the new
 //! version's id: Secrets Manager may call a step again after a failure.
 
-use crate::keyset::KeySet;
-use crate::signing_key::SigningAlg;
-use crate::store::secrets_manager::{SecretsManagerKeyStore, CURRENT, PENDING};
-use crate::store::KeyStoreError;
+use crate::keys::keyset::KeySet;
+use crate::keys::secrets_manager::{SecretsManagerKeyStore, CURRENT, PENDING};
+use crate::keys::signing_key::SigningAlg;
+use crate::keys::KeyStoreError;
 
 /// One step of a rotation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,82 +91,100 @@ pub async fn run_step(
         return Ok(());
     }
     match step {
-        Step::CreateSecret => {
-            let current = current_keyset(store).await?;
-            // RotateSecret itself may have made the token's version (empty,
-            // or in moto a copy of the current value): only a real rotation
-            // of the current keyset counts as already created.
-            if let Some(pending) = store.read_version(token).await.ok().flatten() {
-                if is_next_of(&pending, current.as_ref()) {
-                    return Ok(());
-                }
-                if is_superseded(&pending, current.as_ref()) {
-                    // A retry after an admin rotation overtook this one: the
-                    // version's value is fixed, and the keyset has been
-                    // rotated meanwhile. finishSecret ends it cleanly.
-                    tracing::warn!(token, "rotation superseded by a newer keyset");
-                    return Ok(());
-                }
-            }
-            let next = match current {
-                Some(mut keyset) => {
-                    keyset
-                        .rotate(alg, now, grace_seconds)
-                        .map_err(|e| RotationError::PendingInvalid(e.to_string()))?;
-                    keyset
-                }
-                // No keyset yet (a placeholder secret): start one.
-                None => KeySet::generate(alg, now)
-                    .map_err(|e| RotationError::PendingInvalid(e.to_string()))?,
-            };
-            store.stage_pending(&next, token).await?;
-            Ok(())
-        }
+        Step::CreateSecret => create_secret(store, token, alg, grace_seconds, now).await,
         // The keyset has no external system to update: signing reads the secret.
         Step::SetSecret => Ok(()),
-        Step::TestSecret => {
-            let pending = store
-                .read_version(token)
-                .await?
-                .ok_or_else(|| RotationError::NoPendingVersion(token.to_owned()))?;
-            check_keyset(&pending)
+        Step::TestSecret => test_secret(store, token).await,
+        Step::FinishSecret => finish_secret(store, token).await,
+    }
+}
+
+/// createSecret: stages the rotated current keyset (or a first one) as
+/// `AWSPENDING`, unless a retry finds that done already.
+async fn create_secret(
+    store: &SecretsManagerKeyStore,
+    token: &str,
+    alg: SigningAlg,
+    grace_seconds: u64,
+    now: u64,
+) -> Result<(), RotationError> {
+    let current = current_keyset(store).await?;
+    // RotateSecret itself may have made the token's version (empty,
+    // or in moto a copy of the current value): only a real rotation
+    // of the current keyset counts as already created.
+    if let Some(pending) = store.read_version(token).await.ok().flatten() {
+        if is_next_of(&pending, current.as_ref()) {
+            return Ok(());
         }
-        Step::FinishSecret => {
-            let stages = store
-                .stages()
-                .await?
-                .ok_or(RotationError::NoCurrentKeyset)?;
-            if stages.current.as_deref() == Some(token) {
-                store.clear_pending(token).await;
-                return Ok(()); // finished by an earlier attempt
-            }
-            let pending = store
-                .read_version(token)
-                .await?
-                .ok_or_else(|| RotationError::NoPendingVersion(token.to_owned()))?;
-            let current = current_keyset(store).await?;
-            if !is_next_of(&pending, current.as_ref()) {
-                // The keyset moved on (an admin rotation or revocation):
-                // promoting would undo that. The rotation Secrets Manager
-                // asked for has happened, so end it without failing, and
-                // free AWSPENDING for the next scheduled one.
-                tracing::warn!(
-                    token,
-                    "rotation superseded by a newer keyset; nothing to promote"
-                );
-                store.clear_pending(token).await;
-                return Ok(());
-            }
-            let current_id = stages.current.ok_or(RotationError::NoCurrentKeyset)?;
-            match store.promote(token, &current_id).await {
-                Ok(()) => {}
-                Err(KeyStoreError::Conflict) => return Err(RotationError::Superseded),
-                Err(other) => return Err(other.into()),
-            }
-            store.clear_pending(token).await;
-            Ok(())
+        if is_superseded(&pending, current.as_ref()) {
+            // A retry after an admin rotation overtook this one: the
+            // version's value is fixed, and the keyset has been
+            // rotated meanwhile. finishSecret ends it cleanly.
+            tracing::warn!(token, "rotation superseded by a newer keyset");
+            return Ok(());
         }
     }
+    let next = match current {
+        Some(mut keyset) => {
+            keyset
+                .rotate(alg, now, grace_seconds)
+                .map_err(|e| RotationError::PendingInvalid(e.to_string()))?;
+            keyset
+        }
+        // No keyset yet (a placeholder secret): start one.
+        None => {
+            KeySet::generate(alg, now).map_err(|e| RotationError::PendingInvalid(e.to_string()))?
+        }
+    };
+    store.stage_pending(&next, token).await?;
+    Ok(())
+}
+
+/// testSecret: the pending version must be a usable keyset.
+async fn test_secret(store: &SecretsManagerKeyStore, token: &str) -> Result<(), RotationError> {
+    let pending = store
+        .read_version(token)
+        .await?
+        .ok_or_else(|| RotationError::NoPendingVersion(token.to_owned()))?;
+    check_keyset(&pending)
+}
+
+/// finishSecret: promotes `AWSPENDING` to `AWSCURRENT` unless the keyset
+/// moved on meanwhile, and frees `AWSPENDING` either way.
+async fn finish_secret(store: &SecretsManagerKeyStore, token: &str) -> Result<(), RotationError> {
+    let stages = store
+        .stages()
+        .await?
+        .ok_or(RotationError::NoCurrentKeyset)?;
+    if stages.current.as_deref() == Some(token) {
+        store.clear_pending(token).await;
+        return Ok(()); // finished by an earlier attempt
+    }
+    let pending = store
+        .read_version(token)
+        .await?
+        .ok_or_else(|| RotationError::NoPendingVersion(token.to_owned()))?;
+    let current = current_keyset(store).await?;
+    if !is_next_of(&pending, current.as_ref()) {
+        // The keyset moved on (an admin rotation or revocation):
+        // promoting would undo that. The rotation Secrets Manager
+        // asked for has happened, so end it without failing, and
+        // free AWSPENDING for the next scheduled one.
+        tracing::warn!(
+            token,
+            "rotation superseded by a newer keyset; nothing to promote"
+        );
+        store.clear_pending(token).await;
+        return Ok(());
+    }
+    let current_id = stages.current.ok_or(RotationError::NoCurrentKeyset)?;
+    match store.promote(token, &current_id).await {
+        Ok(()) => {}
+        Err(KeyStoreError::Conflict) => return Err(RotationError::Superseded),
+        Err(other) => return Err(other.into()),
+    }
+    store.clear_pending(token).await;
+    Ok(())
 }
 
 /// The current keyset; `None` when the secret holds none yet (no value, a

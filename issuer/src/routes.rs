@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -21,6 +21,7 @@ use serde_json::json;
 
 use crate::accounts::AccountKind;
 use crate::service::{IssuerService, LoginError, ServiceError};
+use crate::tokens::IssuedToken;
 
 /// The scope the admin routes require (checked by the authorizer in front
 /// and again here).
@@ -192,170 +193,245 @@ fn form_decode(value: &str) -> Option<String> {
     String::from_utf8(bytes).ok()
 }
 
-async fn token(
-    State(service): State<Arc<IssuerService>>,
-    request_context: Option<Extension<RequestContext>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if body.len() > MAX_TOKEN_REQUEST_BYTES {
-        return oauth_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "invalid_request",
-            "request too large",
-        );
+/// A token request, parsed: a JSON login or an OAuth password or
+/// client-credentials grant (RFC 6749 §4.3, §4.4). Anything else is rejected
+/// with an RFC 6749 error body before a secret is checked.
+struct TokenRequest {
+    kind: AccountKind,
+    name: String,
+    secret: String,
+    scope: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequest<S> for TokenRequest {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+        let headers = request.headers().clone();
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Self::parse(&headers, &body).map_err(IntoResponse::into_response)
     }
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .unwrap_or_default();
-    let (kind, name, secret, scope) = if content_type == "application/json" {
-        match serde_json::from_slice::<JsonLogin>(&body) {
-            Ok(login) => (
-                AccountKind::User,
-                login.username,
-                login.password,
-                login.scope,
-            ),
-            Err(_) => {
-                return oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request",
-                    "send {\"username\", \"password\"}",
-                )
-            }
+}
+
+impl TokenRequest {
+    fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Self, OAuthError> {
+        if body.len() > MAX_TOKEN_REQUEST_BYTES {
+            return Err(OAuthError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "invalid_request",
+                "request too large",
+            ));
         }
-    } else if content_type == "application/x-www-form-urlencoded" {
-        let Ok(form) = serde_urlencoded::from_bytes::<TokenForm>(&body) else {
-            return oauth_error(
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase())
+            .unwrap_or_default();
+        match content_type.as_str() {
+            "application/json" => Self::from_json(body),
+            "application/x-www-form-urlencoded" => Self::from_form(headers, body),
+            _ => Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "send application/json or application/x-www-form-urlencoded",
+            )),
+        }
+    }
+
+    fn from_json(body: &[u8]) -> Result<Self, OAuthError> {
+        let login = serde_json::from_slice::<JsonLogin>(body).map_err(|_| {
+            OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "send {\"username\", \"password\"}",
+            )
+        })?;
+        Ok(Self {
+            kind: AccountKind::User,
+            name: login.username,
+            secret: login.password,
+            scope: login.scope,
+        })
+    }
+
+    fn from_form(headers: &HeaderMap, body: &[u8]) -> Result<Self, OAuthError> {
+        let Ok(form) = serde_urlencoded::from_bytes::<TokenForm>(body) else {
+            return Err(OAuthError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
                 "malformed form body",
-            );
+            ));
         };
         match form.grant_type.as_deref() {
             Some("password") => match (form.username, form.password) {
-                (Some(username), Some(password)) => {
-                    (AccountKind::User, username, password, form.scope)
-                }
-                _ => {
-                    return oauth_error(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_request",
-                        "username and password are required",
-                    )
-                }
-            },
-            Some("client_credentials") => {
-                let in_form = form.client_id.is_some() || form.client_secret.is_some();
-                let credentials = match (basic_credentials(&headers), in_form) {
-                    // RFC 6749 §2.3: one authentication method per request.
-                    (BasicAuth::Credentials(..) | BasicAuth::Malformed, true) => {
-                        return oauth_error(
-                            StatusCode::BAD_REQUEST,
-                            "invalid_request",
-                            "use either HTTP Basic or client_id/client_secret in the body, not both",
-                        )
-                    }
-                    (BasicAuth::Credentials(id, secret), false) => Some((id, secret)),
-                    (BasicAuth::Malformed, false) => None,
-                    (BasicAuth::Absent, _) => form.client_id.zip(form.client_secret),
-                };
-                match credentials {
-                    Some((id, secret)) => (AccountKind::Client, id, secret, form.scope),
-                    None => {
-                        return oauth_error(
-                            StatusCode::UNAUTHORIZED,
-                            "invalid_client",
-                            "client authentication required",
-                        )
-                    }
-                }
-            }
-            Some(_) => {
-                return oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "unsupported_grant_type",
-                    "use password or client_credentials",
-                )
-            }
-            None => {
-                return oauth_error(
+                (Some(name), Some(secret)) => Ok(Self {
+                    kind: AccountKind::User,
+                    name,
+                    secret,
+                    scope: form.scope,
+                }),
+                _ => Err(OAuthError::new(
                     StatusCode::BAD_REQUEST,
                     "invalid_request",
-                    "grant_type is required",
-                )
-            }
+                    "username and password are required",
+                )),
+            },
+            Some("client_credentials") => Self::client_credentials(headers, form),
+            Some(_) => Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "use password or client_credentials",
+            )),
+            None => Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "grant_type is required",
+            )),
         }
-    } else {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "send application/json or application/x-www-form-urlencoded",
-        );
-    };
+    }
 
+    fn client_credentials(headers: &HeaderMap, form: TokenForm) -> Result<Self, OAuthError> {
+        let in_form = form.client_id.is_some() || form.client_secret.is_some();
+        let credentials = match (basic_credentials(headers), in_form) {
+            // RFC 6749 §2.3: one authentication method per request.
+            (BasicAuth::Credentials(..) | BasicAuth::Malformed, true) => {
+                return Err(OAuthError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "use either HTTP Basic or client_id/client_secret in the body, not both",
+                ))
+            }
+            (BasicAuth::Credentials(id, secret), false) => Some((id, secret)),
+            (BasicAuth::Malformed, false) => None,
+            (BasicAuth::Absent, _) => form.client_id.zip(form.client_secret),
+        };
+        let Some((name, secret)) = credentials else {
+            return Err(OAuthError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "client authentication required",
+            ));
+        };
+        Ok(Self {
+            kind: AccountKind::Client,
+            name,
+            secret,
+            scope: form.scope,
+        })
+    }
+}
+
+/// An RFC 6749 §5.2 error answer, kept small until it is sent.
+struct OAuthError {
+    status: StatusCode,
+    error: &'static str,
+    description: &'static str,
+}
+
+impl OAuthError {
+    fn new(status: StatusCode, error: &'static str, description: &'static str) -> Self {
+        Self {
+            status,
+            error,
+            description,
+        }
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        oauth_error(self.status, self.error, self.description)
+    }
+}
+
+/// A failed login as its RFC 6749 answer; `kind` picks between a bad grant
+/// (users) and a bad client.
+struct LoginFailure {
+    kind: AccountKind,
+    error: LoginError,
+}
+
+impl IntoResponse for LoginFailure {
+    fn into_response(self) -> Response {
+        let retry_after = match &self.error {
+            LoginError::Throttled(wait) => Some(HeaderValue::from(wait.as_secs().max(1))),
+            LoginError::Busy => Some(HeaderValue::from_static("1")),
+            _ => None,
+        };
+        let (status, error, description) = match self.error {
+            LoginError::InvalidCredentials => match self.kind {
+                AccountKind::User => (
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "invalid username or password",
+                ),
+                AccountKind::Client => (
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_client",
+                    "invalid client credentials",
+                ),
+            },
+            LoginError::InvalidScope => (
+                StatusCode::BAD_REQUEST,
+                "invalid_scope",
+                "the requested scope exceeds what is granted",
+            ),
+            LoginError::Throttled(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "invalid_grant",
+                "too many failed attempts; retry later",
+            ),
+            LoginError::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "too many logins in progress; retry shortly",
+            ),
+            LoginError::Service(error) => return service_failure(error),
+        };
+        let mut response = oauth_error(status, error, description);
+        if let Some(value) = retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
+    }
+}
+
+/// The RFC 6749 §5.1 success body; tokens are never cached.
+fn token_response(issued: IssuedToken) -> Response {
+    let mut response = Json(json!({
+        "access_token": issued.access_token,
+        "token_type": "Bearer",
+        "expires_in": issued.expires_in,
+        "scope": issued.scope,
+    }))
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn token(
+    State(service): State<Arc<IssuerService>>,
+    request_context: Option<Extension<RequestContext>>,
+    request: TokenRequest,
+) -> Response {
     let address = client_address(&request_context);
+    let TokenRequest {
+        kind,
+        name,
+        secret,
+        scope,
+    } = request;
     match service
         .login(kind, &name, &secret, scope.as_deref(), address.as_deref())
         .await
     {
-        Ok(issued) => {
-            let mut response = Json(json!({
-                "access_token": issued.access_token,
-                "token_type": "Bearer",
-                "expires_in": issued.expires_in,
-                "scope": issued.scope,
-            }))
-            .into_response();
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            response
-        }
-        Err(LoginError::InvalidCredentials) => match kind {
-            AccountKind::User => oauth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_grant",
-                "invalid username or password",
-            ),
-            AccountKind::Client => oauth_error(
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                "invalid client credentials",
-            ),
-        },
-        Err(LoginError::InvalidScope) => oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_scope",
-            "the requested scope exceeds what is granted",
-        ),
-        Err(LoginError::Throttled(retry_after)) => {
-            let mut response = oauth_error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "invalid_grant",
-                "too many failed attempts; retry later",
-            );
-            let seconds = retry_after.as_secs().max(1);
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-            response
-        }
-        Err(LoginError::Busy) => {
-            let mut response = oauth_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily_unavailable",
-                "too many logins in progress; retry shortly",
-            );
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            response
-        }
-        Err(LoginError::Service(error)) => service_failure(error),
+        Ok(issued) => token_response(issued),
+        Err(error) => LoginFailure { kind, error }.into_response(),
     }
 }
 

@@ -4,14 +4,14 @@
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::account_store::AccountStore;
 use crate::accounts::{validate_name, AccountKind};
+use crate::accounts::{AccountStore, AccountStoreError};
 use crate::config::IssuerConfig;
-use crate::keyset::{KeyMetadata, KeySet, KeySetError};
-use crate::metered_key_store::MeteredKeyStore;
+use crate::keys::keyset::{KeyMetadata, KeySet, KeySetError};
+use crate::keys::metered::MeteredKeyStore;
+use crate::keys::{KeyStore, KeyStoreError};
 use crate::metrics::{IssuerMetrics, KeyChange};
 use crate::secret_check::SecretChecker;
-use crate::store::{KeyStore, KeyStoreError};
 use crate::throttle::LoginThrottle;
 use crate::tokens::{mint, Grant, IssuedToken};
 
@@ -47,19 +47,22 @@ pub enum ServiceError {
         retry_after.as_secs().max(1)
     )]
     RotationTooSoon { retry_after: Duration },
+    /// The key store failed; the message (logged, never sent) keeps its cause.
     #[error("key store: {0}")]
-    Store(String),
+    Store(#[source] KeyStoreError),
+    /// The keyset refused a change.
     #[error("keyset: {0}")]
-    Keys(String),
+    Keys(#[source] KeySetError),
+    /// The account store failed.
     #[error("account store: {0}")]
-    Accounts(String),
+    Accounts(#[from] AccountStoreError),
 }
 
 impl From<KeyStoreError> for ServiceError {
     fn from(error: KeyStoreError) -> Self {
         match error {
             KeyStoreError::Conflict => ServiceError::Conflict,
-            other => ServiceError::Store(other.to_string()),
+            other => ServiceError::Store(other),
         }
     }
 }
@@ -68,7 +71,7 @@ impl From<KeySetError> for ServiceError {
     fn from(error: KeySetError) -> Self {
         match error {
             KeySetError::UnknownKid(kid) => ServiceError::UnknownKid(kid),
-            other => ServiceError::Keys(other.to_string()),
+            other => ServiceError::Keys(other),
         }
     }
 }
@@ -243,7 +246,7 @@ impl IssuerService {
                 .accounts
                 .get(kind, name)
                 .await
-                .map_err(|e| ServiceError::Accounts(e.to_string()))?,
+                .map_err(ServiceError::from)?,
             Err(_) => None,
         };
         let matches = self

@@ -5,7 +5,7 @@
 use jsonwebtoken::Header;
 use serde::Serialize;
 
-use crate::keyset::{KeySet, KeySetError};
+use crate::keys::keyset::{KeySet, KeySetError};
 
 #[derive(Debug, Serialize)]
 struct AccessClaims<'a> {
@@ -65,7 +65,7 @@ pub fn mint(
         client_id: grant.client_id,
     };
     let access_token = jsonwebtoken::encode(&header, &claims, &active.encoding_key()?)
-        .map_err(|_| KeySetError::Key(crate::signing_key::KeyError::BadPrivateKey))?;
+        .map_err(|_| KeySetError::Key(crate::keys::signing_key::KeyError::BadPrivateKey))?;
     Ok(IssuedToken {
         access_token,
         expires_in: ttl_seconds,

@@ -1,8 +1,8 @@
 //! Both account stores, the same expectations: the users file and the
 //! DynamoDB users table on `moto_server` through the real SDK.
 
-use issuer::account_store::{AccountStore, DynamoAccountStore, FileAccountStore};
 use issuer::accounts::{Account, AccountKind};
+use issuer::accounts::{AccountStore, DynamoAccountStore, FileAccountStore};
 
 fn account(kind: AccountKind, name: &str, disabled: bool) -> Account {
     Account {

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::Request;
-use issuer::account_store::FileAccountStore;
+use issuer::accounts::FileAccountStore;
 use issuer::config::IssuerConfig;
+use issuer::keys::file::FileKeyStore;
 use issuer::service::IssuerService;
-use issuer::store::file::FileKeyStore;
 use lambda_http::request::RequestContext;
 use serde_json::{json, Value};
 use tower::ServiceExt;

@@ -1,8 +1,8 @@
 //! The `issuer` and `issuer-rotation` binaries through the Lambda Runtime
 //! API, with the events API Gateway and Secrets Manager send.
 
-use issuer::store::secrets_manager::SecretsManagerKeyStore;
-use issuer::store::KeyStore;
+use issuer::keys::secrets_manager::SecretsManagerKeyStore;
+use issuer::keys::KeyStore;
 use serde_json::{json, Value};
 use testkit::lambda_runtime::{LambdaFunction, Outcome};
 
@@ -101,8 +101,8 @@ fn rest_event(method: &str, path: &str, headers: Value, body: Option<&str>) -> V
 async fn the_issuer_binary_logs_in_and_publishes_its_jwks() {
     let dir = tempfile::tempdir().unwrap();
     let users = dir.path().join("users.json");
-    let accounts = issuer::account_store::FileAccountStore::new(&users);
-    issuer::account_store::AccountStore::put(
+    let accounts = issuer::accounts::FileAccountStore::new(&users);
+    issuer::accounts::AccountStore::put(
         &accounts,
         &issuer::accounts::Account {
             kind: issuer::accounts::AccountKind::User,

@@ -5,14 +5,14 @@
 
 use std::sync::Arc;
 
-use issuer::account_store::{AccountStore, FileAccountStore};
 use issuer::accounts::{Account, AccountKind};
+use issuer::accounts::{AccountStore, FileAccountStore};
 use issuer::config::IssuerConfig;
+use issuer::keys::file::FileKeyStore;
 use issuer::metrics::{IssuerMetrics, RotationMetrics};
 use issuer::password::hash_secret;
 use issuer::rotation::{RotationError, Step};
 use issuer::service::IssuerService;
-use issuer::store::file::FileKeyStore;
 use serde_json::{json, Value};
 use telemetry::CaptureSink;
 

@@ -6,12 +6,12 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::http::Request;
-use issuer::account_store::{AccountStore, FileAccountStore};
 use issuer::accounts::{Account, AccountKind};
+use issuer::accounts::{AccountStore, FileAccountStore};
 use issuer::config::IssuerConfig;
+use issuer::keys::file::FileKeyStore;
 use issuer::password::hash_secret;
 use issuer::service::IssuerService;
-use issuer::store::file::FileKeyStore;
 use lambda_http::request::RequestContext;
 use serde_json::{json, Value};
 use tower::ServiceExt;

@@ -2,14 +2,14 @@
 //! repeated (Secrets Manager retries), ending in the same state.
 
 use aws_sdk_secretsmanager::Client;
-use issuer::keyset::{KeySet, KeyState};
+use issuer::keys::keyset::{KeySet, KeyState};
+use issuer::keys::secrets_manager::SecretsManagerKeyStore;
+use issuer::keys::KeyStore;
 use issuer::rotation::{run_step, RotationError, Step};
-use issuer::store::secrets_manager::SecretsManagerKeyStore;
-use issuer::store::KeyStore;
 use issuer::SigningAlg;
 
 mod common;
-use common::enable_rotation;
+use common::{create_placeholder_secret, enable_rotation, secrets_client};
 
 const ALG: SigningAlg = SigningAlg::ES256;
 const GRACE: u64 = 1200;
@@ -25,13 +25,6 @@ struct Seeded {
     store: SecretsManagerKeyStore,
     client: Client,
     name: String,
-}
-
-async fn client() -> Client {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
-    Client::new(&config)
 }
 
 impl Seeded {
@@ -62,7 +55,7 @@ impl Seeded {
 async fn seeded() -> Option<(Seeded, KeySet)> {
     testkit::aws_test_endpoint()?;
     let name = format!("tollgate/rotation-{}", ulid::Ulid::new());
-    let client = client().await;
+    let client = secrets_client().await;
     let store = SecretsManagerKeyStore::new(client.clone(), name.clone());
     let keyset = KeySet::generate(ALG, 1000).unwrap();
     store.save(&keyset, None).await.unwrap();
@@ -189,7 +182,7 @@ async fn a_secret_without_rotation_enabled_is_refused() {
         return;
     }
     let name = format!("tollgate/no-rotation-{}", ulid::Ulid::new());
-    let store = SecretsManagerKeyStore::new(client().await, name);
+    let store = SecretsManagerKeyStore::new(secrets_client().await, name);
     store
         .save(&KeySet::generate(ALG, 1000).unwrap(), None)
         .await
@@ -276,15 +269,8 @@ async fn a_placeholder_secret_is_bootstrapped_into_a_keyset() {
     if testkit::aws_test_endpoint().is_none() {
         return;
     }
-    let client = client().await;
-    let name = format!("tollgate/placeholder-{}", ulid::Ulid::new());
-    client
-        .create_secret()
-        .name(&name)
-        .secret_string("placeholder")
-        .send()
-        .await
-        .unwrap();
+    let client = secrets_client().await;
+    let name = create_placeholder_secret(&client, "placeholder").await;
     enable_rotation(&client, &name).await;
     let seeded = Seeded {
         store: SecretsManagerKeyStore::new(client.clone(), name.clone()),

@@ -3,10 +3,13 @@
 
 use std::sync::Arc;
 
-use issuer::keyset::KeySet;
-use issuer::store::secrets_manager::{SecretsManagerKeyStore, SAVING};
-use issuer::store::{KeyStore, KeyStoreError};
+use issuer::keys::keyset::KeySet;
+use issuer::keys::secrets_manager::{SecretsManagerKeyStore, SAVING};
+use issuer::keys::{KeyStore, KeyStoreError};
 use issuer::SigningAlg;
+
+mod common;
+use common::{create_placeholder_secret, secrets_client};
 
 const GRACE: u64 = 1200;
 
@@ -172,16 +175,9 @@ async fn moving_awscurrent_is_a_compare_and_swap() {
 const PLACEHOLDER: &str =
     r#"{"placeholder":"Tollgate keyset: written by the first rotation (issuer-rotation)"}"#;
 
-async fn client() -> aws_sdk_secretsmanager::Client {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
-    aws_sdk_secretsmanager::Client::new(&config)
-}
-
 #[test]
 fn only_a_one_member_placeholder_object_is_a_placeholder() {
-    use issuer::store::secrets_manager::is_placeholder;
+    use issuer::keys::secrets_manager::is_placeholder;
     assert!(is_placeholder(PLACEHOLDER));
     assert!(is_placeholder(r#"{ "placeholder" : true }"#));
     for not in [
@@ -200,15 +196,8 @@ async fn a_placeholder_secret_reads_as_no_keyset_and_the_issuer_writes_the_first
     let Some(_) = testkit::aws_test_endpoint() else {
         return;
     };
-    let client = client().await;
-    let name = format!("tollgate/placeholder-{}", ulid::Ulid::new());
-    client
-        .create_secret()
-        .name(&name)
-        .secret_string(PLACEHOLDER)
-        .send()
-        .await
-        .unwrap();
+    let client = secrets_client().await;
+    let name = create_placeholder_secret(&client, PLACEHOLDER).await;
     let store = Arc::new(SecretsManagerKeyStore::new(client, name));
     assert_eq!(store.load().await.unwrap(), None, "no keyset yet");
 
@@ -223,7 +212,7 @@ async fn a_placeholder_secret_reads_as_no_keyset_and_the_issuer_writes_the_first
     let service = issuer::service::IssuerService::new(
         config,
         Arc::clone(&store) as Arc<dyn KeyStore>,
-        Arc::new(issuer::account_store::FileAccountStore::new(
+        Arc::new(issuer::accounts::FileAccountStore::new(
             dir.path().join("users.json"),
         )),
     );
@@ -241,7 +230,7 @@ async fn a_placeholder_written_again_over_a_keyset_loses_no_key() {
         return;
     };
     let (client, name) = (
-        client().await,
+        secrets_client().await,
         format!("tollgate/rewritten-{}", ulid::Ulid::new()),
     );
     let store = SecretsManagerKeyStore::new(client.clone(), name.clone());

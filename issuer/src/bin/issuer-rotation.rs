@@ -8,7 +8,7 @@ use issuer::config::RotationConfig;
 use issuer::metrics::RotationMetrics;
 use issuer::rotation::{run_step, RotationError, Step};
 use issuer::service::unix_now;
-use issuer::store::secrets_manager::SecretsManagerKeyStore;
+use issuer::stores::secrets_manager_key_store;
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 
 fn diagnostic(error: RotationError) -> Diagnostic {
@@ -33,7 +33,7 @@ async fn main() -> anyhow::Result<()> {
             let step = parsed.as_ref().ok().copied();
             let result = match parsed {
                 Ok(step) => {
-                    let store = SecretsManagerKeyStore::from_env(event.secret_id.clone()).await;
+                    let store = secrets_manager_key_store(event.secret_id.clone()).await;
                     tracing::info!(step = %event.step, token = %event.client_request_token, "rotation step");
                     run_step(&store, step, &event.client_request_token, alg, grace, unix_now()).await
                 }

@@ -1,4 +1,6 @@
-//! Test support shared by the Secrets Manager rotation tests.
+//! Test support shared by the Secrets Manager tests. Each test binary uses
+//! some of it, so the rest is dead code there.
+#![allow(dead_code)]
 
 use aws_sdk_secretsmanager::types::RotationRulesType;
 use aws_sdk_secretsmanager::Client;
@@ -18,4 +20,26 @@ pub async fn enable_rotation(client: &Client, name: &str) {
         .send()
         .await
         .unwrap();
+}
+
+/// A Secrets Manager client from the environment (the moto endpoint in tests).
+pub async fn secrets_client() -> Client {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    Client::new(&config)
+}
+
+/// Creates a fresh `tollgate/placeholder-…` secret holding `value` and
+/// returns its name.
+pub async fn create_placeholder_secret(client: &Client, value: &str) -> String {
+    let name = format!("tollgate/placeholder-{}", ulid::Ulid::new());
+    client
+        .create_secret()
+        .name(&name)
+        .secret_string(value)
+        .send()
+        .await
+        .unwrap();
+    name
 }

@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::keyset::KeySet;
+use crate::keys::keyset::KeySet;
+use crate::keys::{KeyStore, KeyStoreError};
 use crate::metrics::IssuerMetrics;
-use crate::store::{KeyStore, KeyStoreError};
 
 pub struct MeteredKeyStore {
     inner: Arc<dyn KeyStore>,

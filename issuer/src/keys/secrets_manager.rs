@@ -27,7 +27,7 @@ use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_secretsmanager::Client;
 
 use super::{KeyStore, KeyStoreError};
-use crate::keyset::KeySet;
+use crate::keys::keyset::KeySet;
 
 pub const CURRENT: &str = "AWSCURRENT";
 pub const PENDING: &str = "AWSPENDING";

@@ -1,8 +1,18 @@
 //! Users (password grant, JSON login) and OAuth clients (client
 //! credentials), each with a hashed secret, granted scopes and a
-//! disabled flag. Stored by [`crate::account_store`].
+//! disabled flag, and where they are stored: the [`AccountStore`] trait, a
+//! local file ([`FileAccountStore`], `USERS_FILE`) or DynamoDB
+//! ([`DynamoAccountStore`], `USERS_TABLE`, hash key `key` of type S:
+//! `user#NAME` / `client#NAME`).
 
+use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+
+mod dynamo;
+mod file;
+
+pub use dynamo::DynamoAccountStore;
+pub use file::FileAccountStore;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -116,6 +126,32 @@ impl Account {
             }
         }
     }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountStoreError {
+    #[error("account store unreadable: {0}")]
+    Corrupt(String),
+    #[error("account store failed: {0}")]
+    Io(String),
+}
+
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    async fn get(
+        &self,
+        kind: AccountKind,
+        name: &str,
+    ) -> Result<Option<Account>, AccountStoreError>;
+    /// Creates or replaces the account.
+    async fn put(&self, account: &Account) -> Result<(), AccountStoreError>;
+    /// Creates the account only if none of its kind and name exists
+    /// (atomically); `false` when one does, which is left as it is.
+    async fn insert_new(&self, account: &Account) -> Result<bool, AccountStoreError>;
+}
+
+fn io(error: impl std::fmt::Display) -> AccountStoreError {
+    AccountStoreError::Io(error.to_string())
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 
 use super::{KeyStore, KeyStoreError};
 use crate::atomic_file::{self, LockedFile};
-use crate::keyset::KeySet;
+use crate::keys::keyset::KeySet;
 
 /// A keyset in a file (`KEYSET_FILE`).
 #[derive(Clone, Debug)]
@@ -89,7 +89,7 @@ mod tests {
     use std::sync::{Arc, Barrier};
 
     use super::*;
-    use crate::signing_key::SigningAlg;
+    use crate::keys::signing_key::SigningAlg;
 
     #[tokio::test]
     async fn saves_are_atomic_private_and_versioned() {

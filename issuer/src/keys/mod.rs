@@ -1,14 +1,18 @@
-//! Where the keyset lives. Every implementation has the same semantics:
+//! The keyset ([`keyset`]), its signing keys ([`signing_key`]) and where it
+//! lives. Every store implementation has the same semantics:
 //! `save` succeeds only if the stored keyset is still at the version the
 //! caller read, so of two racing rotations exactly one wins and the other
 //! gets [`KeyStoreError::Conflict`] (a 409 at the endpoint).
 
 pub mod file;
+pub mod keyset;
+pub mod metered;
 pub mod secrets_manager;
+pub mod signing_key;
 
 use async_trait::async_trait;
 
-use crate::keyset::KeySet;
+use crate::keys::keyset::KeySet;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyStoreError {

@@ -15,7 +15,7 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::EncodingKey;
 use serde::{Deserialize, Serialize};
 
-use crate::signing_key::{KeyError, PrivateKey, SigningAlg};
+use crate::keys::signing_key::{KeyError, PrivateKey, SigningAlg};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
