@@ -155,7 +155,7 @@ FUNCTION_SOURCES = {
     "issuer": ["issuer/src", "telemetry/src", "identity/src"],
     # The rotation binary: its main, the rotation steps and the secret store.
     "issuer-rotation": ["issuer/src/bin/issuer-rotation.rs", "issuer/src/rotation.rs",
-                        "issuer/src/store/secrets_manager.rs", "issuer/src/config.rs", "telemetry/src"],
+                        "issuer/src/keys/secrets_manager.rs", "issuer/src/config.rs", "telemetry/src"],
     "backend": ["backend/src", "telemetry/src", "identity/src"],
 }
 
@@ -318,7 +318,7 @@ def test_no_private_key_enters_terraform_state():
     value = one(version["secret_string"])
     keys = re.findall(r"'(\w+)':", value)
     member = re.search(r'pub const PLACEHOLDER_MEMBER: &str = "(\w+)";',
-                       (ROOT / "issuer/src/store/secrets_manager.rs").read_text(encoding="utf-8")).group(1)
+                       (ROOT / "issuer/src/keys/secrets_manager.rs").read_text(encoding="utf-8")).group(1)
     assert value.startswith("${jsonencode({") and keys == [member], "a one-member placeholder the issuer recognises"
     ignored = one(one(version["lifecycle"])["ignore_changes"])
     assert set(ignored) == {"${secret_string}", "${version_stages}"}
@@ -603,7 +603,7 @@ def test_tables_are_on_demand_with_recovery_and_encryption():
         # The key schema the stores use.
         assert f'"{one(t["hash_key"])}"' == keys[name]
     assert '.attribute_name("id")' in (ROOT / "backend/src/store/dynamo.rs").read_text(encoding="utf-8")
-    assert '.attribute_name("key")' in (ROOT / "issuer/src/account_store.rs").read_text(encoding="utf-8")
+    assert '.attribute_name("key")' in (ROOT / "issuer/src/accounts/dynamo.rs").read_text(encoding="utf-8")
 
 
 def test_log_groups_have_retention():
