@@ -3,6 +3,8 @@
 //! HTTP API `lambda` map; never from a header a client can set), and the
 //! stage to strip from the path.
 
+#![deny(missing_docs)]
+
 use axum::body::Body;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -14,14 +16,17 @@ use serde_json::Value;
 /// The authenticated caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Caller {
+    /// The token's subject (`sub`).
     pub sub: String,
     /// The token's issuer, when the authorizer passed it (Tollgate's does):
     /// a `sub` is only unique within its issuer.
     pub iss: Option<String>,
+    /// The granted scopes, from the context's space-separated `scope`.
     pub scopes: Vec<String>,
 }
 
 impl Caller {
+    /// Whether the caller was granted `scope`.
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes.iter().any(|s| s == scope)
     }

@@ -104,6 +104,7 @@ pub struct CaptureSink {
 }
 
 impl CaptureSink {
+    /// An empty capture.
     pub fn new() -> Self {
         Self::default()
     }

@@ -7,6 +7,8 @@
 //! `PutMetricData` sink lives in `telemetry-cloudwatch`, which Lambdas never
 //! link.
 
+#![deny(missing_docs)]
+
 pub mod emf;
 pub mod logging;
 pub mod record;

@@ -24,13 +24,18 @@ pub const NONE: &str = "none";
 /// Units CloudWatch understands, as EMF and `PutMetricData` spell them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Unit {
+    /// A count of events.
     Count,
+    /// A duration in microseconds.
     Microseconds,
+    /// A duration in milliseconds.
     Milliseconds,
+    /// A size in bytes.
     Bytes,
 }
 
 impl Unit {
+    /// The unit as CloudWatch spells it.
     pub fn as_str(self) -> &'static str {
         match self {
             Unit::Count => "Count",
@@ -44,12 +49,16 @@ impl Unit {
 /// One measured value.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Metric {
+    /// The metric's name (fixed vocabulary: README's metrics list).
     pub name: &'static str,
+    /// Its unit.
     pub unit: Unit,
+    /// Its value.
     pub value: f64,
 }
 
 impl Metric {
+    /// A count.
     pub const fn count(name: &'static str, value: f64) -> Self {
         Self {
             name,
@@ -58,6 +67,7 @@ impl Metric {
         }
     }
 
+    /// A value with its unit.
     pub const fn new(name: &'static str, unit: Unit, value: f64) -> Self {
         Self { name, unit, value }
     }
@@ -67,16 +77,20 @@ impl Metric {
 /// are logged with it (EMF) but are never dimensions (an issuer URL, say).
 #[derive(Clone, Copy, Debug)]
 pub struct Record<'a> {
+    /// The `Service` dimension.
     pub service: &'static str,
     /// The outcome: `allow`, `ok`, `failed`, … (a fixed vocabulary per service).
     pub decision: &'static str,
     /// Why, or which kind: a refusal reason, a grant, a rotation step, …
     pub reason: &'static str,
+    /// The values this record carries.
     pub metrics: &'a [Metric],
+    /// Non-dimension properties (searchable in Logs Insights, never billed as metrics).
     pub properties: &'a [(&'static str, &'a str)],
 }
 
 impl<'a> Record<'a> {
+    /// A record of `metrics` for `service`, `decision` and `reason`.
     pub fn new(
         service: &'static str,
         decision: &'static str,
@@ -92,6 +106,7 @@ impl<'a> Record<'a> {
         }
     }
 
+    /// The same record with `properties`.
     pub fn with_properties(mut self, properties: &'a [(&'static str, &'a str)]) -> Self {
         self.properties = properties;
         self
@@ -110,6 +125,7 @@ impl<'a> Record<'a> {
 /// Where records go. `emit` runs on a request's path: implementations do no
 /// I/O there beyond a buffered line (EMF) or an in-memory update.
 pub trait MetricsSink: Send + Sync {
+    /// Records one record; must never block or fail a request.
     fn emit(&self, record: &Record<'_>);
 }
 
