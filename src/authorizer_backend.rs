@@ -103,7 +103,7 @@ pub fn function_env(issuer_url: &str, jwks_uri: &str, audience: &str) -> Vec<(St
         ("JWT_AUDIENCE".to_owned(), audience.to_owned()),
         (
             "JWT_REQUIRED_TYP".to_owned(),
-            from_gateway("JWT_REQUIRED_TYP").unwrap_or_else(|| "at+jwt".to_owned()),
+            crate::local_stack::required_typ(),
         ),
     ];
     env.extend(

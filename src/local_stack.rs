@@ -42,6 +42,13 @@ pub fn audiences() -> String {
     env("JWT_AUDIENCE").unwrap_or_else(|| AUDIENCE.to_owned())
 }
 
+/// The header `typ` the stack's authorizer requires, in-process or as a
+/// Lambda: `JWT_REQUIRED_TYP`, else `at+jwt` (the embedded issuer writes
+/// RFC 9068 access tokens).
+pub fn required_typ() -> String {
+    env("JWT_REQUIRED_TYP").unwrap_or_else(|| "at+jwt".to_owned())
+}
+
 /// How often a running stack looks at the keyset store for changes made
 /// beside it (`tollgate keys revoke` or `rotate` on the same data dir).
 pub const KEYSET_POLL: Duration = Duration::from_secs(1);
@@ -327,10 +334,7 @@ pub fn authorizer_config(
         "JWT_ISSUER" if !trusted_issuers_set => Some(issuer_url.to_owned()),
         "JWKS_URI" if !trusted_issuers_set => Some(jwks_uri.to_owned()),
         "JWT_AUDIENCE" => Some(audiences.clone()),
-        // The issuer writes RFC 9068 access tokens (`typ: at+jwt`).
-        "JWT_REQUIRED_TYP" => std::env::var(name)
-            .ok()
-            .or_else(|| Some("at+jwt".to_owned())),
+        "JWT_REQUIRED_TYP" => Some(required_typ()),
         other => std::env::var(other).ok(),
     })
 }
