@@ -232,7 +232,8 @@ fn serve_with_emf_metrics_prints_emf_lines() {
         let Ok(json) = serde_json::from_str::<serde_json::Value>(&line) else {
             continue;
         };
-        if json["Service"] == "gateway" && json["Requests"] == 1.0 {
+        // The stack's own JWKS fetches are gateway records too (`public`).
+        if json["Service"] == "gateway" && json["Requests"] == 1.0 && json["Decision"] != "public" {
             record = Some(json);
         }
     }
