@@ -180,8 +180,9 @@ pub struct Stores {
     pub books: Arc<dyn BookStore>,
 }
 
+/// A store setting of the process environment (blank is unset).
 fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
+    environment::Settings::from_env().text(name)
 }
 
 /// The key and account stores alone: what the administration commands

@@ -18,6 +18,7 @@ use crate::error::VerifyError;
 use crate::events::AuthorizerEvent;
 use crate::metrics::Outcome;
 use crate::policy::{MethodArn, PolicyBuilder};
+use crate::verified::VerifiedToken;
 
 /// The invocation fails with exactly this message, which API Gateway turns
 /// into a 401.
@@ -86,11 +87,23 @@ impl Authorizer {
             return Err(Unauthorized);
         };
         let scopes = verified.scopes();
-        let mut permitted = self
-            .config()
-            .route_scopes
-            .permits(arn.method, arn.path, &scopes);
-        let mut reason = if permitted { "ok" } else { "missing_scope" };
+        let (permitted, reason) = self.permits(event, &arn, &scopes);
+        let outcome = if permitted {
+            Outcome::Allow
+        } else {
+            Outcome::Deny
+        };
+        self.metrics().decision(outcome, reason, micros, cache_hit);
+        Ok(self.answer(event, &verified, &arn, &scopes, permitted))
+    }
+
+    /// Whether the scopes grant the route, and the decision's reason.
+    fn permits(
+        &self,
+        event: &AuthorizerEvent,
+        arn: &MethodArn<'_>,
+        scopes: &[&str],
+    ) -> (bool, &'static str) {
         // A simple response answers for one route, and API Gateway reuses it
         // for every request with the same identity sources: it may be `true`
         // only when the route key is part of that cache key.
@@ -102,19 +115,30 @@ impl Authorizer {
                  authorizer's identity sources, so API Gateway could reuse this answer for \
                  other routes; add it to the identity sources"
             );
-            permitted = false;
-            reason = "route_key_not_in_identity_source";
+            return (false, "route_key_not_in_identity_source");
         }
-        let outcome = if permitted {
-            Outcome::Allow
-        } else {
-            Outcome::Deny
-        };
-        self.metrics().decision(outcome, reason, micros, cache_hit);
+        match self
+            .config()
+            .route_scopes
+            .permits(arn.method, arn.path, scopes)
+        {
+            true => (true, "ok"),
+            false => (false, "missing_scope"),
+        }
+    }
+
+    /// The answer in the shape `event` asked for.
+    fn answer(
+        &self,
+        event: &AuthorizerEvent,
+        verified: &VerifiedToken,
+        arn: &MethodArn<'_>,
+        scopes: &[&str],
+        permitted: bool,
+    ) -> Answer {
         let context = verified.context();
-        let policy =
-            || PolicyBuilder::new(&self.config().route_scopes).build(arn.api_base, &scopes);
-        let answer = match event {
+        let policy = || PolicyBuilder::new(&self.config().route_scopes).build(arn.api_base, scopes);
+        match event {
             AuthorizerEvent::HttpApiV2(_) if self.config().http_api_simple_responses => {
                 let mut response = ApiGatewayV2CustomAuthorizerSimpleResponse::default();
                 response.is_authorized = permitted;
@@ -135,7 +159,6 @@ impl Authorizer {
                 response.context = context;
                 Answer::Policy(response)
             }
-        };
-        Ok(answer)
+        }
     }
 }

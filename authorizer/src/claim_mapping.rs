@@ -165,20 +165,7 @@ impl ClaimMapping {
         payload: &[u8],
     ) -> Result<GrantedIdentity, VerifyError> {
         if self.typed_only {
-            let mut scopes = Vec::new();
-            for path in &self.scope_claims {
-                let claim = if path.as_str() == "scope" {
-                    &claims.scope
-                } else {
-                    &claims.scp
-                };
-                scopes.extend(claim.scopes().map(str::to_owned));
-            }
-            return Ok(GrantedIdentity {
-                principal: None,
-                scopes,
-                context: Vec::new(),
-            });
+            return Ok(self.typed_identity(claims));
         }
         let tree: Value =
             serde_json::from_slice(payload).map_err(|_| VerifyError::InvalidClaims)?;
@@ -206,19 +193,41 @@ impl ClaimMapping {
                 _ => {}
             }
         }
-        let context = self
-            .context_claims
-            .iter()
-            .filter_map(|path| {
-                let value = context_string(path.lookup(&tree)?)?;
-                Some((path.as_str().to_owned(), value))
-            })
-            .collect();
         Ok(GrantedIdentity {
             principal: Some(principal),
             scopes,
-            context,
+            context: self.context_of(&tree),
         })
+    }
+
+    /// The default mapping (`scope`/`scp`, `sub`), read from the claims
+    /// already parsed: no second parse of the payload.
+    fn typed_identity(&self, claims: &Claims<'_>) -> GrantedIdentity {
+        let mut scopes = Vec::new();
+        for path in &self.scope_claims {
+            let claim = if path.as_str() == "scope" {
+                &claims.scope
+            } else {
+                &claims.scp
+            };
+            scopes.extend(claim.scopes().map(str::to_owned));
+        }
+        GrantedIdentity {
+            principal: None,
+            scopes,
+            context: Vec::new(),
+        }
+    }
+
+    /// The `CONTEXT_CLAIMS` present in the token, as context strings.
+    fn context_of(&self, tree: &Value) -> Vec<(String, String)> {
+        self.context_claims
+            .iter()
+            .filter_map(|path| {
+                let value = context_string(path.lookup(tree)?)?;
+                Some((path.as_str().to_owned(), value))
+            })
+            .collect()
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use environment::{SettingError, Settings};
 use serde::Deserialize;
 
 use crate::claim_mapping::{ClaimMapping, ClaimMappingError};
@@ -185,110 +186,112 @@ pub enum ConfigError {
 impl AuthorizerConfig {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_lookup(environment::process_lookup)
     }
 
     /// Reads configuration through `lookup` (the environment, or a map in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let audiences: Vec<String> = get("JWT_AUDIENCE")
-            .map(|list| {
-                list.split(',')
-                    .map(str::trim)
-                    .filter(|a| !a.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
-
-        let mut issuers: Vec<TrustedIssuer> = match get("TRUSTED_ISSUERS") {
-            Some(json) => serde_json::from_str(&json)
-                .map_err(|e| ConfigError::TrustedIssuers(e.to_string()))?,
-            None => {
-                let issuer = get("JWT_ISSUER").ok_or(ConfigError::NoIssuer)?;
-                if audiences.is_empty() {
-                    return Err(ConfigError::NoAudience);
-                }
-                vec![TrustedIssuer {
-                    issuer,
-                    jwks_uri: get("JWKS_URI"),
-                    audiences: audiences.clone(),
-                }]
-            }
-        };
-        if issuers.is_empty() {
-            return Err(ConfigError::NoIssuer);
-        }
-        for issuer in issuers.iter_mut() {
-            if issuer.audiences.is_empty() {
-                if audiences.is_empty() {
-                    return Err(ConfigError::IssuerWithoutAudience(issuer.issuer.clone()));
-                }
-                issuer.audiences = audiences.clone();
-            }
-        }
-        let mut seen = std::collections::HashSet::new();
-        for issuer in &issuers {
-            if !seen.insert(issuer.issuer.as_str()) {
-                return Err(ConfigError::DuplicateIssuer(issuer.issuer.clone()));
-            }
-        }
-
-        let seconds = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
-            match get(name) {
-                None => Ok(default),
-                Some(value) => value
-                    .trim()
-                    .parse()
-                    .map_err(|_| ConfigError::NotANumber { name, value }),
-            }
-        };
-        // Capped at a year so cache-time arithmetic on `Instant` cannot overflow.
-        let capped = |value: u64| value.min(MAX_DURATION_SECONDS);
-        let cache = CacheSettings {
-            max_age: Duration::from_secs(capped(seconds("JWKS_MAX_AGE_SECONDS", 300)?)),
-            refresh_cooldown: Duration::from_secs(capped(seconds(
-                "JWKS_REFRESH_COOLDOWN_SECONDS",
-                10,
-            )?)),
-            max_stale: Duration::from_secs(capped(seconds("JWKS_MAX_STALE_SECONDS", 3600)?)),
-            fetch_timeout: Duration::from_millis(capped(seconds("JWKS_FETCH_TIMEOUT_MS", 1500)?)),
-            max_body_bytes: 256 * 1024,
-        };
-        let route_scopes = match get("ROUTE_SCOPES") {
+        let settings = Settings::new(lookup);
+        let route_scopes = match settings.text("ROUTE_SCOPES") {
             Some(json) => RouteScopes::from_json(&json)?,
             None => RouteScopes::books_defaults(),
         };
-        let flag = |name: &'static str| -> Result<bool, ConfigError> {
-            match get(name) {
-                None => Ok(false),
-                Some(v) => match v.trim().to_ascii_lowercase().as_str() {
-                    "true" | "1" | "yes" => Ok(true),
-                    "false" | "0" | "no" => Ok(false),
-                    _ => Err(ConfigError::NotABool { name, value: v }),
-                },
-            }
-        };
         let claim_mapping = ClaimMapping::new(
-            get("SCOPE_CLAIMS").as_deref(),
-            get("CONTEXT_CLAIMS").as_deref(),
-            get("PRINCIPAL_CLAIM").as_deref(),
+            settings.text("SCOPE_CLAIMS").as_deref(),
+            settings.text("CONTEXT_CLAIMS").as_deref(),
+            settings.text("PRINCIPAL_CLAIM").as_deref(),
         )?;
         let config = Self {
-            cache,
-            leeway_seconds: seconds("JWT_LEEWAY_SECONDS", 30)?,
+            cache: cache_settings(&settings)?,
+            leeway_seconds: settings.number("JWT_LEEWAY_SECONDS", 30)?,
             route_scopes,
-            http_api_simple_responses: flag("HTTP_API_SIMPLE_RESPONSES")?,
-            decision_cache_capacity: seconds("DECISION_CACHE_MAX_ENTRIES", 4096)?,
+            http_api_simple_responses: settings.flag("HTTP_API_SIMPLE_RESPONSES")?,
+            decision_cache_capacity: settings.number("DECISION_CACHE_MAX_ENTRIES", 4096)?,
             claim_mapping,
-            required_typ: get("JWT_REQUIRED_TYP").map(|t| t.trim().to_owned()),
-            allow_id_tokens: flag("JWT_ALLOW_ID_TOKENS")?,
-            issuers,
+            required_typ: settings
+                .text("JWT_REQUIRED_TYP")
+                .map(|t| t.trim().to_owned()),
+            allow_id_tokens: settings.flag("JWT_ALLOW_ID_TOKENS")?,
+            issuers: trusted_issuers(&settings)?,
         };
         for issuer in &config.issuers {
             check_fetch_url(issuer.jwks_source().url())?;
         }
         Ok(config)
+    }
+}
+
+/// `TRUSTED_ISSUERS`, or the one issuer of `JWT_ISSUER` / `JWKS_URI`; an
+/// issuer without its own audiences takes `JWT_AUDIENCE`'s.
+fn trusted_issuers(
+    settings: &Settings<impl Fn(&str) -> Option<String>>,
+) -> Result<Vec<TrustedIssuer>, ConfigError> {
+    let audiences = settings.list("JWT_AUDIENCE");
+    let mut issuers: Vec<TrustedIssuer> = match settings.text("TRUSTED_ISSUERS") {
+        Some(json) => {
+            serde_json::from_str(&json).map_err(|e| ConfigError::TrustedIssuers(e.to_string()))?
+        }
+        None => {
+            let issuer = settings.text("JWT_ISSUER").ok_or(ConfigError::NoIssuer)?;
+            if audiences.is_empty() {
+                return Err(ConfigError::NoAudience);
+            }
+            vec![TrustedIssuer {
+                issuer,
+                jwks_uri: settings.text("JWKS_URI"),
+                audiences: audiences.clone(),
+            }]
+        }
+    };
+    if issuers.is_empty() {
+        return Err(ConfigError::NoIssuer);
+    }
+    for issuer in issuers.iter_mut() {
+        if issuer.audiences.is_empty() {
+            if audiences.is_empty() {
+                return Err(ConfigError::IssuerWithoutAudience(issuer.issuer.clone()));
+            }
+            issuer.audiences = audiences.clone();
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for issuer in &issuers {
+        if !seen.insert(issuer.issuer.as_str()) {
+            return Err(ConfigError::DuplicateIssuer(issuer.issuer.clone()));
+        }
+    }
+    Ok(issuers)
+}
+
+/// The JWKS cache's timings, each capped at [`MAX_DURATION_SECONDS`] so
+/// cache-time arithmetic on `Instant` cannot overflow.
+fn cache_settings(
+    settings: &Settings<impl Fn(&str) -> Option<String>>,
+) -> Result<CacheSettings, ConfigError> {
+    let capped = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+        Ok(settings.number(name, default)?.min(MAX_DURATION_SECONDS))
+    };
+    Ok(CacheSettings {
+        max_age: Duration::from_secs(capped("JWKS_MAX_AGE_SECONDS", 300)?),
+        refresh_cooldown: Duration::from_secs(capped("JWKS_REFRESH_COOLDOWN_SECONDS", 10)?),
+        max_stale: Duration::from_secs(capped("JWKS_MAX_STALE_SECONDS", 3600)?),
+        fetch_timeout: Duration::from_millis(capped("JWKS_FETCH_TIMEOUT_MS", 1500)?),
+        max_body_bytes: 256 * 1024,
+    })
+}
+
+/// The shared reader's refusals, as this crate's variants (tests and
+/// callers match on them).
+impl From<SettingError> for ConfigError {
+    fn from(error: SettingError) -> Self {
+        match error {
+            SettingError::NotABool { name, value } => Self::NotABool { name, value },
+            SettingError::NotANumber { name, value } => Self::NotANumber { name, value },
+            SettingError::OutOfRange { name, value, .. } => Self::NotANumber {
+                name,
+                value: value.to_string(),
+            },
+        }
     }
 }
 
@@ -303,6 +306,11 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         AuthorizerConfig::from_lookup(|name| env.get(name).cloned())
+    }
+
+    /// One issuer and audience, plus `name=value`.
+    fn load_with(name: &str, value: &str) -> Result<AuthorizerConfig, ConfigError> {
+        load(&[("JWT_ISSUER", "i"), ("JWT_AUDIENCE", "a"), (name, value)])
     }
 
     #[test]
@@ -484,27 +492,15 @@ mod tests {
             Err(ConfigError::DuplicateIssuer(_))
         ));
         assert!(matches!(
-            load(&[
-                ("JWT_ISSUER", "i"),
-                ("JWT_AUDIENCE", "a"),
-                ("JWT_LEEWAY_SECONDS", "-1")
-            ]),
+            load_with("JWT_LEEWAY_SECONDS", "-1"),
             Err(ConfigError::NotANumber { .. })
         ));
         assert!(matches!(
-            load(&[
-                ("JWT_ISSUER", "i"),
-                ("JWT_AUDIENCE", "a"),
-                ("HTTP_API_SIMPLE_RESPONSES", "maybe")
-            ]),
+            load_with("HTTP_API_SIMPLE_RESPONSES", "maybe"),
             Err(ConfigError::NotABool { .. })
         ));
         assert!(matches!(
-            load(&[
-                ("JWT_ISSUER", "i"),
-                ("JWT_AUDIENCE", "a"),
-                ("ROUTE_SCOPES", "{}")
-            ]),
+            load_with("ROUTE_SCOPES", "{}"),
             Err(ConfigError::RouteScopes(_))
         ));
     }

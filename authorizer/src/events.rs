@@ -133,6 +133,11 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// A TOKEN event carrying `header` as its `authorizationToken`.
+    fn token_event_with(header: &str) -> AuthorizerEvent {
+        AuthorizerEvent::from_json(json!({"type": "TOKEN", "authorizationToken": header})).unwrap()
+    }
+
     #[test]
     fn token_event() {
         let e = AuthorizerEvent::from_json(json!({
@@ -215,9 +220,7 @@ mod tests {
             ("Bearer", None),
         ] {
             assert_eq!(bearer_credential(header), token, "{header:?}");
-            let e =
-                AuthorizerEvent::from_json(json!({"type": "TOKEN", "authorizationToken": header}))
-                    .unwrap();
+            let e = token_event_with(header);
             assert_eq!(e.bearer_token(), token, "{header:?}");
         }
     }
@@ -225,9 +228,7 @@ mod tests {
     #[test]
     fn other_schemes_and_empty_values_have_no_token() {
         for header in ["Basic dXNlcjpwYXNz", "Bearer ", "", "   "] {
-            let e =
-                AuthorizerEvent::from_json(json!({"type": "TOKEN", "authorizationToken": header}))
-                    .unwrap();
+            let e = token_event_with(header);
             assert_eq!(e.bearer_token(), None, "{header:?}");
         }
     }

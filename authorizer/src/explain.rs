@@ -10,8 +10,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::authorizer::Authorizer;
-use crate::claims::Claims;
+use crate::claims::{ClaimChecks, Claims};
 use crate::error::VerifyError;
+use crate::jwk::VerifyingKey;
 use crate::token::{parse_token, SignatureBuf, UnverifiedToken};
 use crate::verified::VerifiedToken;
 
@@ -221,30 +222,7 @@ impl Authorizer {
                 return;
             }
         };
-        let signature = match key.for_algorithm(parsed.alg) {
-            None => Err((
-                VerifyError::AlgorithmMismatch,
-                format!(
-                    "the key is pinned to {:?}, the token says {}",
-                    key.algorithms().map(|a| a.name()).collect::<Vec<_>>(),
-                    parsed.alg.name()
-                ),
-            )),
-            Some(public_key) => {
-                match public_key.verify_sig(parsed.signing_input, parsed.signature()) {
-                    Ok(()) => Ok(format!(
-                        "{} signature verified with kid {:?}",
-                        parsed.alg.name(),
-                        parsed.kid
-                    )),
-                    Err(_) => Err((
-                        VerifyError::BadSignature,
-                        "the signature does not verify".into(),
-                    )),
-                }
-            }
-        };
-        report.record("signature", signature);
+        report.record("signature", signature_check(&key, parsed));
         self.explain_claims(&claims, parsed, keys.issuer().audiences.as_slice(), report);
     }
 
@@ -268,34 +246,7 @@ impl Authorizer {
                 .map_err(|e| (e, format!("header typ {typ}, required {}", shown(required)))),
         );
         let checks = self.claim_checks(audiences);
-        let now = crate::unix_now();
-        let with = |result: Result<(), VerifyError>, ok: String, bad: String| {
-            result.map(|()| ok).map_err(|e| (e, bad))
-        };
-        let exp = claims.exp;
-        let from_now = |t: u64| t as i64 - now as i64;
-        report.record(
-            "exp",
-            with(
-                claims.check_exp(&checks, now),
-                format!(
-                    "exp {}: {} s from now (leeway {} s)",
-                    shown(exp),
-                    from_now(exp.unwrap_or(0)),
-                    checks.leeway
-                ),
-                format!("exp {}, now {now}, leeway {} s", shown(exp), checks.leeway),
-            ),
-        );
-        let nbf = shown(claims.nbf);
-        report.record(
-            "nbf",
-            with(
-                claims.check_nbf(&checks, now),
-                format!("nbf {nbf}"),
-                format!("nbf {nbf}, now {now}, leeway {} s", checks.leeway),
-            ),
-        );
+        explain_lifetime(claims, &checks, report);
         let aud = format!("{:?}", claims.aud.iter().collect::<Vec<_>>());
         let client_id = shown(claims.client_id.as_deref());
         report.record(
@@ -328,6 +279,74 @@ impl Authorizer {
             ),
         );
     }
+}
+
+/// The signature check: the key must be pinned to the token's algorithm,
+/// then the signature must verify.
+fn signature_check(
+    key: &VerifyingKey,
+    parsed: &UnverifiedToken<'_>,
+) -> Result<String, (VerifyError, String)> {
+    let Some(public_key) = key.for_algorithm(parsed.alg) else {
+        return Err((
+            VerifyError::AlgorithmMismatch,
+            format!(
+                "the key is pinned to {:?}, the token says {}",
+                key.algorithms().map(|a| a.name()).collect::<Vec<_>>(),
+                parsed.alg.name()
+            ),
+        ));
+    };
+    match public_key.verify_sig(parsed.signing_input, parsed.signature()) {
+        Ok(()) => Ok(format!(
+            "{} signature verified with kid {:?}",
+            parsed.alg.name(),
+            parsed.kid
+        )),
+        Err(_) => Err((
+            VerifyError::BadSignature,
+            "the signature does not verify".into(),
+        )),
+    }
+}
+
+/// `exp` and `nbf` against the clock, with the leeway.
+fn explain_lifetime(claims: &Claims<'_>, checks: &ClaimChecks<'_>, report: &mut Report) {
+    let now = crate::unix_now();
+    let exp = claims.exp;
+    let from_now = |t: u64| t as i64 - now as i64;
+    report.record(
+        "exp",
+        with(
+            claims.check_exp(checks, now),
+            format!(
+                "exp {}: {} s from now (leeway {} s)",
+                shown(exp),
+                from_now(exp.unwrap_or(0)),
+                checks.leeway
+            ),
+            format!("exp {}, now {now}, leeway {} s", shown(exp), checks.leeway),
+        ),
+    );
+    let nbf = shown(claims.nbf);
+    report.record(
+        "nbf",
+        with(
+            claims.check_nbf(checks, now),
+            format!("nbf {nbf}"),
+            format!("nbf {nbf}, now {now}, leeway {} s", checks.leeway),
+        ),
+    );
+}
+
+/// A check's result as the report records it: `ok` on success, the
+/// refusal with `bad` otherwise.
+fn with(
+    result: Result<(), VerifyError>,
+    ok: String,
+    bad: String,
+) -> Result<String, (VerifyError, String)> {
+    result.map(|()| ok).map_err(|e| (e, bad))
 }
 
 /// An optional claim or header as the report shows it. Debug formatting:

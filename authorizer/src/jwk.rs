@@ -122,6 +122,35 @@ impl fmt::Debug for VerifyingKey {
     }
 }
 
+/// The key's family from `kty` (and `crv`): only the families Tollgate verifies.
+fn key_family(raw: &RawJwk) -> Result<KeyFamily, JwkError> {
+    match (raw.kty.as_deref(), raw.crv.as_deref()) {
+        (Some("RSA"), _) => Ok(KeyFamily::Rsa),
+        (Some("EC"), Some("P-256")) => Ok(KeyFamily::EcP256),
+        (Some("EC"), Some("P-384")) => Ok(KeyFamily::EcP384),
+        (Some("OKP"), Some("Ed25519")) => Ok(KeyFamily::Ed25519),
+        (kty, crv) => Err(JwkError::UnsupportedKeyType(format!(
+            "{}/{}",
+            kty.unwrap_or("-"),
+            crv.unwrap_or("-")
+        ))),
+    }
+}
+
+/// The algorithms the key is pinned to: its `alg`, which must suit its
+/// family, or the family's single default when `alg` is absent.
+fn pinned_algorithms(raw: &RawJwk, family: KeyFamily) -> Result<Vec<Algorithm>, JwkError> {
+    let Some(name) = &raw.alg else {
+        return Ok(vec![family.default_algorithm()]);
+    };
+    let alg =
+        Algorithm::from_name(name).ok_or_else(|| JwkError::UnsupportedAlgorithm(name.clone()))?;
+    if alg.family() != family {
+        return Err(JwkError::AlgorithmKeyMismatch { alg: alg.name() });
+    }
+    Ok(vec![alg])
+}
+
 impl VerifyingKey {
     /// Parses one JWK given as JSON.
     pub fn from_jwk_json(json: &str) -> Result<Self, JwkError> {
@@ -145,30 +174,8 @@ impl VerifyingKey {
                 return Err(JwkError::NoVerifyOperation);
             }
         }
-        let family = match (raw.kty.as_deref(), raw.crv.as_deref()) {
-            (Some("RSA"), _) => KeyFamily::Rsa,
-            (Some("EC"), Some("P-256")) => KeyFamily::EcP256,
-            (Some("EC"), Some("P-384")) => KeyFamily::EcP384,
-            (Some("OKP"), Some("Ed25519")) => KeyFamily::Ed25519,
-            (kty, crv) => {
-                return Err(JwkError::UnsupportedKeyType(format!(
-                    "{}/{}",
-                    kty.unwrap_or("-"),
-                    crv.unwrap_or("-")
-                )))
-            }
-        };
-        let algorithms: Vec<Algorithm> = match &raw.alg {
-            Some(name) => {
-                let alg = Algorithm::from_name(name)
-                    .ok_or_else(|| JwkError::UnsupportedAlgorithm(name.clone()))?;
-                if alg.family() != family {
-                    return Err(JwkError::AlgorithmKeyMismatch { alg: alg.name() });
-                }
-                vec![alg]
-            }
-            None => vec![family.default_algorithm()],
-        };
+        let family = key_family(&raw)?;
+        let algorithms = pinned_algorithms(&raw, family)?;
         let parsed = match family {
             KeyFamily::Rsa => parse_rsa(&raw, &algorithms)?,
             KeyFamily::EcP256 => parse_ec(&raw, 32, &algorithms)?,

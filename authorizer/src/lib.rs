@@ -81,10 +81,4 @@ pub mod unverified {
     pub use crate::token::{parse_token, SignatureBuf, UnverifiedToken};
 }
 
-/// Seconds since the Unix epoch (0 if the clock is before it).
-pub(crate) fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
+use environment::unix_now;

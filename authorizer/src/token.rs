@@ -113,6 +113,24 @@ pub fn parse_token<'a>(
         return Err(VerifyError::Malformed);
     };
 
+    let (alg, kid, typ) = parse_header(header_b64)?;
+    let payload = decode_segment(payload_b64)?;
+    let signature = decode_signature(signature_b64, signature)?;
+    let signing_input_len = header_b64.len() + 1 + payload_b64.len();
+    Ok(UnverifiedToken {
+        alg,
+        kid,
+        typ,
+        signing_input: &token.as_bytes()[..signing_input_len],
+        signature,
+        payload,
+    })
+}
+
+/// The protected header's `alg`, `kid` and `typ`, refusing an unaccepted
+/// `alg`, any `crit` and a missing `kid`.
+#[inline]
+fn parse_header(header_b64: &str) -> Result<(Algorithm, String, Option<String>), VerifyError> {
     let header_json = decode_segment(header_b64)?;
     // As for claims: one UTF-8 check, then serde_json reads strings unchecked.
     let header_text = std::str::from_utf8(&header_json).map_err(|_| VerifyError::Malformed)?;
@@ -127,10 +145,15 @@ pub fn parse_token<'a>(
         return Err(VerifyError::CriticalHeader);
     }
     let kid = header.kid.ok_or(VerifyError::MissingKid)?.into_owned();
-    let typ = header.typ.map(Cow::into_owned);
+    Ok((alg, kid, header.typ.map(Cow::into_owned)))
+}
 
-    let payload = decode_segment(payload_b64)?;
-
+/// Decodes the signature segment into `buffer`; an empty signature never verifies.
+#[inline]
+fn decode_signature<'a>(
+    signature_b64: &str,
+    buffer: &'a mut SignatureBuf,
+) -> Result<&'a [u8], VerifyError> {
     // Checked here because the decoder asserts that its output fits.
     let encoded = signature_b64.len();
     if encoded / 4 * 3 + (encoded % 4).saturating_sub(1) > MAX_SIGNATURE_BYTES {
@@ -140,22 +163,13 @@ pub fn parse_token<'a>(
     let signature: &[u8] = URL_SAFE_NO_PAD
         .decode(
             signature_b64.as_bytes(),
-            Out::from_uninit_slice(&mut signature.0),
+            Out::from_uninit_slice(&mut buffer.0),
         )
         .map_err(|_| VerifyError::Malformed)?;
     if signature.is_empty() {
         return Err(VerifyError::BadSignature);
     }
-
-    let signing_input_len = header_b64.len() + 1 + payload_b64.len();
-    Ok(UnverifiedToken {
-        alg,
-        kid,
-        typ,
-        signing_input: &token.as_bytes()[..signing_input_len],
-        signature,
-        payload,
-    })
+    Ok(signature)
 }
 
 fn decode_segment(segment: &str) -> Result<Vec<u8>, VerifyError> {

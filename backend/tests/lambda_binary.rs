@@ -103,9 +103,7 @@ async fn dynamodb_binary_serves_books_from_the_table() {
     let Some(endpoint) = testkit::aws_test_endpoint() else {
         return;
     };
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
+    let config = testkit::aws_config(None).await;
     let client = aws_sdk_dynamodb::Client::new(&config);
     let table = format!("books-bin-{}", ulid::Ulid::new());
     DynamoStore::create_table(&client, &table)

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use environment::{SettingError, Settings};
+
 use crate::keys::signing_key::{KeyError, SigningAlg};
 
 /// Seconds the JWKS may be cached (`Cache-Control: max-age`); matches the
@@ -37,15 +39,8 @@ pub struct IssuerConfig {
 pub enum ConfigError {
     #[error("{0} is required")]
     Missing(&'static str),
-    #[error("{name} must be a whole number, got {value:?}")]
-    NotANumber { name: &'static str, value: String },
-    #[error("{name} must be between {min} and {max}, got {value}")]
-    OutOfRange {
-        name: &'static str,
-        value: u64,
-        min: u64,
-        max: u64,
-    },
+    #[error(transparent)]
+    Setting(#[from] SettingError),
     #[error("{aws_name} is required (or {file_name}, a local file store for development)")]
     NoStore {
         aws_name: &'static str,
@@ -55,44 +50,25 @@ pub enum ConfigError {
     Algorithm(#[from] KeyError),
 }
 
-/// A whole-number setting in `min..=max`, or its default when unset or blank.
-fn number(
-    lookup: &impl Fn(&str) -> Option<String>,
-    name: &'static str,
-    default: u64,
-    (min, max): (u64, u64),
-) -> Result<u64, ConfigError> {
-    let value = match lookup(name).filter(|v| !v.trim().is_empty()) {
-        None => default,
-        Some(value) => value
-            .trim()
-            .parse()
-            .map_err(|_| ConfigError::NotANumber { name, value })?,
-    };
-    if !(min..=max).contains(&value) {
-        return Err(ConfigError::OutOfRange {
-            name,
-            value,
-            min,
-            max,
-        });
-    }
-    Ok(value)
-}
-
 /// `TOKEN_TTL_SECONDS`: at least a second, at most a day.
-fn token_ttl(lookup: &impl Fn(&str) -> Option<String>) -> Result<u64, ConfigError> {
-    number(lookup, "TOKEN_TTL_SECONDS", 900, (1, MAX_TOKEN_TTL_SECONDS))
+fn token_ttl(settings: &Settings<impl Fn(&str) -> Option<String>>) -> Result<u64, ConfigError> {
+    Ok(settings.number_in("TOKEN_TTL_SECONDS", 900, 1..=MAX_TOKEN_TTL_SECONDS)?)
 }
 
 /// `JWKS_MAX_AGE_SECONDS`: 0 (no caching) up to a day.
-fn jwks_max_age(lookup: &impl Fn(&str) -> Option<String>) -> Result<u64, ConfigError> {
-    number(
-        lookup,
+fn jwks_max_age(settings: &Settings<impl Fn(&str) -> Option<String>>) -> Result<u64, ConfigError> {
+    Ok(settings.number_in(
         "JWKS_MAX_AGE_SECONDS",
         DEFAULT_JWKS_MAX_AGE,
-        (0, MAX_JWKS_MAX_AGE_SECONDS),
-    )
+        0..=MAX_JWKS_MAX_AGE_SECONDS,
+    )?)
+}
+
+/// `SIGNING_ALG`, RS256 when unset.
+fn signing_alg(
+    settings: &Settings<impl Fn(&str) -> Option<String>>,
+) -> Result<SigningAlg, KeyError> {
+    SigningAlg::from_name(settings.text("SIGNING_ALG").as_deref().unwrap_or("RS256"))
 }
 
 /// Where the issuer Lambda keeps keys and accounts. There is no default:
@@ -113,8 +89,8 @@ impl StoreLocation {
         aws_name: &'static str,
         file_name: &'static str,
     ) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        match (get(aws_name), get(file_name)) {
+        let settings = Settings::new(lookup);
+        match (settings.text(aws_name), settings.text(file_name)) {
             (Some(id), _) => Ok(Self::Aws(id)),
             (None, Some(path)) => Ok(Self::File(path)),
             (None, None) => Err(ConfigError::NoStore {
@@ -127,27 +103,23 @@ impl StoreLocation {
 
 impl IssuerConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_lookup(environment::process_lookup)
     }
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let audiences: Vec<String> = get("JWT_AUDIENCE")
-            .ok_or(ConfigError::Missing("JWT_AUDIENCE"))?
-            .split(',')
-            .map(str::trim)
-            .filter(|a| !a.is_empty())
-            .map(str::to_owned)
-            .collect();
+        let settings = Settings::new(lookup);
+        let audiences = settings.list("JWT_AUDIENCE");
         if audiences.is_empty() {
             return Err(ConfigError::Missing("JWT_AUDIENCE"));
         }
-        let jwks_max_age_seconds = jwks_max_age(&lookup)?;
+        let jwks_max_age_seconds = jwks_max_age(&settings)?;
         Ok(Self {
-            issuer: get("JWT_ISSUER").ok_or(ConfigError::Missing("JWT_ISSUER"))?,
+            issuer: settings
+                .text("JWT_ISSUER")
+                .ok_or(ConfigError::Missing("JWT_ISSUER"))?,
             audiences,
-            token_ttl_seconds: token_ttl(&lookup)?,
-            signing_alg: SigningAlg::from_name(get("SIGNING_ALG").as_deref().unwrap_or("RS256"))?,
+            token_ttl_seconds: token_ttl(&settings)?,
+            signing_alg: signing_alg(&settings)?,
             jwks_max_age_seconds,
             keyset_ttl: DEFAULT_KEYSET_TTL,
             rotation_spacing: Duration::from_secs(jwks_max_age_seconds) + DEFAULT_KEYSET_TTL,
@@ -179,15 +151,15 @@ pub struct RotationConfig {
 
 impl RotationConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_lookup(environment::process_lookup)
     }
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let settings = Settings::new(lookup);
         Ok(Self {
-            signing_alg: SigningAlg::from_name(get("SIGNING_ALG").as_deref().unwrap_or("RS256"))?,
+            signing_alg: signing_alg(&settings)?,
             // Both bounded, so the sum cannot overflow.
-            grace_seconds: token_ttl(&lookup)? + jwks_max_age(&lookup)?,
+            grace_seconds: token_ttl(&settings)? + jwks_max_age(&settings)?,
         })
     }
 }

@@ -2,7 +2,7 @@
 //! rotation and revocation.
 
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use crate::accounts::{validate_name, AccountKind};
 use crate::accounts::{AccountStore, AccountStoreError};
@@ -76,12 +76,7 @@ impl From<KeySetError> for ServiceError {
     }
 }
 
-pub fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
+pub use environment::unix_now;
 
 /// The issuer: configuration, stores, and the keyset cached for a few seconds.
 pub struct IssuerService {

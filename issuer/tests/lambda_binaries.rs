@@ -36,9 +36,7 @@ async fn the_rotation_binary_answers_the_four_secrets_manager_steps() {
     let token = "c5c2d4f0-9f4e-4a52-8d1e-0123456789ab";
     // What Secrets Manager does first: rotation on (moto: RotateSecret with a
     // schedule and no Lambda) and the token's version staged AWSPENDING.
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
+    let config = testkit::aws_config(None).await;
     let client = aws_sdk_secretsmanager::Client::new(&config);
     common::enable_rotation(&client, &secret).await;
     store.stage_pending(&before, token).await.unwrap();
@@ -217,9 +215,7 @@ async fn the_issuer_binary_serves_its_jwks_on_the_secret_terraform_creates() {
     let Some(mut env) = aws_env() else {
         return;
     };
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
+    let config = testkit::aws_config(None).await;
     let client = aws_sdk_secretsmanager::Client::new(&config);
     let secret = format!("tollgate/first-deploy-{}", ulid::Ulid::new());
     client

@@ -60,21 +60,19 @@ impl Default for Settings {
 impl Settings {
     /// The defaults, with `METRICS_FLUSH_SECONDS` from `lookup`.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
-        let mut settings = Self::default();
-        if let Some(raw) = lookup(FLUSH_SECONDS_VAR).filter(|v| !v.is_empty()) {
-            let seconds = raw
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|s| (1..=3600).contains(s))
-                .ok_or_else(|| SettingsError::FlushSeconds(raw.clone()))?;
-            settings.flush_interval = Duration::from_secs(seconds);
-        }
-        Ok(settings)
+        let seconds = environment::Settings::new(&lookup)
+            .number_in(FLUSH_SECONDS_VAR, DEFAULT_FLUSH_SECONDS, 1..=3600)
+            .map_err(|_| {
+                SettingsError::FlushSeconds(lookup(FLUSH_SECONDS_VAR).unwrap_or_default())
+            })?;
+        Ok(Self {
+            flush_interval: Duration::from_secs(seconds),
+            ..Self::default()
+        })
     }
 
     pub fn from_env() -> Result<Self, SettingsError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_lookup(environment::process_lookup)
     }
 }
 

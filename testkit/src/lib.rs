@@ -41,13 +41,8 @@ pub async fn aws_config(region: Option<&'static str>) -> aws_config::SdkConfig {
     loader.load().await
 }
 
-/// Seconds since the Unix epoch.
-pub fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
+/// Seconds since the Unix epoch: the clock the services use.
+pub use environment::unix_now as now;
 
 /// Typical RFC 9068 access-token claims: about 300 bytes of JSON, as an
 /// issuer like ours (or Cognito, Auth0, Okta) sends.

@@ -9,10 +9,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 
 use super::{decode_cursor, encode_cursor, BookStore, Page, StoreError};
@@ -42,37 +39,16 @@ impl DynamoStore {
     }
 
     /// A client from the environment (region, credentials, `AWS_ENDPOINT_URL`),
-    /// retrying throttled calls with backoff (standard mode, 3 attempts).
+    /// retrying throttled calls with backoff: the services' one SDK policy.
     pub async fn from_env(table: impl Into<String>) -> Self {
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3))
-            .load()
-            .await;
-        Self::new(Client::new(&config), table)
+        Self::new(Client::new(&aws_clients::sdk_config().await), table)
     }
 
     /// Creates the books table (hash key `id`, on-demand capacity): the
     /// schema the Terraform module also declares. For tests and local set-up.
     pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
-        let key = KeySchemaElement::builder()
-            .attribute_name("id")
-            .key_type(KeyType::Hash)
-            .build()
-            .map_err(|e| StoreError::Internal(e.to_string()))?;
-        let attribute = AttributeDefinition::builder()
-            .attribute_name("id")
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .map_err(|e| StoreError::Internal(e.to_string()))?;
-        client
-            .create_table()
-            .table_name(table)
-            .key_schema(key)
-            .attribute_definitions(attribute)
-            .billing_mode(BillingMode::PayPerRequest)
-            .send()
+        aws_clients::create_table(client, table, "id")
             .await
-            .map(|_| ())
             .map_err(|e| classify(&e, StoreError::AlreadyExists))
     }
 

@@ -20,11 +20,13 @@ impl DynamoAccountStore {
         }
     }
 
+    /// A client from the environment (region, credentials, `AWS_ENDPOINT_URL`),
+    /// with the services' one SDK retry policy.
     pub async fn from_env(table: impl Into<String>) -> Self {
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .load()
-            .await;
-        Self::new(aws_sdk_dynamodb::Client::new(&config), table)
+        Self::new(
+            aws_sdk_dynamodb::Client::new(&aws_clients::sdk_config().await),
+            table,
+        )
     }
 
     /// Creates the users table (hash key `key`, on-demand capacity): the
@@ -33,28 +35,8 @@ impl DynamoAccountStore {
         client: &aws_sdk_dynamodb::Client,
         table: &str,
     ) -> Result<(), AccountStoreError> {
-        use aws_sdk_dynamodb::types::{
-            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-        };
-        let key = KeySchemaElement::builder()
-            .attribute_name("key")
-            .key_type(KeyType::Hash)
-            .build()
-            .map_err(io)?;
-        let attribute = AttributeDefinition::builder()
-            .attribute_name("key")
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .map_err(io)?;
-        client
-            .create_table()
-            .table_name(table)
-            .key_schema(key)
-            .attribute_definitions(attribute)
-            .billing_mode(BillingMode::PayPerRequest)
-            .send()
+        aws_clients::create_table(client, table, "key")
             .await
-            .map(|_| ())
             .map_err(|e| io(aws_sdk_dynamodb::error::DisplayErrorContext(e)))
     }
 }

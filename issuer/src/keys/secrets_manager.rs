@@ -88,12 +88,10 @@ impl SecretsManagerKeyStore {
         }
     }
 
-    /// A client from the environment (region, credentials, `AWS_ENDPOINT_URL`).
+    /// A client from the environment (region, credentials, `AWS_ENDPOINT_URL`),
+    /// with the services' one SDK retry policy.
     pub async fn from_env(secret_id: impl Into<String>) -> Self {
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .load()
-            .await;
-        Self::new(Client::new(&config), secret_id)
+        Self::new(Client::new(&aws_clients::sdk_config().await), secret_id)
     }
 
     /// Where `AWSCURRENT` and `AWSPENDING` point; `None` if there is no secret.

@@ -24,9 +24,7 @@ pub async fn enable_rotation(client: &Client, name: &str) {
 
 /// A Secrets Manager client from the environment (the moto endpoint in tests).
 pub async fn secrets_client() -> Client {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
+    let config = testkit::aws_config(None).await;
     Client::new(&config)
 }
 
