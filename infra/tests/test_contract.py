@@ -163,9 +163,10 @@ FUNCTION_SOURCES = {
 def function_source(fn: str) -> str:
     files = rust_files(*FUNCTION_SOURCES[fn])
     if fn == "issuer-rotation":
-        # Of config.rs, only the rotation's settings.
-        config = (ROOT / "issuer/src/config.rs").read_text(encoding="utf-8")
-        rotation_config = config[config.index("impl RotationConfig"):]
+        # Of config.rs, all but the issuer service's own settings.
+        config = strip_tests((ROOT / "issuer/src/config.rs").read_text(encoding="utf-8"))
+        rotation_config = re.sub(r"\nimpl IssuerConfig \{.*?\n\}\n", "\n", config, flags=re.S)
+        assert rotation_config != config, "impl IssuerConfig not found in issuer/src/config.rs"
         others = [f for f in files if f.name != "config.rs" or "issuer" not in str(f)]
         return strip_tests(read(others)) + rotation_config
     return "\n".join(strip_tests(f.read_text(encoding="utf-8")) for f in files)
@@ -602,8 +603,10 @@ def test_tables_are_on_demand_with_recovery_and_encryption():
         assert one(one(t["server_side_encryption"])["enabled"]) is True
         # The key schema the stores use.
         assert f'"{one(t["hash_key"])}"' == keys[name]
-    assert '.attribute_name("id")' in (ROOT / "backend/src/store/dynamo.rs").read_text(encoding="utf-8")
-    assert '.attribute_name("key")' in (ROOT / "issuer/src/accounts/dynamo.rs").read_text(encoding="utf-8")
+    assert 'create_table(client, table, "id")' in (ROOT / "backend/src/store/dynamo.rs").read_text(encoding="utf-8")
+    assert 'create_table(client, table, "key")' in (ROOT / "issuer/src/accounts/dynamo.rs").read_text(encoding="utf-8")
+    shared = (ROOT / "aws-clients/src/lib.rs").read_text(encoding="utf-8")
+    assert "ScalarAttributeType::S" in shared and "KeyType::Hash" in shared
 
 
 def test_log_groups_have_retention():
