@@ -103,9 +103,7 @@ async fn dynamodb_binary_serves_books_from_the_table() {
     let Some(endpoint) = testkit::aws_test_endpoint() else {
         return;
     };
-    let config = testkit::aws_config(None).await;
-    let client = aws_sdk_dynamodb::Client::new(&config);
-    let table = format!("books-bin-{}", ulid::Ulid::new());
+    let (client, table) = testkit::dynamodb("books-bin").await;
     DynamoStore::create_table(&client, &table)
         .await
         .expect("create table on moto_server");
@@ -123,15 +121,9 @@ async fn dynamodb_binary_serves_books_from_the_table() {
     ];
     let mut function = start(&env).await;
     let id = crud_through_the_binary(&mut function).await;
-    let item = client
-        .get_item()
-        .table_name(&table)
-        .key("id", aws_sdk_dynamodb::types::AttributeValue::S(id))
-        .send()
-        .await
-        .unwrap();
+    let item = testkit::dynamodb_item(&client, &table, ("id", &id)).await;
     assert_eq!(
-        item.item()
+        item.as_ref()
             .and_then(|i| i.get("title"))
             .and_then(|t| t.as_s().ok())
             .map(String::as_str),

@@ -180,9 +180,7 @@ async fn embedded_store_survives_a_reopen() {
 /// `cargo test` without it skips, but never in CI.
 async fn dynamo_store() -> Option<DynamoStore> {
     testkit::aws_test_endpoint()?;
-    let config = testkit::aws_config(None).await;
-    let client = aws_sdk_dynamodb::Client::new(&config);
-    let table = format!("books-{}", ulid::Ulid::new());
+    let (client, table) = testkit::dynamodb("books").await;
     DynamoStore::create_table(&client, &table)
         .await
         .expect("create table on moto_server");

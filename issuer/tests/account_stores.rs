@@ -71,9 +71,7 @@ async fn dynamodb_account_store() {
     if testkit::aws_test_endpoint().is_none() {
         return;
     }
-    let config = testkit::aws_config(None).await;
-    let client = aws_sdk_dynamodb::Client::new(&config);
-    let table = format!("users-{}", ulid::Ulid::new());
+    let (client, table) = testkit::dynamodb("users").await;
     DynamoAccountStore::create_table(&client, &table)
         .await
         .unwrap();

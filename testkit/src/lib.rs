@@ -41,6 +41,34 @@ pub async fn aws_config(region: Option<&'static str>) -> aws_config::SdkConfig {
     loader.load().await
 }
 
+/// A DynamoDB client on the tests' endpoint and a table name no other test
+/// uses (`{prefix}-{ulid}`); the caller creates the table with its store's
+/// own schema (`DynamoStore::create_table`, `DynamoAccountStore::create_table`).
+pub async fn dynamodb(prefix: &str) -> (aws_sdk_dynamodb::Client, String) {
+    let client = aws_sdk_dynamodb::Client::new(&aws_config(None).await);
+    (client, format!("{prefix}-{}", ulid::Ulid::new()))
+}
+
+/// The item whose string hash key `key` is `value` in `table`, read
+/// straight from DynamoDB (what a store wrote, not what it answers).
+pub async fn dynamodb_item(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    (key, value): (&str, &str),
+) -> Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+    let output = client
+        .get_item()
+        .table_name(table)
+        .key(
+            key,
+            aws_sdk_dynamodb::types::AttributeValue::S(value.to_owned()),
+        )
+        .send()
+        .await
+        .expect("GetItem on the test endpoint");
+    output.item
+}
+
 /// Seconds since the Unix epoch: the clock the services use.
 pub use environment::unix_now as now;
 
