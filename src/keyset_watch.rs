@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use issuer::keys::KeyStore;
-use issuer::service::IssuerService;
+use issuer::IssuerService;
 
 use crate::gateway::Gateway;
 

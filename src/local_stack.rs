@@ -17,12 +17,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use issuer::accounts::{Account, AccountKind};
 use issuer::accounts::{AccountStore, DynamoAccountStore, FileAccountStore};
-use issuer::config::IssuerConfig;
-use issuer::keys::file::FileKeyStore;
 use issuer::keys::secrets_manager::SecretsManagerKeyStore;
+use issuer::keys::FileKeyStore;
 use issuer::keys::KeyStore;
-use issuer::metrics::IssuerMetrics;
-use issuer::service::IssuerService;
+use issuer::IssuerConfig;
+use issuer::IssuerMetrics;
+use issuer::IssuerService;
 use telemetry::MetricsSink;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -268,13 +268,7 @@ pub async fn first_start(
             continue;
         }
         let password = random_password()?;
-        let account = Account {
-            kind: AccountKind::User,
-            name: name.to_owned(),
-            secret_hash: issuer::password::hash_secret(&password)?,
-            scopes: scopes.split(' ').map(str::to_owned).collect(),
-            disabled: false,
-        };
+        let account = Account::new(AccountKind::User, name, &password, scopes)?;
         // Atomic: an account made meanwhile (by `user add`) is kept.
         if !accounts.insert_new(&account).await? {
             continue;
@@ -443,7 +437,7 @@ pub async fn start_as(
     let gateway = Arc::new(
         Gateway::new(
             gateway_authorizer,
-            issuer::routes::router(Arc::clone(&issuer)),
+            issuer::router(Arc::clone(&issuer)),
             backend::router(Arc::clone(&stores.books)),
             authorizer_cache_ttl,
         )

@@ -45,15 +45,13 @@ fn user_add_keys_serve_and_token() {
     let data = dir.path().join("data");
     // A keyset whose next key was published an hour ago: `keys rotate` may activate it.
     std::fs::create_dir_all(&data).unwrap();
-    let keyset = issuer::KeySet::generate(
-        issuer::SigningAlg::RS256,
-        issuer::service::unix_now() - 3600,
-    )
-    .unwrap();
+    let keyset =
+        issuer::KeySet::generate(issuer::SigningAlg::RS256, environment::unix_now() - 3600)
+            .unwrap();
     tokio::runtime::Runtime::new()
         .unwrap()
         .block_on(issuer::keys::KeyStore::save(
-            &issuer::keys::file::FileKeyStore::new(data.join("keyset.json")),
+            &issuer::keys::FileKeyStore::new(data.join("keyset.json")),
             &keyset,
             None,
         ))

@@ -22,12 +22,10 @@ struct Stack {
 /// rotation is allowed at once (the spacing rule is the issuer's).
 async fn seed_rotatable_keyset(dir: &std::path::Path) {
     use issuer::keys::KeyStore;
-    let keyset = issuer::KeySet::generate(
-        issuer::SigningAlg::RS256,
-        issuer::service::unix_now() - 3600,
-    )
-    .unwrap();
-    issuer::keys::file::FileKeyStore::new(DataDir(dir.to_owned()).keyset())
+    let keyset =
+        issuer::KeySet::generate(issuer::SigningAlg::RS256, environment::unix_now() - 3600)
+            .unwrap();
+    issuer::keys::FileKeyStore::new(DataDir(dir.to_owned()).keyset())
         .save(&keyset, None)
         .await
         .unwrap();
@@ -514,7 +512,7 @@ async fn first_start_keeps_existing_accounts_and_writes_private_files_only() {
     let demo = issuer::accounts::Account {
         kind: issuer::accounts::AccountKind::User,
         name: "demo".into(),
-        secret_hash: issuer::password::hash_secret("mine").unwrap(),
+        secret_hash: issuer::hash_secret("mine").unwrap(),
         scopes: vec!["books:read".into()],
         disabled: false,
     };

@@ -37,11 +37,9 @@ async fn serve_uses_secrets_manager_and_dynamodb() {
     let data = DataDir(dir.path().to_owned());
     let stores = Stores::select(&data).await.unwrap();
     // A keyset whose next key was published an hour ago: the admin rotation below may activate it.
-    let keyset = issuer::KeySet::generate(
-        issuer::SigningAlg::RS256,
-        issuer::service::unix_now() - 3600,
-    )
-    .unwrap();
+    let keyset =
+        issuer::KeySet::generate(issuer::SigningAlg::RS256, environment::unix_now() - 3600)
+            .unwrap();
     stores.keys.save(&keyset, None).await.unwrap();
     let first = local_stack::first_start(&data, stores.accounts.as_ref())
         .await

@@ -96,6 +96,7 @@ impl LockedFile {
         })
     }
 
+    /// The file's content; `None` when it does not exist yet.
     pub fn read(&self) -> std::io::Result<Option<Vec<u8>>> {
         read(&self.path)
     }

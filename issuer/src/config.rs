@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use environment::{SettingError, Settings};
 
-use crate::keys::signing_key::{KeyError, SigningAlg};
+use crate::keys::{KeyError, SigningAlg};
 
 /// Seconds the JWKS may be cached (`Cache-Control: max-age`); matches the
 /// authorizer's default freshness bound.
@@ -20,13 +20,21 @@ pub const MAX_TOKEN_TTL_SECONDS: u64 = 24 * 3600;
 /// the same setting: the grace arithmetic stays bounded.
 pub const MAX_JWKS_MAX_AGE_SECONDS: u64 = 24 * 3600;
 
+/// The issuer service's settings (`JWT_ISSUER`, `JWT_AUDIENCE`,
+/// `TOKEN_TTL_SECONDS`, `SIGNING_ALG`, `JWKS_MAX_AGE_SECONDS`).
 #[derive(Clone, Debug)]
 pub struct IssuerConfig {
+    /// The `iss` of every token, and the base of the discovery document.
     pub issuer: String,
+    /// The `aud` of every token (one value is written as a string).
     pub audiences: Vec<String>,
+    /// Access-token lifetime.
     pub token_ttl_seconds: u64,
+    /// The algorithm of newly generated keys.
     pub signing_alg: SigningAlg,
+    /// The JWKS response's `Cache-Control: max-age`.
     pub jwks_max_age_seconds: u64,
+    /// How long an instance trusts its in-memory keyset.
     pub keyset_ttl: Duration,
     /// Least age of the `next` key before an admin rotation may activate
     /// it: every JWKS cache (`jwks_max_age_seconds`) and every instance's
@@ -35,17 +43,24 @@ pub struct IssuerConfig {
     pub rotation_spacing: Duration,
 }
 
+/// Why the environment was refused at start; the message names the variable.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// A required variable is unset or blank.
     #[error("{0} is required")]
     Missing(&'static str),
+    /// A number out of its bounds, or not a number.
     #[error(transparent)]
     Setting(#[from] SettingError),
+    /// Neither the AWS store nor the file store is configured.
     #[error("{aws_name} is required (or {file_name}, a local file store for development)")]
     NoStore {
+        /// The AWS store's variable.
         aws_name: &'static str,
+        /// The file store's variable.
         file_name: &'static str,
     },
+    /// `SIGNING_ALG` is not one the issuer signs with.
     #[error(transparent)]
     Algorithm(#[from] KeyError),
 }
@@ -102,10 +117,12 @@ impl StoreLocation {
 }
 
 impl IssuerConfig {
+    /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(environment::process_lookup)
     }
 
+    /// Reads settings through `lookup` (the environment, or a map in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let settings = Settings::new(lookup);
         let audiences = settings.list("JWT_AUDIENCE");
@@ -145,15 +162,19 @@ impl IssuerConfig {
 /// `previous` keys (TOKEN_TTL_SECONDS + JWKS_MAX_AGE_SECONDS).
 #[derive(Clone, Copy, Debug)]
 pub struct RotationConfig {
+    /// The algorithm of the keys the rotation generates.
     pub signing_alg: SigningAlg,
+    /// How long a `previous` key stays published.
     pub grace_seconds: u64,
 }
 
 impl RotationConfig {
+    /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(environment::process_lookup)
     }
 
+    /// Reads settings through `lookup` (the environment, or a map in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let settings = Settings::new(lookup);
         Ok(Self {

@@ -17,7 +17,9 @@ const ROTATION_SERVICE: &str = "issuer-rotation";
 /// Which key change a result belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyChange {
+    /// `POST /admin/keys/rotate`.
     Rotation,
+    /// `POST /admin/keys/{kid}/revoke`.
     Revocation,
 }
 
@@ -60,6 +62,7 @@ impl std::fmt::Debug for IssuerMetrics {
 }
 
 impl IssuerMetrics {
+    /// Records into `sink`.
     pub fn new(sink: Arc<dyn MetricsSink>) -> Self {
         Self { sink }
     }
@@ -141,6 +144,7 @@ pub struct RotationMetrics {
 }
 
 impl RotationMetrics {
+    /// Records into `sink`.
     pub fn new(sink: Arc<dyn MetricsSink>) -> Self {
         Self { sink }
     }

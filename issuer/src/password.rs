@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 
+/// argon2 refused to hash (never for a valid secret: a bug, not input).
 #[derive(Debug, thiserror::Error)]
 #[error("password hashing failed")]
 pub struct HashError;

@@ -3,47 +3,62 @@
 //! step is idempotent for its `ClientRequestToken`, which is also the new
 //! version's id: Secrets Manager may call a step again after a failure.
 
-use crate::keys::keyset::KeySet;
 use crate::keys::secrets_manager::{SecretsManagerKeyStore, CURRENT, PENDING};
-use crate::keys::signing_key::SigningAlg;
+use crate::keys::KeySet;
 use crate::keys::KeyStoreError;
+use crate::keys::SigningAlg;
 
 /// One step of a rotation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
+    /// Stage the rotated keyset as `AWSPENDING`.
     CreateSecret,
+    /// Nothing to set elsewhere: the secret is the only copy.
     SetSecret,
+    /// Check that the pending keyset signs and verifies.
     TestSecret,
+    /// Make the pending version `AWSCURRENT`.
     FinishSecret,
 }
 
+/// Why a rotation step failed (Secrets Manager retries the step).
 #[derive(Debug, thiserror::Error)]
 pub enum RotationError {
+    /// A step name that is not one of the four.
     #[error("unknown rotation step {0:?}")]
     UnknownStep(String),
+    /// The secret is gone.
     #[error("the keyset secret does not exist")]
     NoSecret,
+    /// Rotation steps run only on a secret with rotation on.
     #[error("rotation is not enabled on the keyset secret")]
     RotationDisabled,
+    /// The token names no version of the secret.
     #[error("version {0} of the keyset secret has no stage for rotation")]
     UnknownVersion(String),
+    /// The token's version is not the one being rotated.
     #[error("version {0} of the keyset secret is not staged AWSPENDING for rotation")]
     NotPending(String),
+    /// Nothing to rotate from.
     #[error("the keyset secret has no current version")]
     NoCurrentKeyset,
+    /// Test or finish before create.
     #[error("no pending version {0} to test or finish")]
     NoPendingVersion(String),
+    /// The staged keyset cannot sign and verify.
     #[error("the pending keyset does not verify: {0}")]
     PendingInvalid(String),
     /// The keyset changed (an admin rotation or revocation) after this
     /// rotation staged its version: promoting it would undo that change.
     #[error("the keyset changed during this rotation; start a new one")]
     Superseded,
+    /// Secrets Manager failed.
     #[error(transparent)]
     Store(#[from] KeyStoreError),
 }
 
 impl Step {
+    /// The step of the event's `Step` member.
     pub fn parse(name: &str) -> Result<Self, RotationError> {
         Ok(match name {
             "createSecret" => Step::CreateSecret,

@@ -29,6 +29,8 @@ pub const ADMIN_SCOPE: &str = "keys:admin";
 /// Token request bodies above this are refused.
 const MAX_TOKEN_REQUEST_BYTES: usize = 8 * 1024;
 
+/// The issuer's HTTP API over `service`: `/token`, `/login`, the JWKS and
+/// discovery documents, `/healthz` and the key administration routes.
 pub fn router(service: Arc<IssuerService>) -> Router {
     let api = Router::new()
         .route("/token", post(token))

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use crate::accounts::{validate_name, AccountKind};
 use crate::accounts::{AccountStore, AccountStoreError};
 use crate::config::IssuerConfig;
-use crate::keys::keyset::{KeyMetadata, KeySet, KeySetError};
-use crate::keys::metered::MeteredKeyStore;
+use crate::keys::MeteredKeyStore;
+use crate::keys::{KeyMetadata, KeySet, KeySetError};
 use crate::keys::{KeyStore, KeyStoreError};
 use crate::metrics::{IssuerMetrics, KeyChange};
 use crate::secret_check::SecretChecker;
@@ -19,24 +19,30 @@ use crate::tokens::{mint, Grant, IssuedToken};
 /// are all `InvalidCredentials`: callers can't tell them apart.
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
+    /// Unknown name, wrong secret or disabled account (400/401).
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// Too many recent failures for this name; retry after the duration (429).
     #[error("too many failed attempts")]
     Throttled(Duration),
     /// Too many logins are waiting for a secret check (503).
     #[error("too many logins in progress")]
     Busy,
+    /// The request asked for a scope the account was not granted.
     #[error("requested scope exceeds what is granted")]
     InvalidScope,
+    /// The keys or accounts could not be read (500).
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
 
+/// Why a key operation or token signing failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     /// Another rotation or revocation won the race: retry (409).
     #[error("the keyset changed concurrently")]
     Conflict,
+    /// No key with that `kid` to revoke (404).
     #[error("no key {0}")]
     UnknownKid(String),
     /// The `next` key is younger than the rotation spacing: activating it
@@ -46,7 +52,10 @@ pub enum ServiceError {
          rotate again in {} s (revoke removes a compromised key at once)",
         retry_after.as_secs().max(1)
     )]
-    RotationTooSoon { retry_after: Duration },
+    RotationTooSoon {
+        /// When the next key will be old enough.
+        retry_after: Duration,
+    },
     /// The key store failed; the message (logged, never sent) keeps its cause.
     #[error("key store: {0}")]
     Store(#[source] KeyStoreError),
@@ -90,6 +99,7 @@ pub struct IssuerService {
 }
 
 impl IssuerService {
+    /// An issuer over `keys` and `accounts`, with default throttling and no metrics.
     pub fn new(
         config: IssuerConfig,
         keys: Arc<dyn KeyStore>,
@@ -113,10 +123,12 @@ impl IssuerService {
         self
     }
 
+    /// Its settings.
     pub fn config(&self) -> &IssuerConfig {
         &self.config
     }
 
+    /// Where its accounts live.
     pub fn accounts(&self) -> &Arc<dyn AccountStore> {
         &self.accounts
     }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use crate::accounts::{AccountStore, DynamoAccountStore, FileAccountStore};
 use crate::config::{ConfigError, StoreLocation};
-use crate::keys::file::FileKeyStore;
 use crate::keys::secrets_manager::SecretsManagerKeyStore;
+use crate::keys::FileKeyStore;
 use crate::keys::KeyStore;
 
 /// The keyset store and the account store of one issuer instance.

@@ -26,6 +26,7 @@ use crate::accounts::AccountKind;
 pub const PAIR_LIMIT: u32 = 5;
 /// Failures allowed per account name, from all addresses, within `WINDOW`.
 pub const NAME_LIMIT: u32 = 100;
+/// How long a failure counts against the limits.
 pub const WINDOW: Duration = Duration::from_secs(15 * 60);
 /// Most buckets held at once (about 100 bytes each).
 const CAPACITY: u64 = 100_000;

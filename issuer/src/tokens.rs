@@ -5,7 +5,7 @@
 use jsonwebtoken::Header;
 use serde::Serialize;
 
-use crate::keys::keyset::{KeySet, KeySetError};
+use crate::keys::{KeySet, KeySetError};
 
 #[derive(Debug, Serialize)]
 struct AccessClaims<'a> {
@@ -24,7 +24,9 @@ struct AccessClaims<'a> {
 /// What a token is for.
 #[derive(Debug)]
 pub struct Grant<'a> {
+    /// The token's `sub`.
     pub subject: &'a str,
+    /// The granted scopes (already narrowed to the request).
     pub scopes: &'a [String],
     /// Set for client-credentials grants.
     pub client_id: Option<&'a str>,
@@ -33,9 +35,13 @@ pub struct Grant<'a> {
 /// A signed token and what the token endpoint reports about it.
 #[derive(Debug)]
 pub struct IssuedToken {
+    /// The signed JWT.
     pub access_token: String,
+    /// Its lifetime in seconds.
     pub expires_in: u64,
+    /// The granted scopes, space-separated.
     pub scope: String,
+    /// The key that signed it.
     pub kid: String,
 }
 
@@ -65,7 +71,7 @@ pub fn mint(
         client_id: grant.client_id,
     };
     let access_token = jsonwebtoken::encode(&header, &claims, &active.encoding_key()?)
-        .map_err(|_| KeySetError::Key(crate::keys::signing_key::KeyError::BadPrivateKey))?;
+        .map_err(|_| KeySetError::Key(crate::keys::KeyError::BadPrivateKey))?;
     Ok(IssuedToken {
         access_token,
         expires_in: ttl_seconds,

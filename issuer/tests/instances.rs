@@ -7,9 +7,9 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::Request;
 use issuer::accounts::FileAccountStore;
-use issuer::config::IssuerConfig;
-use issuer::keys::file::FileKeyStore;
-use issuer::service::IssuerService;
+use issuer::keys::FileKeyStore;
+use issuer::IssuerConfig;
+use issuer::IssuerService;
 use lambda_http::request::RequestContext;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -54,7 +54,7 @@ async fn racing_rotations_through_the_endpoint_win_once_each_or_get_409() {
     let start = first.keyset().await.unwrap().version;
     let mut tasks = Vec::new();
     for _ in 0..8 {
-        let router = issuer::routes::router(instance(dir.path(), Duration::from_secs(5)));
+        let router = issuer::router(instance(dir.path(), Duration::from_secs(5)));
         tasks.push(tokio::spawn(async move {
             router
                 .oneshot(rotate_request())

@@ -105,7 +105,7 @@ async fn the_issuer_binary_logs_in_and_publishes_its_jwks() {
         &issuer::accounts::Account {
             kind: issuer::accounts::AccountKind::User,
             name: "alice".into(),
-            secret_hash: issuer::password::hash_secret("pw").unwrap(),
+            secret_hash: issuer::hash_secret("pw").unwrap(),
             scopes: vec!["books:read".into()],
             disabled: false,
         },

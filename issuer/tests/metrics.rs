@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use issuer::accounts::{Account, AccountKind};
 use issuer::accounts::{AccountStore, FileAccountStore};
-use issuer::config::IssuerConfig;
-use issuer::keys::file::FileKeyStore;
-use issuer::metrics::{IssuerMetrics, RotationMetrics};
-use issuer::password::hash_secret;
-use issuer::rotation::{RotationError, Step};
-use issuer::service::IssuerService;
+use issuer::hash_secret;
+use issuer::keys::FileKeyStore;
+use issuer::IssuerConfig;
+use issuer::IssuerService;
+use issuer::{IssuerMetrics, RotationMetrics};
+use issuer::{RotationError, Step};
 use serde_json::{json, Value};
 use telemetry::CaptureSink;
 
@@ -119,12 +119,12 @@ async fn logins_tokens_rotations_and_revocations() {
         )
         .await
         .is_err());
-    for _ in 0..issuer::throttle::PAIR_LIMIT {
+    for _ in 0..issuer::PAIR_LIMIT {
         assert!(user("wrong").await.is_err());
     }
     assert!(matches!(
         user("right-secret").await,
-        Err(issuer::service::LoginError::Throttled(_))
+        Err(issuer::LoginError::Throttled(_))
     ));
     service.rotate().await.unwrap();
     assert!(service.revoke("no-such-kid").await.is_err());
@@ -145,7 +145,7 @@ async fn logins_tokens_rotations_and_revocations() {
     assert_eq!(sum(&lines, "TokensIssued", "ok", "client_credentials"), 1.0);
     assert_eq!(
         sum(&lines, "Logins", "refused", "password"),
-        1.0 + f64::from(issuer::throttle::PAIR_LIMIT)
+        1.0 + f64::from(issuer::PAIR_LIMIT)
     );
     assert_eq!(sum(&lines, "Logins", "throttled", "password"), 1.0);
     assert_eq!(sum(&lines, "KeyRotations", "ok", "none"), 1.0);

@@ -8,10 +8,10 @@ use axum::body::Body;
 use axum::http::Request;
 use issuer::accounts::{Account, AccountKind};
 use issuer::accounts::{AccountStore, FileAccountStore};
-use issuer::config::IssuerConfig;
-use issuer::keys::file::FileKeyStore;
-use issuer::password::hash_secret;
-use issuer::service::IssuerService;
+use issuer::hash_secret;
+use issuer::keys::FileKeyStore;
+use issuer::IssuerConfig;
+use issuer::IssuerService;
 use lambda_http::request::RequestContext;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -100,7 +100,7 @@ async fn responses_and_logs_never_carry_private_keys() {
         Arc::new(FileKeyStore::new(&keyset_path)),
         accounts,
     ));
-    let router = issuer::routes::router(service);
+    let router = issuer::router(service);
 
     let mut responses = Vec::new();
     let mut private_keys = Vec::new();

@@ -2,11 +2,11 @@
 //! repeated (Secrets Manager retries), ending in the same state.
 
 use aws_sdk_secretsmanager::Client;
-use issuer::keys::keyset::{KeySet, KeyState};
 use issuer::keys::secrets_manager::SecretsManagerKeyStore;
 use issuer::keys::KeyStore;
-use issuer::rotation::{run_step, RotationError, Step};
+use issuer::keys::{KeySet, KeyState};
 use issuer::SigningAlg;
+use issuer::{run_step, RotationError, Step};
 
 mod common;
 use common::{create_placeholder_secret, enable_rotation, secrets_client};
@@ -290,7 +290,7 @@ async fn a_placeholder_secret_is_bootstrapped_into_a_keyset() {
 
 #[test]
 fn the_rotation_lambda_needs_no_issuer_settings() {
-    let config = issuer::config::RotationConfig::from_lookup(|name| {
+    let config = issuer::RotationConfig::from_lookup(|name| {
         (name == "TOKEN_TTL_SECONDS").then(|| "600".to_owned())
     })
     .unwrap();

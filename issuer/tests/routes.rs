@@ -9,14 +9,14 @@ use axum::http::{Request, StatusCode};
 use axum::Router;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use environment::unix_now;
 use issuer::accounts::{Account, AccountKind};
 use issuer::accounts::{AccountStore, FileAccountStore};
-use issuer::config::IssuerConfig;
-use issuer::keys::file::FileKeyStore;
+use issuer::hash_secret;
+use issuer::keys::FileKeyStore;
 use issuer::keys::KeyStore;
-use issuer::password::hash_secret;
-use issuer::service::unix_now;
-use issuer::service::IssuerService;
+use issuer::IssuerConfig;
+use issuer::IssuerService;
 use issuer::{KeySet, SigningAlg};
 use lambda_http::request::RequestContext;
 use serde_json::{json, Value};
@@ -90,7 +90,7 @@ async fn issuer() -> Issuer {
     keys.save(&published, None).await.unwrap();
     let service = Arc::new(IssuerService::new(config, keys, accounts));
     Issuer {
-        router: issuer::routes::router(service),
+        router: issuer::router(service),
         dir,
     }
 }
@@ -266,7 +266,7 @@ async fn parallel_wrong_logins_get_at_most_the_allowed_verdicts_before_429() {
     }
     assert_eq!(
         verdicts,
-        issuer::throttle::PAIR_LIMIT,
+        issuer::PAIR_LIMIT,
         "no more verdicts than allowed"
     );
     assert_eq!(throttled, 20 - verdicts);
@@ -283,7 +283,7 @@ async fn parallel_wrong_logins_get_at_most_the_allowed_verdicts_before_429() {
 #[tokio::test]
 async fn a_third_party_cannot_lock_an_account_out() {
     let issuer = issuer().await;
-    for _ in 0..issuer::throttle::PAIR_LIMIT + 3 {
+    for _ in 0..issuer::PAIR_LIMIT + 3 {
         let answer = issuer
             .json_login_from("198.51.100.66", "alice", "guess")
             .await;

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use issuer::keys::keyset::KeySet;
 use issuer::keys::secrets_manager::{SecretsManagerKeyStore, SAVING};
+use issuer::keys::KeySet;
 use issuer::keys::{KeyStore, KeyStoreError};
 use issuer::SigningAlg;
 
@@ -202,14 +202,14 @@ async fn a_placeholder_secret_reads_as_no_keyset_and_the_issuer_writes_the_first
     assert_eq!(store.load().await.unwrap(), None, "no keyset yet");
 
     let dir = tempfile::tempdir().unwrap();
-    let config = issuer::config::IssuerConfig::from_lookup(|n| match n {
+    let config = issuer::IssuerConfig::from_lookup(|n| match n {
         "JWT_ISSUER" => Some("https://issuer.test".into()),
         "JWT_AUDIENCE" => Some("books-api".into()),
         "SIGNING_ALG" => Some("ES256".into()),
         _ => None,
     })
     .unwrap();
-    let service = issuer::service::IssuerService::new(
+    let service = issuer::IssuerService::new(
         config,
         Arc::clone(&store) as Arc<dyn KeyStore>,
         Arc::new(issuer::accounts::FileAccountStore::new(

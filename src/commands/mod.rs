@@ -10,7 +10,7 @@ pub mod token;
 pub mod user;
 
 use anyhow::bail;
-use issuer::accounts::{validate_name, Account, AccountKind};
+use issuer::accounts::{Account, AccountKind};
 use tollgate::local_stack::{DataDir, IdentityStores};
 
 /// The first line of standard input; `what` names the secret and `flag`
@@ -43,18 +43,7 @@ async fn save_account(
     scopes: &str,
     secret: &str,
 ) -> anyhow::Result<Account> {
-    validate_name(kind, name)?;
-    let account = Account {
-        kind,
-        name: name.to_owned(),
-        secret_hash: issuer::password::hash_secret(secret)?,
-        scopes: scopes
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        disabled: false,
-    };
+    let account = Account::new(kind, name, secret, scopes)?;
     IdentityStores::select(data)
         .await?
         .accounts

@@ -13,6 +13,7 @@ pub struct DynamoAccountStore {
 }
 
 impl DynamoAccountStore {
+    /// Accounts in `table`, through `client`.
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
         Self {
             client,

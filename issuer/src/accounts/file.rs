@@ -31,6 +31,7 @@ fn parse(bytes: Option<Vec<u8>>) -> Result<AccountMap, AccountStoreError> {
 }
 
 impl FileAccountStore {
+    /// Accounts in the JSON file at `path` (created on the first write).
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self { path: path.into() }
     }

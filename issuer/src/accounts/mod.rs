@@ -8,16 +8,22 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::password::{hash_secret, HashError};
+
 mod dynamo;
 mod file;
 
 pub use dynamo::DynamoAccountStore;
 pub use file::FileAccountStore;
 
+/// Who logs in: a person or a program. The kind is part of the store key,
+/// so a user and a client may share a name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AccountKind {
+    /// A person: the password grant or the JSON login.
     User,
+    /// An OAuth client: the client-credentials grant.
     Client,
 }
 
@@ -31,12 +37,16 @@ pub const MAX_NAME_BYTES: usize = 128;
 /// Why a name cannot be an account name.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum NameError {
+    /// The empty name.
     #[error("an account name must not be empty")]
     Empty,
+    /// Over [`MAX_NAME_BYTES`].
     #[error("an account name has at most {MAX_NAME_BYTES} bytes")]
     TooLong,
+    /// Whitespace, control, bidi or zero-width characters.
     #[error("an account name must not contain whitespace or control characters")]
     BadCharacter,
+    /// A user name that would look like a client's subject.
     #[error("a user name must not start with {CLIENT_SUBJECT_PREFIX:?} (reserved for clients)")]
     ReservedPrefix,
 }
@@ -70,11 +80,15 @@ fn is_invisible(c: char) -> bool {
 /// An account. `secret_hash` is argon2id (PHC string); it is never sent anywhere.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
+    /// User or client.
     pub kind: AccountKind,
+    /// The login name, unique per kind.
     pub name: String,
+    /// The argon2id hash of the password or client secret.
     pub secret_hash: String,
     /// Granted scopes; a request can only narrow them.
     pub scopes: Vec<String>,
+    /// A disabled account cannot log in; its record is kept.
     #[serde(default)]
     pub disabled: bool,
 }
@@ -90,7 +104,41 @@ impl std::fmt::Debug for Account {
     }
 }
 
+/// Why an account could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum NewAccountError {
+    /// The name is refused.
+    #[error(transparent)]
+    Name(#[from] NameError),
+    /// The secret could not be hashed.
+    #[error(transparent)]
+    Hash(#[from] HashError),
+}
+
 impl Account {
+    /// A new, enabled account: the name checked, the secret hashed, the
+    /// scopes taken from a space-separated list. What `tollgate user add`
+    /// and the local stack's first start both store.
+    pub fn new(
+        kind: AccountKind,
+        name: &str,
+        secret: &str,
+        scopes: &str,
+    ) -> Result<Self, NewAccountError> {
+        validate_name(kind, name)?;
+        Ok(Self {
+            kind,
+            name: name.to_owned(),
+            secret_hash: hash_secret(secret)?,
+            scopes: scopes
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            disabled: false,
+        })
+    }
+
     /// The store key: kind and name, so a user and a client may share a name.
     pub fn key(kind: AccountKind, name: &str) -> String {
         match kind {
@@ -128,16 +176,21 @@ impl Account {
     }
 }
 
+/// Why the account store could not answer.
 #[derive(Debug, thiserror::Error)]
 pub enum AccountStoreError {
+    /// What is stored cannot be read back as accounts.
     #[error("account store unreadable: {0}")]
     Corrupt(String),
+    /// The file or DynamoDB call failed.
     #[error("account store failed: {0}")]
     Io(String),
 }
 
+/// Where accounts live: a local file or DynamoDB.
 #[async_trait]
 pub trait AccountStore: Send + Sync {
+    /// The account of that kind and name, if any.
     async fn get(
         &self,
         kind: AccountKind,

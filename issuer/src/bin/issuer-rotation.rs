@@ -4,11 +4,11 @@
 use aws_lambda_events::event::secretsmanager::SecretsManagerSecretRotationEvent;
 use std::sync::Arc;
 
-use issuer::config::RotationConfig;
-use issuer::metrics::RotationMetrics;
-use issuer::rotation::{run_step, RotationError, Step};
-use issuer::service::unix_now;
-use issuer::stores::secrets_manager_key_store;
+use environment::unix_now;
+use issuer::secrets_manager_key_store;
+use issuer::RotationConfig;
+use issuer::RotationMetrics;
+use issuer::{run_step, RotationError, Step};
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 
 fn diagnostic(error: RotationError) -> Diagnostic {

@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
-use issuer::config::IssuerConfig;
-use issuer::metrics::IssuerMetrics;
-use issuer::service::IssuerService;
-use issuer::stores::Stores;
+use issuer::IssuerConfig;
+use issuer::IssuerMetrics;
+use issuer::IssuerService;
+use issuer::Stores;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -18,7 +18,7 @@ async fn main() -> anyhow::Result<()> {
     let metrics = IssuerMetrics::new(Arc::new(telemetry::StdoutSink));
     let service =
         Arc::new(IssuerService::new(config, stores.keys, stores.accounts).with_metrics(metrics));
-    lambda_http::run(issuer::routes::router(service))
+    lambda_http::run(issuer::router(service))
         .await
         .map_err(|e| anyhow::anyhow!(e))
 }

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 
 use super::{KeyStore, KeyStoreError};
 use crate::atomic_file::{self, LockedFile};
-use crate::keys::keyset::KeySet;
+use crate::keys::KeySet;
 
 /// A keyset in a file (`KEYSET_FILE`).
 #[derive(Clone, Debug)]
@@ -21,6 +21,7 @@ fn io(error: std::io::Error) -> KeyStoreError {
 }
 
 impl FileKeyStore {
+    /// The keyset in the JSON file at `path` (created on the first save).
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self { path: path.into() }
     }
@@ -89,7 +90,7 @@ mod tests {
     use std::sync::{Arc, Barrier};
 
     use super::*;
-    use crate::keys::signing_key::SigningAlg;
+    use crate::keys::SigningAlg;
 
     #[tokio::test]
     async fn saves_are_atomic_private_and_versioned() {

@@ -15,13 +15,17 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::EncodingKey;
 use serde::{Deserialize, Serialize};
 
-use crate::keys::signing_key::{KeyError, PrivateKey, SigningAlg};
+use crate::keys::{KeyError, PrivateKey, SigningAlg};
 
+/// Where a key is in its lifecycle: next → active → previous → gone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum KeyState {
+    /// Published, not yet signing: caches learn it before it signs.
     Next,
+    /// The one key that signs.
     Active,
+    /// Retired from signing, published until its tokens have expired.
     Previous,
 }
 
@@ -29,12 +33,18 @@ pub enum KeyState {
 /// private key (see [`PrivateKey`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyRecord {
+    /// The key id tokens name in their header.
     pub kid: String,
+    /// The algorithm the key signs with.
     pub alg: SigningAlg,
+    /// Where the key is in its lifecycle.
     pub state: KeyState,
+    /// When it was generated.
     pub created_at: u64,
+    /// When it started signing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activated_at: Option<u64>,
+    /// When it stopped signing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retired_at: Option<u64>,
     #[serde(rename = "private_key_pkcs8", with = "pkcs8_base64")]
@@ -44,22 +54,32 @@ pub struct KeyRecord {
 /// What `GET /admin/keys` shows of a key: never private material.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct KeyMetadata {
+    /// As [`KeyRecord::kid`].
     pub kid: String,
+    /// As [`KeyRecord::alg`].
     pub alg: SigningAlg,
+    /// As [`KeyRecord::state`].
     pub state: KeyState,
+    /// As [`KeyRecord::created_at`].
     pub created_at: u64,
+    /// As [`KeyRecord::activated_at`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub activated_at: Option<u64>,
+    /// As [`KeyRecord::retired_at`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retired_at: Option<u64>,
 }
 
+/// Why a keyset operation was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum KeySetError {
+    /// Generating or loading a key failed.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// No key with that `kid`.
     #[error("no key {0} in the keyset")]
     UnknownKid(String),
+    /// Every keyset must have one signing key.
     #[error("the keyset has no active key")]
     NoActiveKey,
 }
@@ -68,7 +88,9 @@ pub enum KeySetError {
 /// concurrency token).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeySet {
+    /// Bumped by every change; a save expects the version it read.
     pub version: u64,
+    /// Every key, whatever its state.
     pub keys: Vec<KeyRecord>,
 }
 
@@ -91,6 +113,7 @@ impl KeyRecord {
         })
     }
 
+    /// What may be shown of the key.
     pub fn metadata(&self) -> KeyMetadata {
         KeyMetadata {
             kid: self.kid.clone(),
@@ -102,6 +125,7 @@ impl KeyRecord {
         }
     }
 
+    /// The key for signing with `jsonwebtoken`.
     pub fn encoding_key(&self) -> Result<EncodingKey, KeyError> {
         self.private_key.encoding_key(self.alg)
     }
@@ -128,10 +152,12 @@ impl KeySet {
         self.find(KeyState::Active).ok_or(KeySetError::NoActiveKey)
     }
 
+    /// The key that signs after the next rotation.
     pub fn next(&self) -> Option<&KeyRecord> {
         self.find(KeyState::Next)
     }
 
+    /// What may be shown of every key.
     pub fn metadata(&self) -> Vec<KeyMetadata> {
         self.keys.iter().map(KeyRecord::metadata).collect()
     }

@@ -6,16 +6,18 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::keys::keyset::KeySet;
+use crate::keys::KeySet;
 use crate::keys::{KeyStore, KeyStoreError};
 use crate::metrics::IssuerMetrics;
 
+/// A [`KeyStore`] whose failures are counted.
 pub struct MeteredKeyStore {
     inner: Arc<dyn KeyStore>,
     metrics: IssuerMetrics,
 }
 
 impl MeteredKeyStore {
+    /// Counts `inner`'s failures into `metrics`.
     pub fn new(inner: Arc<dyn KeyStore>, metrics: IssuerMetrics) -> Self {
         Self { inner, metrics }
     }

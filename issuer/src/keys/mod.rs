@@ -1,19 +1,26 @@
-//! The keyset ([`keyset`]), its signing keys ([`signing_key`]) and where it
-//! lives. Every store implementation has the same semantics:
+//! The [`KeySet`], its signing keys ([`PrivateKey`], [`SigningAlg`]) and
+//! where it lives: [`FileKeyStore`], [`SecretsManagerKeyStore`] (with the
+//! secret's staging labels in [`secrets_manager`]), either wrapped by
+//! [`MeteredKeyStore`]. Every store implementation has the same semantics:
 //! `save` succeeds only if the stored keyset is still at the version the
 //! caller read, so of two racing rotations exactly one wins and the other
 //! gets [`KeyStoreError::Conflict`] (a 409 at the endpoint).
 
-pub mod file;
-pub mod keyset;
-pub mod metered;
+mod file;
+mod keyset;
+mod metered;
 pub mod secrets_manager;
-pub mod signing_key;
+mod signing_key;
+
+pub use file::FileKeyStore;
+pub use keyset::{KeyMetadata, KeyRecord, KeySet, KeySetError, KeyState};
+pub use metered::MeteredKeyStore;
+pub use secrets_manager::{SecretsManagerKeyStore, Stages};
+pub use signing_key::{KeyError, PrivateKey, SigningAlg};
 
 use async_trait::async_trait;
 
-use crate::keys::keyset::KeySet;
-
+/// Why a key store could not load or save.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyStoreError {
     /// Someone else changed the keyset since it was read.
@@ -22,6 +29,7 @@ pub enum KeyStoreError {
     /// The stored keyset cannot be read (details logged, never private material).
     #[error("the stored keyset is unreadable: {0}")]
     Corrupt(String),
+    /// The file or Secrets Manager call failed.
     #[error("key store I/O failed: {0}")]
     Io(String),
 }

@@ -27,12 +27,15 @@ use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_secretsmanager::Client;
 
 use super::{KeyStore, KeyStoreError};
-use crate::keys::keyset::KeySet;
+use crate::keys::KeySet;
 
+/// Secrets Manager's label of the version readers get.
 pub const CURRENT: &str = "AWSCURRENT";
+/// Secrets Manager's label of the version a rotation is creating.
 pub const PENDING: &str = "AWSPENDING";
 /// The label of a version a save has staged but not yet made current.
 pub const SAVING: &str = "TOLLGATE_SAVING";
+/// Secrets Manager's label of the version that was current before.
 pub const PREVIOUS: &str = "AWSPREVIOUS";
 /// The one member of a placeholder value: `{"placeholder": "<any note>"}`.
 pub const PLACEHOLDER_MEMBER: &str = "placeholder";
@@ -55,9 +58,13 @@ pub struct SecretsManagerKeyStore {
 /// has rotation turned on.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Stages {
+    /// The version labelled [`CURRENT`].
     pub current: Option<String>,
+    /// The version labelled [`PENDING`] (a rotation in flight).
     pub pending: Option<String>,
+    /// The version labelled [`SAVING`] (a save in flight).
     pub saving: Option<String>,
+    /// Whether the secret has rotation turned on.
     pub rotation_enabled: bool,
     /// Every version id with its labels.
     pub versions: std::collections::BTreeMap<String, Vec<String>>,
@@ -81,6 +88,7 @@ fn failure<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::D
 }
 
 impl SecretsManagerKeyStore {
+    /// The keyset in secret `secret_id`, through `client`.
     pub fn new(client: Client, secret_id: impl Into<String>) -> Self {
         Self {
             client,

@@ -16,16 +16,23 @@ use serde::{Deserialize, Serialize};
 /// The algorithms the issuer signs with (`SIGNING_ALG`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SigningAlg {
+    /// RSASSA-PKCS1-v1_5 with SHA-256, 2048-bit keys: what every verifier takes.
     RS256,
+    /// RSASSA-PSS with SHA-256, 2048-bit keys.
     PS256,
+    /// ECDSA on P-256 with SHA-256: small keys and signatures.
     ES256,
+    /// Ed25519.
     EdDSA,
 }
 
+/// Why a key could not be named, generated or loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
+    /// `SIGNING_ALG` names another algorithm.
     #[error("SIGNING_ALG {0:?} is not one of RS256, PS256, ES256, EdDSA")]
     UnknownAlgorithm(String),
+    /// The crypto library could not generate a key.
     #[error("key generation failed")]
     Generation,
     /// Deliberately without detail: the input was private key material.
@@ -34,6 +41,7 @@ pub enum KeyError {
 }
 
 impl SigningAlg {
+    /// The algorithm of a JOSE `alg` name.
     pub fn from_name(name: &str) -> Result<Self, KeyError> {
         match name {
             "RS256" => Ok(SigningAlg::RS256),
@@ -44,6 +52,7 @@ impl SigningAlg {
         }
     }
 
+    /// The same algorithm as `jsonwebtoken` names it.
     pub fn jwt_algorithm(self) -> Algorithm {
         match self {
             SigningAlg::RS256 => Algorithm::RS256,
@@ -81,6 +90,8 @@ impl PrivateKey {
         der.map(PrivateKey).map_err(|_| KeyError::Generation)
     }
 
+    /// A key from its PKCS#8 DER, as the keyset store keeps it (checked
+    /// when it is first used for signing).
     pub fn from_pkcs8(der: Vec<u8>) -> Self {
         PrivateKey(der)
     }
