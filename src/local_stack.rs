@@ -10,9 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use authorizer::{Authorizer, AuthorizerConfig};
-use backend::store::dynamo::DynamoStore;
-use backend::store::embedded::EmbeddedStore;
 use backend::BookStore;
+use backend::BookStoreLocation;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use issuer::accounts::{Account, AccountKind};
@@ -217,14 +216,12 @@ impl Stores {
     /// set, else the data directory's embedded database.
     pub async fn select(data: &DataDir) -> anyhow::Result<Self> {
         let IdentityStores { keys, accounts } = IdentityStores::select(data).await?;
-        let books: Arc<dyn BookStore> = match env("BOOKS_TABLE") {
-            Some(table) => Arc::new(DynamoStore::from_env(table).await),
-            None => {
-                // Created private and never through a link before redb opens it.
-                atomic_file::ensure_private(&data.books())?;
-                Arc::new(EmbeddedStore::open(&data.books())?)
-            }
-        };
+        let location = BookStoreLocation::from_env(data.books());
+        if let BookStoreLocation::Embedded(path) = &location {
+            // Created private and never through a link before redb opens it.
+            atomic_file::ensure_private(path)?;
+        }
+        let books = location.open().await?;
         Ok(Self {
             keys,
             accounts,

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use backend::store::dynamo::DynamoStore;
+use backend::DynamoStore;
 use issuer::accounts::DynamoAccountStore;
 use serde_json::{json, Value};
 use tollgate::local_stack::{self, DataDir, Stores};

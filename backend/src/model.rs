@@ -8,16 +8,42 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::isbn::normalize_isbn;
-use crate::problem::Problem;
 
+/// Longest title, in characters.
 pub const TITLE_MAX_CHARS: usize = 300;
+/// Longest author, in characters.
 pub const AUTHOR_MAX_CHARS: usize = 200;
+/// Most tags on a book.
 pub const MAX_TAGS: usize = 10;
+/// Longest tag, in characters.
 pub const TAG_MAX_CHARS: usize = 50;
 /// Oldest accepted publication year (negative: BCE, for the classics).
 pub const YEAR_MIN: i32 = -3000;
 /// Newest accepted publication year: announced books are a year ahead at most.
 pub const YEAR_MAX: i32 = 2100;
+
+/// Why a body is not a valid book or patch; every failure names its field.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BookError {
+    /// Not JSON at all; the parser's summary, never an echo of the input.
+    #[error("malformed JSON: {0}")]
+    Malformed(String),
+    /// A member breaks a rule (`field` is empty for the body as a whole).
+    #[error("{detail}")]
+    Invalid {
+        /// The offending member.
+        field: String,
+        /// The rule it breaks.
+        detail: String,
+    },
+}
+
+fn invalid(field: impl Into<String>, detail: impl Into<String>) -> BookError {
+    BookError::Invalid {
+        field: field.into(),
+        detail: detail.into(),
+    }
+}
 
 /// The members a client may send, for create and for patch.
 const WRITABLE: [&str; 5] = ["title", "author", "isbn", "published_year", "tags"];
@@ -28,12 +54,17 @@ const WRITABLE: [&str; 5] = ["title", "author", "isbn", "published_year", "tags"
 pub struct Book {
     /// Server-generated ULID: sortable by creation time.
     pub id: String,
+    /// Not blank, at most [`TITLE_MAX_CHARS`], no hidden characters.
     pub title: String,
+    /// As the title, at most [`AUTHOR_MAX_CHARS`].
     pub author: String,
+    /// ISBN-13, normalized (ISBN-10s are converted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub isbn: Option<String>,
+    /// [`YEAR_MIN`] to [`YEAR_MAX`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published_year: Option<i32>,
+    /// At most [`MAX_TAGS`].
     #[serde(default)]
     pub tags: Vec<String>,
     /// The `sub` of the caller who created it; never taken from a body.
@@ -46,6 +77,7 @@ pub struct Book {
     pub version: u64,
     /// RFC 3339, UTC.
     pub created_at: String,
+    /// RFC 3339, UTC; the last change.
     pub updated_at: String,
 }
 
@@ -99,10 +131,15 @@ impl Book {
 /// A validated create request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewBook {
+    /// Required.
     pub title: String,
+    /// Required.
     pub author: String,
+    /// Optional.
     pub isbn: Option<String>,
+    /// Optional.
     pub published_year: Option<i32>,
+    /// Empty when not sent.
     pub tags: Vec<String>,
 }
 
@@ -110,28 +147,34 @@ pub struct NewBook {
 /// optional members, `Some(None)` (JSON `null`) clears it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BookPatch {
+    /// A new title.
     pub title: Option<String>,
+    /// A new author.
     pub author: Option<String>,
+    /// A new ISBN, or none.
     pub isbn: Option<Option<String>>,
+    /// A new year, or none.
     pub published_year: Option<Option<i32>>,
+    /// New tags (`null` clears them).
     pub tags: Option<Vec<String>>,
 }
 
 impl BookPatch {
+    /// Whether it changes nothing.
     pub fn is_empty(&self) -> bool {
         *self == BookPatch::default()
     }
 }
 
 /// Parses a body into a JSON object, refusing non-objects and unknown members.
-fn writable_object(body: &[u8]) -> Result<Map<String, Value>, Problem> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| Problem::bad_request(format!("malformed JSON: {}", json_error_summary(&e))))?;
+fn writable_object(body: &[u8]) -> Result<Map<String, Value>, BookError> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| BookError::Malformed(json_error_summary(&e)))?;
     let Value::Object(members) = value else {
-        return Err(Problem::unprocessable("", "the body must be a JSON object"));
+        return Err(invalid("", "the body must be a JSON object"));
     };
     if let Some(unknown) = members.keys().find(|k| !WRITABLE.contains(&k.as_str())) {
-        return Err(Problem::unprocessable(
+        return Err(invalid(
             unknown.as_str(),
             format!(
                 "unknown field {unknown:?}; allowed: {}",
@@ -174,19 +217,19 @@ fn text(
     members: &Map<String, Value>,
     field: &'static str,
     max_chars: usize,
-) -> Result<Option<String>, Problem> {
+) -> Result<Option<String>, BookError> {
     match members.get(field) {
         None => Ok(None),
         Some(Value::String(s)) => {
             let chars = s.chars().count();
             if s.trim().is_empty() || chars > max_chars {
-                return Err(Problem::unprocessable(
+                return Err(invalid(
                     field,
                     format!("{field} must be 1 to {max_chars} characters, not blank"),
                 ));
             }
             if s.chars().any(is_hidden) {
-                return Err(Problem::unprocessable(
+                return Err(invalid(
                     field,
                     format!(
                         "{field} must not contain control, bidi-override or zero-width characters"
@@ -195,31 +238,28 @@ fn text(
             }
             Ok(Some(s.clone()))
         }
-        Some(_) => Err(Problem::unprocessable(
-            field,
-            format!("{field} must be a string"),
-        )),
+        Some(_) => Err(invalid(field, format!("{field} must be a string"))),
     }
 }
 
 /// `Ok(None)`: absent; `Ok(Some(None))`: null; `Ok(Some(Some(isbn)))`: valid.
-fn isbn(members: &Map<String, Value>) -> Result<Option<Option<String>>, Problem> {
+fn isbn(members: &Map<String, Value>) -> Result<Option<Option<String>>, BookError> {
     match members.get("isbn") {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(None)),
         Some(Value::String(s)) => normalize_isbn(s)
             .map(|isbn| Some(Some(isbn)))
             .ok_or_else(|| {
-                Problem::unprocessable(
+                invalid(
                     "isbn",
                     "isbn must be a valid ISBN-10 or ISBN-13 (check digit included)",
                 )
             }),
-        Some(_) => Err(Problem::unprocessable("isbn", "isbn must be a string")),
+        Some(_) => Err(invalid("isbn", "isbn must be a string")),
     }
 }
 
-fn published_year(members: &Map<String, Value>) -> Result<Option<Option<i32>>, Problem> {
+fn published_year(members: &Map<String, Value>) -> Result<Option<Option<i32>>, BookError> {
     match members.get("published_year") {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(None)),
@@ -229,28 +269,22 @@ fn published_year(members: &Map<String, Value>) -> Result<Option<Option<i32>>, P
             .filter(|y| (YEAR_MIN..=YEAR_MAX).contains(y))
             .map(|y| Some(Some(y)))
             .ok_or_else(|| {
-                Problem::unprocessable(
+                invalid(
                     "published_year",
                     format!("published_year must be a whole year from {YEAR_MIN} to {YEAR_MAX}"),
                 )
             }),
-        Some(_) => Err(Problem::unprocessable(
-            "published_year",
-            "published_year must be a number",
-        )),
+        Some(_) => Err(invalid("published_year", "published_year must be a number")),
     }
 }
 
-fn tags(members: &Map<String, Value>) -> Result<Option<Vec<String>>, Problem> {
+fn tags(members: &Map<String, Value>) -> Result<Option<Vec<String>>, BookError> {
     match members.get("tags") {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(Vec::new())),
         Some(Value::Array(items)) => {
             if items.len() > MAX_TAGS {
-                return Err(Problem::unprocessable(
-                    "tags",
-                    format!("at most {MAX_TAGS} tags"),
-                ));
+                return Err(invalid("tags", format!("at most {MAX_TAGS} tags")));
             }
             items
                 .iter()
@@ -262,7 +296,7 @@ fn tags(members: &Map<String, Value>) -> Result<Option<Vec<String>>, Problem> {
                     {
                         Ok(tag.clone())
                     }
-                    _ => Err(Problem::unprocessable(
+                    _ => Err(invalid(
                         "tags",
                         format!("each tag must be a string of 1 to {TAG_MAX_CHARS} characters"),
                     )),
@@ -270,20 +304,17 @@ fn tags(members: &Map<String, Value>) -> Result<Option<Vec<String>>, Problem> {
                 .collect::<Result<Vec<_>, _>>()
                 .map(Some)
         }
-        Some(_) => Err(Problem::unprocessable(
-            "tags",
-            "tags must be an array of strings",
-        )),
+        Some(_) => Err(invalid("tags", "tags must be an array of strings")),
     }
 }
 
 /// Validates a create body: `title` and `author` required.
-pub fn parse_new_book(body: &[u8]) -> Result<NewBook, Problem> {
+pub fn parse_new_book(body: &[u8]) -> Result<NewBook, BookError> {
     let members = writable_object(body)?;
     let title = text(&members, "title", TITLE_MAX_CHARS)?
-        .ok_or_else(|| Problem::unprocessable("title", "title is required"))?;
+        .ok_or_else(|| invalid("title", "title is required"))?;
     let author = text(&members, "author", AUTHOR_MAX_CHARS)?
-        .ok_or_else(|| Problem::unprocessable("author", "author is required"))?;
+        .ok_or_else(|| invalid("author", "author is required"))?;
     Ok(NewBook {
         title,
         author,
@@ -294,7 +325,7 @@ pub fn parse_new_book(body: &[u8]) -> Result<NewBook, Problem> {
 }
 
 /// Validates a patch body: at least one member; `title`/`author` can't be null.
-pub fn parse_patch(body: &[u8]) -> Result<BookPatch, Problem> {
+pub fn parse_patch(body: &[u8]) -> Result<BookPatch, BookError> {
     let members = writable_object(body)?;
     let patch = BookPatch {
         title: text(&members, "title", TITLE_MAX_CHARS)?,
@@ -304,7 +335,7 @@ pub fn parse_patch(body: &[u8]) -> Result<BookPatch, Problem> {
         tags: tags(&members)?,
     };
     if patch.is_empty() {
-        return Err(Problem::unprocessable("", "the patch changes nothing: send at least one of title, author, isbn, published_year, tags"));
+        return Err(invalid("", "the patch changes nothing: send at least one of title, author, isbn, published_year, tags"));
     }
     Ok(patch)
 }
@@ -313,8 +344,13 @@ pub fn parse_patch(body: &[u8]) -> Result<BookPatch, Problem> {
 mod tests {
     use super::*;
 
-    fn field_of(result: Result<NewBook, Problem>) -> (u16, Option<String>) {
-        let problem = result.unwrap_err();
+    /// The problem the routes answer for a refused body.
+    fn problem_of<T: std::fmt::Debug>(result: Result<T, BookError>) -> identity::Problem {
+        identity::Problem::from(result.unwrap_err())
+    }
+
+    fn field_of(result: Result<NewBook, BookError>) -> (u16, Option<String>) {
+        let problem = problem_of(result);
         (problem.status, problem.field)
     }
 
@@ -405,9 +441,9 @@ mod tests {
     #[test]
     fn malformed_json_is_a_bad_request() {
         for body in [&b"{"[..], b"", b"nope", b"{\"title\":}"] {
-            assert_eq!(parse_new_book(body).unwrap_err().status, 400);
+            assert_eq!(problem_of(parse_new_book(body)).status, 400);
         }
-        assert_eq!(parse_new_book(b"[1]").unwrap_err().status, 422);
+        assert_eq!(problem_of(parse_new_book(b"[1]")).status, 422);
     }
 
     #[test]
@@ -415,10 +451,9 @@ mod tests {
         let patch = parse_patch(br#"{"isbn":null,"published_year":null}"#).unwrap();
         assert_eq!(patch.isbn, Some(None));
         assert_eq!(patch.published_year, Some(None));
-        assert_eq!(parse_patch(b"{}").unwrap_err().status, 422);
+        assert_eq!(problem_of(parse_patch(b"{}")).status, 422);
         assert_eq!(
-            parse_patch(br#"{"title":null}"#)
-                .unwrap_err()
+            problem_of(parse_patch(br#"{"title":null}"#))
                 .field
                 .as_deref(),
             Some("title")

@@ -1,7 +1,7 @@
 //! The `backend` binary end to end: real REST API events through the Lambda
 //! Runtime API, answered by lambda_http, on both stores.
 
-use backend::store::dynamo::DynamoStore;
+use backend::DynamoStore;
 use serde_json::{json, Value};
 use testkit::lambda_runtime::{LambdaFunction, Outcome};
 

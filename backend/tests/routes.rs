@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Router;
-use backend::store::embedded::EmbeddedStore;
+use backend::EmbeddedStore;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 

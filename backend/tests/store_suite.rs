@@ -4,9 +4,9 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use backend::model::{Book, BookPatch, NewBook};
-use backend::store::dynamo::DynamoStore;
-use backend::store::embedded::EmbeddedStore;
+use backend::DynamoStore;
+use backend::EmbeddedStore;
+use backend::{Book, BookPatch, NewBook};
 use backend::{BookStore, StoreError};
 
 fn new_book(title: &str, owner: &str) -> Book {

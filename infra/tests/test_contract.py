@@ -400,7 +400,7 @@ def axum_routes(path: str) -> list[tuple[str, str]]:
     return routes
 
 
-@pytest.mark.parametrize("fn,source", [("issuer", "issuer/src/routes.rs"), ("backend", "backend/src/routes.rs")])
+@pytest.mark.parametrize("fn,source", [("issuer", "issuer/src/routes.rs"), ("backend", "backend/src/routes/mod.rs")])
 def test_every_route_a_function_serves_is_reachable_through_the_api(fn, source):
     api = api_routes()
     for method, path in axum_routes(source):

@@ -14,7 +14,7 @@ use base64::alphabet;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine;
-use identity::Caller;
+use identity::{Caller, Problem};
 use lambda_http::request::RequestContext;
 use serde::Deserialize;
 use serde_json::json;
@@ -65,45 +65,35 @@ fn oauth_error(status: StatusCode, error: &'static str, description: &str) -> Re
     response
 }
 
-fn problem(status: StatusCode, title: &'static str, detail: &str) -> Response {
-    let body =
-        json!({"type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail});
-    let mut response = (status, body.to_string()).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
-    response
-}
-
-fn service_failure(error: ServiceError) -> Response {
-    match error {
-        ServiceError::Conflict => problem(
-            StatusCode::CONFLICT,
-            "Conflict",
-            "the keyset changed concurrently; retry",
-        ),
-        ServiceError::UnknownKid(_) => problem(StatusCode::NOT_FOUND, "Not Found", "no such key"),
-        ServiceError::RotationTooSoon { retry_after } => {
-            let seconds = retry_after.as_secs().max(1);
-            let detail = format!(
-                "the next key was published too recently: warm authorizers may not hold it yet. \
-                 Rotate again in {seconds} s; to take a compromised key out now, revoke it"
-            );
-            let mut response = problem(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests", &detail);
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-            response
-        }
-        other => {
-            // The message names the failing store, never key material.
-            tracing::error!(error = %other, "issuer failure");
-            problem(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Internal Server Error",
-                "the issuer could not complete the request",
-            )
+/// The answer for a failed key operation: the cause is logged, never sent.
+impl From<ServiceError> for Problem {
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::Conflict => Problem::plain(
+                StatusCode::CONFLICT,
+                "the keyset changed concurrently; retry",
+            ),
+            ServiceError::UnknownKid(_) => Problem::plain(StatusCode::NOT_FOUND, "no such key"),
+            ServiceError::RotationTooSoon { retry_after } => {
+                let seconds = retry_after.as_secs().max(1);
+                Problem::plain(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    format!(
+                        "the next key was published too recently: warm authorizers may not hold \
+                         it yet. Rotate again in {seconds} s; to take a compromised key out now, \
+                         revoke it"
+                    ),
+                )
+                .with_retry_after(seconds)
+            }
+            other => {
+                // The message names the failing store, never key material.
+                tracing::error!(error = %other, "issuer failure");
+                Problem::plain(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the issuer could not complete the request",
+                )
+            }
         }
     }
 }
@@ -391,7 +381,7 @@ impl IntoResponse for LoginFailure {
                 "temporarily_unavailable",
                 "too many logins in progress; retry shortly",
             ),
-            LoginError::Service(error) => return service_failure(error),
+            LoginError::Service(error) => return Problem::from(error).into_response(),
         };
         let mut response = oauth_error(status, error, description);
         if let Some(value) = retry_after {
@@ -440,11 +430,11 @@ async fn token(
 async fn jwks(State(service): State<Arc<IssuerService>>, headers: HeaderMap) -> Response {
     let keyset = match service.keyset().await {
         Ok(keyset) => keyset,
-        Err(error) => return service_failure(error),
+        Err(error) => return Problem::from(error).into_response(),
     };
     let jwks = match keyset.jwks() {
         Ok(jwks) => jwks,
-        Err(error) => return service_failure(error.into()),
+        Err(error) => return Problem::from(ServiceError::from(error)).into_response(),
     };
     let body = serde_json::to_vec(&jwks).unwrap_or_default();
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &body);
@@ -495,11 +485,7 @@ async fn discovery(State(service): State<Arc<IssuerService>>) -> Response {
 /// at all fails closed earlier, as 401): the refusal, if any.
 fn refusal_unless_admin(caller: &Caller) -> Option<Response> {
     (!caller.has_scope(ADMIN_SCOPE)).then(|| {
-        problem(
-            StatusCode::FORBIDDEN,
-            "Forbidden",
-            "this needs the keys:admin scope",
-        )
+        Problem::plain(StatusCode::FORBIDDEN, "this needs the keys:admin scope").into_response()
     })
 }
 
@@ -509,7 +495,7 @@ async fn list_keys(State(service): State<Arc<IssuerService>>, caller: Caller) ->
     }
     match service.keyset().await {
         Ok(keyset) => Json(json!({"keys": keyset.metadata()})).into_response(),
-        Err(error) => service_failure(error),
+        Err(error) => Problem::from(error).into_response(),
     }
 }
 
@@ -522,7 +508,7 @@ async fn rotate(State(service): State<Arc<IssuerService>>, caller: Caller) -> Re
             tracing::info!(kid = %active.kid, by = %caller.sub, "keys rotated");
             Json(json!({"active": active})).into_response()
         }
-        Err(error) => service_failure(error),
+        Err(error) => Problem::from(error).into_response(),
     }
 }
 
@@ -539,7 +525,7 @@ async fn revoke(
             tracing::warn!(kid = %revoked.kid, by = %caller.sub, "key revoked");
             Json(json!({"revoked": revoked})).into_response()
         }
-        Err(error) => service_failure(error),
+        Err(error) => Problem::from(error).into_response(),
     }
 }
 

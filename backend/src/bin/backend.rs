@@ -2,25 +2,16 @@
 //! `BOOKS_TABLE` selects DynamoDB; without it, an embedded store at
 //! `BOOKS_DB_PATH` (default `/tmp/tollgate-books.redb`) serves the requests.
 
-use std::path::PathBuf;
-use std::sync::Arc;
-
-use backend::store::dynamo::DynamoStore;
-use backend::store::embedded::EmbeddedStore;
-use backend::BookStore;
+use backend::BookStoreLocation;
+use environment::Settings;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     telemetry::init_logging();
-    let store: Arc<dyn BookStore> = match std::env::var("BOOKS_TABLE") {
-        Ok(table) if !table.is_empty() => Arc::new(DynamoStore::from_env(table).await),
-        _ => {
-            let path = std::env::var("BOOKS_DB_PATH")
-                .map(PathBuf::from)
-                .unwrap_or_else(|_| PathBuf::from("/tmp/tollgate-books.redb"));
-            Arc::new(EmbeddedStore::open(&path)?)
-        }
-    };
+    let embedded = Settings::from_env()
+        .text("BOOKS_DB_PATH")
+        .unwrap_or_else(|| "/tmp/tollgate-books.redb".to_owned());
+    let store = BookStoreLocation::from_env(embedded).open().await?;
     lambda_http::run(backend::router(store))
         .await
         .map_err(|e| anyhow::anyhow!(e))

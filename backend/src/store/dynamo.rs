@@ -31,6 +31,7 @@ pub struct DynamoStore {
 }
 
 impl DynamoStore {
+    /// Books in `table`, through `client`.
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             client,

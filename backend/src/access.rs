@@ -1,12 +1,12 @@
-//! The books API's rules about the caller: which scope each action needs,
-//! and who may change a book. The caller itself comes from the authorizer's
-//! request context (the `identity` crate).
+//! The books API's access rules: which scope each action needs, and who may
+//! change a book. The caller itself comes from the authorizer's request
+//! context (the `identity` crate).
 
-pub use identity::Caller;
+use identity::{Caller, Problem};
 
-use crate::problem::Problem;
-
+/// Reading books.
 pub const READ_SCOPE: &str = "books:read";
+/// Creating books, and changing or deleting one's own.
 pub const WRITE_SCOPE: &str = "books:write";
 /// May change or delete any book, not only its own.
 pub const ADMIN_SCOPE: &str = "books:admin";
