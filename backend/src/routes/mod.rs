@@ -108,6 +108,20 @@ async fn get_book(
     Ok(book_response(StatusCode::OK, &book))
 }
 
+/// The book a PATCH or DELETE names, and its `If-Match`, once the caller
+/// is known to write.
+fn change_target(
+    caller: &Caller,
+    id: Result<Path<String>, PathRejection>,
+    headers: &HeaderMap,
+) -> Result<(String, Precondition), Problem> {
+    caller.require(WRITE_SCOPE)?;
+    let Path(id) = id.map_err(|_| StoreError::NotFound)?;
+    let precondition = if_match(headers)?;
+    book_id(&id, &precondition)?;
+    Ok((id, precondition))
+}
+
 /// How often a PATCH without `If-Match` re-reads after losing a race.
 const UNCONDITIONAL_RETRIES: usize = 3;
 
@@ -118,10 +132,7 @@ async fn patch_book(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Problem> {
-    caller.require(WRITE_SCOPE)?;
-    let Path(id) = id.map_err(|_| StoreError::NotFound)?;
-    let precondition = if_match(&headers)?;
-    book_id(&id, &precondition)?;
+    let (id, precondition) = change_target(&caller, id, &headers)?;
     let body = json_body(&headers, body).await?;
     let patch = parse_patch(&body)?;
     // Without If-Match (or with `*`) the client named no version: apply the
@@ -180,10 +191,7 @@ async fn delete_book(
     id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    caller.require(WRITE_SCOPE)?;
-    let Path(id) = id.map_err(|_| StoreError::NotFound)?;
-    let precondition = if_match(&headers)?;
-    book_id(&id, &precondition)?;
+    let (id, precondition) = change_target(&caller, id, &headers)?;
     let current = book_to_change(&state, &caller, &id, &precondition).await?;
     // With If-Match naming versions, delete only the version checked above
     // (a concurrent change makes it 412); otherwise delete what exists.
