@@ -52,7 +52,7 @@ enum Command {
     /// Read the Tollgate namespace back from CloudWatch and print it.
     Metrics {
         /// How far back: 90s, 30m, 1h, 2d (at most 15d).
-        #[arg(long, default_value = "1h", value_parser = telemetry_cloudwatch::report::parse_since)]
+        #[arg(long, default_value = "1h", value_parser = telemetry_cloudwatch::parse_since)]
         since: Duration,
     },
     /// Manage users.

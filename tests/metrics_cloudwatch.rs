@@ -11,7 +11,7 @@ mod common;
 use common::{assert_rows, statistics};
 
 use serde_json::json;
-use telemetry_cloudwatch::aggregate::Limits;
+use telemetry_cloudwatch::Limits;
 use telemetry_cloudwatch::{CloudWatchSink, RetryPolicy, Settings};
 use tollgate::local_stack::{self, RunningStack};
 
@@ -237,7 +237,7 @@ async fn request_mix_reads_back_as_exact_sums_after_the_shutdown_flush() {
     assert_eq!(samples, 7.0);
 
     // `tollgate metrics` reads the same back.
-    let report = telemetry_cloudwatch::report::read(&client, &namespace, Duration::from_secs(600))
+    let report = telemetry_cloudwatch::read(&client, &namespace, Duration::from_secs(600))
         .await
         .unwrap()
         .to_string();

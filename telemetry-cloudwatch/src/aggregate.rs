@@ -14,7 +14,10 @@ use telemetry::{Record, Unit};
 /// How much one flush window may hold.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
+    /// Series per window; records of further series are dropped and counted.
     pub max_series: usize,
+    /// Distinct values per window, in all series; further values go into
+    /// their series' statistic set.
     pub max_distinct_values: usize,
 }
 
@@ -136,6 +139,7 @@ fn quantize(value: f64, unit: Unit) -> f64 {
 }
 
 impl Aggregator {
+    /// An empty window bounded by `limits`.
     pub fn new(limits: Limits) -> Self {
         Self {
             limits,

@@ -44,6 +44,17 @@ struct Projected {
 /// The datums of a window, stamped `timestamp`: each series under
 /// `[Service]`, `[Service, Decision]` and `[Service, Decision, Reason]`.
 pub fn datums(snapshot: &Snapshot, timestamp: SystemTime) -> Vec<SizedDatum> {
+    let timestamp = DateTime::from(timestamp);
+    let mut out = Vec::new();
+    for (projection, series) in project(snapshot) {
+        series_datums(&projection, &series, timestamp, &mut out);
+    }
+    out
+}
+
+/// Each series merged into its three dimension sets: the coarser sets
+/// leave out the reason, then the decision.
+fn project(snapshot: &Snapshot) -> HashMap<Projected, Series> {
     let mut projected: HashMap<Projected, Series> = HashMap::new();
     for (key, series) in &snapshot.series {
         for set in DIMENSION_SETS {
@@ -63,59 +74,66 @@ pub fn datums(snapshot: &Snapshot, timestamp: SystemTime) -> Vec<SizedDatum> {
                 .merge(series);
         }
     }
-    let timestamp = DateTime::from(timestamp);
-    let mut out = Vec::new();
-    for (projection, series) in projected {
-        let key = projection.key;
-        let dimensions: Vec<Dimension> = [
-            ("Service", key.service),
-            ("Decision", key.decision),
-            ("Reason", key.reason),
-        ][..projection.dimensions]
+    projected
+}
+
+/// One projected series as datums: its values in chunks a datum can hold,
+/// then what overflowed as a statistic set. Sizes are upper estimates of
+/// the request bytes each adds.
+fn series_datums(
+    projection: &Projected,
+    series: &Series,
+    timestamp: DateTime,
+    out: &mut Vec<SizedDatum>,
+) {
+    let key = projection.key;
+    let dimensions: Vec<Dimension> = [
+        ("Service", key.service),
+        ("Decision", key.decision),
+        ("Reason", key.reason),
+    ][..projection.dimensions]
+        .iter()
+        .map(|(name, value)| Dimension::builder().name(*name).value(*value).build())
+        .collect();
+    let envelope = 160
+        + key.name.len()
+        + dimensions
             .iter()
-            .map(|(name, value)| Dimension::builder().name(*name).value(*value).build())
-            .collect();
-        let envelope = 160
-            + key.name.len()
-            + dimensions
-                .iter()
-                .map(|d| 90 + d.value().map_or(0, str::len))
-                .sum::<usize>();
-        let datum = || {
-            MetricDatum::builder()
-                .metric_name(key.name)
-                .unit(standard_unit(key.unit))
-                .timestamp(timestamp)
-                .set_dimensions(Some(dimensions.clone()))
-        };
-        for chunk in series.sorted_values().chunks(MAX_VALUES_PER_DATUM) {
-            let (values, counts): (Vec<f64>, Vec<f64>) =
-                chunk.iter().map(|(v, c)| (*v, *c as f64)).unzip();
-            out.push(SizedDatum {
-                bytes: envelope + 100 * values.len(),
-                datum: datum()
-                    .set_values(Some(values))
-                    .set_counts(Some(counts))
-                    .build(),
-            });
-        }
-        if let Some(set) = series.overflow {
-            out.push(SizedDatum {
-                bytes: envelope + 400,
-                datum: datum()
-                    .statistic_values(
-                        StatisticSet::builder()
-                            .sample_count(set.sample_count)
-                            .sum(set.sum)
-                            .minimum(set.minimum)
-                            .maximum(set.maximum)
-                            .build(),
-                    )
-                    .build(),
-            });
-        }
+            .map(|d| 90 + d.value().map_or(0, str::len))
+            .sum::<usize>();
+    let datum = || {
+        MetricDatum::builder()
+            .metric_name(key.name)
+            .unit(standard_unit(key.unit))
+            .timestamp(timestamp)
+            .set_dimensions(Some(dimensions.clone()))
+    };
+    for chunk in series.sorted_values().chunks(MAX_VALUES_PER_DATUM) {
+        let (values, counts): (Vec<f64>, Vec<f64>) =
+            chunk.iter().map(|(v, c)| (*v, *c as f64)).unzip();
+        out.push(SizedDatum {
+            bytes: envelope + 100 * values.len(),
+            datum: datum()
+                .set_values(Some(values))
+                .set_counts(Some(counts))
+                .build(),
+        });
     }
-    out
+    if let Some(set) = series.overflow {
+        out.push(SizedDatum {
+            bytes: envelope + 400,
+            datum: datum()
+                .statistic_values(
+                    StatisticSet::builder()
+                        .sample_count(set.sample_count)
+                        .sum(set.sum)
+                        .minimum(set.minimum)
+                        .maximum(set.maximum)
+                        .build(),
+                )
+                .build(),
+        });
+    }
 }
 
 /// Groups datums into requests within the count and size limits.

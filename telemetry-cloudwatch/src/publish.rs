@@ -12,8 +12,11 @@ use aws_sdk_cloudwatch::Client;
 /// How often and how patiently a request is retried.
 #[derive(Clone, Copy, Debug)]
 pub struct RetryPolicy {
+    /// Tries per request, the first included.
     pub attempts: u32,
+    /// The wait before the second try; doubled for each further one.
     pub first_backoff: Duration,
+    /// The longest wait between two tries.
     pub max_backoff: Duration,
 }
 

@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
+use aws_sdk_cloudwatch::error::DisplayErrorContext;
 use aws_sdk_cloudwatch::primitives::DateTime;
-use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
+use aws_sdk_cloudwatch::types::{Metric, MetricDataQuery, MetricDataResult, MetricStat};
 use aws_sdk_cloudwatch::Client;
 use telemetry::NAMESPACE;
 
@@ -56,12 +57,16 @@ fn timing_unit(metric: &str) -> Option<&'static str> {
     }
 }
 
+/// Why the report could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
+    /// Listing the series failed.
     #[error("CloudWatch ListMetrics failed: {0}")]
     List(String),
+    /// Reading their statistics failed.
     #[error("CloudWatch GetMetricData failed: {0}")]
     Get(String),
+    /// `--since` is not a duration this reads.
     #[error("--since must be a duration such as 90s, 30m, 1h or 2d (at most 15d), got {0:?}")]
     Since(String),
 }
@@ -91,12 +96,16 @@ pub fn parse_since(raw: &str) -> Result<Duration, ReportError> {
 /// One series' statistics over the window.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Stats {
+    /// Sum of the values.
     pub sum: f64,
+    /// How many values.
     pub sample_count: f64,
+    /// The largest value, if any.
     pub maximum: Option<f64>,
 }
 
 impl Stats {
+    /// The mean; `None` without values.
     pub fn average(&self) -> Option<f64> {
         (self.sample_count > 0.0).then(|| self.sum / self.sample_count)
     }
@@ -105,17 +114,24 @@ impl Stats {
 /// A series: `None` decision and reason is the `[Service]` total.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SeriesId {
+    /// The `Service` dimension.
     pub service: String,
+    /// The metric name.
     pub metric: String,
+    /// The `Decision` dimension.
     pub decision: Option<String>,
+    /// The `Reason` dimension.
     pub reason: Option<String>,
 }
 
 /// What `tollgate metrics` prints.
 #[derive(Clone, Debug, Default)]
 pub struct Report {
+    /// The namespace read.
     pub namespace: String,
+    /// The window, rounded up to whole minutes.
     pub window: Duration,
+    /// Every series with data in the window.
     pub series: BTreeMap<SeriesId, Stats>,
 }
 
@@ -146,105 +162,28 @@ pub async fn read(
 ) -> Result<Report, ReportError> {
     let period = since.as_secs().div_ceil(60).max(1) * 60;
     let end = SystemTime::now() + Duration::from_secs(60);
-    let start = end - Duration::from_secs(period);
-
-    let mut metrics = Vec::new();
-    let mut next_token = None;
-    loop {
-        let page = client
-            .list_metrics()
-            .namespace(namespace)
-            .set_next_token(next_token)
-            .send()
-            .await
-            .map_err(|e| {
-                ReportError::List(aws_sdk_cloudwatch::error::DisplayErrorContext(e).to_string())
-            })?;
-        metrics.extend(page.metrics().iter().cloned());
-        next_token = page.next_token().map(str::to_owned);
-        if next_token.is_none() {
-            break;
-        }
-    }
-    // The [Service, Decision] set adds nothing the table lacks. A series
-    // may be listed more than once (moto lists one entry per datum).
-    let wanted: BTreeMap<SeriesId, Metric> = metrics
-        .into_iter()
-        .filter(|m| matches!(m.dimensions().len(), 1 | 3))
-        .filter_map(|m| {
-            let id = SeriesId {
-                service: dimension(&m, "Service")?,
-                metric: m.metric_name()?.to_owned(),
-                decision: dimension(&m, "Decision"),
-                reason: dimension(&m, "Reason"),
-            };
-            Some((id, m))
-        })
-        .collect();
-    let wanted: Vec<(SeriesId, Metric)> = wanted.into_iter().collect();
-
+    let window = (end - Duration::from_secs(period), end);
+    let wanted = list_series(client, namespace).await?;
     let mut report = Report {
         namespace: namespace.to_owned(),
         window: Duration::from_secs(period),
         series: BTreeMap::new(),
     };
     for chunk in wanted.chunks(SERIES_PER_REQUEST) {
-        let mut queries = Vec::with_capacity(chunk.len() * STATS.len());
-        for (i, (_, metric)) in chunk.iter().enumerate() {
-            let dimensions: Vec<Dimension> = metric.dimensions().to_vec();
-            let metric = Metric::builder()
-                .namespace(namespace)
-                .set_metric_name(metric.metric_name().map(str::to_owned))
-                .set_dimensions(Some(dimensions))
-                .build();
-            for (s, stat) in STATS.iter().enumerate() {
-                queries.push(
-                    MetricDataQuery::builder()
-                        .id(format!("m{i}s{s}"))
-                        .metric_stat(
-                            MetricStat::builder()
-                                .metric(metric.clone())
-                                .period(period as i32)
-                                .stat(*stat)
-                                .build(),
-                        )
-                        .return_data(true)
-                        .build(),
-                );
-            }
-        }
+        let queries = stat_queries(namespace, chunk, period);
         let mut next_token = None;
         loop {
             let page = client
                 .get_metric_data()
                 .set_metric_data_queries(Some(queries.clone()))
-                .start_time(DateTime::from(start))
-                .end_time(DateTime::from(end))
+                .start_time(DateTime::from(window.0))
+                .end_time(DateTime::from(window.1))
                 .set_next_token(next_token)
                 .send()
                 .await
-                .map_err(|e| {
-                    ReportError::Get(aws_sdk_cloudwatch::error::DisplayErrorContext(e).to_string())
-                })?;
+                .map_err(|e| ReportError::Get(DisplayErrorContext(e).to_string()))?;
             for result in page.metric_data_results() {
-                let Some((i, s)) = result.id().and_then(parse_query_id) else {
-                    continue;
-                };
-                let Some((id, _)) = chunk.get(i) else {
-                    continue;
-                };
-                let stats = report.series.entry(id.clone()).or_default();
-                let values = result.values();
-                match STATS.get(s) {
-                    Some(&"Sum") => stats.sum += values.iter().sum::<f64>(),
-                    Some(&"SampleCount") => stats.sample_count += values.iter().sum::<f64>(),
-                    Some(_) => {
-                        for value in values {
-                            stats.maximum = Some(stats.maximum.map_or(*value, |m| m.max(*value)));
-                        }
-                    }
-                    None => {}
-                }
+                report.add(chunk, result);
             }
             next_token = page.next_token().map(str::to_owned);
             if next_token.is_none() {
@@ -254,6 +193,105 @@ pub async fn read(
     }
     report.series.retain(|_, stats| stats.sample_count > 0.0);
     Ok(report)
+}
+
+/// Every series of the namespace in the `[Service]` and `[Service,
+/// Decision, Reason]` sets, once each: the `[Service, Decision]` set adds
+/// nothing the table lacks, and a series may be listed more than once
+/// (moto lists one entry per datum).
+async fn list_series(
+    client: &Client,
+    namespace: &str,
+) -> Result<Vec<(SeriesId, Metric)>, ReportError> {
+    let mut wanted = BTreeMap::new();
+    let mut next_token = None;
+    loop {
+        let page = client
+            .list_metrics()
+            .namespace(namespace)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| ReportError::List(DisplayErrorContext(e).to_string()))?;
+        for metric in page.metrics() {
+            if !matches!(metric.dimensions().len(), 1 | 3) {
+                continue;
+            }
+            let Some(service) = dimension(metric, "Service") else {
+                continue;
+            };
+            let Some(name) = metric.metric_name() else {
+                continue;
+            };
+            let id = SeriesId {
+                service,
+                metric: name.to_owned(),
+                decision: dimension(metric, "Decision"),
+                reason: dimension(metric, "Reason"),
+            };
+            wanted.insert(id, metric.clone());
+        }
+        next_token = page.next_token().map(str::to_owned);
+        if next_token.is_none() {
+            break;
+        }
+    }
+    Ok(wanted.into_iter().collect())
+}
+
+/// One query per series and statistic, with ids `m{series}s{stat}`.
+fn stat_queries(
+    namespace: &str,
+    chunk: &[(SeriesId, Metric)],
+    period: u64,
+) -> Vec<MetricDataQuery> {
+    let mut queries = Vec::with_capacity(chunk.len() * STATS.len());
+    for (i, (_, listed)) in chunk.iter().enumerate() {
+        let metric = Metric::builder()
+            .namespace(namespace)
+            .set_metric_name(listed.metric_name().map(str::to_owned))
+            .set_dimensions(Some(listed.dimensions().to_vec()))
+            .build();
+        for (s, stat) in STATS.iter().enumerate() {
+            let metric_stat = MetricStat::builder()
+                .metric(metric.clone())
+                .period(period as i32)
+                .stat(*stat)
+                .build();
+            queries.push(
+                MetricDataQuery::builder()
+                    .id(format!("m{i}s{s}"))
+                    .metric_stat(metric_stat)
+                    .return_data(true)
+                    .build(),
+            );
+        }
+    }
+    queries
+}
+
+impl Report {
+    /// Adds one query's values to the statistics of its series.
+    fn add(&mut self, chunk: &[(SeriesId, Metric)], result: &MetricDataResult) {
+        let Some((i, s)) = result.id().and_then(parse_query_id) else {
+            return;
+        };
+        let Some((id, _)) = chunk.get(i) else {
+            return;
+        };
+        let stats = self.series.entry(id.clone()).or_default();
+        let values = result.values();
+        match STATS.get(s) {
+            Some(&"Sum") => stats.sum += values.iter().sum::<f64>(),
+            Some(&"SampleCount") => stats.sample_count += values.iter().sum::<f64>(),
+            Some(_) => {
+                for value in values {
+                    stats.maximum = Some(stats.maximum.map_or(*value, |m| m.max(*value)));
+                }
+            }
+            None => {}
+        }
+    }
 }
 
 fn parse_query_id(id: &str) -> Option<(usize, usize)> {

@@ -18,14 +18,19 @@ use crate::aggregate::{Aggregator, Limits};
 use crate::datums::{batches, datums};
 use crate::publish::{Publisher, RetryPolicy, SinkStats};
 
-/// The flush interval's environment variable and default.
+/// The flush interval's environment variable.
 pub const FLUSH_SECONDS_VAR: &str = "METRICS_FLUSH_SECONDS";
+/// The flush interval when the variable is unset: CloudWatch's finest
+/// standard resolution.
 pub const DEFAULT_FLUSH_SECONDS: u64 = 60;
 
+/// Why the sink cannot start.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
+    /// `METRICS_FLUSH_SECONDS` is not 1 to 3600.
     #[error("{FLUSH_SECONDS_VAR} must be a whole number of seconds from 1 to 3600, got {0:?}")]
     FlushSeconds(String),
+    /// No region to send to.
     #[error("--metrics cloudwatch needs an AWS region: set AWS_REGION (or a profile's region)")]
     NoRegion,
 }
@@ -35,8 +40,11 @@ pub enum SettingsError {
 pub struct Settings {
     /// `Tollgate`; another namespace keeps a test's or a stage's data apart.
     pub namespace: String,
+    /// How often the aggregate is sent.
     pub flush_interval: Duration,
+    /// What one window may hold.
     pub limits: Limits,
+    /// How a failed `PutMetricData` is retried.
     pub retry: RetryPolicy,
     /// The longest a shutdown waits for the last flush.
     pub shutdown_timeout: Duration,
@@ -71,6 +79,7 @@ impl Settings {
         })
     }
 
+    /// The defaults, with `METRICS_FLUSH_SECONDS` from the environment.
     pub fn from_env() -> Result<Self, SettingsError> {
         Self::from_lookup(environment::process_lookup)
     }

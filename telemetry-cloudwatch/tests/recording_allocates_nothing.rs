@@ -7,7 +7,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use telemetry::{DiscardSink, Metric, MetricsSink, Record, Unit};
-use telemetry_cloudwatch::aggregate::{Aggregator, Limits};
+use telemetry_cloudwatch::{Aggregator, Limits};
 
 struct Counting;
 
