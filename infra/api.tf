@@ -225,27 +225,12 @@ resource "aws_api_gateway_method_settings" "all" {
 
 # API Gateway writes access and execution logs with one role per account and
 # region. Set it here unless the account already has one (manage_api_gateway_account = false).
-data "aws_iam_policy_document" "apigateway_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["apigateway.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
-  }
-}
-
 resource "aws_iam_role" "apigateway_cloudwatch" {
   count = var.manage_api_gateway_account ? 1 : 0
 
   name               = "${var.name}-apigateway-cloudwatch"
   description        = "API Gateway's account role for writing CloudWatch logs (this region)"
-  assume_role_policy = data.aws_iam_policy_document.apigateway_assume.json
+  assume_role_policy = data.aws_iam_policy_document.assume["apigateway"].json
 }
 
 resource "aws_iam_role_policy_attachment" "apigateway_cloudwatch" {

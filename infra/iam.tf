@@ -2,12 +2,16 @@
 # are the AWS SDK operations each binary calls (checked against the code by
 # infra/tests/test_contract.py), plus writing its own log group.
 
-data "aws_iam_policy_document" "lambda_assume" {
+# Who may assume the roles: Lambda (the functions' roles) and API Gateway
+# (its account role for logs, in api.tf), each only for this account.
+data "aws_iam_policy_document" "assume" {
+  for_each = toset(["lambda", "apigateway"])
+
   statement {
     actions = ["sts:AssumeRole"]
     principals {
       type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
+      identifiers = ["${each.key}.amazonaws.com"]
     }
     condition {
       test     = "StringEquals"
@@ -17,12 +21,23 @@ data "aws_iam_policy_document" "lambda_assume" {
   }
 }
 
+# What the issuer and the rotation Lambda both do on the keyset secret: read
+# it and its labels, stage a version, move a label (the compare-and-swap).
+locals {
+  keyset_actions = [
+    "secretsmanager:DescribeSecret",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:UpdateSecretVersionStage",
+  ]
+}
+
 resource "aws_iam_role" "fn" {
   for_each = local.functions
 
   name               = each.value.function_name
   description        = "Execution role of ${each.value.function_name}"
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  assume_role_policy = data.aws_iam_policy_document.assume["lambda"].json
 }
 
 # The authorizer calls no AWS API: it fetches the JWKS over https.
@@ -50,13 +65,8 @@ data "aws_iam_policy_document" "issuer" {
     resources = [aws_dynamodb_table.users.arn]
   }
   statement {
-    sid = "Keyset"
-    actions = [
-      "secretsmanager:DescribeSecret",
-      "secretsmanager:GetSecretValue",
-      "secretsmanager:PutSecretValue",
-      "secretsmanager:UpdateSecretVersionStage",
-    ]
+    sid       = "Keyset"
+    actions   = local.keyset_actions
     resources = [aws_secretsmanager_secret.keyset.arn]
   }
 }
@@ -69,13 +79,8 @@ data "aws_iam_policy_document" "issuer_rotation" {
     resources = ["${aws_cloudwatch_log_group.fn["issuer-rotation"].arn}:*"]
   }
   statement {
-    sid = "RotateKeyset"
-    actions = [
-      "secretsmanager:DescribeSecret",
-      "secretsmanager:GetSecretValue",
-      "secretsmanager:PutSecretValue",
-      "secretsmanager:UpdateSecretVersionStage",
-    ]
+    sid       = "RotateKeyset"
+    actions   = local.keyset_actions
     resources = [aws_secretsmanager_secret.keyset.arn]
   }
 }

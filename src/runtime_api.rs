@@ -93,11 +93,7 @@ impl RuntimeApi {
         });
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route(
-                "/2018-06-01/runtime/invocation/{id}/response",
-                post(response),
-            )
-            .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
+            .route("/2018-06-01/runtime/invocation/{id}/{kind}", post(outcome))
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .with_state(state);
         let listener = TcpListener::bind("127.0.0.1:0").await?;
@@ -191,20 +187,17 @@ fn finish(state: &RuntimeState, id: &str, outcome: Outcome) -> Response {
     }
 }
 
-async fn response(
+/// `POST invocation/{id}/response` and `POST invocation/{id}/error`.
+async fn outcome(
     State(state): State<Arc<RuntimeState>>,
-    Path(id): Path<String>,
+    Path((id, kind)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    finish(&state, &id, Outcome::Response(body))
-}
-
-async fn error(
-    State(state): State<Arc<RuntimeState>>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
-    finish(&state, &id, Outcome::Error(body))
+    match kind.as_str() {
+        "response" => finish(&state, &id, Outcome::Response(body)),
+        "error" => finish(&state, &id, Outcome::Error(body)),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 async fn init_error(State(state): State<Arc<RuntimeState>>, body: Bytes) -> Response {

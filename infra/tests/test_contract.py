@@ -440,6 +440,12 @@ def test_lambda_permissions_are_scoped_by_source_arn():
 
 # ---------------------------------------------------------------- IAM
 
+def resolve(value):
+    """A root `local.NAME` reference as the local's value; anything else as is."""
+    match = re.fullmatch(r"\$\{local\.(\w+)\}", value) if isinstance(value, str) else None
+    return root_locals()[match.group(1)] if match else value
+
+
 def policy_statements(fn: str) -> list[dict]:
     doc = root_blocks("data")["aws_iam_policy_document"][POLICY[fn]]
     return doc["statement"]
@@ -451,7 +457,7 @@ def test_iam_grants_exactly_what_the_code_calls_on_exact_arns(fn):
     for statement in policy_statements(fn):
         assert "effect" not in statement or one(statement["effect"]) == "Allow"
         assert "not_actions" not in statement and "not_resources" not in statement
-        actions = set(one(statement["actions"]))
+        actions = set(resolve(one(statement["actions"])))
         resources = one(statement["resources"])
         for action in actions:
             assert "*" not in action, f"{fn}: wildcard action {action}"
@@ -488,8 +494,13 @@ def test_one_role_per_function_assumable_by_lambda_only():
     assert {one(p["role"]) for p in attached.values()} == {f'${{aws_iam_role.fn["{fn}"].id}}' for fn in FUNCTIONS}
     for fn, p in attached.items():
         assert one(p["policy"]) == f"${{data.aws_iam_policy_document.{fn}.json}}"
-    assume = root_blocks("data")["aws_iam_policy_document"]["lambda_assume"]["statement"][0]
-    assert one(assume["principals"])["identifiers"] == [["lambda.amazonaws.com"]]
+    assume_docs = root_blocks("data")["aws_iam_policy_document"]["assume"]
+    assert "lambda" in one(assume_docs["for_each"])
+    assume = assume_docs["statement"][0]
+    # Instantiated for "lambda": the functions' roles trust Lambda only.
+    identifiers = [[i.replace("${each.key}", "lambda") for i in ids] for ids in one(assume["principals"])["identifiers"]]
+    assert identifiers == [["lambda.amazonaws.com"]]
+    assert one(role["assume_role_policy"]) == '${data.aws_iam_policy_document.assume["lambda"].json}'
 
 
 # ---------------------------------------------------------------- metrics

@@ -4,7 +4,7 @@
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use crate::accounts::{validate_name, AccountKind};
+use crate::accounts::{validate_name, Account, AccountKind};
 use crate::accounts::{AccountStore, AccountStoreError};
 use crate::config::IssuerConfig;
 use crate::keys::MeteredKeyStore;
@@ -227,21 +227,23 @@ impl IssuerService {
         requested_scope: Option<&str>,
         address: Option<&str>,
     ) -> Result<IssuedToken, LoginError> {
-        let result = self
-            .authenticate_and_mint(kind, name, secret, requested_scope, address)
-            .await;
+        let result = match self.authenticate(kind, name, secret, address).await {
+            Ok(account) => self.mint_for(&account, requested_scope).await,
+            Err(error) => Err(error),
+        };
         self.metrics.login(kind, &result);
         result
     }
 
-    async fn authenticate_and_mint(
+    /// The account, if the secret matches and it is enabled; every failure
+    /// counts against the throttle, a success clears it.
+    async fn authenticate(
         &self,
         kind: AccountKind,
         name: &str,
         secret: &str,
-        requested_scope: Option<&str>,
         address: Option<&str>,
-    ) -> Result<IssuedToken, LoginError> {
+    ) -> Result<Account, LoginError> {
         let attempt = self
             .throttle
             .begin(kind, name, address, Instant::now())
@@ -266,6 +268,15 @@ impl IssuerService {
             return Err(LoginError::InvalidCredentials);
         };
         attempt.succeeded();
+        Ok(account)
+    }
+
+    /// A token for `account`, narrowed to `requested_scope`.
+    async fn mint_for(
+        &self,
+        account: &Account,
+        requested_scope: Option<&str>,
+    ) -> Result<IssuedToken, LoginError> {
         let scopes = account
             .narrow(requested_scope)
             .ok_or(LoginError::InvalidScope)?;
@@ -274,7 +285,7 @@ impl IssuerService {
         let grant = Grant {
             subject: &subject,
             scopes: &scopes,
-            client_id: (kind == AccountKind::Client).then_some(account.name.as_str()),
+            client_id: (account.kind == AccountKind::Client).then_some(account.name.as_str()),
         };
         mint(
             &keyset,

@@ -82,28 +82,18 @@ async fn next(State(state): State<RuntimeState>) -> (StatusCode, HeaderMap, Json
     (StatusCode::OK, headers, Json(event))
 }
 
-async fn response(
+/// `POST invocation/{id}/response` and `POST invocation/{id}/error`.
+async fn outcome(
     State(state): State<RuntimeState>,
-    Path(id): Path<String>,
+    Path((id, kind)): Path<(String, String)>,
     body: axum::body::Bytes,
 ) -> StatusCode {
-    finish(
-        &state,
-        &id,
-        Outcome::Response(serde_json::from_slice(&body).unwrap_or(Value::Null)),
-    )
-}
-
-async fn error(
-    State(state): State<RuntimeState>,
-    Path(id): Path<String>,
-    body: axum::body::Bytes,
-) -> StatusCode {
-    finish(
-        &state,
-        &id,
-        Outcome::Error(serde_json::from_slice(&body).unwrap_or(Value::Null)),
-    )
+    let value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    match kind.as_str() {
+        "response" => finish(&state, &id, Outcome::Response(value)),
+        "error" => finish(&state, &id, Outcome::Error(value)),
+        _ => StatusCode::NOT_FOUND,
+    }
 }
 
 fn finish(state: &RuntimeState, id: &str, outcome: Outcome) -> StatusCode {
@@ -143,11 +133,7 @@ impl LambdaFunction {
         };
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route(
-                "/2018-06-01/runtime/invocation/{id}/response",
-                post(response),
-            )
-            .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
+            .route("/2018-06-01/runtime/invocation/{id}/{kind}", post(outcome))
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

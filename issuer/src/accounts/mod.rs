@@ -8,7 +8,7 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::password::{hash_secret, HashError};
+use crate::password::hash_secret;
 
 mod dynamo;
 mod file;
@@ -110,9 +110,9 @@ pub enum NewAccountError {
     /// The name is refused.
     #[error(transparent)]
     Name(#[from] NameError),
-    /// The secret could not be hashed.
-    #[error(transparent)]
-    Hash(#[from] HashError),
+    /// argon2 refused to hash the secret (never for a valid one).
+    #[error("password hashing failed")]
+    Hash,
 }
 
 impl Account {
@@ -129,7 +129,7 @@ impl Account {
         Ok(Self {
             kind,
             name: name.to_owned(),
-            secret_hash: hash_secret(secret)?,
+            secret_hash: hash_secret(secret).map_err(|_| NewAccountError::Hash)?,
             scopes: scopes
                 .split(' ')
                 .filter(|s| !s.is_empty())

@@ -24,6 +24,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_secretsmanager::operation::update_secret_version_stage::builders::UpdateSecretVersionStageFluentBuilder;
 use aws_sdk_secretsmanager::Client;
 
 use super::{KeyStore, KeyStoreError};
@@ -226,10 +227,7 @@ impl SecretsManagerKeyStore {
     /// Moves `AWSCURRENT` from `from` to `to`: the compare-and-swap.
     pub async fn promote(&self, to: &str, from: &str) -> Result<(), KeyStoreError> {
         match self
-            .client
-            .update_secret_version_stage()
-            .secret_id(&self.secret_id)
-            .version_stage(CURRENT)
+            .move_label(CURRENT)
             .move_to_version_id(to)
             .remove_from_version_id(from)
             .send()
@@ -258,13 +256,19 @@ impl SecretsManagerKeyStore {
     /// Removes `label` from `version`, best effort.
     async fn clear_label(&self, label: &str, version: &str) {
         let _ = self
-            .client
-            .update_secret_version_stage()
-            .secret_id(&self.secret_id)
-            .version_stage(label)
+            .move_label(label)
             .remove_from_version_id(version)
             .send()
             .await;
+    }
+
+    /// An `UpdateSecretVersionStage` of `label` on this secret, to be told
+    /// where the label goes and where it leaves.
+    fn move_label(&self, label: &str) -> UpdateSecretVersionStageFluentBuilder {
+        self.client
+            .update_secret_version_stage()
+            .secret_id(&self.secret_id)
+            .version_stage(label)
     }
 }
 
