@@ -331,45 +331,47 @@ pub fn authorizer_config(
     })
 }
 
-/// Binds `addr`, wires the three parts and serves until shut down,
-/// issuing as `http://{bound address}`.
-pub async fn start(
-    stores: Stores,
-    addr: SocketAddr,
-    authorizer_cache_ttl: Duration,
-) -> anyhow::Result<RunningStack> {
-    start_as(
-        stores,
-        addr,
-        authorizer_cache_ttl,
-        None,
-        Arc::new(telemetry::DiscardSink),
-        AuthorizerMode::InProcess,
-    )
-    .await
+/// How a stack runs: where it listens, how long the gateway reuses an
+/// authorizer answer, the URL it issues as, where its metrics go and where
+/// its authorizer runs.
+pub struct StackOptions {
+    /// The address to bind (port 0: any free port).
+    pub addr: SocketAddr,
+    /// The gateway's authorizer cache TTL (0: off).
+    pub authorizer_cache_ttl: Duration,
+    /// The URL to issue as (a data directory fixes it at its first start, so
+    /// tokens stay valid whatever address serves); `None`: `http://` and the
+    /// bound address.
+    pub issuer_url: Option<String>,
+    /// Where the authorizer, the issuer and the gateway record metrics.
+    pub metrics: Arc<dyn MetricsSink>,
+    /// In process, or as a Lambda function process.
+    pub mode: AuthorizerMode,
 }
 
-/// `start`, with the authorizer, the issuer and the gateway recording their
-/// metrics to `metrics` (`serve --metrics`).
-pub async fn start_with_metrics(
-    stores: Stores,
-    addr: SocketAddr,
-    authorizer_cache_ttl: Duration,
-    metrics: Arc<dyn MetricsSink>,
-) -> anyhow::Result<RunningStack> {
-    let mode = AuthorizerMode::InProcess;
-    start_as(stores, addr, authorizer_cache_ttl, None, metrics, mode).await
-}
+impl StackOptions {
+    /// Listening on `addr`, metrics discarded, the authorizer in process.
+    pub fn new(addr: SocketAddr, authorizer_cache_ttl: Duration) -> Self {
+        Self {
+            addr,
+            authorizer_cache_ttl,
+            issuer_url: None,
+            metrics: Arc::new(telemetry::DiscardSink),
+            mode: AuthorizerMode::InProcess,
+        }
+    }
 
-/// [`start`], with the authorizer run as `mode` says.
-pub async fn start_with(
-    stores: Stores,
-    addr: SocketAddr,
-    authorizer_cache_ttl: Duration,
-    mode: AuthorizerMode,
-) -> anyhow::Result<RunningStack> {
-    let metrics = Arc::new(telemetry::DiscardSink);
-    start_as(stores, addr, authorizer_cache_ttl, None, metrics, mode).await
+    /// Recording metrics to `metrics` (`serve --metrics`).
+    pub fn with_metrics(mut self, metrics: Arc<dyn MetricsSink>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// With the authorizer run as `mode` says.
+    pub fn with_mode(mut self, mode: AuthorizerMode) -> Self {
+        self.mode = mode;
+        self
+    }
 }
 
 /// [`start`] for the data directory `data`: issuing as the URL it fixed at
@@ -378,40 +380,27 @@ pub async fn start_with(
 pub async fn start_in(
     data: &DataDir,
     stores: Stores,
-    addr: SocketAddr,
-    authorizer_cache_ttl: Duration,
+    mut options: StackOptions,
     requested_issuer_url: Option<&str>,
-    metrics: Arc<dyn MetricsSink>,
-    mode: AuthorizerMode,
 ) -> anyhow::Result<RunningStack> {
-    let issuer_url = data.resolve_issuer_url(requested_issuer_url)?;
-    let first = issuer_url.is_none();
-    let stack = start_as(
-        stores,
-        addr,
-        authorizer_cache_ttl,
-        issuer_url,
-        metrics,
-        mode,
-    )
-    .await?;
+    options.issuer_url = data.resolve_issuer_url(requested_issuer_url)?;
+    let first = options.issuer_url.is_none();
+    let stack = start(stores, options).await?;
     if first {
         data.store_issuer_url(&stack.issuer_url)?;
     }
     Ok(stack)
 }
 
-/// [`start`], issuing as `issuer_url` when given (the URL a data directory
-/// fixed at its first start: tokens stay valid whatever address serves),
-/// recording metrics to `metrics`, with the authorizer run as `mode` says.
-pub async fn start_as(
-    stores: Stores,
-    addr: SocketAddr,
-    authorizer_cache_ttl: Duration,
-    issuer_url: Option<String>,
-    metrics: Arc<dyn MetricsSink>,
-    mode: AuthorizerMode,
-) -> anyhow::Result<RunningStack> {
+/// Binds the address, wires the three parts and serves until shut down.
+pub async fn start(stores: Stores, options: StackOptions) -> anyhow::Result<RunningStack> {
+    let StackOptions {
+        addr,
+        authorizer_cache_ttl,
+        issuer_url,
+        metrics,
+        mode,
+    } = options;
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let issuer_url = issuer_url.unwrap_or_else(|| format!("http://{addr}"));

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use tollgate::local_stack::{self, DataDir, RunningStack};
+use tollgate::local_stack::{self, DataDir, RunningStack, StackOptions};
 
 mod common;
 
@@ -58,17 +58,10 @@ async fn start_at(dir: &std::path::Path, addr: &str, ttl: u64) -> Stack {
     if let Some(first) = first {
         assert_eq!(first.admin_password.unwrap(), password("admin"));
     }
-    let running = local_stack::start_in(
-        &data,
-        stores,
-        addr.parse().unwrap(),
-        Duration::from_secs(ttl),
-        None,
-        Arc::new(telemetry::DiscardSink),
-        tollgate::authorizer_backend::AuthorizerMode::InProcess,
-    )
-    .await
-    .unwrap();
+    let options = StackOptions::new(addr.parse().unwrap(), Duration::from_secs(ttl));
+    let running = local_stack::start_in(&data, stores, options, None)
+        .await
+        .unwrap();
     Stack {
         url: format!("http://{}", running.addr),
         running,
@@ -79,6 +72,11 @@ async fn start_at(dir: &std::path::Path, addr: &str, ttl: u64) -> Stack {
 }
 
 impl Stack {
+    /// The status of a bodiless request.
+    async fn status(&self, method: Method, path: &str, token: Option<&str>) -> u16 {
+        self.call(method, path, token, None).await.0
+    }
+
     async fn login(&self, user: &str, password: &str) -> String {
         common::login(&self.http, &self.url, user, password).await
     }
@@ -108,25 +106,21 @@ async fn login_books_and_refusals() {
     let dir = tempfile::tempdir().unwrap();
     let stack = start_in(dir.path(), 300).await;
     let token = stack.login("demo", &stack.demo_password).await;
-    assert_eq!(stack.call(Method::GET, "/healthz", None, None).await.0, 200);
+    assert_eq!(stack.status(Method::GET, "/healthz", None).await, 200);
     assert_eq!(
-        stack.call(Method::GET, "/books", None, None).await.0,
+        stack.status(Method::GET, "/books", None).await,
         401,
         "no token"
     );
     assert_eq!(
         stack
-            .call(Method::GET, "/books", Some("not.a.token"), None)
-            .await
-            .0,
+            .status(Method::GET, "/books", Some("not.a.token"))
+            .await,
         401,
         "bad token"
     );
     assert_eq!(
-        stack
-            .call(Method::GET, "/admin/keys", Some(&token), None)
-            .await
-            .0,
+        stack.status(Method::GET, "/admin/keys", Some(&token)).await,
         403,
         "wrong scope"
     );
@@ -158,16 +152,14 @@ async fn login_books_and_refusals() {
     assert_eq!((status, patched["title"].as_str()), (200, Some("Dawn")));
     assert_eq!(
         stack
-            .call(Method::DELETE, &format!("/books/{id}"), Some(&token), None)
-            .await
-            .0,
+            .status(Method::DELETE, &format!("/books/{id}"), Some(&token))
+            .await,
         204
     );
     assert_eq!(
         stack
-            .call(Method::GET, &format!("/books/{id}"), Some(&token), None)
-            .await
-            .0,
+            .status(Method::GET, &format!("/books/{id}"), Some(&token))
+            .await,
         404
     );
     stack.running.shutdown().await;
@@ -180,10 +172,7 @@ async fn the_authorizer_cache_is_reused_within_its_ttl_and_off_at_zero() {
     let token = cached.login("demo", &cached.demo_password).await;
     for _ in 0..3 {
         assert_eq!(
-            cached
-                .call(Method::GET, "/books", Some(&token), None)
-                .await
-                .0,
+            cached.status(Method::GET, "/books", Some(&token)).await,
             200
         );
     }
@@ -197,10 +186,7 @@ async fn the_authorizer_cache_is_reused_within_its_ttl_and_off_at_zero() {
 
     let uncached = start_at(dir.path(), &addr, 0).await;
     assert_eq!(
-        uncached
-            .call(Method::GET, "/books", Some(&token), None)
-            .await
-            .0,
+        uncached.status(Method::GET, "/books", Some(&token)).await,
         200
     );
     assert_eq!(
@@ -231,12 +217,7 @@ async fn rotation_under_a_stream_of_requests_fails_no_request_and_revocation_ref
         tokio::spawn(async move {
             let mut sent = 0;
             while !done.load(Ordering::SeqCst) && sent < 2000 {
-                if stack
-                    .call(Method::GET, "/books", Some(&token), None)
-                    .await
-                    .0
-                    != 200
-                {
+                if stack.status(Method::GET, "/books", Some(&token)).await != 200 {
                     failures.fetch_add(1, Ordering::SeqCst);
                 }
                 sent += 1;
@@ -252,10 +233,7 @@ async fn rotation_under_a_stream_of_requests_fails_no_request_and_revocation_ref
         assert_eq!(status, 200, "{rotated}");
         let fresh = stack.login("demo", &stack.demo_password).await;
         assert_eq!(
-            stack
-                .call(Method::GET, "/books", Some(&fresh), None)
-                .await
-                .0,
+            stack.status(Method::GET, "/books", Some(&fresh)).await,
             200,
             "a new kid verifies at once"
         );
@@ -286,30 +264,22 @@ async fn rotation_under_a_stream_of_requests_fails_no_request_and_revocation_ref
     let victim = fresh_tokens.pop().unwrap();
     assert_eq!(
         stack
-            .call(
+            .status(
                 Method::POST,
                 &format!("/admin/keys/{active}/revoke"),
-                Some(&admin),
-                None
+                Some(&admin)
             )
-            .await
-            .0,
+            .await,
         200
     );
     let newest = stack.login("demo", &stack.demo_password).await;
     assert_eq!(
-        stack
-            .call(Method::GET, "/books", Some(&newest), None)
-            .await
-            .0,
+        stack.status(Method::GET, "/books", Some(&newest)).await,
         200,
         "login never stops"
     );
     assert_eq!(
-        stack
-            .call(Method::GET, "/books", Some(&victim), None)
-            .await
-            .0,
+        stack.status(Method::GET, "/books", Some(&victim)).await,
         401,
         "the revoked key's token is refused"
     );
@@ -462,13 +432,7 @@ async fn variants_of_one_bearer_header_share_one_cache_entry() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revocation_made_beside_the_stack_reaches_it_with_the_cache_on() {
     let (dir, stack, token) = demo_stack(300).await;
-    assert_eq!(
-        stack
-            .call(Method::GET, "/books", Some(&token), None)
-            .await
-            .0,
-        200
-    );
+    assert_eq!(stack.status(Method::GET, "/books", Some(&token)).await, 200);
     assert_eq!(stack.running.gateway.cached_answers(), 1);
 
     // What the CLI does: its own issuer service on the same data dir.
@@ -482,10 +446,7 @@ async fn a_revocation_made_beside_the_stack_reaches_it_with_the_cache_on() {
     let deadline = tokio::time::Instant::now() + bound * 5; // loose: a busy machine
     let mut status = 200;
     while tokio::time::Instant::now() < deadline {
-        status = stack
-            .call(Method::GET, "/books", Some(&token), None)
-            .await
-            .0;
+        status = stack.status(Method::GET, "/books", Some(&token)).await;
         if status == 401 {
             break;
         }
@@ -493,13 +454,7 @@ async fn a_revocation_made_beside_the_stack_reaches_it_with_the_cache_on() {
     }
     assert_eq!(status, 401, "the revoked key's token is refused");
     let fresh = stack.login("demo", &stack.demo_password).await;
-    assert_eq!(
-        stack
-            .call(Method::GET, "/books", Some(&fresh), None)
-            .await
-            .0,
-        200
-    );
+    assert_eq!(stack.status(Method::GET, "/books", Some(&fresh)).await, 200);
 }
 
 #[tokio::test]

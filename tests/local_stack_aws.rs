@@ -7,7 +7,7 @@ use std::time::Duration;
 use backend::DynamoStore;
 use issuer::accounts::DynamoAccountStore;
 use serde_json::{json, Value};
-use tollgate::local_stack::{self, DataDir, Stores};
+use tollgate::local_stack::{self, DataDir, StackOptions, Stores};
 
 mod common;
 
@@ -45,13 +45,8 @@ async fn serve_uses_secrets_manager_and_dynamodb() {
         .await
         .unwrap()
         .expect("first start");
-    let stack = local_stack::start(
-        stores,
-        "127.0.0.1:0".parse().unwrap(),
-        Duration::from_secs(300),
-    )
-    .await
-    .unwrap();
+    let options = StackOptions::new("127.0.0.1:0".parse().unwrap(), Duration::from_secs(300));
+    let stack = local_stack::start(stores, options).await.unwrap();
     let url = format!("http://{}", stack.addr);
     let http = reqwest::Client::new();
 

@@ -11,7 +11,7 @@ mod common;
 use serde_json::{json, Value};
 use tollgate::authorizer_backend::AuthorizerMode;
 use tollgate::lambda_host::HostSettings;
-use tollgate::local_stack::{self, RunningStack};
+use tollgate::local_stack::{self, RunningStack, StackOptions};
 
 /// `target/debug/authorizer`, next to this test's `deps/` directory.
 fn authorizer_binary() -> PathBuf {
@@ -65,10 +65,12 @@ async fn start(command: String, fresh_instances: bool, timeout_ms: u64) -> Stack
             timeout: Duration::from_millis(timeout_ms),
         },
     };
-    let running =
-        local_stack::start_with(stores, "127.0.0.1:0".parse().unwrap(), Duration::ZERO, mode)
-            .await
-            .unwrap();
+    let running = local_stack::start(
+        stores,
+        StackOptions::new("127.0.0.1:0".parse().unwrap(), Duration::ZERO).with_mode(mode),
+    )
+    .await
+    .unwrap();
     Stack {
         url: format!("http://{}", running.addr),
         running,

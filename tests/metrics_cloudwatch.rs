@@ -13,7 +13,7 @@ use common::{assert_rows, statistics};
 use serde_json::json;
 use telemetry_cloudwatch::Limits;
 use telemetry_cloudwatch::{CloudWatchSink, RetryPolicy, Settings};
-use tollgate::local_stack::{self, RunningStack};
+use tollgate::local_stack::{self, RunningStack, StackOptions};
 
 struct Stack {
     running: RunningStack,
@@ -26,14 +26,10 @@ struct Stack {
 /// authorizer cache off so that every protected request is one decision.
 async fn stack(sink: Arc<CloudWatchSink>) -> Stack {
     let (dir, stores, first) = common::fresh_data_dir().await;
-    let running = local_stack::start_with_metrics(
-        stores,
-        "127.0.0.1:0".parse().unwrap(),
-        Duration::ZERO,
-        sink,
-    )
-    .await
-    .unwrap();
+    let options = StackOptions::new("127.0.0.1:0".parse().unwrap(), Duration::ZERO);
+    let running = local_stack::start(stores, options.with_metrics(sink))
+        .await
+        .unwrap();
     Stack {
         url: format!("http://{}", running.addr),
         running,

@@ -50,6 +50,17 @@ impl Seeded {
             .await
             .unwrap();
     }
+
+    /// A whole rotation with `token` at `now`: Secrets Manager's staging,
+    /// then the four steps, each expected to succeed.
+    async fn rotate(&self, token: &str, now: u64) {
+        self.begin_rotation(token).await;
+        for step in STEPS {
+            run_step(&self.store, step, token, ALG, GRACE, now)
+                .await
+                .unwrap();
+        }
+    }
 }
 
 async fn seeded() -> Option<(Seeded, KeySet)> {
@@ -112,12 +123,7 @@ async fn four_steps_each_repeated_end_in_one_rotation() {
     assert_eq!(stages.pending, None);
 
     // A second rotation with a new token works from the new state.
-    seeded.begin_rotation(&self::token(2)).await;
-    for step in STEPS {
-        run_step(store, step, &self::token(2), ALG, GRACE, 3000)
-            .await
-            .unwrap();
-    }
+    seeded.rotate(&self::token(2), 3000).await;
     assert_eq!(
         store.load().await.unwrap().unwrap().version,
         before.version + 2
@@ -234,12 +240,7 @@ async fn an_admin_rotation_in_between_is_not_undone_and_the_rotation_still_ends_
     );
     // Which then works.
     let next = self::token(9);
-    seeded.begin_rotation(&next).await;
-    for step in STEPS {
-        run_step(store, step, &next, ALG, GRACE, 4000)
-            .await
-            .unwrap();
-    }
+    seeded.rotate(&next, 4000).await;
     assert_eq!(
         store.load().await.unwrap().unwrap().version,
         admin.version + 1
@@ -253,12 +254,7 @@ async fn a_pending_copy_made_by_rotate_secret_is_replaced_by_a_real_rotation() {
     };
     let token = token(5);
     // moto's RotateSecret (rotate_immediately=false) labels a copy of the current value AWSPENDING.
-    seeded.begin_rotation(&token).await;
-    for step in STEPS {
-        run_step(&seeded.store, step, &token, ALG, GRACE, 2000)
-            .await
-            .unwrap();
-    }
+    seeded.rotate(&token, 2000).await;
     let after = seeded.store.load().await.unwrap().unwrap();
     assert_eq!(after.version, before.version + 1);
     assert_eq!(after.active().unwrap().kid, before.next().unwrap().kid);
@@ -278,12 +274,7 @@ async fn a_placeholder_secret_is_bootstrapped_into_a_keyset() {
         name,
     };
     let token = token(6);
-    seeded.begin_rotation(&token).await;
-    for step in STEPS {
-        run_step(&seeded.store, step, &token, ALG, GRACE, 2000)
-            .await
-            .unwrap();
-    }
+    seeded.rotate(&token, 2000).await;
     let keyset = seeded.store.load().await.unwrap().unwrap();
     assert!(keyset.active().is_ok() && keyset.next().is_some());
 }

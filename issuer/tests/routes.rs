@@ -96,6 +96,12 @@ async fn issuer() -> Issuer {
 }
 
 impl Issuer {
+    /// A bodiless GET of `path`.
+    async fn get(&self, path: &str) -> Answer {
+        self.send(Request::get(path).body(Body::empty()).unwrap())
+            .await
+    }
+
     async fn send(&self, request: Request<Body>) -> Answer {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
@@ -445,13 +451,7 @@ async fn a_client_never_gets_the_subject_of_a_user_with_the_same_name() {
 #[tokio::test]
 async fn jwks_is_public_cacheable_and_conditional() {
     let issuer = issuer().await;
-    let jwks = issuer
-        .send(
-            Request::get("/.well-known/jwks.json")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let jwks = issuer.get("/.well-known/jwks.json").await;
     assert_eq!(jwks.status, StatusCode::OK);
     assert_eq!(jwks.headers["cache-control"], "public, max-age=300");
     let keys = jwks.body["keys"].as_array().unwrap();
@@ -472,13 +472,7 @@ async fn jwks_is_public_cacheable_and_conditional() {
         .await;
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
 
-    let discovery = issuer
-        .send(
-            Request::get("/.well-known/openid-configuration")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let discovery = issuer.get("/.well-known/openid-configuration").await;
     assert_eq!(discovery.body["issuer"], "https://issuer.test");
     assert_eq!(
         discovery.body["jwks_uri"],
@@ -556,13 +550,7 @@ async fn admin_routes_need_keys_admin_and_rotate_and_revoke() {
     );
     assert!(too_soon.body["detail"].as_str().unwrap().contains("revoke"));
 
-    let jwks = issuer
-        .send(
-            Request::get("/.well-known/jwks.json")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let jwks = issuer.get("/.well-known/jwks.json").await;
     assert_eq!(
         jwks.body["keys"].as_array().unwrap().len(),
         3,
@@ -577,13 +565,7 @@ async fn admin_routes_need_keys_admin_and_rotate_and_revoke() {
         )
         .await;
     assert_eq!(revoked.status, StatusCode::OK);
-    let jwks = issuer
-        .send(
-            Request::get("/.well-known/jwks.json")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let jwks = issuer.get("/.well-known/jwks.json").await;
     assert!(
         jwks.body["keys"]
             .as_array()

@@ -19,6 +19,20 @@ async fn store() -> Option<SecretsManagerKeyStore> {
     Some(SecretsManagerKeyStore::from_env(format!("tollgate/keyset-{}", ulid::Ulid::new())).await)
 }
 
+/// A first keyset, saved.
+async fn saved_keyset(store: &SecretsManagerKeyStore) -> KeySet {
+    let keyset = KeySet::generate(SigningAlg::ES256, 1000).unwrap();
+    store.save(&keyset, None).await.unwrap();
+    keyset
+}
+
+/// `base` rotated at `now`.
+fn rotated(base: &KeySet, now: u64) -> KeySet {
+    let mut keyset = base.clone();
+    keyset.rotate(SigningAlg::ES256, now, GRACE).unwrap();
+    keyset
+}
+
 #[tokio::test]
 async fn create_load_and_rotate() {
     let Some(store) = store().await else { return };
@@ -57,8 +71,7 @@ async fn create_load_and_rotate() {
 async fn two_racing_rotations_have_exactly_one_winner() {
     let Some(store) = store().await else { return };
     let store = Arc::new(store);
-    let base = KeySet::generate(SigningAlg::ES256, 1000).unwrap();
-    store.save(&base, None).await.unwrap();
+    let base = saved_keyset(&store).await;
     let mut tasks = Vec::new();
     for i in 0..2u64 {
         let (store, mut keyset) = (Arc::clone(&store), base.clone());
@@ -90,12 +103,10 @@ async fn two_racing_rotations_have_exactly_one_winner() {
 #[tokio::test]
 async fn a_crash_between_staging_and_current_is_left_behind_by_the_next_save() {
     let Some(store) = store().await else { return };
-    let base = KeySet::generate(SigningAlg::ES256, 1000).unwrap();
-    store.save(&base, None).await.unwrap();
+    let base = saved_keyset(&store).await;
 
     // A save stages its version, then the process dies before moving AWSCURRENT.
-    let mut crashed = base.clone();
-    crashed.rotate(SigningAlg::ES256, 2000, GRACE).unwrap();
+    let crashed = rotated(&base, 2000);
     let staged = store
         .stage(&crashed, "keyset-crashed-rotation-0000000000000001", SAVING)
         .await
@@ -109,8 +120,7 @@ async fn a_crash_between_staging_and_current_is_left_behind_by_the_next_save() {
     );
 
     // The next rotation recovers and commits.
-    let mut next = base.clone();
-    next.rotate(SigningAlg::ES256, 3000, GRACE).unwrap();
+    let next = rotated(&base, 3000);
     store.save(&next, Some(1)).await.unwrap();
     assert_eq!(store.load().await.unwrap(), Some(next));
     let stages = store.stages().await.unwrap().unwrap();
@@ -124,15 +134,12 @@ async fn a_crash_between_staging_and_current_is_left_behind_by_the_next_save() {
 #[tokio::test]
 async fn a_save_leaves_a_rotation_in_flight_its_awspending() {
     let Some(store) = store().await else { return };
-    let base = KeySet::generate(SigningAlg::ES256, 1000).unwrap();
-    store.save(&base, None).await.unwrap();
-    let mut rotating = base.clone();
-    rotating.rotate(SigningAlg::ES256, 2000, GRACE).unwrap();
+    let base = saved_keyset(&store).await;
+    let rotating = rotated(&base, 2000);
     let token = "3f1b2c4d-0000-4000-8000-00000000abcd";
     store.stage_pending(&rotating, token).await.unwrap();
 
-    let mut admin = base.clone();
-    admin.rotate(SigningAlg::ES256, 2500, GRACE).unwrap();
+    let admin = rotated(&base, 2500);
     store.save(&admin, Some(1)).await.unwrap();
     assert_eq!(store.load().await.unwrap(), Some(admin));
     assert_eq!(
@@ -145,14 +152,11 @@ async fn a_save_leaves_a_rotation_in_flight_its_awspending() {
 #[tokio::test]
 async fn moving_awscurrent_is_a_compare_and_swap() {
     let Some(store) = store().await else { return };
-    let base = KeySet::generate(SigningAlg::ES256, 1000).unwrap();
-    store.save(&base, None).await.unwrap();
+    let base = saved_keyset(&store).await;
     let current = store.stages().await.unwrap().unwrap().current.unwrap();
     // Both writers read `current`, both stage a version...
-    let mut a = base.clone();
-    a.rotate(SigningAlg::ES256, 2000, GRACE).unwrap();
-    let mut b = base.clone();
-    b.rotate(SigningAlg::ES256, 2001, GRACE).unwrap();
+    let a = rotated(&base, 2000);
+    let b = rotated(&base, 2001);
     let a_version = store
         .stage_pending(&a, "keyset-writer-a-00000000000000000000001")
         .await

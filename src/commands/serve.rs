@@ -8,7 +8,7 @@ use clap::ValueEnum;
 use telemetry::MetricsSink;
 use telemetry_cloudwatch::CloudWatchSink;
 use tollgate::lambda_mode_args::LambdaModeArgs;
-use tollgate::local_stack::{self, DataDir, FirstStart, Stores};
+use tollgate::local_stack::{self, DataDir, FirstStart, StackOptions, Stores};
 
 /// Where `serve` sends the metrics of the authorizer, issuer and gateway.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -48,8 +48,15 @@ pub async fn run(data: DataDir, options: ServeOptions<'_>) -> anyhow::Result<()>
     };
     let ttl = Duration::from_secs(options.authorizer_cache_ttl);
     let mode = options.lambda.mode();
-    let stack =
-        local_stack::start_in(&data, stores, addr, ttl, options.issuer_url, sink, mode).await?;
+    let stack = local_stack::start_in(
+        &data,
+        stores,
+        StackOptions::new(addr, ttl)
+            .with_metrics(sink)
+            .with_mode(mode),
+        options.issuer_url,
+    )
+    .await?;
     print_welcome(
         &data,
         &stack.addr.to_string(),

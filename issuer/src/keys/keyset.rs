@@ -277,6 +277,14 @@ mod tests {
         set.keys.iter().map(|k| (k.kid.clone(), k.state)).collect()
     }
 
+    /// The kids of the active and the next key.
+    fn active_and_next(set: &KeySet) -> (String, String) {
+        (
+            set.active().unwrap().kid.clone(),
+            set.next().unwrap().kid.clone(),
+        )
+    }
+
     #[test]
     fn a_new_keyset_has_an_active_and_a_next_key() {
         let set = KeySet::generate(SigningAlg::ES256, 1000).unwrap();
@@ -289,10 +297,7 @@ mod tests {
     #[test]
     fn rotation_promotes_next_and_keeps_the_old_active_published() {
         let mut set = KeySet::generate(SigningAlg::ES256, 1000).unwrap();
-        let (old_active, old_next) = (
-            set.active().unwrap().kid.clone(),
-            set.next().unwrap().kid.clone(),
-        );
+        let (old_active, old_next) = active_and_next(&set);
         let new_active = set.rotate(SigningAlg::ES256, 2000, GRACE).unwrap();
         assert_eq!(
             new_active.kid, old_next,
@@ -339,10 +344,7 @@ mod tests {
     #[test]
     fn revoking_the_active_key_promotes_next_at_once() {
         let mut set = KeySet::generate(SigningAlg::ES256, 1000).unwrap();
-        let (active, next) = (
-            set.active().unwrap().kid.clone(),
-            set.next().unwrap().kid.clone(),
-        );
+        let (active, next) = active_and_next(&set);
         set.revoke(&active, SigningAlg::ES256, 1500).unwrap();
         assert!(
             set.keys.iter().all(|k| k.kid != active),
