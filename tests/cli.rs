@@ -12,6 +12,28 @@ mod common;
 
 use common::{free_port, wait_until_listening};
 
+/// `tollgate token --url URL --username NAME --password-stdin`, the
+/// password (and its newline) on stdin.
+fn token_from_cli(
+    data: &std::path::Path,
+    url: &str,
+    username: &str,
+    stdin: &str,
+) -> (bool, String, String) {
+    tollgate(
+        data,
+        &[
+            "token",
+            "--url",
+            url,
+            "--username",
+            username,
+            "--password-stdin",
+        ],
+        Some(stdin),
+    )
+}
+
 fn tollgate(data: &std::path::Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
         .arg("--data-dir")
@@ -103,30 +125,8 @@ fn user_add_keys_serve_and_token() {
         .unwrap();
     let url = format!("http://{addr}");
     wait_until_listening(&addr);
-    let (ok, token, err) = tollgate(
-        &data,
-        &[
-            "token",
-            "--url",
-            &url,
-            "--username",
-            "carol",
-            "--password-stdin",
-        ],
-        Some("carol-pass\n"),
-    );
-    let (bad, _, _) = tollgate(
-        &data,
-        &[
-            "token",
-            "--url",
-            &url,
-            "--username",
-            "carol",
-            "--password-stdin",
-        ],
-        Some("wrong\n"),
-    );
+    let (ok, token, err) = token_from_cli(&data, &url, "carol", "carol-pass\n");
+    let (bad, _, _) = token_from_cli(&data, &url, "carol", "wrong\n");
     // `explain` against the running stack: valid, then tampered.
     let (explained_ok, explained, explain_err) =
         tollgate(&data, &["explain", "-", "--url", &url], Some(token.trim()));
@@ -309,18 +309,7 @@ fn every_command_works_beside_a_running_serve_and_a_revocation_reaches_it() {
     let (ok, _, err) = tollgate(&data, &["client", "add", "nosecret", "--scopes", "x"], None);
     assert!(!ok && err.contains("--secret-stdin"), "{err}");
 
-    let (ok, token, err) = tollgate(
-        &data,
-        &[
-            "token",
-            "--url",
-            &serve.url,
-            "--username",
-            "erin",
-            "--password-stdin",
-        ],
-        Some("erin-pass\n"),
-    );
+    let (ok, token, err) = token_from_cli(&data, &serve.url, "erin", "erin-pass\n");
     assert!(ok, "{err}");
     let token = token.trim().to_owned();
     let user = claims(&token);

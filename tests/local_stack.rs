@@ -6,17 +6,11 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use tollgate::local_stack::{self, DataDir, RunningStack, StackOptions};
+use tollgate::local_stack::{self, DataDir, StackOptions};
 
 mod common;
 
-struct Stack {
-    running: RunningStack,
-    url: String,
-    http: reqwest::Client,
-    admin_password: String,
-    demo_password: String,
-}
+use common::Stack;
 
 /// A keyset whose `next` key was published an hour ago, so an admin
 /// rotation is allowed at once (the spacing rule is the issuer's).
@@ -62,13 +56,7 @@ async fn start_at(dir: &std::path::Path, addr: &str, ttl: u64) -> Stack {
     let running = local_stack::start_in(&data, stores, options, None)
         .await
         .unwrap();
-    Stack {
-        url: format!("http://{}", running.addr),
-        running,
-        http: reqwest::Client::new(),
-        admin_password: password("admin"),
-        demo_password: password("demo"),
-    }
+    Stack::new(running, (password("admin"), password("demo")), None)
 }
 
 impl Stack {

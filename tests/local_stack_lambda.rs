@@ -8,10 +8,12 @@ use std::time::Duration;
 
 mod common;
 
+use common::Stack;
+
 use serde_json::{json, Value};
 use tollgate::authorizer_backend::AuthorizerMode;
 use tollgate::lambda_host::HostSettings;
-use tollgate::local_stack::{self, RunningStack, StackOptions};
+use tollgate::local_stack::StackOptions;
 
 /// `target/debug/authorizer`, next to this test's `deps/` directory.
 fn authorizer_binary() -> PathBuf {
@@ -46,17 +48,7 @@ async fn json_of(request: reqwest::RequestBuilder) -> Value {
     request.send().await.unwrap().json().await.unwrap()
 }
 
-struct Stack {
-    running: RunningStack,
-    url: String,
-    http: reqwest::Client,
-    demo_password: String,
-    admin_password: String,
-    _dir: tempfile::TempDir,
-}
-
 async fn start(command: String, fresh_instances: bool, timeout_ms: u64) -> Stack {
-    let (dir, stores, first) = common::fresh_data_dir().await;
     let mode = AuthorizerMode::Lambda {
         command,
         settings: HostSettings {
@@ -65,22 +57,8 @@ async fn start(command: String, fresh_instances: bool, timeout_ms: u64) -> Stack
             timeout: Duration::from_millis(timeout_ms),
         },
     };
-    let running = local_stack::start(
-        stores,
-        StackOptions::new("127.0.0.1:0".parse().unwrap(), Duration::ZERO).with_mode(mode),
-    )
-    .await
-    .unwrap();
-    Stack {
-        url: format!("http://{}", running.addr),
-        running,
-        http: reqwest::Client::new(),
-        demo_password: first.demo_password.expect("a fresh data dir creates demo"),
-        admin_password: first
-            .admin_password
-            .expect("a fresh data dir creates admin"),
-        _dir: dir,
-    }
+    Stack::fresh(StackOptions::new("127.0.0.1:0".parse().unwrap(), Duration::ZERO).with_mode(mode))
+        .await
 }
 
 impl Stack {

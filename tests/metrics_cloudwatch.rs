@@ -8,34 +8,20 @@ use std::time::{Duration, Instant, SystemTime};
 
 mod common;
 
+use common::Stack;
+
 use common::{assert_rows, statistics};
 
 use serde_json::json;
 use telemetry_cloudwatch::Limits;
 use telemetry_cloudwatch::{CloudWatchSink, RetryPolicy, Settings};
-use tollgate::local_stack::{self, RunningStack, StackOptions};
-
-struct Stack {
-    running: RunningStack,
-    url: String,
-    demo_password: String,
-    _dir: tempfile::TempDir,
-}
+use tollgate::local_stack::StackOptions;
 
 /// A local stack on file stores, recording to `sink`, with the gateway's
 /// authorizer cache off so that every protected request is one decision.
 async fn stack(sink: Arc<CloudWatchSink>) -> Stack {
-    let (dir, stores, first) = common::fresh_data_dir().await;
     let options = StackOptions::new("127.0.0.1:0".parse().unwrap(), Duration::ZERO);
-    let running = local_stack::start(stores, options.with_metrics(sink))
-        .await
-        .unwrap();
-    Stack {
-        url: format!("http://{}", running.addr),
-        running,
-        demo_password: first.demo_password.expect("a fresh data dir creates demo"),
-        _dir: dir,
-    }
+    Stack::fresh(options.with_metrics(sink)).await
 }
 
 async fn login(http: &reqwest::Client, url: &str, password: &str) -> reqwest::Response {

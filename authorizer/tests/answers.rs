@@ -378,17 +378,8 @@ async fn metric_lines_follow_the_emf_schema() {
                 .contains(&metric["Unit"].as_str().unwrap()));
         }
     }
-    let decisions: Vec<&Value> = lines
-        .iter()
-        .filter(|l| l.get("Decision").is_some())
-        .collect();
-    assert_eq!(
-        decisions
-            .iter()
-            .filter(|l| l["Decision"] == "allow")
-            .count(),
-        2
-    );
+    let decisions = decision_lines(&h.metrics);
+    assert_eq!(count_decisions(&decisions, "allow"), 2);
     assert!(decisions
         .iter()
         .any(|l| l["Decision"] == "unauthorized" && l["Reason"] == "malformed"));

@@ -303,17 +303,8 @@ async fn forged_and_malformed_tokens_are_unauthorized() {
         );
     }
     // No identity was ever granted: every decision line but the first is unauthorized.
-    let decisions: Vec<Value> = emf_lines(&h.metrics)
-        .into_iter()
-        .filter(|l| l.get("Decision").is_some())
-        .collect();
-    assert_eq!(
-        decisions
-            .iter()
-            .filter(|l| l["Decision"] == "allow")
-            .count(),
-        1
-    );
+    let decisions = decision_lines(&h.metrics);
+    assert_eq!(count_decisions(&decisions, "allow"), 1);
 }
 
 fn claims_for(sub: &str) -> Value {

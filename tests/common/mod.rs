@@ -9,7 +9,49 @@ use std::time::{Duration, Instant, SystemTime};
 
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
-use tollgate::local_stack::{self, DataDir, FirstStart, Stores};
+use tollgate::local_stack::{self, DataDir, FirstStart, RunningStack, StackOptions, Stores};
+
+/// A running local stack and what a test reaches it with.
+pub struct Stack {
+    pub running: RunningStack,
+    pub url: String,
+    pub http: reqwest::Client,
+    pub admin_password: String,
+    pub demo_password: String,
+    /// The data directory, when the stack owns it (removed on drop).
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Stack {
+    /// `running`, with the passwords of its data directory's two users.
+    pub fn new(
+        running: RunningStack,
+        (admin_password, demo_password): (String, String),
+        dir: Option<tempfile::TempDir>,
+    ) -> Self {
+        Self {
+            url: format!("http://{}", running.addr),
+            running,
+            http: reqwest::Client::new(),
+            admin_password,
+            demo_password,
+            _dir: dir,
+        }
+    }
+
+    /// A stack started with `options` on a fresh data directory it owns.
+    pub async fn fresh(options: StackOptions) -> Self {
+        let (dir, stores, first) = fresh_data_dir().await;
+        let running = local_stack::start(stores, options).await.unwrap();
+        let passwords = (
+            first
+                .admin_password
+                .expect("a fresh data dir creates admin"),
+            first.demo_password.expect("a fresh data dir creates demo"),
+        );
+        Self::new(running, passwords, Some(dir))
+    }
+}
 
 /// A first start in a fresh temporary data directory: its stores and the
 /// passwords it generated (the directory goes when the `TempDir` drops).

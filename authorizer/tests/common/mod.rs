@@ -113,6 +113,19 @@ pub fn emf_lines(metrics: &CaptureSink) -> Vec<Value> {
         .collect()
 }
 
+/// The EMF lines that record a decision.
+pub fn decision_lines(metrics: &CaptureSink) -> Vec<Value> {
+    emf_lines(metrics)
+        .into_iter()
+        .filter(|l| l.get("Decision").is_some())
+        .collect()
+}
+
+/// How many of `lines` record the decision `decision`.
+pub fn count_decisions(lines: &[Value], decision: &str) -> usize {
+    lines.iter().filter(|l| l["Decision"] == decision).count()
+}
+
 /// Sum of metric `name` over all EMF lines.
 pub fn metric_sum(metrics: &CaptureSink, name: &str) -> f64 {
     emf_lines(metrics)
