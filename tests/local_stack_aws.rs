@@ -55,25 +55,16 @@ async fn serve_uses_secrets_manager_and_dynamodb() {
         async move { common::login(&http, &url, user, &password).await }
     };
     let token = login("demo", first.demo_password.clone().unwrap()).await;
-    let created: Value = http
-        .post(format!("{url}/books"))
-        .bearer_auth(&token)
-        .json(&json!({"title": "Parable of the Sower", "author": "Octavia E. Butler"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = created["id"].as_str().expect("created").to_owned();
-    let item = dynamo
-        .get_item()
-        .table_name(&books)
-        .key("id", aws_sdk_dynamodb::types::AttributeValue::S(id))
-        .send()
-        .await
-        .unwrap();
-    assert!(item.item().is_some(), "the book is in DynamoDB");
+    let book = json!({"title": "Parable of the Sower", "author": "Octavia E. Butler"});
+    let created = common::json_answer(
+        http.post(format!("{url}/books"))
+            .bearer_auth(&token)
+            .json(&book),
+    )
+    .await;
+    let id = created["id"].as_str().expect("created");
+    let item = testkit::dynamodb_item(&dynamo, &books, ("id", id)).await;
+    assert!(item.is_some(), "the book is in DynamoDB");
 
     let admin = login("admin", first.admin_password.clone().unwrap()).await;
     let rotated = http

@@ -24,6 +24,12 @@ async fn stack(sink: Arc<CloudWatchSink>) -> Stack {
     Stack::fresh(options.with_metrics(sink)).await
 }
 
+/// `Bearer` and a token of the demo user.
+async fn demo_bearer(http: &reqwest::Client, url: &str, password: &str) -> String {
+    let token: serde_json::Value = login(http, url, password).await.json().await.unwrap();
+    format!("Bearer {}", token["access_token"].as_str().unwrap())
+}
+
 async fn login(http: &reqwest::Client, url: &str, password: &str) -> reqwest::Response {
     http.post(format!("{url}/token"))
         .json(&json!({"username": "demo", "password": password}))
@@ -50,17 +56,20 @@ fn unique_namespace() -> String {
 }
 
 /// A sink to moto in `region` under a fresh namespace, flushing every
-/// `flush_interval`, and a client to read back with. moto keeps CloudWatch
-/// data per region and ignores the namespace when dimensions are queried:
-/// each test's own region keeps other tests' data out of its sums.
-struct Moto {
-    sink: Arc<CloudWatchSink>,
-    client: aws_sdk_cloudwatch::Client,
-    namespace: String,
-    since: SystemTime,
-}
-
-async fn moto(region: &'static str, flush_interval: Duration) -> Moto {
+/// `flush_interval`, a client to read back with, the namespace, and when
+/// the test began. moto keeps CloudWatch data per region and ignores the
+/// namespace when dimensions are queried: each test's own region keeps
+/// other tests' data out of its sums. `None` (skip) without moto.
+async fn moto(
+    region: &'static str,
+    flush_interval: Duration,
+) -> Option<(
+    Arc<CloudWatchSink>,
+    aws_sdk_cloudwatch::Client,
+    String,
+    SystemTime,
+)> {
+    testkit::aws_test_endpoint()?;
     let since = SystemTime::now();
     let config = testkit::aws_config(Some(region)).await;
     let settings = Settings {
@@ -68,35 +77,27 @@ async fn moto(region: &'static str, flush_interval: Duration) -> Moto {
         flush_interval,
         ..Settings::default()
     };
-    Moto {
-        client: aws_sdk_cloudwatch::Client::new(&config),
-        namespace: settings.namespace.clone(),
+    let namespace = settings.namespace.clone();
+    let sink = CloudWatchSink::start(telemetry_cloudwatch::client(&config, &settings), settings);
+    Some((
+        sink,
+        aws_sdk_cloudwatch::Client::new(&config),
+        namespace,
         since,
-        sink: CloudWatchSink::start(telemetry_cloudwatch::client(&config, &settings), settings),
-    }
+    ))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_mix_reads_back_as_exact_sums_after_the_shutdown_flush() {
-    if testkit::aws_test_endpoint().is_none() {
-        return;
-    }
     // No timer flush within the test: only shutdown sends.
-    let Moto {
-        sink,
-        client,
-        namespace,
-        since,
-    } = moto("eu-west-1", Duration::from_secs(3600)).await;
+    let Some((sink, client, namespace, since)) = moto("eu-west-1", Duration::from_secs(3600)).await
+    else {
+        return;
+    };
     let stack = stack(Arc::clone(&sink)).await;
     let (http, url) = (reqwest::Client::new(), stack.url.clone());
 
-    let token: serde_json::Value = login(&http, &url, &stack.demo_password)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap());
+    let bearer = demo_bearer(&http, &url, &stack.demo_password).await;
     assert_eq!(login(&http, &url, "wrong").await.status(), 400);
     for _ in 0..3 {
         assert_eq!(
@@ -138,67 +139,20 @@ async fn request_mix_reads_back_as_exact_sums_after_the_shutdown_flush() {
 
     const GATEWAY: &str = "gateway";
     const AUTHORIZER: &str = "authorizer";
+    #[rustfmt::skip]
     let counts: [(Dimensions, &str, f64); 12] = [
-        (
-            &[("Service", GATEWAY), ("Decision", "allow")],
-            "Requests",
-            3.0,
-        ),
-        (
-            &[("Service", GATEWAY), ("Decision", "deny")],
-            "Requests",
-            2.0,
-        ),
-        (
-            &[("Service", GATEWAY), ("Decision", "unauthorized")],
-            "Requests",
-            3.0,
-        ),
-        (
-            &[
-                ("Service", GATEWAY),
-                ("Decision", "allow"),
-                ("Reason", "200"),
-            ],
-            "Requests",
-            3.0,
-        ),
-        (
-            &[("Service", AUTHORIZER), ("Decision", "allow")],
-            "Decisions",
-            3.0,
-        ),
-        (
-            &[("Service", AUTHORIZER), ("Decision", "deny")],
-            "Decisions",
-            2.0,
-        ),
-        (
-            &[("Service", AUTHORIZER), ("Decision", "unauthorized")],
-            "Decisions",
-            2.0,
-        ),
-        (
-            &[
-                ("Service", AUTHORIZER),
-                ("Decision", "deny"),
-                ("Reason", "missing_scope"),
-            ],
-            "Decisions",
-            2.0,
-        ),
+        (&[("Service", GATEWAY), ("Decision", "allow")], "Requests", 3.0),
+        (&[("Service", GATEWAY), ("Decision", "deny")], "Requests", 2.0),
+        (&[("Service", GATEWAY), ("Decision", "unauthorized")], "Requests", 3.0),
+        (&[("Service", GATEWAY), ("Decision", "allow"), ("Reason", "200")], "Requests", 3.0),
+        (&[("Service", AUTHORIZER), ("Decision", "allow")], "Decisions", 3.0),
+        (&[("Service", AUTHORIZER), ("Decision", "deny")], "Decisions", 2.0),
+        (&[("Service", AUTHORIZER), ("Decision", "unauthorized")], "Decisions", 2.0),
+        (&[("Service", AUTHORIZER), ("Decision", "deny"), ("Reason", "missing_scope")], "Decisions", 2.0),
         (&[("Service", AUTHORIZER)], "Decisions", 7.0),
         (&[("Service", "issuer"), ("Decision", "ok")], "Logins", 1.0),
-        (
-            &[("Service", "issuer"), ("Decision", "refused")],
-            "Logins",
-            1.0,
-        ),
-        (
-            &[("Service", "issuer"), ("Decision", "ok")],
-            "TokensIssued",
-            1.0,
-        ),
+        (&[("Service", "issuer"), ("Decision", "refused")], "Logins", 1.0),
+        (&[("Service", "issuer"), ("Decision", "ok")], "TokensIssued", 1.0),
     ];
     for (dimensions, name, expected) in counts {
         let read = statistics(&client, &namespace, name, dimensions, since).await;
@@ -242,15 +196,10 @@ async fn request_mix_reads_back_as_exact_sums_after_the_shutdown_flush() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_timer_flushes_while_serving() {
-    if testkit::aws_test_endpoint().is_none() {
+    let Some((sink, client, namespace, since)) = moto("eu-west-2", Duration::from_secs(1)).await
+    else {
         return;
-    }
-    let Moto {
-        sink,
-        client,
-        namespace,
-        since,
-    } = moto("eu-west-2", Duration::from_secs(1)).await;
+    };
     let stack = stack(Arc::clone(&sink)).await;
     let http = reqwest::Client::new();
     for _ in 0..4 {
@@ -278,15 +227,11 @@ async fn the_timer_flushes_while_serving() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_large_window_is_split_within_the_api_limits() {
-    if testkit::aws_test_endpoint().is_none() {
+    let Some((sink, client, namespace, since)) =
+        moto("ap-southeast-2", Duration::from_secs(3600)).await
+    else {
         return;
-    }
-    let Moto {
-        sink,
-        client,
-        namespace,
-        since,
-    } = moto("ap-southeast-2", Duration::from_secs(3600)).await;
+    };
     // 1800 distinct latencies (three significant digits: kept exactly),
     // 12 x 150 values per dimension set, each datum about 15 KB.
     let latencies: Vec<f64> = (100..1000)
@@ -387,12 +332,7 @@ async fn a_failing_cloudwatch_costs_metrics_never_requests() {
         let sink = failing_sink(&endpoint).await;
         let stack = stack(Arc::clone(&sink)).await;
         let (http, url) = (reqwest::Client::new(), stack.url.clone());
-        let token: serde_json::Value = login(&http, &url, &stack.demo_password)
-            .await
-            .json()
-            .await
-            .unwrap();
-        let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap());
+        let bearer = demo_bearer(&http, &url, &stack.demo_password).await;
         // Requests for 2 s, while flushes (every 300 ms) hang for 4 s per
         // attempt or fail at once.
         let started = Instant::now();

@@ -11,31 +11,24 @@ use tollgate::policy_eval::{evaluate, Verdict};
 const API: &str = "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod";
 const SCOPES: [&str; 3] = ["a", "b", "c"];
 
+/// `/` and segments drawn from `alphabet`, `/`-joined.
+fn path(
+    alphabet: &'static [&'static str],
+    segments: std::ops::RangeInclusive<usize>,
+) -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::sample::select(alphabet), segments)
+        .prop_map(|s| format!("/{}", s.join("/")))
+}
+
 /// A route path: one to three segments of a small alphabet, where `*` may
 /// stand alone or end a segment, so paths overlap often.
 fn route_path() -> impl Strategy<Value = String> {
-    let segment = prop_oneof![
-        Just("orders"),
-        Just("shop"),
-        Just("internal"),
-        Just("x"),
-        Just("*"),
-        Just("ord*"),
-    ];
-    prop::collection::vec(segment, 1..=3).prop_map(|s| format!("/{}", s.join("/")))
+    path(&["orders", "shop", "internal", "x", "*", "ord*"], 1..=3)
 }
 
 /// A request path: concrete segments only.
 fn request_path() -> impl Strategy<Value = String> {
-    let segment = prop_oneof![
-        Just("orders"),
-        Just("shop"),
-        Just("internal"),
-        Just("x"),
-        Just("ord"),
-        Just("export"),
-    ];
-    prop::collection::vec(segment, 0..=4).prop_map(|s| format!("/{}", s.join("/")))
+    path(&["orders", "shop", "internal", "x", "ord", "export"], 0..=4)
 }
 
 fn route() -> impl Strategy<Value = Route> {

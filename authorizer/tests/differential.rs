@@ -148,16 +148,7 @@ enum Mutation {
 }
 
 fn mutation() -> impl Strategy<Value = Mutation> {
-    let chars = prop_oneof![
-        Just('A'),
-        Just('a'),
-        Just('_'),
-        Just('-'),
-        Just('.'),
-        Just('0'),
-        Just('='),
-        Just('~')
-    ];
+    let chars = prop::sample::select(vec!['A', 'a', '_', '-', '.', '0', '=', '~']);
     prop_oneof![
         8 => Just(Mutation::None),
         3 => (0.0f64..1.0, chars.clone()).prop_map(|(at, c)| Mutation::Flip(at, c)),

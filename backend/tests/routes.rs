@@ -93,6 +93,28 @@ impl Api {
         self.send(event).await
     }
 
+    /// `PATCH /books/{id}` with `body`, and `If-Match` when given.
+    async fn patch(
+        &self,
+        id: &str,
+        who: Identity<'_>,
+        if_match: Option<&str>,
+        body: &str,
+    ) -> Answer {
+        let headers: Vec<(&str, &str)> =
+            if_match.map(|tag| ("If-Match", tag)).into_iter().collect();
+        self.call("PATCH", &format!("/books/{id}"), who, &headers, Some(body))
+            .await
+    }
+
+    /// `DELETE /books/{id}`, with `If-Match` when given.
+    async fn delete(&self, id: &str, who: Identity<'_>, if_match: Option<&str>) -> Answer {
+        let headers: Vec<(&str, &str)> =
+            if_match.map(|tag| ("If-Match", tag)).into_iter().collect();
+        self.call("DELETE", &format!("/books/{id}"), who, &headers, None)
+            .await
+    }
+
     async fn send(&self, event: Value) -> Answer {
         let request = lambda_http::request::from_str(&event.to_string())
             .expect("lambda_http accepts the event");
@@ -133,19 +155,6 @@ impl Api {
         }
     }
 
-    /// `PATCH /books/{id}` by Alice with `body`, and `If-Match` when given.
-    async fn patch(&self, id: &str, if_match: Option<&str>, body: &str) -> Answer {
-        let headers: Vec<(&str, &str)> = if_match.map(|m| ("If-Match", m)).into_iter().collect();
-        self.call(
-            "PATCH",
-            &format!("/books/{id}"),
-            ALICE,
-            &headers,
-            Some(body),
-        )
-        .await
-    }
-
     async fn create(&self, who: Identity<'_>, title: &str) -> Answer {
         let body = json!({"title": title, "author": "Octavia E. Butler", "isbn": "0-306-40615-2", "published_year": 1979, "tags": ["sf"]}).to_string();
         self.call("POST", "/books", who, &[], Some(&body)).await
@@ -175,13 +184,7 @@ async fn create_read_update_delete() {
     assert_eq!(read.body["title"], "Kindred");
 
     let patched = api
-        .call(
-            "PATCH",
-            &format!("/books/{id}"),
-            ALICE,
-            &[("If-Match", "\"1\"")],
-            Some(r#"{"title":"Dawn","isbn":null}"#),
-        )
+        .patch(&id, ALICE, Some("\"1\""), r#"{"title":"Dawn","isbn":null}"#)
         .await;
     assert_eq!(patched.status, StatusCode::OK);
     assert_eq!(patched.headers["etag"], "\"2\"");
@@ -193,35 +196,13 @@ async fn create_read_update_delete() {
     );
 
     let stale = api
-        .call(
-            "PATCH",
-            &format!("/books/{id}"),
-            ALICE,
-            &[("If-Match", "\"1\"")],
-            Some(r#"{"title":"x"}"#),
-        )
+        .patch(&id, ALICE, Some("\"1\""), r#"{"title":"x"}"#)
         .await;
     assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
-    let stale_delete = api
-        .call(
-            "DELETE",
-            &format!("/books/{id}"),
-            ALICE,
-            &[("If-Match", "\"1\"")],
-            None,
-        )
-        .await;
+    let stale_delete = api.delete(&id, ALICE, Some("\"1\"")).await;
     assert_eq!(stale_delete.status, StatusCode::PRECONDITION_FAILED);
 
-    let deleted = api
-        .call(
-            "DELETE",
-            &format!("/books/{id}"),
-            ALICE,
-            &[("If-Match", "\"2\"")],
-            None,
-        )
-        .await;
+    let deleted = api.delete(&id, ALICE, Some("\"2\"")).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
     assert_eq!(
         api.call("GET", &format!("/books/{id}"), ALICE, &[], None)
@@ -230,9 +211,7 @@ async fn create_read_update_delete() {
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        api.call("DELETE", &format!("/books/{id}"), ALICE, &[], None)
-            .await
-            .status,
+        api.delete(&id, ALICE, None).await.status,
         StatusCode::NOT_FOUND
     );
 }
@@ -285,41 +264,17 @@ async fn scopes_and_ownership_are_enforced() {
         .as_str()
         .unwrap()
         .to_owned();
-    let bob_patch = api
-        .call(
-            "PATCH",
-            &format!("/books/{id}"),
-            BOB,
-            &[],
-            Some(r#"{"title":"mine now"}"#),
-        )
-        .await;
+    let bob_patch = api.patch(&id, BOB, None, r#"{"title":"mine now"}"#).await;
     assert_eq!(bob_patch.status, StatusCode::FORBIDDEN);
     assert_eq!(
-        api.call("DELETE", &format!("/books/{id}"), BOB, &[], None)
-            .await
-            .status,
+        api.delete(&id, BOB, None).await.status,
         StatusCode::FORBIDDEN
     );
-    let reader_patch = api
-        .call(
-            "PATCH",
-            &format!("/books/{id}"),
-            READER,
-            &[],
-            Some(r#"{"title":"x"}"#),
-        )
-        .await;
+    let reader_patch = api.patch(&id, READER, None, r#"{"title":"x"}"#).await;
     assert_eq!(reader_patch.status, StatusCode::FORBIDDEN);
 
     let admin_patch = api
-        .call(
-            "PATCH",
-            &format!("/books/{id}"),
-            ADMIN,
-            &[],
-            Some(r#"{"title":"Parable of the Talents"}"#),
-        )
+        .patch(&id, ADMIN, None, r#"{"title":"Parable of the Talents"}"#)
         .await;
     assert_eq!(
         admin_patch.status,
@@ -328,9 +283,7 @@ async fn scopes_and_ownership_are_enforced() {
     );
     assert_eq!(admin_patch.body["owner"], "alice", "ownership never moves");
     assert_eq!(
-        api.call("DELETE", &format!("/books/{id}"), ADMIN, &[], None)
-            .await
-            .status,
+        api.delete(&id, ADMIN, None).await.status,
         StatusCode::NO_CONTENT
     );
 }
@@ -343,30 +296,14 @@ async fn the_same_sub_from_another_issuer_is_not_the_owner() {
     assert_eq!(created.body["owner_issuer"], "https://issuer.test");
     let id = created.body["id"].as_str().unwrap().to_owned();
     let impostor = Some(("alice@https://other-issuer.test", "books:read books:write"));
-    let patch = api
-        .call(
-            "PATCH",
-            &format!("/books/{id}"),
-            impostor,
-            &[],
-            Some(r#"{"title":"mine"}"#),
-        )
-        .await;
+    let patch = api.patch(&id, impostor, None, r#"{"title":"mine"}"#).await;
     assert_eq!(patch.status, StatusCode::FORBIDDEN);
     assert_eq!(
-        api.call("DELETE", &format!("/books/{id}"), impostor, &[], None)
-            .await
-            .status,
+        api.delete(&id, impostor, None).await.status,
         StatusCode::FORBIDDEN
     );
     let owner = api
-        .call(
-            "PATCH",
-            &format!("/books/{id}"),
-            ALICE,
-            &[],
-            Some(r#"{"title":"Fledgling (2005)"}"#),
-        )
+        .patch(&id, ALICE, None, r#"{"title":"Fledgling (2005)"}"#)
         .await;
     assert_eq!(owner.status, StatusCode::OK);
 }
@@ -470,32 +407,19 @@ async fn odd_ids_routes_and_preconditions() {
         .unwrap()
         .to_owned();
     let foreign_tag = api
-        .call(
-            "PATCH",
-            &format!("/books/{id}"),
-            ALICE,
-            &[("If-Match", "W/\"weak\"")],
-            Some(r#"{"title":"x"}"#),
-        )
+        .patch(&id, ALICE, Some("W/\"weak\""), r#"{"title":"x"}"#)
         .await;
     assert_eq!(foreign_tag.status, StatusCode::PRECONDITION_FAILED);
     let any = api
-        .call(
-            "PATCH",
-            &format!("/books/{id}"),
-            ALICE,
-            &[("If-Match", "*")],
-            Some(r#"{"title":"Mind of My Mind"}"#),
-        )
+        .patch(&id, ALICE, Some("*"), r#"{"title":"Mind of My Mind"}"#)
         .await;
     assert_eq!(any.status, StatusCode::OK);
     let listed = api
-        .call(
-            "PATCH",
-            &format!("/books/{id}"),
+        .patch(
+            &id,
             ALICE,
-            &[("If-Match", "\"9\", \"2\"")],
-            Some(r#"{"title":"Clay's Ark"}"#),
+            Some("\"9\", \"2\""),
+            r#"{"title":"Clay's Ark"}"#,
         )
         .await;
     assert_eq!(
@@ -511,7 +435,9 @@ async fn if_match_on_a_missing_book_is_412_not_404() {
     for path in ["/books/01ARZ3NDEKTSV4RRFFQ69G5FAV", "/books/not-a-ulid"] {
         for if_match in ["\"1\"", "*"] {
             let id = path.trim_start_matches("/books/");
-            let patch = api.patch(id, Some(if_match), r#"{"title":"x"}"#).await;
+            let patch = api
+                .patch(id, ALICE, Some(if_match), r#"{"title":"x"}"#)
+                .await;
             assert_eq!(
                 patch.status,
                 StatusCode::PRECONDITION_FAILED,
@@ -606,7 +532,7 @@ async fn an_unconditional_patch_that_keeps_losing_races_is_409_never_412() {
         .unwrap()
         .to_owned();
     for if_match in [None, Some("*")] {
-        let answer = api.patch(&id, if_match, r#"{"title":"x"}"#).await;
+        let answer = api.patch(&id, ALICE, if_match, r#"{"title":"x"}"#).await;
         assert_eq!(
             answer.status,
             StatusCode::CONFLICT,
@@ -614,7 +540,9 @@ async fn an_unconditional_patch_that_keeps_losing_races_is_409_never_412() {
             answer.body
         );
     }
-    let tagged = api.patch(&id, Some("\"1\""), r#"{"title":"x"}"#).await;
+    let tagged = api
+        .patch(&id, ALICE, Some("\"1\""), r#"{"title":"x"}"#)
+        .await;
     assert_eq!(
         tagged.status,
         StatusCode::PRECONDITION_FAILED,

@@ -77,17 +77,18 @@ pub fn stored_password(data: &std::path::Path, name: &str) -> String {
         .to_owned()
 }
 
+/// Sends `request` and reads its JSON answer.
+pub async fn json_answer(request: reqwest::RequestBuilder) -> serde_json::Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 /// The access token of a password login at `{url}/token`.
 pub async fn login(http: &reqwest::Client, url: &str, username: &str, password: &str) -> String {
-    let answer: serde_json::Value = http
-        .post(format!("{url}/token"))
-        .json(&serde_json::json!({"username": username, "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = json_answer(
+        http.post(format!("{url}/token"))
+            .json(&serde_json::json!({"username": username, "password": password})),
+    )
+    .await;
     answer["access_token"]
         .as_str()
         .unwrap_or_else(|| panic!("login failed: {answer}"))
