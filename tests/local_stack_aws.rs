@@ -67,13 +67,8 @@ async fn serve_uses_secrets_manager_and_dynamodb() {
     assert!(item.is_some(), "the book is in DynamoDB");
 
     let admin = login("admin", first.admin_password.clone().unwrap()).await;
-    let rotated = http
-        .post(format!("{url}/admin/keys/rotate"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(rotated.status(), 200);
+    let rotate = http.post(format!("{url}/admin/keys/rotate"));
+    assert_eq!(common::status_of(rotate.bearer_auth(&admin)).await, 200);
     let sm = aws_sdk_secretsmanager::Client::new(&config);
     let stored = sm
         .get_secret_value()
@@ -84,12 +79,11 @@ async fn serve_uses_secrets_manager_and_dynamodb() {
         .unwrap();
     let keyset: Value = serde_json::from_str(stored.secret_string().unwrap()).unwrap();
     assert_eq!(keyset["version"], 2, "the rotation went to Secrets Manager");
-    let still = http
-        .get(format!("{url}/books"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(still.status(), 200, "the pre-rotation token still verifies");
+    let still = http.get(format!("{url}/books")).bearer_auth(&token);
+    assert_eq!(
+        common::status_of(still).await,
+        200,
+        "the pre-rotation token still verifies"
+    );
     stack.shutdown().await;
 }

@@ -151,22 +151,9 @@ pub enum ConfigError {
         "TRUSTED_ISSUERS is not a JSON array of {{\"issuer\",\"jwks_uri\",\"audiences\"}}: {0}"
     )]
     TrustedIssuers(String),
-    /// A numeric setting that is not a whole number.
-    #[error("{name} must be a whole number, got {value:?}")]
-    NotANumber {
-        /// The variable.
-        name: &'static str,
-        /// What it held.
-        value: String,
-    },
-    /// A boolean setting that is not true/false.
-    #[error("{name} must be true or false, got {value:?}")]
-    NotABool {
-        /// The variable.
-        name: &'static str,
-        /// What it held.
-        value: String,
-    },
+    /// A number or flag setting that is not one (the message names it).
+    #[error(transparent)]
+    Setting(#[from] SettingError),
     /// `ROUTE_SCOPES` was refused.
     #[error("ROUTE_SCOPES: {0}")]
     RouteScopes(#[from] RouteScopesError),
@@ -278,21 +265,6 @@ fn cache_settings(
         fetch_timeout: Duration::from_millis(capped("JWKS_FETCH_TIMEOUT_MS", 1500)?),
         max_body_bytes: 256 * 1024,
     })
-}
-
-/// The shared reader's refusals, as this crate's variants (tests and
-/// callers match on them).
-impl From<SettingError> for ConfigError {
-    fn from(error: SettingError) -> Self {
-        match error {
-            SettingError::NotABool { name, value } => Self::NotABool { name, value },
-            SettingError::NotANumber { name, value } => Self::NotANumber { name, value },
-            SettingError::OutOfRange { name, value, .. } => Self::NotANumber {
-                name,
-                value: value.to_string(),
-            },
-        }
-    }
 }
 
 #[cfg(test)]
@@ -493,11 +465,11 @@ mod tests {
         ));
         assert!(matches!(
             load_with("JWT_LEEWAY_SECONDS", "-1"),
-            Err(ConfigError::NotANumber { .. })
+            Err(ConfigError::Setting(SettingError::NotANumber { .. }))
         ));
         assert!(matches!(
             load_with("HTTP_API_SIMPLE_RESPONSES", "maybe"),
-            Err(ConfigError::NotABool { .. })
+            Err(ConfigError::Setting(SettingError::NotABool { .. }))
         ));
         assert!(matches!(
             load_with("ROUTE_SCOPES", "{}"),

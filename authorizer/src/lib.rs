@@ -66,6 +66,7 @@ pub use algorithm::Algorithm;
 pub use answer::{Answer, Unauthorized};
 pub use authorizer::{Authorizer, BuildError};
 pub use config::{AuthorizerConfig, CacheSettings, ConfigError, JwksSource, TrustedIssuer};
+pub use environment::SettingError;
 pub use error::VerifyError;
 pub use events::AuthorizerEvent;
 pub use jwk::{JwkError, JwkSet, VerifyingKey};

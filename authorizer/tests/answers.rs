@@ -5,8 +5,21 @@ mod common;
 
 use common::*;
 use serde_json::{json, Value};
+use testkit::TestKey;
 
 const API: &str = "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod";
+
+/// The answer's effect for each `(method, path)`: one policy must answer
+/// every route correctly under API Gateway's authorizer cache.
+fn assert_effects(answer: &Value, expected: &[(&str, &str, &str)]) {
+    for (method, path, effect) in expected {
+        assert_eq!(
+            effect_for(answer, &arn(method, path)),
+            Some(*effect),
+            "{method} {path}"
+        );
+    }
+}
 
 fn arn(method: &str, path: &str) -> String {
     format!("{API}/{method}{path}")
@@ -37,24 +50,17 @@ async fn rest_token_event_gets_a_whole_api_policy_with_string_context() {
     );
 
     // Correct for every route under the authorizer cache, not just the methodArn.
-    assert_eq!(effect_for(&answer, &arn("GET", "/books/42")), Some("Allow"));
-    assert_eq!(effect_for(&answer, &arn("GET", "/books")), Some("Allow"));
-    assert_eq!(
-        effect_for(&answer, &arn("GET", "/books/other-id")),
-        Some("Allow")
-    );
-    assert_eq!(effect_for(&answer, &arn("POST", "/books")), Some("Deny"));
-    assert_eq!(
-        effect_for(&answer, &arn("PATCH", "/books/42")),
-        Some("Deny")
-    );
-    assert_eq!(
-        effect_for(&answer, &arn("DELETE", "/books/42")),
-        Some("Deny")
-    );
-    assert_eq!(
-        effect_for(&answer, &arn("POST", "/admin/keys/rotate")),
-        Some("Deny")
+    assert_effects(
+        &answer,
+        &[
+            ("GET", "/books/42", "Allow"),
+            ("GET", "/books", "Allow"),
+            ("GET", "/books/other-id", "Allow"),
+            ("POST", "/books", "Deny"),
+            ("PATCH", "/books/42", "Deny"),
+            ("DELETE", "/books/42", "Deny"),
+            ("POST", "/admin/keys/rotate", "Deny"),
+        ],
     );
     assert_ne!(effect_for(&answer, &arn("GET", "/unlisted")), Some("Allow"));
     // Another stage or API is never granted.
@@ -114,19 +120,15 @@ async fn admin_scope_allows_the_admin_routes_only() {
     let answer = answer(&h.authorizer, &key.sign(&claims("keys:admin")))
         .await
         .unwrap();
-    assert_eq!(
-        effect_for(&answer, &arn("GET", "/admin/keys")),
-        Some("Allow")
+    assert_effects(
+        &answer,
+        &[
+            ("GET", "/admin/keys", "Allow"),
+            ("POST", "/admin/keys/rotate", "Allow"),
+            ("POST", "/admin/keys/abc/revoke", "Allow"),
+            ("GET", "/books", "Deny"),
+        ],
     );
-    assert_eq!(
-        effect_for(&answer, &arn("POST", "/admin/keys/rotate")),
-        Some("Allow")
-    );
-    assert_eq!(
-        effect_for(&answer, &arn("POST", "/admin/keys/abc/revoke")),
-        Some("Allow")
-    );
-    assert_eq!(effect_for(&answer, &arn("GET", "/books")), Some("Deny"));
 }
 
 #[tokio::test]
@@ -173,14 +175,20 @@ fn http_v2_event_header_only(token: &str, route: &str, path: &str) -> Value {
     })
 }
 
-#[tokio::test]
-async fn http_api_simple_responses() {
+/// An authorizer answering HTTP API simple responses, over one RSA key.
+async fn simple_responses() -> (TestKey, Harness) {
     let key = rsa_key("k");
     let h = harness(
         testkit::jwks(&[&key]),
         &[("HTTP_API_SIMPLE_RESPONSES", "true")],
     )
     .await;
+    (key, h)
+}
+
+#[tokio::test]
+async fn http_api_simple_responses() {
+    let (key, h) = simple_responses().await;
     let token = key.sign(&claims("books:read"));
     let allowed = h
         .authorizer
@@ -205,12 +213,7 @@ async fn http_api_simple_responses() {
 
 #[tokio::test]
 async fn simple_responses_are_never_true_without_the_route_key_in_the_cache_key() {
-    let key = rsa_key("k");
-    let h = harness(
-        testkit::jwks(&[&key]),
-        &[("HTTP_API_SIMPLE_RESPONSES", "true")],
-    )
-    .await;
+    let (key, h) = simple_responses().await;
     let token = key.sign(&claims("books:read books:write"));
     // API Gateway would reuse this `true` for DELETE /books/1 and every route.
     let answer = h

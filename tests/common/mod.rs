@@ -82,6 +82,11 @@ pub async fn json_answer(request: reqwest::RequestBuilder) -> serde_json::Value 
     request.send().await.unwrap().json().await.unwrap()
 }
 
+/// Sends `request` and reads its status.
+pub async fn status_of(request: reqwest::RequestBuilder) -> u16 {
+    request.send().await.unwrap().status().as_u16()
+}
+
 /// The access token of a password login at `{url}/token`.
 pub async fn login(http: &reqwest::Client, url: &str, username: &str, password: &str) -> String {
     let answer = json_answer(
