@@ -1,1 +1,3 @@
 //! Criterion benches live in `benches/`; this library is empty on purpose.
+
+#![deny(missing_docs)]
