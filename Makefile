@@ -22,6 +22,7 @@ $(VENV)/.installed: requirements-dev.txt
 test: setup infra-check
 	scripts/with-moto.sh bash -c 'cargo fmt --all --check \
 	  && cargo clippy --workspace --all-targets -- -D warnings \
+	  && RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet \
 	  && cargo test --workspace'
 	$(MAKE) --no-print-directory loadtest-smoke
 
@@ -39,9 +40,11 @@ $(VENV)-infra/.installed: requirements-infra.txt
 infra-check: setup-infra
 	VENV_INFRA=$(VENV)-infra scripts/infra-check.sh
 
+## The crate maps' links must resolve: docs build with warnings as errors.
 lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 
 fmt:
 	cargo fmt --all

@@ -99,8 +99,7 @@ impl RawJwk {
 /// A public key ready to verify, pinned to the algorithms it may verify.
 ///
 /// When the JWK names an `alg`, that is the only one; otherwise its key
-/// type's default ([`KeyFamily::default_algorithm`]: RS256 for RSA), never
-/// a whole family (RFC 8725 §3.1).
+/// type's default (RS256 for RSA), never a whole family (RFC 8725 §3.1).
 pub struct VerifyingKey {
     kid: String,
     family: KeyFamily,
