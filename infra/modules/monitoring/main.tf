@@ -21,32 +21,36 @@ locals {
     } : name => { namespace = local.ns, metric_name = m.metric, dimensions = merge(local.authorizer, m.dims) }
   }
 
+  # The usual evaluation: a 5-minute sum that reaches 1, once. Each alarm
+  # states only how it differs from it.
+  sum_over_5_minutes = { stat = "Sum", period = 300, threshold = 1, evaluation_periods = 1, datapoints_to_alarm = 1 }
+
   # One query per alarm unless it is metric math; every query has the same
   # attributes so the root module can build them with one dynamic block.
   single = {
     for name, a in {
       authorizer-fails-closed = {
         description = "The authorizer refuses tokens because it has no keys (JWKS unreachable and nothing stale to serve): it is failing closed."
-        metric      = local.tollgate.keys_unavailable, stat = "Sum", period = 60, threshold = 1, evaluation_periods = 3, datapoints_to_alarm = 2
+        metric      = local.tollgate.keys_unavailable, period = 60, evaluation_periods = 3, datapoints_to_alarm = 2
       }
       jwks-fetch-failures = {
         description = "JWKS fetches are failing (issuer unreachable, slow or answering errors)."
-        metric      = local.tollgate.jwks_failures, stat = "Sum", period = 300, threshold = 3, evaluation_periods = 1, datapoints_to_alarm = 1
+        metric      = local.tollgate.jwks_failures, threshold = 3
       }
       jwks-stale-serves = {
         description = "The authorizer verifies with a JWKS past its freshness because refetches fail."
-        metric      = local.tollgate.jwks_stale, stat = "Sum", period = 300, threshold = 1, evaluation_periods = 2, datapoints_to_alarm = 2
+        metric      = local.tollgate.jwks_stale, evaluation_periods = 2, datapoints_to_alarm = 2
       }
       unknown-kid-misses = {
         description = "Tokens name keys the JWKS does not hold. A rotation publishes the next key a whole period before it signs, so after a rotation this stays at 0: keys published late, or forged kids."
-        metric      = local.tollgate.unknown_kid_misses, stat = "Sum", period = 300, threshold = 10, evaluation_periods = 1, datapoints_to_alarm = 1
+        metric      = local.tollgate.unknown_kid_misses, threshold = 10
       }
       api-5xx = {
         description = "More than 1% of API requests end in a 5xx (an authorizer failure is a 500 too)."
         metric      = { namespace = "AWS/ApiGateway", metric_name = "5XXError", dimensions = { ApiName = var.api_name, Stage = var.stage_name } }
-        stat        = "Average", period = 300, threshold = 0.01, evaluation_periods = 3, datapoints_to_alarm = 2
+        stat        = "Average", threshold = 0.01, evaluation_periods = 3, datapoints_to_alarm = 2
       }
-    } : name => a
+    } : name => merge(local.sum_over_5_minutes, a)
   }
 
   # Failed invocations of every function but the authorizer, whose Lambda
@@ -56,19 +60,17 @@ locals {
       rotation-errors = { fn = "issuer-rotation", description = "The keyset rotation function failed (Secrets Manager leaves the rotation pending and retries)." }
       issuer-errors   = { fn = "issuer", description = "The issuer function failed invocations (crashes or timeouts, not HTTP error answers)." }
       backend-errors  = { fn = "backend", description = "The books function failed invocations (crashes or timeouts, not HTTP error answers)." }
-      } : name => {
-      description = e.description
-      metric      = { namespace = "AWS/Lambda", metric_name = "Errors", dimensions = { FunctionName = var.function_names[e.fn] } }
-      stat        = "Sum", period = 300, threshold = 1, evaluation_periods = 1, datapoints_to_alarm = 1
-    }
+      } : name => merge(local.sum_over_5_minutes, {
+        description = e.description
+        metric      = { namespace = "AWS/Lambda", metric_name = "Errors", dimensions = { FunctionName = var.function_names[e.fn] } }
+    })
   }
 
   throttles = {
-    for fn, function_name in var.function_names : "${fn}-throttles" => {
+    for fn, function_name in var.function_names : "${fn}-throttles" => merge(local.sum_over_5_minutes, {
       description = "Lambda throttles ${fn} (account or reserved concurrency exhausted)."
       metric      = { namespace = "AWS/Lambda", metric_name = "Throttles", dimensions = { FunctionName = function_name } }
-      stat        = "Sum", period = 300, threshold = 1, evaluation_periods = 1, datapoints_to_alarm = 1
-    }
+    })
   }
 
   query = { id = null, expression = null, label = null, return_data = false, namespace = null, metric_name = null, dimensions = {}, stat = null, period = null }
