@@ -40,25 +40,33 @@ resource "aws_iam_role" "fn" {
   assume_role_policy = data.aws_iam_policy_document.assume["lambda"].json
 }
 
-# The authorizer calls no AWS API: it fetches the JWKS over https.
-data "aws_iam_policy_document" "authorizer" {
+# Every function writes its own log group, and no other.
+data "aws_iam_policy_document" "own_logs" {
+  for_each = local.functions
+
   statement {
     sid       = "OwnLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.fn["authorizer"].arn}:*"]
+    resources = ["${aws_cloudwatch_log_group.fn[each.key].arn}:*"]
   }
 }
+
+resource "aws_iam_role_policy" "own_logs" {
+  for_each = local.functions
+
+  name   = "tollgate-${each.key}-logs"
+  role   = aws_iam_role.fn[each.key].id
+  policy = data.aws_iam_policy_document.own_logs[each.key].json
+}
+
+# The AWS calls of each function but the authorizer, which calls no AWS API
+# (it fetches the JWKS over https).
 
 # The issuer reads accounts, reads the keyset, writes the first keyset over
 # the placeholder, and rotates or revokes keys from the admin endpoint
 # (PutSecretValue as AWSPENDING, then UpdateSecretVersionStage as a
 # compare-and-swap, DescribeSecret to find the labels).
 data "aws_iam_policy_document" "issuer" {
-  statement {
-    sid       = "OwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.fn["issuer"].arn}:*"]
-  }
   statement {
     sid       = "ReadAccounts"
     actions   = ["dynamodb:GetItem"]
@@ -74,11 +82,6 @@ data "aws_iam_policy_document" "issuer" {
 # Secrets Manager's rotation steps on the keyset secret only.
 data "aws_iam_policy_document" "issuer_rotation" {
   statement {
-    sid       = "OwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.fn["issuer-rotation"].arn}:*"]
-  }
-  statement {
     sid       = "RotateKeyset"
     actions   = local.keyset_actions
     resources = [aws_secretsmanager_secret.keyset.arn]
@@ -89,21 +92,15 @@ data "aws_iam_policy_document" "issuer_rotation" {
 # the version), delete (conditional), list (paginated scan).
 data "aws_iam_policy_document" "backend" {
   statement {
-    sid       = "OwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.fn["backend"].arn}:*"]
-  }
-  statement {
     sid       = "Books"
     actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan"]
     resources = [aws_dynamodb_table.books.arn]
   }
 }
 
-# Each role's policy, keyed by its policy document above.
+# Each policy of AWS calls, keyed by its policy document above.
 locals {
   role_policies = {
-    authorizer      = { function = "authorizer", json = data.aws_iam_policy_document.authorizer.json }
     issuer          = { function = "issuer", json = data.aws_iam_policy_document.issuer.json }
     issuer_rotation = { function = "issuer-rotation", json = data.aws_iam_policy_document.issuer_rotation.json }
     backend         = { function = "backend", json = data.aws_iam_policy_document.backend.json }

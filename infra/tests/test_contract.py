@@ -25,8 +25,9 @@ ROOT = INFRA.parent
 FUNCTIONS = {"authorizer", "issuer", "issuer-rotation", "backend"}
 # Which crate and binary each function is.
 CRATE = {"authorizer": "authorizer", "issuer": "issuer", "issuer-rotation": "issuer", "backend": "backend"}
-# The IAM policy document of each function in iam.tf.
-POLICY = {"authorizer": "authorizer", "issuer": "issuer", "issuer-rotation": "issuer_rotation", "backend": "backend"}
+# The IAM policy document of each function's AWS calls in iam.tf (the
+# authorizer makes none; every function also has its own-logs document).
+POLICY = {"issuer": "issuer", "issuer-rotation": "issuer_rotation", "backend": "backend"}
 
 
 # ---------------------------------------------------------------- HCL
@@ -84,12 +85,14 @@ def fill(value, key: str, item: dict):
     return value.replace("${each.key}", key).replace("each.key", json.dumps(key))
 
 
-def instances(type_: str) -> dict:
-    """{name: body} of a root resource type, with a `for_each` over a local
-    map expanded into one body per key (as Terraform would), so that checks
-    read every instance."""
+def instances(type_: str, only: str | None = None) -> dict:
+    """{name: body} of a root resource type (or of its one resource `only`),
+    with a `for_each` over a local map expanded into one body per key (as
+    Terraform would), so that checks read every instance."""
     out: dict = {}
     for name, body in root_blocks("resource")[type_].items():
+        if only is not None and name != only:
+            continue
         each = re.fullmatch(r"\$\{local\.(\w+)\}", str(one(body.get("for_each", ""))))
         named = {name: body} if not each else {
             key: {attr: fill(v, key, item) for attr, v in body.items() if attr != "for_each"}
@@ -447,8 +450,11 @@ def resolve(value):
 
 
 def policy_statements(fn: str) -> list[dict]:
-    doc = root_blocks("data")["aws_iam_policy_document"][POLICY[fn]]
-    return doc["statement"]
+    """Every statement the function's role is granted: its own-logs
+    document's (instantiated for it) and its AWS calls' document's."""
+    docs = root_blocks("data")["aws_iam_policy_document"]
+    own_logs = fill(docs["own_logs"]["statement"], fn, {})
+    return own_logs + (docs[POLICY[fn]]["statement"] if fn in POLICY else [])
 
 
 @pytest.mark.parametrize("fn", sorted(FUNCTIONS))
@@ -465,7 +471,7 @@ def test_iam_grants_exactly_what_the_code_calls_on_exact_arns(fn):
             assert resource.startswith("${") and ".arn" in resource, f"{fn}: {resource} is not a resource's ARN"
         if all(a.startswith("logs:") for a in actions):
             logs |= actions
-            assert resources == [f'${{"${{aws_cloudwatch_log_group.fn["{fn}"].arn}}:*"}}'], f"{fn}: logs only on its own group"
+            assert resources == [f'${{aws_cloudwatch_log_group.fn["{fn}"].arn}}:*'], f"{fn}: logs only on its own group"
         else:
             granted |= actions
     assert logs == {"logs:CreateLogStream", "logs:PutLogEvents"}, fn
@@ -490,10 +496,17 @@ def test_one_role_per_function_assumable_by_lambda_only():
     role = resources["aws_iam_role"]["fn"]
     assert one(role["for_each"]) == "${local.functions}"
     assert one(lambda_function()["role"]) == "${aws_iam_role.fn[each.key].arn}"
-    attached = instances("aws_iam_role_policy")
-    assert {one(p["role"]) for p in attached.values()} == {f'${{aws_iam_role.fn["{fn}"].id}}' for fn in FUNCTIONS}
-    for fn, p in attached.items():
-        assert one(p["policy"]) == f"${{data.aws_iam_policy_document.{fn}.json}}"
+    # Every role has its own-logs policy ...
+    docs = root_blocks("data")["aws_iam_policy_document"]
+    own_logs = resources["aws_iam_role_policy"]["own_logs"]
+    assert one(own_logs["for_each"]) == one(docs["own_logs"]["for_each"]) == "${local.functions}"
+    assert one(own_logs["role"]) == "${aws_iam_role.fn[each.key].id}"
+    assert one(own_logs["policy"]) == "${data.aws_iam_policy_document.own_logs[each.key].json}"
+    # ... and each but the authorizer's its AWS calls' policy.
+    calls = instances("aws_iam_role_policy", "fn")
+    assert {one(p["role"]) for p in calls.values()} == {f'${{aws_iam_role.fn["{fn}"].id}}' for fn in POLICY}
+    for doc, p in calls.items():
+        assert one(p["policy"]) == f"${{data.aws_iam_policy_document.{doc}.json}}"
     assume_docs = root_blocks("data")["aws_iam_policy_document"]["assume"]
     assert "lambda" in one(assume_docs["for_each"])
     assume = assume_docs["statement"][0]
