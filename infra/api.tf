@@ -17,8 +17,6 @@ locals {
     "GET /admin/{proxy+}"       = { resource = "admin_proxy", function = "issuer", authorized = true }
     "POST /admin/{proxy+}"      = { resource = "admin_proxy", function = "issuer", authorized = true }
   }
-  public_routes    = { for key, r in local.routes : key => r if !r.authorized }
-  protected_routes = { for key, r in local.routes : key => r if r.authorized }
 
   # The API's resources (path segments), named as the routes above name them.
   top_paths     = { token = "token", well_known = ".well-known", books = "books", admin = "admin" }
@@ -26,10 +24,6 @@ locals {
   resource_ids = merge(
     { for key, r in aws_api_gateway_resource.top : key => r.id },
     { for key, r in aws_api_gateway_resource.proxy : key => r.id },
-  )
-  method_ids = merge(
-    { for key, m in aws_api_gateway_method.public : key => m },
-    { for key, m in aws_api_gateway_method.protected : key => m },
   )
 }
 
@@ -79,27 +73,18 @@ resource "aws_api_gateway_authorizer" "token" {
   authorizer_result_ttl_in_seconds = var.authorizer_cache_ttl_seconds
 }
 
-resource "aws_api_gateway_method" "public" {
-  #checkov:skip=CKV_AWS_59:Public by design: POST /token is where credentials are exchanged for a token, and GET /.well-known/* publishes the JWKS and discovery document every verifier needs.
-  #checkov:skip=CKV2_AWS_53:The issuer validates its own input and answers problem+json or RFC 6749 errors; a request validator cannot express those rules.
-  for_each = local.public_routes
+# One method per route: behind the authorizer unless the route table marks
+# it open.
+resource "aws_api_gateway_method" "route" {
+  #checkov:skip=CKV_AWS_59:Open by design only where the route table says authorized = false (pinned to POST /token, where credentials are exchanged for a token, and GET /.well-known/*, the JWKS and discovery document every verifier needs, by infra/tests/test_contract.py); every other method is CUSTOM with the token authorizer.
+  #checkov:skip=CKV2_AWS_53:The backend and issuer validate their own input (problem+json or RFC 6749 errors); a request validator cannot express those rules.
+  for_each = local.routes
 
   rest_api_id        = aws_api_gateway_rest_api.tollgate.id
   resource_id        = local.resource_ids[each.value.resource]
   http_method        = split(" ", each.key)[0]
-  authorization      = "NONE"
-  request_parameters = strcontains(each.key, "{proxy+}") ? { "method.request.path.proxy" = true } : {}
-}
-
-resource "aws_api_gateway_method" "protected" {
-  #checkov:skip=CKV2_AWS_53:The backend and issuer validate bodies themselves (problem+json 4xx); a request validator cannot express those rules.
-  for_each = local.protected_routes
-
-  rest_api_id        = aws_api_gateway_rest_api.tollgate.id
-  resource_id        = local.resource_ids[each.value.resource]
-  http_method        = split(" ", each.key)[0]
-  authorization      = "CUSTOM"
-  authorizer_id      = aws_api_gateway_authorizer.token.id
+  authorization      = each.value.authorized ? "CUSTOM" : "NONE"
+  authorizer_id      = each.value.authorized ? aws_api_gateway_authorizer.token.id : null
   request_parameters = strcontains(each.key, "{proxy+}") ? { "method.request.path.proxy" = true } : {}
 }
 
@@ -107,8 +92,8 @@ resource "aws_api_gateway_integration" "route" {
   for_each = local.routes
 
   rest_api_id             = aws_api_gateway_rest_api.tollgate.id
-  resource_id             = local.method_ids[each.key].resource_id
-  http_method             = local.method_ids[each.key].http_method
+  resource_id             = aws_api_gateway_method.route[each.key].resource_id
+  http_method             = aws_api_gateway_method.route[each.key].http_method
   type                    = "AWS_PROXY"
   integration_http_method = "POST"
   uri                     = aws_lambda_function.fn[each.value.function].invoke_arn
@@ -149,7 +134,7 @@ resource "aws_api_gateway_deployment" "tollgate" {
     redeployment = sha1(jsonencode([
       local.routes,
       local.resource_ids,
-      [for m in values(local.method_ids) : [m.id, m.authorization, m.authorizer_id]],
+      [for m in values(aws_api_gateway_method.route) : [m.id, m.authorization, m.authorizer_id]],
       [for i in values(aws_api_gateway_integration.route) : [i.id, i.uri]],
       aws_api_gateway_authorizer.token,
       aws_api_gateway_gateway_response.unauthorized,

@@ -423,12 +423,30 @@ def test_the_authorizer_guards_the_api_with_the_bearer_form():
         assert expression.match(good), good
     for bad in ["Basic dXNlcjpwdw==", "Bearer", "Bearer ", "Bearer a.b.c extra", "Token a.b.c", "Bearer a,b"]:
         assert not expression.match(bad), bad
-    protected = resources["aws_api_gateway_method"]["protected"]
-    assert one(protected["authorization"]) == "CUSTOM"
-    assert one(protected["authorizer_id"]) == "${aws_api_gateway_authorizer.token.id}"
-    assert one(resources["aws_api_gateway_method"]["public"]["authorization"]) == "NONE"
+    # Every authorized route's method is CUSTOM with the token authorizer;
+    # the open ones are NONE with none, and they are exactly these two.
+    methods = instances("aws_api_gateway_method")
+    assert set(methods) == set(api_routes())
+    for key, r in api_routes().items():
+        method = methods[key]
+        if r["authorized"]:
+            assert chosen(one(method["authorization"])) == '"CUSTOM"', key
+            assert chosen(one(method["authorizer_id"])) == "aws_api_gateway_authorizer.token.id", key
+        else:
+            assert chosen(one(method["authorization"])) == '"NONE"', key
+            assert chosen(one(method["authorizer_id"])) is None, key
     public = sorted(k for k, r in api_routes().items() if not r["authorized"])
     assert public == ["GET /.well-known/{proxy+}", "POST /token"]
+
+
+def chosen(value):
+    """The branch a conditional whose condition `fill` made literal takes
+    (`${true ? A : B}` is A); anything else as is. HCL's null reads as None."""
+    match = re.fullmatch(r"\$\{(true|false) \? (.+) : (.+)\}", value) if isinstance(value, str) else None
+    if not match:
+        return value
+    branch = match.group(2) if match.group(1) == "true" else match.group(3)
+    return None if branch == "None" else branch
 
 
 def test_lambda_permissions_are_scoped_by_source_arn():
