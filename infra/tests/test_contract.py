@@ -541,6 +541,13 @@ def emitted() -> dict[str, set[str]]:
     source = read(rust_files("authorizer/src", "issuer/src", "backend/src", "telemetry/src", "src"))
     metrics = set(re.findall(r"Metric::(?:count|new)\(\s*\"([A-Za-z]+)\"", source))
     decisions = set(re.findall(r"=> \"(allow|deny|unauthorized)\"", source))
+    # The issuer's outcomes: the decision arms of its login and key-change
+    # records, and the literal of a record that names one.
+    issuer = (ROOT / "issuer/src/metrics.rs").read_text(encoding="utf-8")
+    login = issuer[issuer.index("let decision = match result"):issuer.index("pub fn key_change")]
+    decisions |= set(re.findall(r'=> "([a-z]+)"', login))
+    decisions |= set(re.findall(r'=> \("([a-z]+)", ', issuer))
+    decisions |= set(re.findall(r'Record::new\(\s*SERVICE,\s*"([a-z]+)"', issuer))
     reasons = set(re.findall(r"=> \"([a-z_]+)\",", (ROOT / "authorizer/src/error.rs").read_text(encoding="utf-8")))
     return {"metrics": metrics, "decisions": decisions, "reasons": reasons}
 

@@ -6,9 +6,9 @@
 # design (that is how a TOKEN authorizer says 401): no alarm reads them.
 
 locals {
-  ns         = "Tollgate"
-  authorizer = { Service = "authorizer" }
+  ns = "Tollgate"
 
+  # The authorizer's metrics unless an entry names its service.
   tollgate = {
     for name, m in {
       decisions          = { metric = "Decisions", dims = {} }
@@ -18,7 +18,10 @@ locals {
       jwks_failures      = { metric = "JwksFetchFailures", dims = {} }
       jwks_stale         = { metric = "JwksStaleServes", dims = {} }
       unknown_kid_misses = { metric = "UnknownKidMisses", dims = {} }
-    } : name => { namespace = local.ns, metric_name = m.metric, dimensions = merge(local.authorizer, m.dims) }
+      logins_throttled   = { service = "issuer", metric = "Logins", dims = { Decision = "throttled" } }
+      logins_failed      = { service = "issuer", metric = "Logins", dims = { Decision = "failed" } }
+      key_store_errors   = { service = "issuer", metric = "KeyStoreErrors", dims = {} }
+    } : name => { namespace = local.ns, metric_name = m.metric, dimensions = merge({ Service = try(m.service, "authorizer") }, m.dims) }
   }
 
   # The usual evaluation: a 5-minute sum that reaches 1, once. Each alarm
@@ -44,6 +47,21 @@ locals {
       unknown-kid-misses = {
         description = "Tokens name keys the JWKS does not hold. A rotation publishes the next key a whole period before it signs, so after a rotation this stays at 0: keys published late, or forged kids."
         metric      = local.tollgate.unknown_kid_misses, threshold = 10
+      }
+      # A login is throttled after 5 wrong passwords for one name from one
+      # address in 15 minutes (100 from anywhere), or when the password-hashing
+      # pool is full: a few are typos, twenty in 5 minutes are not.
+      issuer-login-throttling = {
+        description = "Logins are being throttled: repeated wrong passwords (guessing or credential stuffing), or more logins than the password-hashing pool takes."
+        metric      = local.tollgate.logins_throttled, threshold = 20
+      }
+      issuer-login-failures = {
+        description = "Logins fail because the account store fails (DynamoDB unreachable, throttled or denied): nobody can get a token."
+        metric      = local.tollgate.logins_failed
+      }
+      issuer-key-store-errors = {
+        description = "The issuer cannot read or write its keyset in Secrets Manager: tokens cannot be signed, or a key change cannot be saved."
+        metric      = local.tollgate.key_store_errors
       }
       api-5xx = {
         description = "More than 1% of API requests end in a 5xx (an authorizer failure is a 500 too)."
@@ -138,6 +156,10 @@ locals {
       [local.ns, "ColdStart", "Service", "authorizer", { label = "cold starts" }],
       [local.ns, "InitTime", "Service", "authorizer", { stat = "Average", label = "init time (ms, average)", yAxis = "right" }],
     ] },
+    { title = "Issuer logins by outcome, key store errors", stat = "Sum", metrics = concat(
+      [for d in ["ok", "refused", "throttled", "failed"] : [local.ns, "Logins", "Service", "issuer", "Decision", d, { label = "logins ${d}" }]],
+      [concat(local.line.key_store_errors, [{ label = "key store errors", yAxis = "right" }])],
+    ) },
     { title = "Lambda duration p99 (ms)", stat = "p99", metrics = [
       for fn, l in local.lambda_lines : concat(l, [{ label = fn }])
     ] },

@@ -21,6 +21,7 @@ run "every_alarm_the_issue_asks_for_exists" {
       "authorizer-fails-closed", "jwks-fetch-failures", "jwks-stale-serves", "unknown-kid-misses",
       "unauthorized-share", "rotation-errors", "issuer-errors", "backend-errors", "api-5xx",
       "authorizer-throttles", "issuer-throttles", "issuer-rotation-throttles", "backend-throttles",
+      "issuer-login-throttling", "issuer-login-failures", "issuer-key-store-errors",
     ])
     error_message = "alarm set"
   }
@@ -48,7 +49,7 @@ run "tollgate_metrics_are_read_through_the_service_dimension_sets" {
   assert {
     condition = alltrue(flatten([for a in values(output.alarms) : [
       for q in a.queries : q.namespace != "Tollgate" || (
-        try(q.dimensions["Service"], "") == "authorizer" &&
+        contains(["authorizer", "issuer"], try(q.dimensions["Service"], "")) &&
         contains(["Service", "Decision,Service", "Decision,Reason,Service"], join(",", sort(keys(q.dimensions))))
       )
     ]]))
@@ -57,6 +58,23 @@ run "tollgate_metrics_are_read_through_the_service_dimension_sets" {
   assert {
     condition     = output.alarms["authorizer-fails-closed"].queries[0].dimensions == { Service = "authorizer", Decision = "unauthorized", Reason = "keys_unavailable" }
     error_message = "failing closed = Unauthorized for want of keys"
+  }
+}
+
+run "issuer_alarms_read_the_issuers_outcomes" {
+  command = plan
+
+  assert {
+    condition     = output.alarms["issuer-login-throttling"].queries[0].dimensions == { Service = "issuer", Decision = "throttled" } && output.alarms["issuer-login-throttling"].threshold == 20
+    error_message = "login throttling: 20 throttled logins in 5 minutes"
+  }
+  assert {
+    condition     = output.alarms["issuer-login-failures"].queries[0].dimensions == { Service = "issuer", Decision = "failed" } && output.alarms["issuer-login-failures"].threshold == 1
+    error_message = "login failures: any login the account store failed"
+  }
+  assert {
+    condition     = output.alarms["issuer-key-store-errors"].queries[0].metric_name == "KeyStoreErrors" && output.alarms["issuer-key-store-errors"].queries[0].dimensions == { Service = "issuer" }
+    error_message = "key store errors: the [Service] total"
   }
 }
 
@@ -105,8 +123,8 @@ run "dashboard_is_valid_json_with_the_widgets_asked_for" {
   command = plan
 
   assert {
-    condition     = length(jsondecode(output.dashboard_body).widgets) == 9
-    error_message = "nine widgets"
+    condition     = length(jsondecode(output.dashboard_body).widgets) == 10
+    error_message = "ten widgets"
   }
   assert {
     condition     = alltrue([for w in jsondecode(output.dashboard_body).widgets : w.type == "metric" && w.properties.region == "eu-west-1" && w.width == 12])
@@ -116,6 +134,7 @@ run "dashboard_is_valid_json_with_the_widgets_asked_for" {
     condition = toset([for w in jsondecode(output.dashboard_body).widgets : w.properties.title]) == toset([
       "Authorizer decisions by outcome", "Verification time (µs)", "Decision cache hits",
       "JWKS fetches, failures, stale serves, unknown kids", "Cold starts and init time (ms)",
+      "Issuer logins by outcome, key store errors",
       "Lambda duration p99 (ms)", "Lambda throttles and errors (errors: not the authorizer, whose errors are its 401s)",
       "API 4xx / 5xx", "API latency (ms)",
     ])
@@ -123,7 +142,7 @@ run "dashboard_is_valid_json_with_the_widgets_asked_for" {
   }
   assert {
     condition = alltrue(flatten([for w in jsondecode(output.dashboard_body).widgets : [
-      for line in w.properties.metrics : line[0] != "Tollgate" || (line[2] == "Service" && line[3] == "authorizer")
+      for line in w.properties.metrics : line[0] != "Tollgate" || (line[2] == "Service" && contains(["authorizer", "issuer"], line[3]))
     ]]))
     error_message = "dashboard Tollgate lines start with the Service dimension"
   }
