@@ -134,8 +134,8 @@ resource "aws_api_gateway_deployment" "tollgate" {
     redeployment = sha1(jsonencode([
       local.routes,
       local.resource_ids,
-      [for m in values(aws_api_gateway_method.route) : [m.id, m.authorization, m.authorizer_id]],
-      [for i in values(aws_api_gateway_integration.route) : [i.id, i.uri]],
+      values(aws_api_gateway_method.route),
+      values(aws_api_gateway_integration.route),
       aws_api_gateway_authorizer.token,
       aws_api_gateway_gateway_response.unauthorized,
       aws_api_gateway_gateway_response.access_denied,

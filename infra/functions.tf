@@ -39,7 +39,8 @@ resource "aws_lambda_function" "fn" {
     log_group  = aws_cloudwatch_log_group.fn[each.key].name
   }
 
-  depends_on = [aws_iam_role_policy.fn]
+  # Its first invocations must be able to write logs (and the EMF metrics in them).
+  depends_on = [aws_iam_role_policy.fn, aws_iam_role_policy.own_logs]
 }
 
 # API Gateway may invoke the authorizer only as this API's authorizer, and the

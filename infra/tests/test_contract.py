@@ -449,6 +449,15 @@ def chosen(value):
     return None if branch == "None" else branch
 
 
+def test_the_deployment_is_redone_when_any_part_of_the_api_changes():
+    triggers = one(root_blocks("resource")["aws_api_gateway_deployment"]["tollgate"]["triggers"])["redeployment"]
+    for part in ["local.routes", "local.resource_ids", "values(aws_api_gateway_method.route)",
+                 "values(aws_api_gateway_integration.route)", "aws_api_gateway_authorizer.token",
+                 "aws_api_gateway_gateway_response.unauthorized", "aws_api_gateway_gateway_response.access_denied"]:
+        # Whole resources: a change to any of their attributes redeploys.
+        assert f"'${{{part}}}'" in triggers, part
+
+
 def test_lambda_permissions_are_scoped_by_source_arn():
     permissions = instances("aws_lambda_permission")
     assert set(permissions) == {"authorizer", "issuer", "backend", "rotation"}
@@ -520,6 +529,8 @@ def test_one_role_per_function_assumable_by_lambda_only():
     assert one(own_logs["for_each"]) == one(docs["own_logs"]["for_each"]) == "${local.functions}"
     assert one(own_logs["role"]) == "${aws_iam_role.fn[each.key].id}"
     assert one(own_logs["policy"]) == "${data.aws_iam_policy_document.own_logs[each.key].json}"
+    # The functions wait for both, so that their first invocations can log.
+    assert set(one(lambda_function()["depends_on"])) == {"${aws_iam_role_policy.fn}", "${aws_iam_role_policy.own_logs}"}
     # ... and each but the authorizer's its AWS calls' policy.
     calls = instances("aws_iam_role_policy", "fn")
     assert {one(p["role"]) for p in calls.values()} == {f'${{aws_iam_role.fn["{fn}"].id}}' for fn in POLICY}
