@@ -79,6 +79,9 @@ impl<'a> Claims<'a> {
         // One UTF-8 check of the whole payload (fast on ASCII) lets serde_json
         // read strings without validating each again: about a third cheaper.
         let text = std::str::from_utf8(json).map_err(|_| VerifyError::InvalidClaims)?;
+        if !crate::token::is_json_object(text) {
+            return Err(VerifyError::InvalidClaims);
+        }
         serde_json::from_str(text).map_err(|_| VerifyError::InvalidClaims)
     }
 
@@ -257,6 +260,19 @@ mod tests {
             },
             NOW,
         )
+    }
+
+    #[test]
+    fn claims_in_an_array_are_refused() {
+        // serde would read this as iss, sub, aud, exp, nbf, iat, scope.
+        let array = r#"["i","alice","books-api",1800000100,0,0,"keys:admin",[],null,null]"#;
+        assert!(serde_json::from_str::<Claims<'_>>(array).is_ok());
+        assert_eq!(claims(array), Err(VerifyError::InvalidClaims));
+        assert_eq!(
+            claims(&format!(" \n{array}")),
+            Err(VerifyError::InvalidClaims)
+        );
+        assert!(claims(r#" {"sub":"a","exp":1800000100}"#).is_ok());
     }
 
     #[test]

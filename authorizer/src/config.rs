@@ -13,7 +13,10 @@ use crate::route_scopes::{RouteScopes, RouteScopesError};
 pub const MAX_DURATION_SECONDS: u64 = 365 * 24 * 3600;
 
 /// One trusted issuer. Its keys verify only tokens whose `iss` is exactly `issuer`.
+/// Unknown members are refused: a typo (`audience`, `jwks_url`) would
+/// otherwise silently inherit `JWT_AUDIENCE` or fall back to discovery.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TrustedIssuer {
     /// The exact `iss` value.
     pub issuer: String,
@@ -190,7 +193,9 @@ impl AuthorizerConfig {
         )?;
         let config = Self {
             cache: cache_settings(&settings)?,
-            leeway_seconds: settings.number("JWT_LEEWAY_SECONDS", 30)?,
+            // Beyond minutes, a "leeway" stops being clock skew and switches
+            // off expiry.
+            leeway_seconds: settings.number_in("JWT_LEEWAY_SECONDS", 30, 0..=300)?,
             route_scopes,
             http_api_simple_responses: settings.flag("HTTP_API_SIMPLE_RESPONSES")?,
             decision_cache_capacity: settings.number("DECISION_CACHE_MAX_ENTRIES", 4096)?,
@@ -466,6 +471,29 @@ mod tests {
         assert!(matches!(
             load_with("JWT_LEEWAY_SECONDS", "-1"),
             Err(ConfigError::Setting(SettingError::NotANumber { .. }))
+        ));
+        // A leeway of years would switch expiry off.
+        assert!(matches!(
+            load_with("JWT_LEEWAY_SECONDS", "301"),
+            Err(ConfigError::Setting(SettingError::OutOfRange { .. }))
+        ));
+        assert_eq!(
+            load(&[
+                ("JWT_ISSUER", "https://id.example/"),
+                ("JWT_AUDIENCE", "a"),
+                ("JWT_LEEWAY_SECONDS", "300")
+            ])
+            .ok()
+            .map(|c| c.leeway_seconds),
+            Some(300)
+        );
+        // A misspelt member is refused, not ignored.
+        assert!(matches!(
+            load(&[
+                ("JWT_AUDIENCE", "a"),
+                ("TRUSTED_ISSUERS", r#"[{"issuer":"i","audience":["b"]}]"#)
+            ]),
+            Err(ConfigError::TrustedIssuers(_))
         ));
         assert!(matches!(
             load_with("HTTP_API_SIMPLE_RESPONSES", "maybe"),

@@ -127,6 +127,16 @@ pub fn parse_token<'a>(
     })
 }
 
+/// Whether `text` is a JSON object rather than another JSON value. serde's
+/// derived structs also read an array as their fields in order, so
+/// `["https://iss","alice",...]` would pass for claims: RFC 7519 §7.2 wants
+/// an object.
+pub(crate) fn is_json_object(text: &str) -> bool {
+    text.bytes()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        == Some(b'{')
+}
+
 /// The protected header's `alg`, `kid` and `typ`, refusing an unaccepted
 /// `alg`, any `crit` and a missing `kid`.
 #[inline]
@@ -134,6 +144,9 @@ fn parse_header(header_b64: &str) -> Result<(Algorithm, String, Option<String>),
     let header_json = decode_segment(header_b64)?;
     // As for claims: one UTF-8 check, then serde_json reads strings unchecked.
     let header_text = std::str::from_utf8(&header_json).map_err(|_| VerifyError::Malformed)?;
+    if !is_json_object(header_text) {
+        return Err(VerifyError::Malformed);
+    }
     let header: RawHeader =
         serde_json::from_str(header_text).map_err(|_| VerifyError::Malformed)?;
     let alg = header
@@ -199,6 +212,17 @@ pub fn typ_matches(typ: &str, required: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_header_in_an_array_is_malformed() {
+        use base64::Engine as _;
+        let b64 = |json: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
+        // serde would read this as alg, kid, typ.
+        let array = b64(r#"["RS256","k",null]"#);
+        assert!(matches!(parse_header(&array), Err(VerifyError::Malformed)));
+        let object = b64(r#"{"alg":"RS256","kid":"k"}"#);
+        assert!(parse_header(&object).is_ok());
+    }
 
     #[test]
     fn typ_forms_compare_as_rfc_9068_says() {
