@@ -117,13 +117,27 @@ impl Authorizer {
             );
             return (false, "route_key_not_in_identity_source");
         }
-        match self
-            .config()
-            .route_scopes
-            .permits(arn.method, arn.path, scopes)
-        {
-            true => (true, "ok"),
-            false => (false, "missing_scope"),
+        let table = &self.config().route_scopes;
+        if !table.permits(arn.method, arn.path, scopes) {
+            return (false, "missing_scope");
+        }
+        // With the route key in the cache key, the answer still serves every
+        // request of that key (`GET /books/{id}` for any id, `ANY` for every
+        // verb): `true` only if the scopes grant all of them.
+        match event.route_key() {
+            Some(route_key)
+                if self.config().http_api_simple_responses
+                    && !table.permits_route_key(route_key, scopes) =>
+            {
+                tracing::warn!(
+                    route_key,
+                    "HTTP API simple response refused: API Gateway would reuse it for every \
+                     request of this route key, and the token's scopes do not grant them all; \
+                     use narrower routes or IAM policy responses"
+                );
+                (false, "route_key_wider_than_scopes")
+            }
+            _ => (true, "ok"),
         }
     }
 

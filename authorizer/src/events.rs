@@ -68,23 +68,35 @@ impl AuthorizerEvent {
         }
     }
 
-    /// For HTTP API simple responses: whether the event's route key is among
-    /// its identity sources, so that API Gateway's cached answer can only be
-    /// reused for this route. `None` for other event types.
-    pub fn route_key_in_identity_source(&self) -> Option<bool> {
+    /// The HTTP API route key (`GET /books/{id}`, `$default`); `None` for
+    /// other event types.
+    pub fn route_key(&self) -> Option<&str> {
         match self {
-            AuthorizerEvent::HttpApiV2(e) => {
-                let route_key = e.route_key.as_deref()?;
-                Some(
-                    e.identity_source
-                        .as_deref()
-                        .unwrap_or_default()
-                        .iter()
-                        .any(|source| source == route_key),
-                )
-            }
+            AuthorizerEvent::HttpApiV2(e) => e.route_key.as_deref(),
             _ => None,
         }
+    }
+
+    /// For HTTP API simple responses: whether the event's route key is among
+    /// its identity sources, so that API Gateway's cached answer can only be
+    /// reused for this route key. An event without a route key, or one
+    /// whose client sent the route key's text in a header, query parameter,
+    /// cookie or path parameter (which could be the identity source that
+    /// holds it), is `false`. `None` for other event types.
+    pub fn route_key_in_identity_source(&self) -> Option<bool> {
+        let AuthorizerEvent::HttpApiV2(e) = self else {
+            return None;
+        };
+        let Some(route_key) = e.route_key.as_deref() else {
+            return Some(false);
+        };
+        let listed = e
+            .identity_source
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .any(|source| source == route_key);
+        Some(listed && !client_sent(e, route_key))
     }
 
     /// The `methodArn` (REST) or `routeArn` (HTTP API) being authorized.
@@ -95,6 +107,20 @@ impl AuthorizerEvent {
             AuthorizerEvent::HttpApiV2(e) => e.route_arn.as_deref(),
         }
     }
+}
+
+/// Whether the client itself sent `value` as a header, query parameter,
+/// cookie or path parameter value: what an identity source other than
+/// `$context.routeKey` would carry.
+fn client_sent(e: &ApiGatewayV2CustomAuthorizerV2Request, value: &str) -> bool {
+    e.headers
+        .values()
+        .any(|v| v.to_str().is_ok_and(|v| v == value))
+        || e.query_string_parameters.values().any(|v| v == value)
+        || e.path_parameters.values().any(|v| v == value)
+        || e.cookies
+            .iter()
+            .any(|c| c.split_once('=').is_some_and(|(_, v)| v == value))
 }
 
 fn authorization_header(headers: &HeaderMap) -> Option<&str> {
@@ -167,7 +193,11 @@ mod tests {
     /// An HTTP API 2.0 event for `GET /books` with these identity sources
     /// and `Authorization` header.
     fn http_v2(identity_source: Value, authorization: &str) -> AuthorizerEvent {
-        AuthorizerEvent::from_json(json!({
+        AuthorizerEvent::from_json(http_v2_json(identity_source, authorization)).unwrap()
+    }
+
+    fn http_v2_json(identity_source: Value, authorization: &str) -> Value {
+        json!({
             "version": "2.0", "type": "REQUEST",
             "routeArn": "arn:aws:execute-api:us-east-1:1:api/$default/GET/books",
             "identitySource": identity_source, "routeKey": "GET /books",
@@ -175,8 +205,7 @@ mod tests {
             "requestContext": {"accountId": "1", "apiId": "api", "domainName": "x", "domainPrefix": "x",
                 "http": {"method": "GET", "path": "/books", "protocol": "HTTP/1.1", "sourceIp": "1.1.1.1", "userAgent": "x"},
                 "requestId": "r", "routeKey": "GET /books", "stage": "$default", "time": "t", "timeEpoch": 0}
-        }))
-        .unwrap()
+        })
     }
 
     #[test]
@@ -198,6 +227,40 @@ mod tests {
         let e = http_v2(json!(["GET /books"]), "Bearer from-header");
         assert_eq!(e.bearer_token(), None);
         assert_eq!(e.route_key_in_identity_source(), Some(true));
+    }
+
+    #[test]
+    fn a_route_key_the_client_could_have_sent_does_not_count() {
+        let with = |extra: Value| {
+            let mut event = http_v2_json(json!(["Bearer tok", "GET /books"]), "Bearer tok");
+            for (k, v) in extra.as_object().unwrap() {
+                event[k] = v.clone();
+            }
+            AuthorizerEvent::from_json(event).unwrap()
+        };
+        assert_eq!(with(json!({})).route_key_in_identity_source(), Some(true));
+        for spoof in [
+            json!({"queryStringParameters": {"tenant": "GET /books"}}),
+            json!({"headers": {"authorization": "Bearer tok", "x-tenant": "GET /books"}}),
+            json!({"cookies": ["tenant=GET /books"]}),
+            json!({"pathParameters": {"proxy": "GET /books"}}),
+        ] {
+            assert_eq!(
+                with(spoof.clone()).route_key_in_identity_source(),
+                Some(false),
+                "{spoof}"
+            );
+        }
+        // No route key at all: nothing ties the cached answer to a route.
+        let mut no_key = http_v2_json(json!(["Bearer tok", "GET /books"]), "Bearer tok");
+        no_key.as_object_mut().unwrap().remove("routeKey");
+        let e = AuthorizerEvent::from_json(no_key).unwrap();
+        assert_eq!(e.route_key(), None);
+        assert_eq!(e.route_key_in_identity_source(), Some(false));
+        assert_eq!(
+            token_event_with("Bearer t").route_key_in_identity_source(),
+            None
+        );
     }
 
     #[test]

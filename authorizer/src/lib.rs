@@ -34,7 +34,8 @@
 //!   scopes), `algorithm`, `jwk`, `key_cache` and `jwks_fetch` (keys per
 //!   issuer), `decision_cache`, `verified`, `error`;
 //! - answers: `answer` (the three API Gateway shapes), `events`, `policy`
-//!   and `route_scopes` (whole-API IAM policies from `ROUTE_SCOPES`);
+//!   and `route_scopes` (whole-API IAM policies from `ROUTE_SCOPES`),
+//!   `route_key` (the requests an HTTP API simple response is reused for);
 //! - around them: `config` (the environment of DESIGN.md), `metrics` (EMF),
 //!   [`explain`] (`tollgate explain`).
 //!
@@ -58,6 +59,7 @@ mod jwks_fetch;
 mod key_cache;
 mod metrics;
 mod policy;
+mod route_key;
 mod route_scopes;
 mod token;
 mod verified;

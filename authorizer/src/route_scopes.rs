@@ -25,6 +25,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::route_key::RouteKeyRequests;
+
 /// The verbs API Gateway puts in a `methodArn`; a `*` route stands for each.
 pub const HTTP_METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
@@ -202,6 +204,24 @@ impl RouteScopes {
             .iter()
             .any(|r| r.matches(method, path) && r.granted_by(granted.iter().copied()))
     }
+
+    /// Whether `granted` scopes permit every request an HTTP API route key
+    /// stands for (`GET /books/{id}`, `ANY /{proxy+}`, `$default`), since API
+    /// Gateway reuses a simple response for all of them. For each verb one
+    /// granted route must cover the key's whole path: sound, and exact
+    /// unless only several routes together would cover it (then `false`).
+    pub fn permits_route_key(&self, route_key: &str, granted: &[&str]) -> bool {
+        let Some(requests) = RouteKeyRequests::parse(route_key) else {
+            return false;
+        };
+        requests.methods.iter().all(|verb| {
+            self.routes.iter().any(|r| {
+                r.methods().any(|m| m == *verb)
+                    && r.granted_by(granted.iter().copied())
+                    && glob_covers(r.path.as_bytes(), requests.path.as_bytes())
+            })
+        })
+    }
 }
 
 /// IAM-style wildcard match: `*` any run of characters (`/` included), `?`
@@ -216,6 +236,31 @@ pub fn glob_matches(pattern: &[u8], text: &[u8]) -> bool {
             star = Some((p, t));
             p += 1;
         } else if p < pattern.len() && (pattern[p] == b'?' || pattern[p] == text[t]) {
+            p += 1;
+            t += 1;
+        } else if let Some((sp, st)) = star {
+            p = sp + 1;
+            t = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|&b| b == b'*')
+}
+
+/// Whether every text `glob` matches is matched by `pattern` (both
+/// `*`-globs): `pattern` must match `glob` itself with only its own stars
+/// absorbing the stars of `glob`, which stand for any text. Same
+/// single-backtrack walk as [`glob_matches`].
+pub(crate) fn glob_covers(pattern: &[u8], glob: &[u8]) -> bool {
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < glob.len() {
+        if p < pattern.len() && pattern[p] == b'*' {
+            star = Some((p, t));
+            p += 1;
+        } else if p < pattern.len() && glob[t] != b'*' && pattern[p] == glob[t] {
             p += 1;
             t += 1;
         } else if let Some((sp, st)) = star {
@@ -280,6 +325,61 @@ mod tests {
         assert!(!glob_matches(b"/books", b"/bookshelf"));
         assert!(glob_matches(b"/a/*/c", b"/a/b/c"));
         assert!(glob_matches(b"*", b""));
+    }
+
+    #[test]
+    fn glob_cover() {
+        assert!(glob_covers(b"/books/*", b"/books/*"));
+        assert!(glob_covers(b"/books/*", b"/books/1"));
+        assert!(glob_covers(b"/books/*", b"/books/*/reviews/*"));
+        assert!(glob_covers(b"*", b"/*"));
+        assert!(glob_covers(b"/a*", b"/ab*c"));
+        assert!(!glob_covers(b"/books/*", b"/*"));
+        assert!(!glob_covers(b"/books", b"/books/*"));
+        assert!(!glob_covers(b"/books/1", b"/books/*"));
+        assert!(!glob_covers(b"/a*c", b"/a*"));
+        assert!(!glob_covers(b"/books/*/x", b"/books/*"));
+    }
+
+    proptest::proptest! {
+        /// Soundness: whatever `glob`'s stars stand for, a covering pattern
+        /// matches the text.
+        #[test]
+        fn a_covering_pattern_matches_every_instance(
+            pattern in "[ab/*]{0,6}",
+            glob in "[ab/*]{0,6}",
+            fills in proptest::collection::vec("[ab/]{0,3}", 6),
+        ) {
+            if glob_covers(pattern.as_bytes(), glob.as_bytes()) {
+                let mut fill = fills.iter();
+                let text: String = glob
+                    .chars()
+                    .map(|c| if c == '*' { fill.next().cloned().unwrap_or_default() } else { c.to_string() })
+                    .collect();
+                proptest::prop_assert!(glob_matches(pattern.as_bytes(), text.as_bytes()), "{} {} {}", pattern, glob, text);
+            }
+        }
+    }
+
+    #[test]
+    fn route_keys_are_permitted_only_as_a_whole() {
+        let routes = RouteScopes::books_defaults();
+        let read = ["books:read"];
+        assert!(routes.permits_route_key("GET /books", &read));
+        assert!(routes.permits_route_key("GET /books/{id}", &read));
+        assert!(routes.permits_route_key("GET /books/{proxy+}", &read));
+        // Another verb, or a path outside the granted routes.
+        assert!(!routes.permits_route_key("DELETE /books/{id}", &read));
+        assert!(!routes.permits_route_key("GET /{proxy+}", &read));
+        // ANY and $default also stand for writes.
+        assert!(!routes.permits_route_key("ANY /books/{proxy+}", &read));
+        assert!(!routes.permits_route_key("$default", &read));
+        let all = ["books:read", "books:write"];
+        assert!(!routes.permits_route_key("ANY /books/{proxy+}", &all));
+        let everything = RouteScopes::from_json(r#"{"* /books/*": "books:all"}"#).unwrap();
+        assert!(everything.permits_route_key("ANY /books/{proxy+}", &["books:all"]));
+        assert!(!everything.permits_route_key("ANY /{proxy+}", &["books:all"]));
+        assert!(!routes.permits_route_key("not a route key", &all));
     }
 
     #[test]

@@ -211,6 +211,53 @@ async fn http_api_simple_responses() {
     assert_eq!(bad.unwrap_err().to_string(), "Unauthorized");
 }
 
+/// An HTTP API 2.0 event for `method path` routed by `route_key`, with the
+/// route key among its identity sources.
+fn http_v2_event_routed(token: &str, route_key: &str, method: &str, path: &str) -> Value {
+    let mut event = http_v2_event(token, method, path);
+    event["routeKey"] = json!(route_key);
+    event["requestContext"]["routeKey"] = json!(route_key);
+    event["identitySource"] = json!([format!("Bearer {token}"), route_key]);
+    event
+}
+
+#[tokio::test]
+async fn simple_responses_are_true_only_when_the_scopes_grant_the_whole_route_key() {
+    let (key, h) = simple_responses().await;
+    let reader = key.sign(&claims("books:read"));
+    let decide =
+        |token: String, route_key: &'static str, method: &'static str, path: &'static str| {
+            let authorizer = &h.authorizer;
+            async move {
+                let answer = authorizer
+                    .handle(http_v2_event_routed(&token, route_key, method, path))
+                    .await
+                    .unwrap();
+                answer["isAuthorized"].as_bool().unwrap()
+            }
+        };
+    // Every request of these keys is a read the token may make.
+    assert!(decide(reader.clone(), "GET /books", "GET", "/books").await);
+    assert!(decide(reader.clone(), "GET /books/{id}", "GET", "/books/1").await);
+    // API Gateway would reuse these answers for DELETE /books/1 (ANY) and
+    // for every route ($default): a reader's GET is refused through them.
+    assert!(!decide(reader.clone(), "ANY /{proxy+}", "GET", "/books").await);
+    assert!(!decide(reader.clone(), "ANY /books/{proxy+}", "GET", "/books/1").await);
+    assert!(!decide(reader.clone(), "$default", "GET", "/books").await);
+    let reasons: Vec<Value> = emf_lines(&h.metrics)
+        .into_iter()
+        .filter_map(|l| l.get("Reason").cloned())
+        .collect();
+    assert_eq!(
+        reasons
+            .iter()
+            .filter(|r| **r == json!("route_key_wider_than_scopes"))
+            .count(),
+        3,
+        "{reasons:?}"
+    );
+}
+
 #[tokio::test]
 async fn simple_responses_are_never_true_without_the_route_key_in_the_cache_key() {
     let (key, h) = simple_responses().await;
