@@ -26,7 +26,12 @@ impl Expiry<Arc<str>, Arc<VerifiedToken>> for UntilExp {
     }
 }
 
-/// Token → verification result, bounded in entries.
+/// The largest entry kept: token plus claims. Tokens may be 8 KiB and carry
+/// 16 KiB of context; capping each entry bounds the cache's memory at about
+/// capacity × 4 KiB. A larger token is verified every time.
+pub const MAX_ENTRY_BYTES: usize = 4096;
+
+/// Token → verification result, bounded in entries and in entry size.
 pub struct DecisionCache {
     cache: Option<Cache<Arc<str>, Arc<VerifiedToken>>>,
 }
@@ -61,9 +66,11 @@ impl DecisionCache {
         Some(hit)
     }
 
+    /// Keeps `verified` for `token` until its `exp`, unless already expired
+    /// at `now_unix` or larger than [`MAX_ENTRY_BYTES`].
     pub fn insert(&self, token: &str, verified: Arc<VerifiedToken>, now_unix: u64) {
         if let Some(cache) = &self.cache {
-            if verified.exp > now_unix {
+            if verified.exp > now_unix && token.len() + verified.claim_bytes() <= MAX_ENTRY_BYTES {
                 cache.insert(Arc::from(token), verified);
             }
         }

@@ -33,6 +33,21 @@ pub struct VerifiedToken {
 }
 
 impl VerifiedToken {
+    /// About how many bytes its claims hold: what a cache entry costs
+    /// beyond the token.
+    pub fn claim_bytes(&self) -> usize {
+        self.sub.len()
+            + self.principal_claim.as_ref().map_or(0, String::len)
+            + self.kid.len()
+            + self.scopes.iter().map(String::len).sum::<usize>()
+            + self.client_id.as_ref().map_or(0, String::len)
+            + self
+                .context_claims
+                .iter()
+                .map(|(path, value)| path.len() + value.len())
+                .sum::<usize>()
+    }
+
     /// The answer's `principalId`: the `PRINCIPAL_CLAIM` value (`sub` by default).
     pub fn principal(&self) -> &str {
         self.principal_claim.as_deref().unwrap_or(&self.sub)

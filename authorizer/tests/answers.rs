@@ -363,6 +363,22 @@ async fn repeated_tokens_are_answered_from_the_decision_cache() {
 }
 
 #[tokio::test]
+async fn tokens_too_large_to_cache_are_verified_each_time() {
+    let key = rsa_key("k");
+    let h = harness(testkit::jwks(&[&key]), &[("CONTEXT_CLAIMS", "note")]).await;
+    // A 3 KiB claim (1 KiB of it in the context): the entry is over 4 KiB.
+    let mut large = claims("books:read");
+    large["note"] = json!("n".repeat(3000));
+    let large = key.sign(&large);
+    assert!(large.len() > 4096);
+    for _ in 0..3 {
+        assert!(answer(&h.authorizer, &large).await.is_ok());
+    }
+    assert_eq!(metric_sum(&h.metrics, "DecisionCacheHits"), 0.0);
+    assert!(h.authorizer.cached(&large, testkit::now()).is_none());
+}
+
+#[tokio::test]
 async fn metric_lines_follow_the_emf_schema() {
     let key = rsa_key("k");
     let h = harness(testkit::jwks(&[&key]), &[]).await;
