@@ -13,7 +13,7 @@ from pathlib import Path
 import boto3
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from aws_cold_start import NONCE_VARIABLE, ColdStartHook, force_cold_start  # noqa: E402
+from aws_cold_start import NONCE_VARIABLE, ColdStartHook, force_cold_start, remove_nonce  # noqa: E402
 
 ENDPOINT = os.environ.get("AWS_ENDPOINT_URL")
 
@@ -23,6 +23,20 @@ def bootstrap_zip():
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("bootstrap", "#!/bin/sh\n")
     return buffer.getvalue()
+
+
+class CountingUpdates:
+    """A Lambda client that records its configuration updates."""
+
+    def __init__(self, client, updates):
+        self.client, self.updates = client, updates
+
+    def update_function_configuration(self, **kwargs):
+        self.updates.append(kwargs)
+        return self.client.update_function_configuration(**kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
 
 
 @unittest.skipUnless(ENDPOINT or os.environ.get("CI"), "AWS_ENDPOINT_URL unset: run under scripts/with-moto.sh")
@@ -72,6 +86,27 @@ class ForceColdStartTest(unittest.TestCase):
             self.assertNotEqual(self.variables()[0][NONCE_VARIABLE], before)
         finally:
             hook.close()
+
+    def test_closing_the_hook_removes_the_nonce_keeping_the_other_variables(self):
+        hook = ColdStartHook(self.name, client=self.client)
+        request = urllib.request.Request(hook.url, method="POST", data=b"")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            self.assertEqual(response.status, 204)
+        self.assertIn(NONCE_VARIABLE, self.variables()[0])
+        hook.close()
+        variables, status = self.variables()
+        self.assertEqual(variables, {"JWT_ISSUER": "https://issuer.example", "JWT_AUDIENCE": "books-api"})
+        self.assertEqual(status, "Successful")
+
+    def test_removing_no_nonce_updates_nothing(self):
+        remove_nonce(self.client, self.name, poll_seconds=0.1)
+        updates = []
+        client = CountingUpdates(self.client, updates)
+        self.assertFalse(remove_nonce(client, self.name, poll_seconds=0.1))
+        self.assertEqual(updates, [])
+        force_cold_start(client, self.name, poll_seconds=0.1)
+        self.assertTrue(remove_nonce(client, self.name, poll_seconds=0.1))
+        self.assertEqual(len(updates), 2)
 
     def test_an_unknown_function_is_a_500_from_the_hook(self):
         hook = ColdStartHook("no-such-function", client=self.client)
