@@ -16,6 +16,7 @@ import html
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -55,7 +56,11 @@ PROFILES = {
 LAMBDA_MAX_INSTANCES = "4"
 LAMBDA_TIMEOUT_MS = "10000"
 STACK_START_SECONDS = 30
-K6_TIMEOUT_SECONDS = 300
+# What k6 may take beyond a scenario's own longest run: setup() (its
+# setupTimeout, 60 s), gracefulStop (30 s) and handleSummary, plus a margin.
+# The runner waits that much longer than the scenario may last, so a slow run
+# ends with k6's summary (and its failed thresholds) instead of being killed.
+K6_ALLOWANCE_SECONDS = 150
 
 
 def log(message):
@@ -169,10 +174,41 @@ def k6_binary():
     return k6
 
 
-def run_k6(scenario, authorizer, env):
+def duration_seconds(text):
+    """Seconds in a k6 duration ("90s", "1m30s", "500ms"; a bare number is seconds)."""
+    value = str(text).strip()
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", value)
+    if not parts or "".join(n + unit for n, unit in parts) != value:
+        raise ValueError(f"not a k6 duration: {text!r}")
+    return sum(float(n) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit] for n, unit in parts)
+
+
+def scenario_seconds(scenario, env):
+    """The longest a scenario runs by its own options (the k6 scripts'
+    defaults where `env` leaves a setting out)."""
+    if scenario == "cold":
+        return duration_seconds(env.get("COLD_MAX_DURATION", "5m"))
+    if scenario == "warm":
+        return duration_seconds(env.get("WARM_WARMUP", "3s")) + duration_seconds(env.get("WARM_DURATION", "10s"))
+    if scenario == "rotation":
+        # The rotator's maxDuration; the traffic stops one spacing earlier.
+        return (int(env.get("ROTATIONS", "3")) + 2) * int(env.get("ROTATION_SPACING_SECONDS", "4"))
+    raise ValueError(f"unknown scenario {scenario!r}")
+
+
+def k6_timeout_seconds(scenario, env):
+    """How long the runner lets k6 run before killing it."""
+    return scenario_seconds(scenario, env) + K6_ALLOWANCE_SECONDS
+
+
+def run_k6(scenario, authorizer, env, out=OUT):
     """One k6 run; returns k6's end-of-test data."""
-    summary = OUT / f"{authorizer}-{scenario}.json"
-    report = OUT / f"{authorizer}-{scenario}.html"
+    summary = out / f"{authorizer}-{scenario}.json"
+    report = out / f"{authorizer}-{scenario}.html"
     summary.unlink(missing_ok=True)
     k6_env = dict(
         os.environ,
@@ -188,7 +224,7 @@ def run_k6(scenario, authorizer, env):
     result = subprocess.run(
         [str(k6_binary()), "run", "--no-usage-report", "--quiet", str(HERE / "scenarios" / f"{scenario}.js")],
         env=k6_env,
-        timeout=K6_TIMEOUT_SECONDS,
+        timeout=k6_timeout_seconds(scenario, k6_env),
     )
     if not summary.exists():
         raise RuntimeError(f"k6 wrote no summary for {authorizer}/{scenario} (exit {result.returncode})")
