@@ -115,6 +115,27 @@ class ScenarioThresholdTest(unittest.TestCase):
         self.assertGreaterEqual(row["requests"], 20)
         self.assertEqual(details["rotations"], 1)
 
+    def test_every_cold_request_carries_a_token_never_presented_before(self):
+        """API Gateway caches the authorizer's answer per token: a repeated
+        token could be answered without reaching the new instance."""
+        stub = StubApi()
+        self.addCleanup(stub.close)
+        row, details = self.run_scenario(
+            "cold", stub, COLD_ITERATIONS="4", COLD_PAUSE_SECONDS="0.01", COLD_START_HOOK=stub.url + "/cold-start"
+        )
+        self.assert_passed(details)
+        self.assertEqual(row["requests"], 4)
+        books = [token for what, token, _ in stub.of("books")]
+        self.assertEqual(len(books), 4)
+        self.assertEqual(len(set(books)), 4, books)
+        # Each token is minted for its request (login, then the cold start,
+        # then the measured request) and presented nowhere before it.
+        with stub.lock:
+            events = [(what, token) for what, token, _ in stub.events]
+        for token in books:
+            at = events.index(("books", token))
+            self.assertEqual(events[at - 2:at], [("login", token), ("cold-start", None)], events)
+
     def test_a_run_cut_short_by_its_max_duration_fails_and_still_ends_with_a_summary(self):
         stub = StubApi(delay=0.5)
         self.addCleanup(stub.close)
