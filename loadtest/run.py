@@ -52,6 +52,17 @@ PROFILES = {
     },
 }
 
+# Against a deployed API (BASE_URL) the issuer refuses a rotation (429) while
+# its `next` key is younger than JWKS_MAX_AGE_SECONDS plus its keyset cache
+# time (5 s), so that no warm authorizer meets the key unknown. There the
+# rotations are spaced by that rule with a margin, and there are fewer of
+# them: with the default 300 s the rotation scenario runs about 11 minutes
+# (smoke) or 16 (full). The local stack keeps its JWKS lifetime of seconds.
+ISSUER_DEFAULT_JWKS_MAX_AGE_SECONDS = 300
+ISSUER_KEYSET_TTL_SECONDS = 5
+ROTATION_MARGIN_SECONDS = 10
+DEPLOYED_ROTATIONS = {"smoke": 1, "full": 2}
+
 # The gateway's Lambda mode for the measured authorizers.
 LAMBDA_MAX_INSTANCES = "4"
 LAMBDA_TIMEOUT_MS = "10000"
@@ -369,17 +380,49 @@ def run_local(profile_name, build):
     return rows, extras
 
 
+def deployed_jwks_max_age(environ, lambda_client=None):
+    """The deployed issuer's JWKS_MAX_AGE_SECONDS: from the issuer function's
+    configuration when ISSUER_FUNCTION_NAME names it (boto3), else from the
+    JWKS_MAX_AGE_SECONDS variable; the issuer's default where neither sets it."""
+    function = environ.get("ISSUER_FUNCTION_NAME")
+    if function:
+        if lambda_client is None:
+            import boto3
+
+            lambda_client = boto3.client("lambda")
+        config = lambda_client.get_function_configuration(FunctionName=function)
+        value = ((config.get("Environment") or {}).get("Variables") or {}).get("JWKS_MAX_AGE_SECONDS")
+    else:
+        value = environ.get("JWKS_MAX_AGE_SECONDS")
+    if value is None or str(value).strip() == "":
+        return ISSUER_DEFAULT_JWKS_MAX_AGE_SECONDS
+    return int(value)
+
+
+def deployed_env(scenario, profile_name, jwks_max_age):
+    """A scenario's settings against a deployed API: the profile's, with the
+    rotations spaced as the issuer allows."""
+    env = dict(PROFILES[profile_name][scenario])
+    if scenario == "rotation":
+        env["ROTATIONS"] = str(DEPLOYED_ROTATIONS[profile_name])
+        env["ROTATION_SPACING_SECONDS"] = str(jwks_max_age + ISSUER_KEYSET_TTL_SECONDS + ROTATION_MARGIN_SECONDS)
+    return env
+
+
 def run_deployed(profile_name):
     """BASE_URL mode: the same scripts against a deployed API (see README)."""
     sys.path.insert(0, str(HERE))
     from aws_cold_start import ColdStartHook
 
-    profile = PROFILES[profile_name]
     authorizer = os.environ.get("LOADTEST_AUTHORIZER", "tollgate")
     scenarios = os.environ.get("LOADTEST_SCENARIOS", " ".join(SCENARIOS)).split()
+    jwks_max_age = None
+    if "rotation" in scenarios:
+        jwks_max_age = deployed_jwks_max_age(os.environ)
+        log(f"rotation: the issuer's JWKS_MAX_AGE_SECONDS is {jwks_max_age}")
     rows, extras = [], []
     for scenario in scenarios:
-        env = dict(profile[scenario])
+        env = deployed_env(scenario, profile_name, jwks_max_age)
         hook = None
         if scenario == "cold":
             function = os.environ.get("AUTHORIZER_FUNCTION_NAME")

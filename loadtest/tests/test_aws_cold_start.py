@@ -1,4 +1,5 @@
-"""Forcing cold starts on AWS (BASE_URL mode), against moto's Lambda API:
+"""Forcing cold starts on AWS (BASE_URL mode), and reading the issuer's
+JWKS_MAX_AGE_SECONDS for the rotation scenario, against moto's Lambda API:
 moto answers the configuration calls (it cannot invoke functions here)."""
 
 import io
@@ -13,6 +14,7 @@ from pathlib import Path
 import boto3
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import run  # noqa: E402
 from aws_cold_start import NONCE_VARIABLE, ColdStartHook, force_cold_start, remove_nonce  # noqa: E402
 
 ENDPOINT = os.environ.get("AWS_ENDPOINT_URL")
@@ -51,15 +53,20 @@ class ForceColdStartTest(unittest.TestCase):
             AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}',
         )["Role"]["Arn"]
         cls.name = "tollgate-authorizer-loadtest"
-        cls.client.create_function(
-            FunctionName=cls.name,
-            Runtime="provided.al2023",
-            Architectures=["arm64"],
-            Handler="bootstrap",
-            Role=role,
-            Code={"ZipFile": bootstrap_zip()},
-            Environment={"Variables": {"JWT_ISSUER": "https://issuer.example", "JWT_AUDIENCE": "books-api"}},
-        )
+        cls.issuer = "tollgate-issuer-loadtest"
+        for name, variables in (
+            (cls.name, {"JWT_ISSUER": "https://issuer.example", "JWT_AUDIENCE": "books-api"}),
+            (cls.issuer, {"JWT_ISSUER": "https://issuer.example", "JWKS_MAX_AGE_SECONDS": "120"}),
+        ):
+            cls.client.create_function(
+                FunctionName=name,
+                Runtime="provided.al2023",
+                Architectures=["arm64"],
+                Handler="bootstrap",
+                Role=role,
+                Code={"ZipFile": bootstrap_zip()},
+                Environment={"Variables": variables},
+            )
 
     def variables(self):
         config = self.client.get_function_configuration(FunctionName=self.name)
@@ -107,6 +114,14 @@ class ForceColdStartTest(unittest.TestCase):
         force_cold_start(client, self.name, poll_seconds=0.1)
         self.assertTrue(remove_nonce(client, self.name, poll_seconds=0.1))
         self.assertEqual(len(updates), 2)
+
+    def test_the_rotation_reads_the_jwks_max_age_from_the_issuer_function(self):
+        read = run.deployed_jwks_max_age
+        self.assertEqual(read({"ISSUER_FUNCTION_NAME": self.issuer}, lambda_client=self.client), 120)
+        # The function's configuration is what the issuer runs with: it wins.
+        self.assertEqual(read({"ISSUER_FUNCTION_NAME": self.issuer, "JWKS_MAX_AGE_SECONDS": "5"}, lambda_client=self.client), 120)
+        # A function without the variable runs with the issuer's default.
+        self.assertEqual(read({"ISSUER_FUNCTION_NAME": self.name}, lambda_client=self.client), 300)
 
     def test_an_unknown_function_is_a_500_from_the_hook(self):
         hook = ColdStartHook("no-such-function", client=self.client)

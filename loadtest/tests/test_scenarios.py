@@ -9,6 +9,7 @@ import tempfile
 import threading
 import time
 import unittest
+from unittest import mock
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -23,8 +24,12 @@ class StubApi:
     seconds), `POST /admin/keys/rotate` and `POST /cold-start` (the runner's
     cold-start hook), each call recorded in order as (what, token, time)."""
 
-    def __init__(self, delay=0.0):
+    def __init__(self, delay=0.0, rotation_wait=0.0):
         self.delay = delay
+        # Like the deployed issuer: a rotation is refused (429) while the
+        # `next` key, created at start or by the last rotation, is younger.
+        self.rotation_wait = rotation_wait
+        self.next_created = time.monotonic()
         self.events = []
         self.lock = threading.Lock()
         stub = self
@@ -40,8 +45,13 @@ class StubApi:
                         stub.events.append(("login", token, time.monotonic()))
                     self.answer(200, json.dumps({"access_token": token, "token_type": "Bearer"}))
                 elif self.path == "/admin/keys/rotate":
-                    stub.record("rotate", self.headers.get("Authorization"))
-                    self.answer(200, "{}")
+                    with stub.lock:
+                        now = time.monotonic()
+                        refused = now - stub.next_created < stub.rotation_wait
+                        if not refused:
+                            stub.next_created = now
+                        stub.events.append(("refused" if refused else "rotate", None, now))
+                    self.answer(429 if refused else 200, "{}")
                 elif self.path == "/cold-start":
                     stub.record("cold-start", None)
                     self.answer(204, "")
@@ -156,6 +166,68 @@ class ScenarioThresholdTest(unittest.TestCase):
         self.assertIn("dropped_iterations", details["thresholds_failed"])
         self.assertIn("http_reqs{measured:yes}", details["thresholds_failed"])
         self.assertNotEqual(details["k6_exit_code"], 0)
+
+
+@unittest.skipUnless(K6.exists(), f"{K6} is missing: run `make setup-loadtest`")
+class DeployedRotationTest(unittest.TestCase):
+    """Against a deployed API the issuer refuses rotations closer than
+    JWKS_MAX_AGE_SECONDS + 5 s apart; the stub applies that rule."""
+
+    def setUp(self):
+        self.out = Path(tempfile.mkdtemp(prefix="tollgate-scenarios-"))
+
+    def rotate_against(self, stub, env):
+        env = dict(env, ROTATION_RATE="5", ROTATION_VUS="2", BASE_URL=stub.url, LOADTEST_PASSWORD="pw", LOADTEST_ADMIN_PASSWORD="pw")
+        return run.details("stub", "rotation", run.run_k6("rotation", "stub", env, out=self.out))
+
+    def test_deployed_rotations_are_spaced_as_the_issuer_allows(self):
+        jwks_max_age = 0  # the rule is then 5 s; the spacing adds the margin
+        stub = StubApi(rotation_wait=jwks_max_age + run.ISSUER_KEYSET_TTL_SECONDS)
+        self.addCleanup(stub.close)
+        # The keyset was rotated just before the run: the first rotation waits
+        # too. (A 1 s margin instead of 10 keeps the test short.)
+        with mock.patch.object(run, "ROTATION_MARGIN_SECONDS", 1):
+            env = run.deployed_env("rotation", "smoke", jwks_max_age)
+        self.assertEqual(env["ROTATION_SPACING_SECONDS"], "6")
+        details = self.rotate_against(stub, env)
+        self.assertEqual(details["thresholds_failed"], [], details)
+        self.assertEqual(details["k6_exit_code"], 0)
+        self.assertEqual(stub.of("refused"), [])
+        self.assertEqual(len(stub.of("rotate")), 1)
+
+    def test_the_local_spacing_would_be_refused_there(self):
+        stub = StubApi(rotation_wait=run.ISSUER_DEFAULT_JWKS_MAX_AGE_SECONDS + run.ISSUER_KEYSET_TTL_SECONDS)
+        self.addCleanup(stub.close)
+        details = self.rotate_against(stub, dict(run.PROFILES["smoke"]["rotation"], ROTATIONS="1"))
+        self.assertEqual(len(stub.of("refused")), 1)
+        self.assertIn("checks", details["thresholds_failed"])
+        self.assertNotEqual(details["k6_exit_code"], 0)
+
+
+class DeployedSettingsTest(unittest.TestCase):
+    def test_deployed_rotation_settings_follow_the_issuers_rule(self):
+        for profile in run.PROFILES:
+            for jwks_max_age in (0, 5, 300, 3600):
+                env = run.deployed_env("rotation", profile, jwks_max_age)
+                spacing = int(env["ROTATION_SPACING_SECONDS"])
+                self.assertGreater(spacing, jwks_max_age + run.ISSUER_KEYSET_TTL_SECONDS)
+                self.assertIn(int(env["ROTATIONS"]), (1, 2))
+                # The runner outwaits the rotator's maxDuration, (ROTATIONS + 2) spacings.
+                rotator = (int(env["ROTATIONS"]) + 2) * spacing
+                self.assertGreater(run.k6_timeout_seconds("rotation", env), rotator + 90)
+        self.assertEqual(run.deployed_env("rotation", "full", 300)["ROTATION_SPACING_SECONDS"], "315")
+
+    def test_other_scenarios_and_local_mode_keep_the_profiles(self):
+        for profile in run.PROFILES:
+            for scenario in ("cold", "warm"):
+                self.assertEqual(run.deployed_env(scenario, profile, 300), run.PROFILES[profile][scenario])
+        self.assertEqual(run.PROFILES["smoke"]["rotation"]["ROTATION_SPACING_SECONDS"], "2")
+        self.assertEqual(run.PROFILES["full"]["rotation"]["ROTATIONS"], "4")
+
+    def test_the_jwks_max_age_comes_from_the_environment_or_the_issuers_default(self):
+        self.assertEqual(run.deployed_jwks_max_age({}), 300)
+        self.assertEqual(run.deployed_jwks_max_age({"JWKS_MAX_AGE_SECONDS": "60"}), 60)
+        self.assertEqual(run.deployed_jwks_max_age({"JWKS_MAX_AGE_SECONDS": ""}), 300)
 
 
 class TimeLimitTest(unittest.TestCase):
