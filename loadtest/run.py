@@ -62,6 +62,10 @@ ISSUER_DEFAULT_JWKS_MAX_AGE_SECONDS = 300
 ISSUER_KEYSET_TTL_SECONDS = 5
 ROTATION_MARGIN_SECONDS = 10
 DEPLOYED_ROTATIONS = {"smoke": 1, "full": 2}
+# A deployed cold iteration waits for a configuration update (seconds, at
+# times a minute) where the local one spawns a process: its maxDuration
+# allows this much per iteration instead of 5 minutes for the whole run.
+DEPLOYED_COLD_SECONDS_PER_ITERATION = 60
 
 # The gateway's Lambda mode for the measured authorizers.
 LAMBDA_MAX_INSTANCES = "4"
@@ -401,8 +405,10 @@ def deployed_jwks_max_age(environ, lambda_client=None):
 
 def deployed_env(scenario, profile_name, jwks_max_age):
     """A scenario's settings against a deployed API: the profile's, with the
-    rotations spaced as the issuer allows."""
+    rotations spaced as the issuer allows and time for each forced cold start."""
     env = dict(PROFILES[profile_name][scenario])
+    if scenario == "cold":
+        env["COLD_MAX_DURATION"] = f"{int(env['COLD_ITERATIONS']) * DEPLOYED_COLD_SECONDS_PER_ITERATION}s"
     if scenario == "rotation":
         env["ROTATIONS"] = str(DEPLOYED_ROTATIONS[profile_name])
         env["ROTATION_SPACING_SECONDS"] = str(jwks_max_age + ISSUER_KEYSET_TTL_SECONDS + ROTATION_MARGIN_SECONDS)

@@ -217,10 +217,19 @@ class DeployedSettingsTest(unittest.TestCase):
                 self.assertGreater(run.k6_timeout_seconds("rotation", env), rotator + 90)
         self.assertEqual(run.deployed_env("rotation", "full", 300)["ROTATION_SPACING_SECONDS"], "315")
 
-    def test_other_scenarios_and_local_mode_keep_the_profiles(self):
+    def test_deployed_cold_runs_have_time_for_each_forced_cold_start(self):
         for profile in run.PROFILES:
-            for scenario in ("cold", "warm"):
-                self.assertEqual(run.deployed_env(scenario, profile, 300), run.PROFILES[profile][scenario])
+            env = run.deployed_env("cold", profile, None)
+            iterations = int(env["COLD_ITERATIONS"])
+            longest = run.duration_seconds(env["COLD_MAX_DURATION"])
+            self.assertEqual(longest, iterations * run.DEPLOYED_COLD_SECONDS_PER_ITERATION)
+            self.assertGreater(run.k6_timeout_seconds("cold", env), longest + 90)
+            self.assertEqual({k: v for k, v in env.items() if k != "COLD_MAX_DURATION"}, run.PROFILES[profile]["cold"])
+
+    def test_warm_and_local_mode_keep_the_profiles(self):
+        for profile in run.PROFILES:
+            self.assertEqual(run.deployed_env("warm", profile, 300), run.PROFILES[profile]["warm"])
+            self.assertNotIn("COLD_MAX_DURATION", run.PROFILES[profile]["cold"])
         self.assertEqual(run.PROFILES["smoke"]["rotation"]["ROTATION_SPACING_SECONDS"], "2")
         self.assertEqual(run.PROFILES["full"]["rotation"]["ROTATIONS"], "4")
 
