@@ -4,6 +4,7 @@ needed. A run must fail when it makes fewer measured requests than it sets
 out to or drops iterations, and end with k6's summary rather than be killed."""
 
 import json
+import shutil
 import sys
 import tempfile
 import threading
@@ -101,6 +102,7 @@ class StubApi:
 class ScenarioThresholdTest(unittest.TestCase):
     def setUp(self):
         self.out = Path(tempfile.mkdtemp(prefix="tollgate-scenarios-"))
+        self.addCleanup(shutil.rmtree, self.out, True)
 
     def run_scenario(self, scenario, stub, **env):
         env = dict(env, BASE_URL=stub.url, LOADTEST_PASSWORD="pw", LOADTEST_ADMIN_PASSWORD="pw")
@@ -175,6 +177,7 @@ class DeployedRotationTest(unittest.TestCase):
 
     def setUp(self):
         self.out = Path(tempfile.mkdtemp(prefix="tollgate-scenarios-"))
+        self.addCleanup(shutil.rmtree, self.out, True)
 
     def rotate_against(self, stub, env):
         env = dict(env, ROTATION_RATE="5", ROTATION_VUS="2", BASE_URL=stub.url, LOADTEST_PASSWORD="pw", LOADTEST_ADMIN_PASSWORD="pw")
