@@ -215,7 +215,7 @@ resource "aws_iam_role" "apigateway_cloudwatch" {
 
   name               = "${var.name}-apigateway-cloudwatch"
   description        = "API Gateway's account role for writing CloudWatch logs (this region)"
-  assume_role_policy = data.aws_iam_policy_document.assume["apigateway"].json
+  assume_role_policy = data.aws_iam_policy_document.assume_apigateway.json
 }
 
 resource "aws_iam_role_policy_attachment" "apigateway_cloudwatch" {

@@ -2,21 +2,34 @@
 # are the AWS SDK operations each binary calls (checked against the code by
 # infra/tests/test_contract.py), plus writing its own log group.
 
-# Who may assume the roles: Lambda (the functions' roles) and API Gateway
-# (its account role for logs, in api.tf), each only for this account.
-data "aws_iam_policy_document" "assume" {
-  for_each = toset(["lambda", "apigateway"])
-
+# Who may assume the roles. The functions' roles: Lambda, only for this
+# account (aws:SourceAccount, the confused-deputy guard AWS documents as
+# supported for Lambda execution roles).
+data "aws_iam_policy_document" "assume_lambda" {
   statement {
     actions = ["sts:AssumeRole"]
     principals {
       type        = "Service"
-      identifiers = ["${each.key}.amazonaws.com"]
+      identifiers = ["lambda.amazonaws.com"]
     }
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
       values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+}
+
+# API Gateway's account role for logs (api.tf): the trust policy AWS
+# documents for it has no condition, and API Gateway need not send
+# aws:SourceAccount when it assumes that role, so one here could keep it from
+# writing logs at all.
+data "aws_iam_policy_document" "assume_apigateway" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["apigateway.amazonaws.com"]
     }
   }
 }
@@ -37,7 +50,7 @@ resource "aws_iam_role" "fn" {
 
   name               = each.value.function_name
   description        = "Execution role of ${each.value.function_name}"
-  assume_role_policy = data.aws_iam_policy_document.assume["lambda"].json
+  assume_role_policy = data.aws_iam_policy_document.assume_lambda.json
 }
 
 # Every function writes its own log group, and no other.

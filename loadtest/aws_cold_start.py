@@ -5,7 +5,9 @@ variable (keeping every other variable), wait until the update is done
 the old configuration, so the next invocation starts a new one.
 
 ColdStartHook serves this on a loopback URL, so the k6 cold scenario can ask
-for a cold start before each measured request (COLD_START_HOOK).
+for a cold start before each measured request (COLD_START_HOOK). Closing it
+removes the nonce variable again, so the function's configuration is back to
+what Terraform applied (no drift).
 """
 
 import threading
@@ -24,17 +26,39 @@ class UpdateFailed(RuntimeError):
 
 def force_cold_start(client, function_name, timeout_seconds=120.0, poll_seconds=1.0):
     """Sets a new nonce and waits for the update; returns the nonce."""
+    nonce = uuid.uuid4().hex
+    update_variables(client, function_name, lambda variables: {**variables, NONCE_VARIABLE: nonce}, timeout_seconds, poll_seconds)
+    return nonce
+
+
+def remove_nonce(client, function_name, timeout_seconds=120.0, poll_seconds=1.0):
+    """Removes the nonce variable (if set), keeping every other variable, and
+    waits for the update. Returns whether there was one to remove."""
+    return update_variables(
+        client,
+        function_name,
+        lambda variables: {k: v for k, v in variables.items() if k != NONCE_VARIABLE},
+        timeout_seconds,
+        poll_seconds,
+    )
+
+
+def update_variables(client, function_name, change, timeout_seconds, poll_seconds):
+    """Applies `change` to the function's environment variables and waits
+    until the update is done; returns False (and updates nothing) when
+    `change` leaves them as they are."""
     config = client.get_function_configuration(FunctionName=function_name)
     variables = dict((config.get("Environment") or {}).get("Variables") or {})
-    nonce = uuid.uuid4().hex
-    variables[NONCE_VARIABLE] = nonce
-    client.update_function_configuration(FunctionName=function_name, Environment={"Variables": variables})
+    changed = change(variables)
+    if changed == variables:
+        return False
+    client.update_function_configuration(FunctionName=function_name, Environment={"Variables": changed})
     deadline = time.monotonic() + timeout_seconds
     while True:
         config = client.get_function_configuration(FunctionName=function_name)
         status = config.get("LastUpdateStatus", "Successful")
         if status == "Successful":
-            return nonce
+            return True
         if status == "Failed":
             raise UpdateFailed(f"{function_name}: {config.get('LastUpdateStatusReason', 'update failed')}")
         if time.monotonic() >= deadline:
@@ -47,6 +71,7 @@ class ColdStartHook:
 
     def __init__(self, function_name, client=None):
         client = client or boto3.client("lambda")
+        self.client, self.function_name = client, function_name
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
@@ -69,5 +94,10 @@ class ColdStartHook:
         self.thread.start()
 
     def close(self):
+        """Stops serving, then takes the nonce variable off the function."""
         self.server.shutdown()
         self.server.server_close()
+        try:
+            remove_nonce(self.client, self.function_name)
+        except self.client.exceptions.ResourceNotFoundException:
+            pass  # no function, no variable to remove

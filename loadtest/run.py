@@ -16,6 +16,7 @@ import html
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -51,11 +52,30 @@ PROFILES = {
     },
 }
 
+# Against a deployed API (BASE_URL) the issuer refuses a rotation (429) while
+# its `next` key is younger than JWKS_MAX_AGE_SECONDS plus its keyset cache
+# time (5 s), so that no warm authorizer meets the key unknown. There the
+# rotations are spaced by that rule with a margin, and there are fewer of
+# them: with the default 300 s the rotation scenario runs about 11 minutes
+# (smoke) or 16 (full). The local stack keeps its JWKS lifetime of seconds.
+ISSUER_DEFAULT_JWKS_MAX_AGE_SECONDS = 300
+ISSUER_KEYSET_TTL_SECONDS = 5
+ROTATION_MARGIN_SECONDS = 10
+DEPLOYED_ROTATIONS = {"smoke": 1, "full": 2}
+# A deployed cold iteration waits for a configuration update (seconds, at
+# times a minute) where the local one spawns a process: its maxDuration
+# allows this much per iteration instead of 5 minutes for the whole run.
+DEPLOYED_COLD_SECONDS_PER_ITERATION = 60
+
 # The gateway's Lambda mode for the measured authorizers.
 LAMBDA_MAX_INSTANCES = "4"
 LAMBDA_TIMEOUT_MS = "10000"
 STACK_START_SECONDS = 30
-K6_TIMEOUT_SECONDS = 300
+# What k6 may take beyond a scenario's own longest run: setup() (its
+# setupTimeout, 60 s), gracefulStop (30 s) and handleSummary, plus a margin.
+# The runner waits that much longer than the scenario may last, so a slow run
+# ends with k6's summary (and its failed thresholds) instead of being killed.
+K6_ALLOWANCE_SECONDS = 150
 
 
 def log(message):
@@ -169,10 +189,41 @@ def k6_binary():
     return k6
 
 
-def run_k6(scenario, authorizer, env):
+def duration_seconds(text):
+    """Seconds in a k6 duration ("90s", "1m30s", "500ms"; a bare number is seconds)."""
+    value = str(text).strip()
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", value)
+    if not parts or "".join(n + unit for n, unit in parts) != value:
+        raise ValueError(f"not a k6 duration: {text!r}")
+    return sum(float(n) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit] for n, unit in parts)
+
+
+def scenario_seconds(scenario, env):
+    """The longest a scenario runs by its own options (the k6 scripts'
+    defaults where `env` leaves a setting out)."""
+    if scenario == "cold":
+        return duration_seconds(env.get("COLD_MAX_DURATION", "5m"))
+    if scenario == "warm":
+        return duration_seconds(env.get("WARM_WARMUP", "3s")) + duration_seconds(env.get("WARM_DURATION", "10s"))
+    if scenario == "rotation":
+        # The rotator's maxDuration; the traffic stops one spacing earlier.
+        return (int(env.get("ROTATIONS", "3")) + 2) * int(env.get("ROTATION_SPACING_SECONDS", "4"))
+    raise ValueError(f"unknown scenario {scenario!r}")
+
+
+def k6_timeout_seconds(scenario, env):
+    """How long the runner lets k6 run before killing it."""
+    return scenario_seconds(scenario, env) + K6_ALLOWANCE_SECONDS
+
+
+def run_k6(scenario, authorizer, env, out=OUT):
     """One k6 run; returns k6's end-of-test data."""
-    summary = OUT / f"{authorizer}-{scenario}.json"
-    report = OUT / f"{authorizer}-{scenario}.html"
+    summary = out / f"{authorizer}-{scenario}.json"
+    report = out / f"{authorizer}-{scenario}.html"
     summary.unlink(missing_ok=True)
     k6_env = dict(
         os.environ,
@@ -188,7 +239,7 @@ def run_k6(scenario, authorizer, env):
     result = subprocess.run(
         [str(k6_binary()), "run", "--no-usage-report", "--quiet", str(HERE / "scenarios" / f"{scenario}.js")],
         env=k6_env,
-        timeout=K6_TIMEOUT_SECONDS,
+        timeout=k6_timeout_seconds(scenario, k6_env),
     )
     if not summary.exists():
         raise RuntimeError(f"k6 wrote no summary for {authorizer}/{scenario} (exit {result.returncode})")
@@ -333,17 +384,51 @@ def run_local(profile_name, build):
     return rows, extras
 
 
+def deployed_jwks_max_age(environ, lambda_client=None):
+    """The deployed issuer's JWKS_MAX_AGE_SECONDS: from the issuer function's
+    configuration when ISSUER_FUNCTION_NAME names it (boto3), else from the
+    JWKS_MAX_AGE_SECONDS variable; the issuer's default where neither sets it."""
+    function = environ.get("ISSUER_FUNCTION_NAME")
+    if function:
+        if lambda_client is None:
+            import boto3
+
+            lambda_client = boto3.client("lambda")
+        config = lambda_client.get_function_configuration(FunctionName=function)
+        value = ((config.get("Environment") or {}).get("Variables") or {}).get("JWKS_MAX_AGE_SECONDS")
+    else:
+        value = environ.get("JWKS_MAX_AGE_SECONDS")
+    if value is None or str(value).strip() == "":
+        return ISSUER_DEFAULT_JWKS_MAX_AGE_SECONDS
+    return int(value)
+
+
+def deployed_env(scenario, profile_name, jwks_max_age):
+    """A scenario's settings against a deployed API: the profile's, with the
+    rotations spaced as the issuer allows and time for each forced cold start."""
+    env = dict(PROFILES[profile_name][scenario])
+    if scenario == "cold":
+        env["COLD_MAX_DURATION"] = f"{int(env['COLD_ITERATIONS']) * DEPLOYED_COLD_SECONDS_PER_ITERATION}s"
+    if scenario == "rotation":
+        env["ROTATIONS"] = str(DEPLOYED_ROTATIONS[profile_name])
+        env["ROTATION_SPACING_SECONDS"] = str(jwks_max_age + ISSUER_KEYSET_TTL_SECONDS + ROTATION_MARGIN_SECONDS)
+    return env
+
+
 def run_deployed(profile_name):
     """BASE_URL mode: the same scripts against a deployed API (see README)."""
     sys.path.insert(0, str(HERE))
     from aws_cold_start import ColdStartHook
 
-    profile = PROFILES[profile_name]
     authorizer = os.environ.get("LOADTEST_AUTHORIZER", "tollgate")
     scenarios = os.environ.get("LOADTEST_SCENARIOS", " ".join(SCENARIOS)).split()
+    jwks_max_age = None
+    if "rotation" in scenarios:
+        jwks_max_age = deployed_jwks_max_age(os.environ)
+        log(f"rotation: the issuer's JWKS_MAX_AGE_SECONDS is {jwks_max_age}")
     rows, extras = [], []
     for scenario in scenarios:
-        env = dict(profile[scenario])
+        env = deployed_env(scenario, profile_name, jwks_max_age)
         hook = None
         if scenario == "cold":
             function = os.environ.get("AUTHORIZER_FUNCTION_NAME")

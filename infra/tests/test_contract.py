@@ -536,13 +536,26 @@ def test_one_role_per_function_assumable_by_lambda_only():
     assert {one(p["role"]) for p in calls.values()} == {f'${{aws_iam_role.fn["{fn}"].id}}' for fn in POLICY}
     for doc, p in calls.items():
         assert one(p["policy"]) == f"${{data.aws_iam_policy_document.{doc}.json}}"
-    assume_docs = root_blocks("data")["aws_iam_policy_document"]["assume"]
-    assert "lambda" in one(assume_docs["for_each"])
-    assume = assume_docs["statement"][0]
-    # Instantiated for "lambda": the functions' roles trust Lambda only.
-    identifiers = [[i.replace("${each.key}", "lambda") for i in ids] for ids in one(assume["principals"])["identifiers"]]
-    assert identifiers == [["lambda.amazonaws.com"]]
-    assert one(role["assume_role_policy"]) == '${data.aws_iam_policy_document.assume["lambda"].json}'
+    # The functions' roles trust Lambda only, and only for this account.
+    assume = one(docs["assume_lambda"]["statement"])
+    assert one(assume["actions"]) == ["sts:AssumeRole"]
+    assert [(one(p["type"]), one(p["identifiers"])) for p in assume["principals"]] == [("Service", ["lambda.amazonaws.com"])]
+    assert [(one(c["test"]), one(c["variable"]), one(c["values"])) for c in assume["condition"]] == [
+        ("StringEquals", "aws:SourceAccount", ["${data.aws_caller_identity.current.account_id}"])
+    ]
+    assert one(role["assume_role_policy"]) == "${data.aws_iam_policy_document.assume_lambda.json}"
+
+
+def test_api_gateway_account_role_trusts_api_gateway_without_a_condition():
+    """AWS's documented trust policy for API Gateway's account-level CloudWatch
+    role has no condition, and API Gateway need not send aws:SourceAccount for it."""
+    docs = root_blocks("data")["aws_iam_policy_document"]
+    assume = one(docs["assume_apigateway"]["statement"])
+    assert one(assume["actions"]) == ["sts:AssumeRole"]
+    assert [(one(p["type"]), one(p["identifiers"])) for p in assume["principals"]] == [("Service", ["apigateway.amazonaws.com"])]
+    assert "condition" not in assume
+    role = root_blocks("resource")["aws_iam_role"]["apigateway_cloudwatch"]
+    assert one(role["assume_role_policy"]) == "${data.aws_iam_policy_document.assume_apigateway.json}"
 
 
 # ---------------------------------------------------------------- metrics

@@ -38,13 +38,34 @@ export function readBooks(token, tags) {
   return response;
 }
 
-/** Thresholds that also make k6 report the measured requests apart. */
-export function measuredThresholds(extra) {
+/** Seconds in a k6 duration ('90s', '1m30s', '500ms'; a bare number is seconds). */
+export function durationSeconds(text) {
+  const value = String(text).trim();
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value);
+  const units = { ms: 0.001, s: 1, m: 60, h: 3600 };
+  let seconds = 0;
+  const rest = value.replace(/(\d+(?:\.\d+)?)(ms|s|m|h)/g, (_, n, unit) => {
+    seconds += Number(n) * units[unit];
+    return '';
+  });
+  if (rest !== '' || value === '') fail(`not a k6 duration: ${text}`);
+  return seconds;
+}
+
+/**
+ * Thresholds on the measured requests: at least `expected` of them (a run cut
+ * short by maxDuration, or one that made fewer requests than the scenario
+ * sets out to, fails) and no dropped iteration (an arrival rate not held, or
+ * iterations left unstarted at maxDuration). The tagged entries also make k6
+ * report the measured requests apart.
+ */
+export function measuredThresholds(expected, extra) {
   return Object.assign(
     {
       'http_req_duration{measured:yes}': ['max>=0'],
-      'http_reqs{measured:yes}': ['count>=0'],
+      'http_reqs{measured:yes}': [`count>=${expected}`],
       'http_req_failed{measured:yes}': ['rate>=0'],
+      dropped_iterations: ['count==0'],
     },
     extra || {},
   );

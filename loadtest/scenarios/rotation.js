@@ -17,14 +17,15 @@ const SPACING = envInt('ROTATION_SPACING_SECONDS', 4);
 const REFRESH = envInt('TOKEN_REFRESH_ITERATIONS', Math.max(5, Math.floor(RATE / 2)));
 const VUS = envInt('ROTATION_VUS', 20);
 // Traffic runs one spacing before the first rotation and one after the last.
-const DURATION = `${(ROTATIONS + 1) * SPACING}s`;
+const TRAFFIC_SECONDS = (ROTATIONS + 1) * SPACING;
+const DURATION = `${TRAFFIC_SECONDS}s`;
 
 export const options = {
   scenarios: {
     traffic: { executor: 'constant-arrival-rate', exec: 'traffic', rate: RATE, timeUnit: '1s', duration: DURATION, preAllocatedVUs: VUS, maxVUs: VUS * 4 },
     rotator: { executor: 'per-vu-iterations', exec: 'rotate', vus: 1, iterations: 1, maxDuration: `${(ROTATIONS + 2) * SPACING}s` },
   },
-  thresholds: measuredThresholds({
+  thresholds: measuredThresholds(RATE * TRAFFIC_SECONDS, {
     http_req_failed: ['rate==0'],
     checks: ['rate==1'],
     'http_reqs{name:POST /admin/keys/rotate}': [`count>=${ROTATIONS}`],

@@ -4,7 +4,7 @@
 // may answer a repeat from a decision cache. A warm-up phase (its own token,
 // not measured) starts the instances first.
 import exec from 'k6/execution';
-import { login, readBooks, envInt, measuredThresholds, writeSummary, SUMMARY_TREND_STATS, USERNAME, PASSWORD } from './common.js';
+import { login, readBooks, envInt, durationSeconds, measuredThresholds, writeSummary, SUMMARY_TREND_STATS, USERNAME, PASSWORD } from './common.js';
 
 const RATE = envInt('WARM_RATE', 50);
 const DURATION = __ENV.WARM_DURATION || '10s';
@@ -17,7 +17,8 @@ export const options = {
     warmup: { executor: 'constant-arrival-rate', exec: 'warmup', rate: RATE, timeUnit: '1s', duration: WARMUP, preAllocatedVUs: VUS, maxVUs: VUS * 4 },
     warm: { executor: 'constant-arrival-rate', exec: 'warm', rate: RATE, timeUnit: '1s', duration: DURATION, startTime: WARMUP, preAllocatedVUs: VUS, maxVUs: VUS * 4 },
   },
-  thresholds: measuredThresholds({
+  // One measured request per iteration: RATE a second for DURATION.
+  thresholds: measuredThresholds(Math.floor(RATE * durationSeconds(DURATION)), {
     'http_req_duration{use:first}': ['max>=0'],
     'http_req_duration{use:repeat}': ['max>=0'],
     checks: ['rate==1'],

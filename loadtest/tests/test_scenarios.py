@@ -1,0 +1,274 @@
+"""The k6 scenarios' thresholds and the runner's time limits: the real k6
+(loadtest/.venv) against a stub of the API on loopback, so no Rust binary is
+needed. A run must fail when it makes fewer measured requests than it sets
+out to or drops iterations, and end with k6's summary rather than be killed."""
+
+import json
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import unittest
+from unittest import mock
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import run  # noqa: E402
+
+K6 = run.VENV_BIN / "k6"
+
+
+class StubApi:
+    """`POST /token` (a new token each time), `GET /books` (after `delay`
+    seconds), `POST /admin/keys/rotate` and `POST /cold-start` (the runner's
+    cold-start hook), each call recorded in order as (what, token, time)."""
+
+    def __init__(self, delay=0.0, rotation_wait=0.0):
+        self.delay = delay
+        # Like the deployed issuer: a rotation is refused (429) while the
+        # `next` key, created at start or by the last rotation, is younger.
+        self.rotation_wait = rotation_wait
+        self.next_created = time.monotonic()
+        self.events = []
+        self.lock = threading.Lock()
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.path == "/token":
+                    with stub.lock:
+                        token = f"token-{sum(1 for e in stub.events if e[0] == 'login')}"
+                        stub.events.append(("login", token, time.monotonic()))
+                    self.answer(200, json.dumps({"access_token": token, "token_type": "Bearer"}))
+                elif self.path == "/admin/keys/rotate":
+                    with stub.lock:
+                        now = time.monotonic()
+                        refused = now - stub.next_created < stub.rotation_wait
+                        if not refused:
+                            stub.next_created = now
+                        stub.events.append(("refused" if refused else "rotate", None, now))
+                    self.answer(429 if refused else 200, "{}")
+                elif self.path == "/cold-start":
+                    stub.record("cold-start", None)
+                    self.answer(204, "")
+                else:
+                    self.answer(404, "")
+
+            def do_GET(self):
+                if self.path.startswith("/books"):
+                    time.sleep(stub.delay)
+                    stub.record("books", self.headers.get("Authorization", "").removeprefix("Bearer "))
+                    self.answer(200, "[]")
+                else:
+                    self.answer(404, "")
+
+            def answer(self, status, body):
+                data = body.encode()
+                self.send_response(status)
+                if status != 204:
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if status != 204:
+                    self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def record(self, what, token):
+        with self.lock:
+            self.events.append((what, token, time.monotonic()))
+
+    def of(self, what):
+        with self.lock:
+            return [e for e in self.events if e[0] == what]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@unittest.skipUnless(K6.exists(), f"{K6} is missing: run `make setup-loadtest`")
+class ScenarioThresholdTest(unittest.TestCase):
+    def setUp(self):
+        self.out = Path(tempfile.mkdtemp(prefix="tollgate-scenarios-"))
+        self.addCleanup(shutil.rmtree, self.out, True)
+
+    def run_scenario(self, scenario, stub, **env):
+        env = dict(env, BASE_URL=stub.url, LOADTEST_PASSWORD="pw", LOADTEST_ADMIN_PASSWORD="pw")
+        data = run.run_k6(scenario, "stub", env, out=self.out)
+        return run.row("stub", scenario, data), run.details("stub", scenario, data)
+
+    def assert_passed(self, details):
+        self.assertEqual(details["thresholds_failed"], [], details)
+        self.assertEqual(details["k6_exit_code"], 0, details)
+
+    def test_runs_that_make_their_requests_pass(self):
+        stub = StubApi()
+        self.addCleanup(stub.close)
+        row, details = self.run_scenario("cold", stub, COLD_ITERATIONS="3", COLD_PAUSE_SECONDS="0.01")
+        self.assert_passed(details)
+        self.assertEqual(row["requests"], 3)
+        row, details = self.run_scenario("warm", stub, WARM_RATE="20", WARM_WARMUP="1s", WARM_DURATION="2s", WARM_TOKENS="4", WARM_VUS="5")
+        self.assert_passed(details)
+        self.assertGreaterEqual(row["requests"], 40)
+        row, details = self.run_scenario("rotation", stub, ROTATION_RATE="10", ROTATIONS="1", ROTATION_SPACING_SECONDS="1", ROTATION_VUS="5")
+        self.assert_passed(details)
+        self.assertGreaterEqual(row["requests"], 20)
+        self.assertEqual(details["rotations"], 1)
+
+    def test_every_cold_request_carries_a_token_never_presented_before(self):
+        """API Gateway caches the authorizer's answer per token: a repeated
+        token could be answered without reaching the new instance."""
+        stub = StubApi()
+        self.addCleanup(stub.close)
+        row, details = self.run_scenario(
+            "cold", stub, COLD_ITERATIONS="4", COLD_PAUSE_SECONDS="0.01", COLD_START_HOOK=stub.url + "/cold-start"
+        )
+        self.assert_passed(details)
+        self.assertEqual(row["requests"], 4)
+        books = [token for what, token, _ in stub.of("books")]
+        self.assertEqual(len(books), 4)
+        self.assertEqual(len(set(books)), 4, books)
+        # Each token is minted for its request (login, then the cold start,
+        # then the measured request) and presented nowhere before it.
+        with stub.lock:
+            events = [(what, token) for what, token, _ in stub.events]
+        for token in books:
+            at = events.index(("books", token))
+            self.assertEqual(events[at - 2:at], [("login", token), ("cold-start", None)], events)
+
+    def test_a_run_cut_short_by_its_max_duration_fails_and_still_ends_with_a_summary(self):
+        stub = StubApi(delay=0.5)
+        self.addCleanup(stub.close)
+        row, details = self.run_scenario("cold", stub, COLD_ITERATIONS="8", COLD_PAUSE_SECONDS="0.01", COLD_MAX_DURATION="2s")
+        self.assertLess(row["requests"], 8)
+        self.assertEqual(row["failed"], 0)
+        self.assertIn("http_reqs{measured:yes}", details["thresholds_failed"])
+        self.assertIn("dropped_iterations", details["thresholds_failed"])
+        self.assertNotEqual(details["k6_exit_code"], 0)
+
+    def test_dropped_iterations_fail_an_arrival_rate_run(self):
+        stub = StubApi(delay=0.4)
+        self.addCleanup(stub.close)
+        # At most 4 VUs (WARM_VUS * 4) of 0.4 s requests hold 10 a second, not 40.
+        row, details = self.run_scenario("warm", stub, WARM_RATE="40", WARM_WARMUP="1s", WARM_DURATION="2s", WARM_TOKENS="4", WARM_VUS="1")
+        self.assertGreater(details["dropped_iterations"], 0)
+        self.assertLess(row["requests"], 80)
+        self.assertIn("dropped_iterations", details["thresholds_failed"])
+        self.assertIn("http_reqs{measured:yes}", details["thresholds_failed"])
+        self.assertNotEqual(details["k6_exit_code"], 0)
+
+
+@unittest.skipUnless(K6.exists(), f"{K6} is missing: run `make setup-loadtest`")
+class DeployedRotationTest(unittest.TestCase):
+    """Against a deployed API the issuer refuses rotations closer than
+    JWKS_MAX_AGE_SECONDS + 5 s apart; the stub applies that rule."""
+
+    def setUp(self):
+        self.out = Path(tempfile.mkdtemp(prefix="tollgate-scenarios-"))
+        self.addCleanup(shutil.rmtree, self.out, True)
+
+    def rotate_against(self, stub, env):
+        env = dict(env, ROTATION_RATE="5", ROTATION_VUS="2", BASE_URL=stub.url, LOADTEST_PASSWORD="pw", LOADTEST_ADMIN_PASSWORD="pw")
+        return run.details("stub", "rotation", run.run_k6("rotation", "stub", env, out=self.out))
+
+    def test_deployed_rotations_are_spaced_as_the_issuer_allows(self):
+        jwks_max_age = 0  # the rule is then 5 s; the spacing adds the margin
+        stub = StubApi(rotation_wait=jwks_max_age + run.ISSUER_KEYSET_TTL_SECONDS)
+        self.addCleanup(stub.close)
+        # The keyset was rotated just before the run: the first rotation waits
+        # too. (A 1 s margin instead of 10 keeps the test short.)
+        with mock.patch.object(run, "ROTATION_MARGIN_SECONDS", 1):
+            env = run.deployed_env("rotation", "smoke", jwks_max_age)
+        self.assertEqual(env["ROTATION_SPACING_SECONDS"], "6")
+        details = self.rotate_against(stub, env)
+        self.assertEqual(details["thresholds_failed"], [], details)
+        self.assertEqual(details["k6_exit_code"], 0)
+        self.assertEqual(stub.of("refused"), [])
+        self.assertEqual(len(stub.of("rotate")), 1)
+
+    def test_the_local_spacing_would_be_refused_there(self):
+        stub = StubApi(rotation_wait=run.ISSUER_DEFAULT_JWKS_MAX_AGE_SECONDS + run.ISSUER_KEYSET_TTL_SECONDS)
+        self.addCleanup(stub.close)
+        details = self.rotate_against(stub, dict(run.PROFILES["smoke"]["rotation"], ROTATIONS="1"))
+        self.assertEqual(len(stub.of("refused")), 1)
+        self.assertIn("checks", details["thresholds_failed"])
+        self.assertNotEqual(details["k6_exit_code"], 0)
+
+
+class DeployedSettingsTest(unittest.TestCase):
+    def test_deployed_rotation_settings_follow_the_issuers_rule(self):
+        for profile in run.PROFILES:
+            for jwks_max_age in (0, 5, 300, 3600):
+                env = run.deployed_env("rotation", profile, jwks_max_age)
+                spacing = int(env["ROTATION_SPACING_SECONDS"])
+                self.assertGreater(spacing, jwks_max_age + run.ISSUER_KEYSET_TTL_SECONDS)
+                self.assertIn(int(env["ROTATIONS"]), (1, 2))
+                # The runner outwaits the rotator's maxDuration, (ROTATIONS + 2) spacings.
+                rotator = (int(env["ROTATIONS"]) + 2) * spacing
+                self.assertGreater(run.k6_timeout_seconds("rotation", env), rotator + 90)
+        self.assertEqual(run.deployed_env("rotation", "full", 300)["ROTATION_SPACING_SECONDS"], "315")
+
+    def test_deployed_cold_runs_have_time_for_each_forced_cold_start(self):
+        for profile in run.PROFILES:
+            env = run.deployed_env("cold", profile, None)
+            iterations = int(env["COLD_ITERATIONS"])
+            longest = run.duration_seconds(env["COLD_MAX_DURATION"])
+            self.assertEqual(longest, iterations * run.DEPLOYED_COLD_SECONDS_PER_ITERATION)
+            self.assertGreater(run.k6_timeout_seconds("cold", env), longest + 90)
+            self.assertEqual({k: v for k, v in env.items() if k != "COLD_MAX_DURATION"}, run.PROFILES[profile]["cold"])
+
+    def test_warm_and_local_mode_keep_the_profiles(self):
+        for profile in run.PROFILES:
+            self.assertEqual(run.deployed_env("warm", profile, 300), run.PROFILES[profile]["warm"])
+            self.assertNotIn("COLD_MAX_DURATION", run.PROFILES[profile]["cold"])
+        self.assertEqual(run.PROFILES["smoke"]["rotation"]["ROTATION_SPACING_SECONDS"], "2")
+        self.assertEqual(run.PROFILES["full"]["rotation"]["ROTATIONS"], "4")
+
+    def test_the_jwks_max_age_comes_from_the_environment_or_the_issuers_default(self):
+        self.assertEqual(run.deployed_jwks_max_age({}), 300)
+        self.assertEqual(run.deployed_jwks_max_age({"JWKS_MAX_AGE_SECONDS": "60"}), 60)
+        self.assertEqual(run.deployed_jwks_max_age({"JWKS_MAX_AGE_SECONDS": ""}), 300)
+
+
+class TimeLimitTest(unittest.TestCase):
+    def test_durations_read_as_k6_reads_them(self):
+        self.assertEqual(run.duration_seconds("2s"), 2)
+        self.assertEqual(run.duration_seconds("1m30s"), 90)
+        self.assertEqual(run.duration_seconds("500ms"), 0.5)
+        self.assertEqual(run.duration_seconds("1h"), 3600)
+        self.assertEqual(run.duration_seconds("45"), 45)
+        for bad in ("", "5x", "1m junk", "s"):
+            with self.assertRaises(ValueError, msg=bad):
+                run.duration_seconds(bad)
+
+    def test_the_runner_outwaits_every_scenario_by_k6s_own_allowances(self):
+        # setup() may take 60 s and gracefulStop 30 s past the scenario's
+        # end; handleSummary gets at least 30 s more.
+        for name, profile in run.PROFILES.items():
+            for scenario in run.SCENARIOS:
+                env = profile[scenario]
+                longest = run.scenario_seconds(scenario, env)
+                self.assertGreaterEqual(run.k6_timeout_seconds(scenario, env), longest + 90 + 30, (name, scenario))
+
+    def test_scenario_lengths_follow_the_scripts(self):
+        self.assertEqual(run.scenario_seconds("cold", {}), 300)  # cold.js: maxDuration 5m
+        self.assertEqual(run.scenario_seconds("cold", {"COLD_MAX_DURATION": "10m"}), 600)
+        self.assertEqual(run.scenario_seconds("warm", {"WARM_WARMUP": "5s", "WARM_DURATION": "30s"}), 35)
+        # rotation.js: the rotator's maxDuration, (ROTATIONS + 2) spacings.
+        self.assertEqual(run.scenario_seconds("rotation", {"ROTATIONS": "4", "ROTATION_SPACING_SECONDS": "10"}), 60)
+
+
+if __name__ == "__main__":
+    unittest.main()
