@@ -1,8 +1,7 @@
 //! No private key material in any response or log line, across login,
 //! rotation, revocation and failures.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::Request;
@@ -15,20 +14,6 @@ use issuer::IssuerService;
 use lambda_http::request::RequestContext;
 use serde_json::{json, Value};
 use tower::ServiceExt;
-
-/// Log lines, captured from a JSON tracing subscriber.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn admin(method: &str, path: &str) -> Request<Body> {
     let mut request = Request::builder()
@@ -66,7 +51,8 @@ fn login(body: &str) -> Request<Body> {
 
 #[tokio::test]
 async fn responses_and_logs_never_carry_private_keys() {
-    let logs = Captured::default();
+    // Log lines, captured from a JSON tracing subscriber.
+    let logs = testkit::CapturedLogs::default();
     let writer = logs.clone();
     let subscriber = tracing_subscriber::fmt()
         .json()
@@ -148,7 +134,7 @@ async fn responses_and_logs_never_carry_private_keys() {
     private_keys.sort();
     private_keys.dedup();
     assert!(private_keys.len() >= 4, "the scan has keys to look for");
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     assert!(logs.contains("keys rotated"), "logs were captured");
     for key in &private_keys {
         // Any 24-character window of the key's base64 would betray it.

@@ -50,29 +50,15 @@ fn log_filter(spec: Option<&str>) -> EnvFilter {
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write;
-    use std::sync::{Arc, Mutex};
+    use testkit::CapturedLogs;
 
     use super::*;
-
-    #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Buffer {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
 
     /// What the filter for `spec` lets through of a raw-event trace from
     /// `lambda_runtime`, a debug line from it, and a trace from our code.
     fn logged(spec: &str) -> String {
-        let buffer = Buffer::default();
-        let writer = buffer.clone();
+        let logs = CapturedLogs::default();
+        let writer = logs.clone();
         let subscriber = tracing_subscriber::fmt()
             .with_env_filter(log_filter(Some(spec)))
             .with_writer(move || writer.clone())
@@ -82,8 +68,7 @@ mod tests {
             tracing::debug!(target: "lambda_runtime::runtime", "runtime debug line");
             tracing::trace!(target: "authorizer::answer", "our trace line");
         });
-        let bytes = buffer.0.lock().unwrap().clone();
-        String::from_utf8(bytes).unwrap()
+        logs.text()
     }
 
     #[test]

@@ -8,9 +8,11 @@
 pub mod jwks_server;
 pub mod keys;
 pub mod lambda_runtime;
+mod logs;
 
 pub use jwks_server::{JwksServer, ServerMode};
 pub use keys::{b64url, jwks, TestKey};
+pub use logs::CapturedLogs;
 
 /// The `moto_server` endpoint that `make test` exports, for tests of the
 /// AWS-backed stores. `None` (the caller skips, saying why) only outside CI:
