@@ -42,6 +42,15 @@ pub enum RotationError {
     /// Nothing to rotate from.
     #[error("the keyset secret has no current version")]
     NoCurrentKeyset,
+    /// The current value is neither a keyset nor a placeholder. Replacing
+    /// it with a fresh keyset would delete every published key, so the step
+    /// fails (the rotation stays pending, the alarm fires) until it is
+    /// repaired. The cause names a position, never the value.
+    #[error(
+        "the current keyset is unreadable ({0}); rotation will not replace it: \
+         restore a valid AWSCURRENT version"
+    )]
+    CorruptKeyset(String),
     /// Test or finish before create.
     #[error("no pending version {0} to test or finish")]
     NoPendingVersion(String),
@@ -202,12 +211,13 @@ async fn finish_secret(store: &SecretsManagerKeyStore, token: &str) -> Result<()
     Ok(())
 }
 
-/// The current keyset; `None` when the secret holds none yet (no value, a
-/// placeholder, or a value that is not a keyset).
+/// The current keyset; `None` only when the secret holds none yet (no
+/// value or a placeholder). An unreadable value is an error, never "none
+/// yet": a first keyset would replace it and unpublish every key.
 async fn current_keyset(store: &SecretsManagerKeyStore) -> Result<Option<KeySet>, RotationError> {
     match store.current().await {
         Ok(keyset) => Ok(keyset),
-        Err(KeyStoreError::Corrupt(_)) => Ok(None),
+        Err(KeyStoreError::Corrupt(cause)) => Err(RotationError::CorruptKeyset(cause)),
         Err(other) => Err(other.into()),
     }
 }

@@ -266,7 +266,10 @@ async fn a_placeholder_secret_is_bootstrapped_into_a_keyset() {
         return;
     }
     let client = secrets_client().await;
-    let name = create_placeholder_secret(&client, "placeholder").await;
+    // What infra/ writes as the first version (a bare "placeholder" string
+    // would be a corrupt keyset, which a rotation must not replace).
+    let placeholder = r#"{"placeholder":"Tollgate keyset: written by the first rotation"}"#;
+    let name = create_placeholder_secret(&client, placeholder).await;
     enable_rotation(&client, &name).await;
     let seeded = Seeded {
         store: SecretsManagerKeyStore::new(client.clone(), name.clone()),
@@ -277,6 +280,65 @@ async fn a_placeholder_secret_is_bootstrapped_into_a_keyset() {
     seeded.rotate(&token, 2000).await;
     let keyset = seeded.store.load().await.unwrap().unwrap();
     assert!(keyset.active().is_ok() && keyset.next().is_some());
+}
+
+/// The value and version id `AWSCURRENT` holds, read straight from Secrets Manager.
+async fn current_value(client: &Client, name: &str) -> (String, String) {
+    let current = client
+        .get_secret_value()
+        .secret_id(name)
+        .version_stage("AWSCURRENT")
+        .send()
+        .await
+        .unwrap();
+    (
+        current.version_id().unwrap().to_owned(),
+        current.secret_string().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_corrupt_current_keyset_fails_the_rotation_instead_of_being_replaced() {
+    if testkit::aws_test_endpoint().is_none() {
+        return;
+    }
+    let client = secrets_client().await;
+    // A keyset cut short: neither a keyset nor a placeholder.
+    let corrupt =
+        r#"{"version": 7, "keys": [{"kid": "k1", "private_key_pkcs8": "TOPSECRETKEYMATERIAL"#;
+    let name = create_placeholder_secret(&client, corrupt).await;
+    enable_rotation(&client, &name).await;
+    let seeded = Seeded {
+        store: SecretsManagerKeyStore::new(client.clone(), name.clone()),
+        client: client.clone(),
+        name: name.clone(),
+    };
+    let token = token(10);
+    seeded.begin_rotation(&token).await;
+    let before = current_value(&client, &name).await;
+
+    let error = run_step(&seeded.store, Step::CreateSecret, &token, ALG, GRACE, 2000)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, RotationError::CorruptKeyset(_)),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(message.contains("unreadable"), "{message}");
+    assert!(
+        !message.contains("TOPSECRET"),
+        "no secret value in {message}"
+    );
+    assert_eq!(
+        current_value(&client, &name).await,
+        before,
+        "AWSCURRENT unchanged"
+    );
+    assert!(
+        seeded.store.read_version(&token).await.is_err(),
+        "no fresh keyset staged AWSPENDING"
+    );
 }
 
 #[test]
