@@ -204,15 +204,8 @@ impl IssuerService {
         let mut keyset = (*self.reload().await?).clone();
         let expected = keyset.version;
         let now = unix_now();
-        if let Some(next) = keyset.next() {
-            let ready_at = next
-                .created_at
-                .saturating_add(self.config.rotation_spacing.as_secs());
-            if now < ready_at {
-                return Err(ServiceError::RotationTooSoon {
-                    retry_after: Duration::from_secs(ready_at - now),
-                });
-            }
+        if let Some(retry_after) = keyset.rotation_wait(self.config.rotation_spacing, now) {
+            return Err(ServiceError::RotationTooSoon { retry_after });
         }
         let active = keyset.rotate(self.config.signing_alg, now, self.config.grace_seconds())?;
         self.keys.save(&keyset, Some(expected)).await?;
