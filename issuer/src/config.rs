@@ -79,6 +79,14 @@ fn jwks_max_age(settings: &Settings<impl Fn(&str) -> Option<String>>) -> Result<
     )?)
 }
 
+/// Least age of the `next` key before a rotation (admin or Secrets
+/// Manager) may activate it: every JWKS cache (`jwks_max_age_seconds`) and
+/// every issuer instance's keyset cache (`keyset_ttl`) has then seen it, so
+/// no warm authorizer meets its `kid` unknown.
+fn rotation_spacing(jwks_max_age_seconds: u64, keyset_ttl: Duration) -> Duration {
+    Duration::from_secs(jwks_max_age_seconds) + keyset_ttl
+}
+
 /// `SIGNING_ALG`, RS256 when unset.
 fn signing_alg(
     settings: &Settings<impl Fn(&str) -> Option<String>>,
@@ -139,7 +147,7 @@ impl IssuerConfig {
             signing_alg: signing_alg(&settings)?,
             jwks_max_age_seconds,
             keyset_ttl: DEFAULT_KEYSET_TTL,
-            rotation_spacing: Duration::from_secs(jwks_max_age_seconds) + DEFAULT_KEYSET_TTL,
+            rotation_spacing: rotation_spacing(jwks_max_age_seconds, DEFAULT_KEYSET_TTL),
         })
     }
 
@@ -147,7 +155,7 @@ impl IssuerConfig {
     /// needs less than the default), and the rotation spacing that follows.
     pub fn with_keyset_ttl(mut self, keyset_ttl: Duration) -> Self {
         self.keyset_ttl = keyset_ttl;
-        self.rotation_spacing = Duration::from_secs(self.jwks_max_age_seconds) + keyset_ttl;
+        self.rotation_spacing = rotation_spacing(self.jwks_max_age_seconds, keyset_ttl);
         self
     }
 
@@ -158,14 +166,19 @@ impl IssuerConfig {
     }
 }
 
-/// What the rotation Lambda needs: the signing algorithm and the grace of
-/// `previous` keys (TOKEN_TTL_SECONDS + JWKS_MAX_AGE_SECONDS).
+/// What the rotation Lambda needs: the signing algorithm, the grace of
+/// `previous` keys (TOKEN_TTL_SECONDS + JWKS_MAX_AGE_SECONDS) and the
+/// rotation spacing the admin endpoint applies (JWKS_MAX_AGE_SECONDS + the
+/// issuer's keyset cache time).
 #[derive(Clone, Copy, Debug)]
 pub struct RotationConfig {
     /// The algorithm of the keys the rotation generates.
     pub signing_alg: SigningAlg,
     /// How long a `previous` key stays published.
     pub grace_seconds: u64,
+    /// Least age of the `next` key before a rotation may activate it (as
+    /// [`IssuerConfig::rotation_spacing`] of an issuer Lambda).
+    pub rotation_spacing: Duration,
 }
 
 impl RotationConfig {
@@ -177,10 +190,13 @@ impl RotationConfig {
     /// Reads settings through `lookup` (the environment, or a map in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let settings = Settings::new(lookup);
+        let jwks_max_age_seconds = jwks_max_age(&settings)?;
         Ok(Self {
             signing_alg: signing_alg(&settings)?,
             // Both bounded, so the sum cannot overflow.
-            grace_seconds: token_ttl(&settings)? + jwks_max_age(&settings)?,
+            grace_seconds: token_ttl(&settings)? + jwks_max_age_seconds,
+            // The issuer Lambda caches its keyset for the default time.
+            rotation_spacing: rotation_spacing(jwks_max_age_seconds, DEFAULT_KEYSET_TTL),
         })
     }
 }
@@ -235,5 +251,22 @@ mod tests {
         );
         let rotation = RotationConfig::from_lookup(|_| None).unwrap();
         assert_eq!(rotation.grace_seconds, 900 + DEFAULT_JWKS_MAX_AGE);
+    }
+
+    #[test]
+    fn the_rotation_lambda_spaces_rotations_as_the_issuer_does() {
+        for max_age in ["0", "60", "300"] {
+            let issuer = issuer_with("JWKS_MAX_AGE_SECONDS", max_age).unwrap();
+            let rotation = RotationConfig::from_lookup(|n| {
+                (n == "JWKS_MAX_AGE_SECONDS").then(|| max_age.into())
+            })
+            .unwrap();
+            assert_eq!(
+                rotation.rotation_spacing, issuer.rotation_spacing,
+                "{max_age}"
+            );
+        }
+        let issuer = issuer_with("JWKS_MAX_AGE_SECONDS", "60").unwrap();
+        assert_eq!(issuer.rotation_spacing, Duration::from_secs(65));
     }
 }

@@ -1,12 +1,15 @@
 //! Secrets Manager's four-step rotation of the keyset secret, with the same
-//! lifecycle code as `POST /admin/keys/rotate` ([`KeySet::rotate`]). Every
+//! lifecycle code as `POST /admin/keys/rotate` ([`KeySet::rotate`]) and the
+//! same spacing rule ([`KeySet::rotation_wait`]). Every
 //! step is idempotent for its `ClientRequestToken`, which is also the new
 //! version's id: Secrets Manager may call a step again after a failure.
 
+use std::time::Duration;
+
+use crate::config::RotationConfig;
 use crate::keys::secrets_manager::{SecretsManagerKeyStore, CURRENT, PENDING};
 use crate::keys::KeySet;
 use crate::keys::KeyStoreError;
-use crate::keys::SigningAlg;
 
 /// One step of a rotation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,12 +45,34 @@ pub enum RotationError {
     /// Nothing to rotate from.
     #[error("the keyset secret has no current version")]
     NoCurrentKeyset,
+    /// The current value is neither a keyset nor a placeholder. Replacing
+    /// it with a fresh keyset would delete every published key, so the step
+    /// fails (the rotation stays pending, the alarm fires) until it is
+    /// repaired. The cause names a position, never the value.
+    #[error(
+        "the current keyset is unreadable ({0}); rotation will not replace it: \
+         restore a valid AWSCURRENT version"
+    )]
+    CorruptKeyset(String),
     /// Test or finish before create.
     #[error("no pending version {0} to test or finish")]
     NoPendingVersion(String),
     /// The staged keyset cannot sign and verify.
     #[error("the pending keyset does not verify: {0}")]
     PendingInvalid(String),
+    /// The `next` key is younger than the rotation spacing (an admin
+    /// rotation just ran, or a rotation was asked for right after another):
+    /// activating it now would meet warm authorizers that have not fetched
+    /// it. The step fails, so the rotation stays pending and is retried.
+    #[error(
+        "the next key was published too recently: warm authorizers may not hold it yet; \
+         the rotation can run in {} s",
+        retry_after.as_secs().max(1)
+    )]
+    TooSoon {
+        /// When the next key will be old enough.
+        retry_after: Duration,
+    },
     /// The keyset changed (an admin rotation or revocation) after this
     /// rotation staged its version: promoting it would undo that change.
     #[error("the keyset changed during this rotation; start a new one")]
@@ -97,8 +122,7 @@ pub async fn run_step(
     store: &SecretsManagerKeyStore,
     step: Step,
     token: &str,
-    alg: SigningAlg,
-    grace_seconds: u64,
+    config: &RotationConfig,
     now: u64,
 ) -> Result<(), RotationError> {
     if !may_rotate(store, token).await? {
@@ -106,7 +130,7 @@ pub async fn run_step(
         return Ok(());
     }
     match step {
-        Step::CreateSecret => create_secret(store, token, alg, grace_seconds, now).await,
+        Step::CreateSecret => create_secret(store, token, config, now).await,
         // The keyset has no external system to update: signing reads the secret.
         Step::SetSecret => Ok(()),
         Step::TestSecret => test_secret(store, token).await,
@@ -115,14 +139,15 @@ pub async fn run_step(
 }
 
 /// createSecret: stages the rotated current keyset (or a first one) as
-/// `AWSPENDING`, unless a retry finds that done already.
+/// `AWSPENDING`, unless a retry finds that done already. Refused while the
+/// current `next` key is younger than the rotation spacing.
 async fn create_secret(
     store: &SecretsManagerKeyStore,
     token: &str,
-    alg: SigningAlg,
-    grace_seconds: u64,
+    config: &RotationConfig,
     now: u64,
 ) -> Result<(), RotationError> {
+    let alg = config.signing_alg;
     let current = current_keyset(store).await?;
     // RotateSecret itself may have made the token's version (empty,
     // or in moto a copy of the current value): only a real rotation
@@ -141,8 +166,11 @@ async fn create_secret(
     }
     let next = match current {
         Some(mut keyset) => {
+            if let Some(retry_after) = keyset.rotation_wait(config.rotation_spacing, now) {
+                return Err(RotationError::TooSoon { retry_after });
+            }
             keyset
-                .rotate(alg, now, grace_seconds)
+                .rotate(alg, now, config.grace_seconds)
                 .map_err(|e| RotationError::PendingInvalid(e.to_string()))?;
             keyset
         }
@@ -202,12 +230,13 @@ async fn finish_secret(store: &SecretsManagerKeyStore, token: &str) -> Result<()
     Ok(())
 }
 
-/// The current keyset; `None` when the secret holds none yet (no value, a
-/// placeholder, or a value that is not a keyset).
+/// The current keyset; `None` only when the secret holds none yet (no
+/// value or a placeholder). An unreadable value is an error, never "none
+/// yet": a first keyset would replace it and unpublish every key.
 async fn current_keyset(store: &SecretsManagerKeyStore) -> Result<Option<KeySet>, RotationError> {
     match store.current().await {
         Ok(keyset) => Ok(keyset),
-        Err(KeyStoreError::Corrupt(_)) => Ok(None),
+        Err(KeyStoreError::Corrupt(cause)) => Err(RotationError::CorruptKeyset(cause)),
         Err(other) => Err(other.into()),
     }
 }

@@ -150,6 +150,7 @@ impl IssuerService {
     /// Reads the keyset from the store now, bypassing the cache (after a
     /// change made elsewhere, such as the CLI beside a local stack).
     pub async fn reload(&self) -> Result<Arc<KeySet>, ServiceError> {
+        let started = Instant::now();
         let keyset = match self.keys.load().await? {
             Some(keyset) => keyset,
             None => {
@@ -164,11 +165,30 @@ impl IssuerService {
                 }
             }
         };
-        let keyset = Arc::new(keyset);
-        if let Ok(mut cached) = self.cached.write() {
-            *cached = Some((Arc::clone(&keyset), Instant::now()));
+        Ok(self.cache(keyset, started))
+    }
+
+    /// Caches `loaded`, read by a reload that began at `started`, and
+    /// returns the keyset to use. An older version than a cached keyset
+    /// that was still fresh when the reload began is a stale read (a slow
+    /// reload overtaken by a rotation or revocation): keeping the cached one
+    /// keeps a revoked key out. A cached keyset already stale then gives
+    /// way, so a keyset restored on purpose is followed within a TTL.
+    fn cache(&self, loaded: KeySet, started: Instant) -> Arc<KeySet> {
+        let loaded = Arc::new(loaded);
+        let Ok(mut cached) = self.cached.write() else {
+            return loaded;
+        };
+        if let Some((current, read_at)) = cached.as_ref() {
+            let fresh_when_started = read_at
+                .checked_add(self.config.keyset_ttl)
+                .is_none_or(|until| until >= started);
+            if current.version > loaded.version && fresh_when_started {
+                return Arc::clone(current);
+            }
         }
-        Ok(keyset)
+        *cached = Some((Arc::clone(&loaded), Instant::now()));
+        loaded
     }
 
     /// One rotation step, from the stored keyset (not the cache). Refused
@@ -184,15 +204,8 @@ impl IssuerService {
         let mut keyset = (*self.reload().await?).clone();
         let expected = keyset.version;
         let now = unix_now();
-        if let Some(next) = keyset.next() {
-            let ready_at = next
-                .created_at
-                .saturating_add(self.config.rotation_spacing.as_secs());
-            if now < ready_at {
-                return Err(ServiceError::RotationTooSoon {
-                    retry_after: Duration::from_secs(ready_at - now),
-                });
-            }
+        if let Some(retry_after) = keyset.rotation_wait(self.config.rotation_spacing, now) {
+            return Err(ServiceError::RotationTooSoon { retry_after });
         }
         let active = keyset.rotate(self.config.signing_alg, now, self.config.grace_seconds())?;
         self.keys.save(&keyset, Some(expected)).await?;
@@ -296,5 +309,80 @@ impl IssuerService {
             unix_now(),
         )
         .map_err(|e| LoginError::Service(e.into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+    use tokio::sync::oneshot;
+
+    use super::*;
+    use crate::accounts::FileAccountStore;
+    use crate::keys::{FileKeyStore, SigningAlg};
+
+    /// A file store whose first load reads at once but answers only when
+    /// released: a slow reload that another change can overtake.
+    struct SlowFirstLoad {
+        inner: FileKeyStore,
+        hold: Mutex<Option<(oneshot::Sender<()>, oneshot::Receiver<()>)>>,
+    }
+
+    #[async_trait]
+    impl KeyStore for SlowFirstLoad {
+        async fn load(&self) -> Result<Option<KeySet>, KeyStoreError> {
+            let read = self.inner.load().await;
+            let hold = self.hold.lock().unwrap().take();
+            if let Some((has_read, release)) = hold {
+                has_read.send(()).unwrap();
+                release.await.unwrap();
+            }
+            read
+        }
+
+        async fn save(&self, keyset: &KeySet, expected: Option<u64>) -> Result<(), KeyStoreError> {
+            self.inner.save(keyset, expected).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_slow_reload_overtaken_by_a_revocation_does_not_bring_the_key_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let inner = FileKeyStore::new(dir.path().join("keyset.json"));
+        let first = KeySet::generate(SigningAlg::ES256, unix_now()).unwrap();
+        inner.save(&first, None).await.unwrap();
+        let (has_read, read) = oneshot::channel();
+        let (release, released) = oneshot::channel();
+        let store = SlowFirstLoad {
+            inner,
+            hold: Mutex::new(Some((has_read, released))),
+        };
+        let config = IssuerConfig::from_lookup(|name| match name {
+            "JWT_ISSUER" => Some("https://issuer.test".to_owned()),
+            "JWT_AUDIENCE" => Some("books-api".to_owned()),
+            "SIGNING_ALG" => Some("ES256".to_owned()),
+            _ => None,
+        })
+        .unwrap();
+        let accounts = Arc::new(FileAccountStore::new(dir.path().join("users.json")));
+        let service = IssuerService::new(config, Arc::new(store), accounts);
+        let compromised = first.active().unwrap().kid.clone();
+
+        let (slow, revoked) = tokio::join!(service.reload(), async {
+            read.await.unwrap(); // the slow reload holds the old keyset
+            let revoked = service.revoke(&compromised).await;
+            release.send(()).unwrap();
+            revoked
+        });
+        revoked.unwrap();
+        assert_eq!(slow.unwrap().version, first.version + 1, "the newer keyset");
+        let cached = service.keyset().await.unwrap();
+        assert_eq!(cached.version, first.version + 1);
+        assert!(
+            cached.keys.iter().all(|k| k.kid != compromised),
+            "the revoked key stays out of signing and the JWKS"
+        );
     }
 }

@@ -1,10 +1,13 @@
 //! Secrets Manager's four rotation steps against `moto_server`, each step
 //! repeated (Secrets Manager retries), ending in the same state.
 
+use std::time::Duration;
+
 use aws_sdk_secretsmanager::Client;
 use issuer::keys::secrets_manager::SecretsManagerKeyStore;
 use issuer::keys::KeyStore;
 use issuer::keys::{KeySet, KeyState};
+use issuer::RotationConfig;
 use issuer::SigningAlg;
 use issuer::{run_step, RotationError, Step};
 
@@ -13,6 +16,13 @@ use common::{create_placeholder_secret, enable_rotation, secrets_client};
 
 const ALG: SigningAlg = SigningAlg::ES256;
 const GRACE: u64 = 1200;
+/// JWKS max-age (300 s) + the issuer's keyset cache time (5 s).
+const SPACING: Duration = Duration::from_secs(305);
+const CONFIG: RotationConfig = RotationConfig {
+    signing_alg: ALG,
+    grace_seconds: GRACE,
+    rotation_spacing: SPACING,
+};
 const STEPS: [Step; 4] = [
     Step::CreateSecret,
     Step::SetSecret,
@@ -56,7 +66,7 @@ impl Seeded {
     async fn rotate(&self, token: &str, now: u64) {
         self.begin_rotation(token).await;
         for step in STEPS {
-            run_step(&self.store, step, token, ALG, GRACE, now)
+            run_step(&self.store, step, token, &CONFIG, now)
                 .await
                 .unwrap();
         }
@@ -95,7 +105,7 @@ async fn four_steps_each_repeated_end_in_one_rotation() {
     seeded.begin_rotation(&token).await;
     for step in STEPS {
         for attempt in 0..2 {
-            run_step(store, step, &token, ALG, GRACE, 2000)
+            run_step(store, step, &token, &CONFIG, 2000)
                 .await
                 .unwrap_or_else(|e| panic!("{step:?} attempt {attempt}: {e}"));
         }
@@ -139,7 +149,7 @@ async fn each_step_can_run_alone_and_refuses_a_token_not_staged_for_rotation() {
     let token = token(3);
     assert!(
         matches!(
-            run_step(store, Step::CreateSecret, &token, ALG, GRACE, 2000).await,
+            run_step(store, Step::CreateSecret, &token, &CONFIG, 2000).await,
             Err(RotationError::UnknownVersion(_))
         ),
         "a token Secrets Manager did not stage"
@@ -150,12 +160,12 @@ async fn each_step_can_run_alone_and_refuses_a_token_not_staged_for_rotation() {
         .await
         .unwrap();
     assert!(matches!(
-        run_step(store, Step::TestSecret, &token, ALG, GRACE, 2000).await,
+        run_step(store, Step::TestSecret, &token, &CONFIG, 2000).await,
         Err(RotationError::NotPending(_))
     ));
     let token = self::token(7);
     seeded.begin_rotation(&token).await;
-    run_step(store, Step::CreateSecret, &token, ALG, GRACE, 2000)
+    run_step(store, Step::CreateSecret, &token, &CONFIG, 2000)
         .await
         .unwrap();
     assert_eq!(
@@ -168,9 +178,7 @@ async fn each_step_can_run_alone_and_refuses_a_token_not_staged_for_rotation() {
         "readers still see the current keyset"
     );
     for step in [Step::SetSecret, Step::TestSecret, Step::FinishSecret] {
-        run_step(store, step, &token, ALG, GRACE, 2000)
-            .await
-            .unwrap();
+        run_step(store, step, &token, &CONFIG, 2000).await.unwrap();
     }
     assert_eq!(
         store.load().await.unwrap().unwrap().version,
@@ -199,7 +207,7 @@ async fn a_secret_without_rotation_enabled_is_refused() {
         .await
         .unwrap();
     assert!(matches!(
-        run_step(&store, Step::CreateSecret, &token, ALG, GRACE, 2000).await,
+        run_step(&store, Step::CreateSecret, &token, &CONFIG, 2000).await,
         Err(RotationError::RotationDisabled)
     ));
 }
@@ -212,7 +220,7 @@ async fn an_admin_rotation_in_between_is_not_undone_and_the_rotation_still_ends_
     let store = &seeded.store;
     let token = token(4);
     seeded.begin_rotation(&token).await;
-    run_step(store, Step::CreateSecret, &token, ALG, GRACE, 2000)
+    run_step(store, Step::CreateSecret, &token, &CONFIG, 2000)
         .await
         .unwrap();
     // Meanwhile, POST /admin/keys/rotate commits its own rotation; its save
@@ -228,7 +236,7 @@ async fn an_admin_rotation_in_between_is_not_undone_and_the_rotation_still_ends_
     // Secrets Manager retries createSecret: the version's value is fixed and
     // stale; every step ends cleanly, and finishing does not undo the admin's keys.
     for step in STEPS {
-        run_step(store, step, &token, ALG, GRACE, 3000)
+        run_step(store, step, &token, &CONFIG, 3000)
             .await
             .unwrap_or_else(|e| panic!("{step:?}: {e}"));
     }
@@ -266,7 +274,10 @@ async fn a_placeholder_secret_is_bootstrapped_into_a_keyset() {
         return;
     }
     let client = secrets_client().await;
-    let name = create_placeholder_secret(&client, "placeholder").await;
+    // What infra/ writes as the first version (a bare "placeholder" string
+    // would be a corrupt keyset, which a rotation must not replace).
+    let placeholder = r#"{"placeholder":"Tollgate keyset: written by the first rotation"}"#;
+    let name = create_placeholder_secret(&client, placeholder).await;
     enable_rotation(&client, &name).await;
     let seeded = Seeded {
         store: SecretsManagerKeyStore::new(client.clone(), name.clone()),
@@ -279,6 +290,108 @@ async fn a_placeholder_secret_is_bootstrapped_into_a_keyset() {
     assert!(keyset.active().is_ok() && keyset.next().is_some());
 }
 
+#[tokio::test]
+async fn a_rotation_right_after_an_admin_rotation_waits_for_the_spacing() {
+    let Some((seeded, before)) = seeded().await else {
+        return;
+    };
+    let store = &seeded.store;
+    // POST /admin/keys/rotate at 2000 publishes a fresh next key.
+    let mut admin = before.clone();
+    admin.rotate(ALG, 2000, GRACE).unwrap();
+    store.save(&admin, Some(before.version)).await.unwrap();
+    // A scheduled (or immediate) rotation 100 s before that key is old enough.
+    let token = token(11);
+    seeded.begin_rotation(&token).await;
+    let ready = 2000 + SPACING.as_secs();
+    let error = run_step(store, Step::CreateSecret, &token, &CONFIG, ready - 100)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, RotationError::TooSoon { retry_after } if retry_after == Duration::from_secs(100)),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("100 s"), "{error}");
+    assert_eq!(
+        store.load().await.unwrap().unwrap(),
+        admin,
+        "nothing activated"
+    );
+    assert_eq!(
+        store.read_version(&token).await.unwrap().unwrap(),
+        admin,
+        "nothing staged: AWSPENDING still holds RotateSecret's copy"
+    );
+    // Secrets Manager retries once the next key has been published long enough.
+    for step in STEPS {
+        run_step(store, step, &token, &CONFIG, ready)
+            .await
+            .unwrap_or_else(|e| panic!("{step:?}: {e}"));
+    }
+    let after = store.load().await.unwrap().unwrap();
+    assert_eq!(after.version, admin.version + 1);
+    assert_eq!(after.active().unwrap().kid, admin.next().unwrap().kid);
+}
+
+/// The value and version id `AWSCURRENT` holds, read straight from Secrets Manager.
+async fn current_value(client: &Client, name: &str) -> (String, String) {
+    let current = client
+        .get_secret_value()
+        .secret_id(name)
+        .version_stage("AWSCURRENT")
+        .send()
+        .await
+        .unwrap();
+    (
+        current.version_id().unwrap().to_owned(),
+        current.secret_string().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_corrupt_current_keyset_fails_the_rotation_instead_of_being_replaced() {
+    if testkit::aws_test_endpoint().is_none() {
+        return;
+    }
+    let client = secrets_client().await;
+    // A keyset cut short: neither a keyset nor a placeholder.
+    let corrupt =
+        r#"{"version": 7, "keys": [{"kid": "k1", "private_key_pkcs8": "TOPSECRETKEYMATERIAL"#;
+    let name = create_placeholder_secret(&client, corrupt).await;
+    enable_rotation(&client, &name).await;
+    let seeded = Seeded {
+        store: SecretsManagerKeyStore::new(client.clone(), name.clone()),
+        client: client.clone(),
+        name: name.clone(),
+    };
+    let token = token(10);
+    seeded.begin_rotation(&token).await;
+    let before = current_value(&client, &name).await;
+
+    let error = run_step(&seeded.store, Step::CreateSecret, &token, &CONFIG, 2000)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, RotationError::CorruptKeyset(_)),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(message.contains("unreadable"), "{message}");
+    assert!(
+        !message.contains("TOPSECRET"),
+        "no secret value in {message}"
+    );
+    assert_eq!(
+        current_value(&client, &name).await,
+        before,
+        "AWSCURRENT unchanged"
+    );
+    assert!(
+        seeded.store.read_version(&token).await.is_err(),
+        "no fresh keyset staged AWSPENDING"
+    );
+}
+
 #[test]
 fn the_rotation_lambda_needs_no_issuer_settings() {
     let config = issuer::RotationConfig::from_lookup(|name| {
@@ -287,4 +400,5 @@ fn the_rotation_lambda_needs_no_issuer_settings() {
     .unwrap();
     assert_eq!(config.signing_alg, SigningAlg::RS256);
     assert_eq!(config.grace_seconds, 600 + 300);
+    assert_eq!(config.rotation_spacing, SPACING);
 }

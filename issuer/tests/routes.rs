@@ -214,6 +214,61 @@ async fn json_login_returns_a_bearer_token_that_names_the_active_key() {
 }
 
 #[tokio::test]
+async fn an_oversized_token_request_gets_the_same_oauth_error_however_large() {
+    let issuer = issuer().await;
+    let oversized = |bytes: usize| {
+        let padding = "x".repeat(bytes);
+        Request::post("/token")
+            .header("content-type", "application/json")
+            .body(Body::from(
+                json!({"username": "alice", "password": "alice-password", "pad": padding})
+                    .to_string(),
+            ))
+            .unwrap()
+    };
+    let expected = json!({"error": "invalid_request", "error_description": "request too large"});
+    // Just over 8 KiB, and over axum's 2 MiB default buffer limit.
+    for bytes in [9 * 1024, 3 << 20] {
+        let answer = issuer.send(oversized(bytes)).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{bytes} bytes"
+        );
+        assert_eq!(answer.body, expected, "{bytes} bytes");
+        assert_eq!(answer.headers["cache-control"], "no-store", "{bytes} bytes");
+    }
+    assert_eq!(
+        issuer.json_login("alice", "alice-password").await.status,
+        StatusCode::OK,
+        "a small body still logs in"
+    );
+}
+
+#[tokio::test]
+async fn a_token_body_still_arriving_is_refused_once_over_the_limit() {
+    use futures_util::stream::{self, StreamExt};
+    let issuer = issuer().await;
+    // 16 KiB, then a body that never ends: only a limit on the route answers
+    // without waiting for more (axum's default would read up to 2 MiB).
+    let chunk = axum::body::Bytes::from(vec![b'x'; 16 * 1024]);
+    let endless =
+        stream::once(async move { Ok::<_, std::io::Error>(chunk) }).chain(stream::pending());
+    let request = Request::post("/token")
+        .header("content-type", "application/json")
+        .body(Body::from_stream(endless))
+        .unwrap();
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(10), issuer.send(request))
+        .await
+        .expect("refused without waiting for the rest of the body");
+    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        answer.body,
+        json!({"error": "invalid_request", "error_description": "request too large"})
+    );
+}
+
+#[tokio::test]
 async fn unknown_users_wrong_passwords_and_disabled_users_get_the_same_answer() {
     let issuer = issuer().await;
     let wrong = issuer.json_login("alice", "nope").await;

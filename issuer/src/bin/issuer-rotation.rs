@@ -22,7 +22,6 @@ fn diagnostic(error: RotationError) -> Diagnostic {
 async fn main() -> anyhow::Result<()> {
     telemetry::init_logging();
     let config = RotationConfig::from_env()?;
-    let (alg, grace) = (config.signing_alg, config.grace_seconds);
     // EMF on stdout, one record per step.
     let metrics = RotationMetrics::new(Arc::new(telemetry::StdoutSink));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SecretsManagerSecretRotationEvent>| {
@@ -35,7 +34,7 @@ async fn main() -> anyhow::Result<()> {
                 Ok(step) => {
                     let store = secrets_manager_key_store(event.secret_id.clone()).await;
                     tracing::info!(step = %event.step, token = %event.client_request_token, "rotation step");
-                    run_step(&store, step, &event.client_request_token, alg, grace, unix_now()).await
+                    run_step(&store, step, &event.client_request_token, &config, unix_now()).await
                 }
                 Err(error) => Err(error),
             };

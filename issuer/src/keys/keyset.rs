@@ -9,6 +9,8 @@
 //! spaced at least a grace apart keep the JWKS at three keys; faster ones
 //! publish one more `previous` key per rotation until their grace passes.
 
+use std::time::Duration;
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use jsonwebtoken::jwk::JwkSet;
@@ -155,6 +157,15 @@ impl KeySet {
     /// The key that signs after the next rotation.
     pub fn next(&self) -> Option<&KeyRecord> {
         self.find(KeyState::Next)
+    }
+
+    /// How long until the `next` key has been published for `spacing`, the
+    /// least time before any rotation may activate it (warm authorizers
+    /// hold it by then); `None` when a rotation may run now. The admin
+    /// endpoint and the Secrets Manager rotation both ask this.
+    pub fn rotation_wait(&self, spacing: Duration, now: u64) -> Option<Duration> {
+        let ready_at = self.next()?.created_at.saturating_add(spacing.as_secs());
+        (now < ready_at).then(|| Duration::from_secs(ready_at - now))
     }
 
     /// What may be shown of every key.
@@ -339,6 +350,24 @@ mod tests {
         // Once its grace has passed, the next rotation drops it.
         set.rotate(SigningAlg::ES256, 10 + GRACE, GRACE).unwrap();
         assert!(set.keys.iter().all(|k| k.kid != first));
+    }
+
+    #[test]
+    fn a_rotation_waits_until_the_next_key_is_published_for_the_spacing() {
+        let spacing = Duration::from_secs(305);
+        let mut set = KeySet::generate(SigningAlg::ES256, 1000).unwrap();
+        assert_eq!(
+            set.rotation_wait(spacing, 1000),
+            Some(Duration::from_secs(305))
+        );
+        assert_eq!(
+            set.rotation_wait(spacing, 1304),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(set.rotation_wait(spacing, 1305), None);
+        // A keyset damaged by hand (no next key): the rotation repairs it.
+        set.keys.retain(|k| k.state != KeyState::Next);
+        assert_eq!(set.rotation_wait(spacing, 1000), None);
     }
 
     #[test]
