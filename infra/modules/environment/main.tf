@@ -25,9 +25,10 @@ locals {
     USERS_TABLE          = var.users_table
   }
 
-  # The rotation needs only what shapes a rotation: the algorithm and the
-  # grace of retired keys (TOKEN_TTL_SECONDS + JWKS_MAX_AGE_SECONDS). The
-  # secret comes in each Secrets Manager event.
+  # The rotation needs only what shapes a rotation: the algorithm, the
+  # grace of retired keys (TOKEN_TTL_SECONDS + JWKS_MAX_AGE_SECONDS) and the
+  # spacing between rotations (JWKS_MAX_AGE_SECONDS + 5 s). The secret comes
+  # in each Secrets Manager event.
   issuer_rotation = {
     SIGNING_ALG          = var.signing_alg
     TOKEN_TTL_SECONDS    = tostring(var.token_ttl_seconds)
