@@ -161,3 +161,19 @@ async fn main() -> anyhow::Result<()> {
         } => commands::token::run(&url, &username, password_stdin).await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn a_kid_starting_with_a_hyphen_is_a_kid() {
+        let cli = Cli::try_parse_from(["tollgate", "keys", "revoke", "-cJ2uWq"]).unwrap();
+        match cli.command {
+            Some(Command::Keys(KeysCommand::Revoke { kid })) => assert_eq!(kid, "-cJ2uWq"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

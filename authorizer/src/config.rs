@@ -472,29 +472,6 @@ mod tests {
             load_with("JWT_LEEWAY_SECONDS", "-1"),
             Err(ConfigError::Setting(SettingError::NotANumber { .. }))
         ));
-        // A leeway of years would switch expiry off.
-        assert!(matches!(
-            load_with("JWT_LEEWAY_SECONDS", "301"),
-            Err(ConfigError::Setting(SettingError::OutOfRange { .. }))
-        ));
-        assert_eq!(
-            load(&[
-                ("JWT_ISSUER", "https://id.example/"),
-                ("JWT_AUDIENCE", "a"),
-                ("JWT_LEEWAY_SECONDS", "300")
-            ])
-            .ok()
-            .map(|c| c.leeway_seconds),
-            Some(300)
-        );
-        // A misspelt member is refused, not ignored.
-        assert!(matches!(
-            load(&[
-                ("JWT_AUDIENCE", "a"),
-                ("TRUSTED_ISSUERS", r#"[{"issuer":"i","audience":["b"]}]"#)
-            ]),
-            Err(ConfigError::TrustedIssuers(_))
-        ));
         assert!(matches!(
             load_with("HTTP_API_SIMPLE_RESPONSES", "maybe"),
             Err(ConfigError::Setting(SettingError::NotABool { .. }))
@@ -503,5 +480,36 @@ mod tests {
             load_with("ROUTE_SCOPES", "{}"),
             Err(ConfigError::RouteScopes(_))
         ));
+    }
+
+    /// A leeway of years would switch expiry off.
+    #[test]
+    fn leeway_is_clock_skew_not_years() {
+        let too_long = load_with("JWT_LEEWAY_SECONDS", "301");
+        assert!(
+            matches!(
+                too_long,
+                Err(ConfigError::Setting(SettingError::OutOfRange { .. }))
+            ),
+            "{too_long:?}"
+        );
+        let longest = [
+            ("JWT_ISSUER", "https://id.example/"),
+            ("JWT_AUDIENCE", "a"),
+            ("JWT_LEEWAY_SECONDS", "300"),
+        ];
+        assert_eq!(load(&longest).ok().map(|c| c.leeway_seconds), Some(300));
+    }
+
+    /// A misspelt member would silently inherit `JWT_AUDIENCE` or fall back
+    /// to discovery.
+    #[test]
+    fn a_misspelt_trusted_issuer_member_is_refused() {
+        let misspelt = r#"[{"issuer":"https://id.example/","audience":["b"]}]"#;
+        let loaded = load(&[("JWT_AUDIENCE", "a"), ("TRUSTED_ISSUERS", misspelt)]);
+        assert!(
+            matches!(loaded, Err(ConfigError::TrustedIssuers(_))),
+            "{loaded:?}"
+        );
     }
 }

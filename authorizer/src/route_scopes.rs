@@ -225,42 +225,30 @@ impl RouteScopes {
 }
 
 /// IAM-style wildcard match: `*` any run of characters (`/` included), `?`
-/// exactly one. Iterative with a single backtrack point: linear in practice.
-/// Route paths refuse `?` at configuration; the local gateway's policy
-/// evaluation uses both.
+/// exactly one. Route paths refuse `?` at configuration; the local gateway's
+/// policy evaluation uses both.
 pub fn glob_matches(pattern: &[u8], text: &[u8]) -> bool {
+    star_walk(pattern, text, |p, t| p == b'?' || p == t)
+}
+
+/// Whether every text `glob` matches is matched by `pattern` (both
+/// `*`-globs): `pattern` must match `glob` itself with only its own stars
+/// absorbing the stars of `glob`, which stand for any text.
+pub(crate) fn glob_covers(pattern: &[u8], glob: &[u8]) -> bool {
+    star_walk(pattern, glob, |p, t| t != b'*' && p == t)
+}
+
+/// Matches `text` against `pattern`, whose `*` absorbs any run of `text`
+/// and whose other bytes match where `literal` says. Iterative with a single
+/// backtrack point: linear in practice.
+fn star_walk(pattern: &[u8], text: &[u8], literal: impl Fn(u8, u8) -> bool) -> bool {
     let (mut p, mut t) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while t < text.len() {
         if p < pattern.len() && pattern[p] == b'*' {
             star = Some((p, t));
             p += 1;
-        } else if p < pattern.len() && (pattern[p] == b'?' || pattern[p] == text[t]) {
-            p += 1;
-            t += 1;
-        } else if let Some((sp, st)) = star {
-            p = sp + 1;
-            t = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    pattern[p..].iter().all(|&b| b == b'*')
-}
-
-/// Whether every text `glob` matches is matched by `pattern` (both
-/// `*`-globs): `pattern` must match `glob` itself with only its own stars
-/// absorbing the stars of `glob`, which stand for any text. Same
-/// single-backtrack walk as [`glob_matches`].
-pub(crate) fn glob_covers(pattern: &[u8], glob: &[u8]) -> bool {
-    let (mut p, mut t) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while t < glob.len() {
-        if p < pattern.len() && pattern[p] == b'*' {
-            star = Some((p, t));
-            p += 1;
-        } else if p < pattern.len() && glob[t] != b'*' && pattern[p] == glob[t] {
+        } else if p < pattern.len() && literal(pattern[p], text[t]) {
             p += 1;
             t += 1;
         } else if let Some((sp, st)) = star {

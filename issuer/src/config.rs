@@ -202,10 +202,11 @@ impl RotationConfig {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn issuer_with(name: &str, value: &str) -> Result<IssuerConfig, ConfigError> {
+    /// The issuer settings of the tests, with `name` set to `value`.
+    pub(crate) fn issuer_with(name: &str, value: &str) -> Result<IssuerConfig, ConfigError> {
         let (name, value) = (name.to_owned(), value.to_owned());
         IssuerConfig::from_lookup(move |n| match n {
             "JWT_ISSUER" => Some("https://issuer.test".to_owned()),

@@ -359,13 +359,7 @@ mod tests {
             inner,
             hold: Mutex::new(Some((has_read, released))),
         };
-        let config = IssuerConfig::from_lookup(|name| match name {
-            "JWT_ISSUER" => Some("https://issuer.test".to_owned()),
-            "JWT_AUDIENCE" => Some("books-api".to_owned()),
-            "SIGNING_ALG" => Some("ES256".to_owned()),
-            _ => None,
-        })
-        .unwrap();
+        let config = crate::config::tests::issuer_with("SIGNING_ALG", "ES256").unwrap();
         let accounts = Arc::new(FileAccountStore::new(dir.path().join("users.json")));
         let service = IssuerService::new(config, Arc::new(store), accounts);
         let compromised = first.active().unwrap().kid.clone();

@@ -11,7 +11,12 @@ pub enum KeysCommand {
     /// Run one rotation step.
     Rotate,
     /// Revoke a key.
-    Revoke { kid: String },
+    Revoke {
+        /// Its `kid`. Key ids are base64url thumbprints, so one may start
+        /// with `-`: it is still the key id, not an option.
+        #[arg(allow_hyphen_values = true)]
+        kid: String,
+    },
 }
 
 /// Runs `command` and prints its outcome as JSON.
