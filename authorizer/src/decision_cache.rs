@@ -57,6 +57,9 @@ impl DecisionCache {
         still_current: impl FnOnce(&VerifiedToken) -> bool,
     ) -> Option<Arc<VerifiedToken>> {
         let cache = self.cache.as_ref()?;
+        if token.len() > MAX_ENTRY_BYTES {
+            return None; // never stored: skip hashing it
+        }
         let hit = cache.get(token)?;
         // moka's expiry has timer granularity; the exp check here is exact.
         if hit.exp < now_unix || !still_current(&hit) {

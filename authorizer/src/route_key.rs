@@ -21,9 +21,10 @@ impl RouteKeyRequests {
     /// `VERB /path` with balanced braces.
     pub fn parse(route_key: &str) -> Option<Self> {
         if route_key == "$default" {
+            // Every path API Gateway routes starts with `/`.
             return Some(Self {
                 methods: HTTP_METHODS.to_vec(),
-                path: "*".to_owned(),
+                path: "/*".to_owned(),
             });
         }
         let (verb, path) = route_key.split_once(' ')?;
@@ -86,7 +87,7 @@ mod tests {
         assert_eq!(any.1, "/*");
         let default = parsed("$default").unwrap();
         assert_eq!(default.0.len(), 7);
-        assert_eq!(default.1, "*");
+        assert_eq!(default.1, "/*");
     }
 
     #[test]

@@ -364,9 +364,13 @@ mod tests {
         assert!(!routes.permits_route_key("$default", &read));
         let all = ["books:read", "books:write"];
         assert!(!routes.permits_route_key("ANY /books/{proxy+}", &all));
-        let everything = RouteScopes::from_json(r#"{"* /books/*": "books:all"}"#).unwrap();
-        assert!(everything.permits_route_key("ANY /books/{proxy+}", &["books:all"]));
-        assert!(!everything.permits_route_key("ANY /{proxy+}", &["books:all"]));
+        let books = RouteScopes::from_json(r#"{"* /books/*": "books:all"}"#).unwrap();
+        assert!(books.permits_route_key("ANY /books/{proxy+}", &["books:all"]));
+        assert!(!books.permits_route_key("ANY /{proxy+}", &["books:all"]));
+        assert!(!books.permits_route_key("$default", &["books:all"]));
+        let everything = RouteScopes::from_json(r#"{"* /*": "all"}"#).unwrap();
+        assert!(everything.permits_route_key("$default", &["all"]));
+        assert!(everything.permits_route_key("ANY /{proxy+}", &["all"]));
         assert!(!routes.permits_route_key("not a route key", &all));
     }
 

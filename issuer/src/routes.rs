@@ -220,6 +220,8 @@ impl<S: Send + Sync> FromRequest<S> for TokenRequest {
 
 impl TokenRequest {
     fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Self, OAuthError> {
+        // The route's body limit refuses a larger body before it is read;
+        // this keeps `parse` safe on its own.
         if body.len() > MAX_TOKEN_REQUEST_BYTES {
             return Err(OAuthError::too_large());
         }

@@ -147,8 +147,10 @@ impl IssuerService {
         self.reload().await
     }
 
-    /// Reads the keyset from the store now, bypassing the cache (after a
-    /// change made elsewhere, such as the CLI beside a local stack).
+    /// Reads the keyset from the store now rather than when the cache goes
+    /// stale (after a change made elsewhere, such as the CLI beside a local
+    /// stack). A newer cached keyset that was still fresh when the read
+    /// began wins over what it read.
     pub async fn reload(&self) -> Result<Arc<KeySet>, ServiceError> {
         let started = Instant::now();
         let keyset = match self.keys.load().await? {
@@ -191,7 +193,8 @@ impl IssuerService {
         loaded
     }
 
-    /// One rotation step, from the stored keyset (not the cache). Refused
+    /// One rotation step on the latest keyset (read now, as [`Self::reload`]
+    /// reads it), saved only if the store still holds that version. Refused
     /// while the `next` key is younger than the rotation spacing (a
     /// compromised key is removed with [`Self::revoke`], which has no wait).
     pub async fn rotate(&self) -> Result<KeyMetadata, ServiceError> {

@@ -17,7 +17,7 @@ export const options = {
   scenarios: {
     cold: { executor: 'per-vu-iterations', vus: 1, iterations: ITERATIONS, maxDuration: __ENV.COLD_MAX_DURATION || '5m' },
   },
-  thresholds: measuredThresholds(ITERATIONS, { checks: ['rate==1'] }),
+  thresholds: measuredThresholds('cold', ITERATIONS, { checks: ['rate==1'] }),
   summaryTrendStats: SUMMARY_TREND_STATS,
   discardResponseBodies: true,
 };

@@ -25,7 +25,7 @@ export const options = {
     traffic: { executor: 'constant-arrival-rate', exec: 'traffic', rate: RATE, timeUnit: '1s', duration: DURATION, preAllocatedVUs: VUS, maxVUs: VUS * 4 },
     rotator: { executor: 'per-vu-iterations', exec: 'rotate', vus: 1, iterations: 1, maxDuration: `${(ROTATIONS + 2) * SPACING}s` },
   },
-  thresholds: measuredThresholds(RATE * TRAFFIC_SECONDS, {
+  thresholds: measuredThresholds('traffic', RATE * TRAFFIC_SECONDS, {
     http_req_failed: ['rate==0'],
     checks: ['rate==1'],
     'http_reqs{name:POST /admin/keys/rotate}': [`count>=${ROTATIONS}`],

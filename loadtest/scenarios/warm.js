@@ -18,7 +18,7 @@ export const options = {
     warm: { executor: 'constant-arrival-rate', exec: 'warm', rate: RATE, timeUnit: '1s', duration: DURATION, startTime: WARMUP, preAllocatedVUs: VUS, maxVUs: VUS * 4 },
   },
   // One measured request per iteration: RATE a second for DURATION.
-  thresholds: measuredThresholds(Math.floor(RATE * durationSeconds(DURATION)), {
+  thresholds: measuredThresholds('warm', Math.floor(RATE * durationSeconds(DURATION)), {
     'http_req_duration{use:first}': ['max>=0'],
     'http_req_duration{use:repeat}': ['max>=0'],
     checks: ['rate==1'],

@@ -6,6 +6,7 @@ import io
 import os
 import sys
 import unittest
+from unittest import mock
 import urllib.error
 import urllib.request
 import zipfile
@@ -104,6 +105,18 @@ class ForceColdStartTest(unittest.TestCase):
         variables, status = self.variables()
         self.assertEqual(variables, {"JWT_ISSUER": "https://issuer.example", "JWT_AUDIENCE": "books-api"})
         self.assertEqual(status, "Successful")
+
+    def test_a_failed_clean_up_does_not_hide_the_runs_outcome(self):
+        """close() runs in a finally: a failing update (k6 killed mid-update,
+        a conflict) is reported, not raised over the run's own result."""
+        hook = ColdStartHook(self.name, client=self.client)
+
+        def conflicting(*args, **kwargs):
+            raise TimeoutError("the function is still updating")
+
+        with mock.patch("aws_cold_start.remove_nonce", conflicting), mock.patch("sys.stderr", io.StringIO()) as stderr:
+            hook.close()
+        self.assertIn(NONCE_VARIABLE, stderr.getvalue())
 
     def test_removing_no_nonce_updates_nothing(self):
         remove_nonce(self.client, self.name, poll_seconds=0.1)

@@ -4,6 +4,7 @@ needed. A run must fail when it makes fewer measured requests than it sets
 out to or drops iterations, and end with k6's summary rather than be killed."""
 
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -155,7 +156,7 @@ class ScenarioThresholdTest(unittest.TestCase):
         self.assertLess(row["requests"], 8)
         self.assertEqual(row["failed"], 0)
         self.assertIn("http_reqs{measured:yes}", details["thresholds_failed"])
-        self.assertIn("dropped_iterations", details["thresholds_failed"])
+        self.assertIn("dropped_iterations{scenario:cold}", details["thresholds_failed"])
         self.assertNotEqual(details["k6_exit_code"], 0)
 
     def test_dropped_iterations_fail_an_arrival_rate_run(self):
@@ -165,7 +166,7 @@ class ScenarioThresholdTest(unittest.TestCase):
         row, details = self.run_scenario("warm", stub, WARM_RATE="40", WARM_WARMUP="1s", WARM_DURATION="2s", WARM_TOKENS="4", WARM_VUS="1")
         self.assertGreater(details["dropped_iterations"], 0)
         self.assertLess(row["requests"], 80)
-        self.assertIn("dropped_iterations", details["thresholds_failed"])
+        self.assertIn("dropped_iterations{scenario:warm}", details["thresholds_failed"])
         self.assertIn("http_reqs{measured:yes}", details["thresholds_failed"])
         self.assertNotEqual(details["k6_exit_code"], 0)
 
@@ -263,7 +264,24 @@ class TimeLimitTest(unittest.TestCase):
                 self.assertGreaterEqual(run.k6_timeout_seconds(scenario, env), longest + 90 + 30, (name, scenario))
 
     def test_scenario_lengths_follow_the_scripts(self):
-        self.assertEqual(run.scenario_seconds("cold", {}), 300)  # cold.js: maxDuration 5m
+        # run.py repeats the scripts' defaults to size its timeout: read them
+        # from the scripts, so that changing one there fails here.
+        scripts = Path(run.__file__).parent / "scenarios"
+
+        def default(script, name):
+            text = (scripts / script).read_text(encoding="utf-8")
+            found = re.search(rf"__ENV\.{name} \|\| '([^']+)'", text) or re.search(rf"envInt\('{name}', (\d+)\)", text)
+            self.assertIsNotNone(found, f"{script}: no default for {name}")
+            return found.group(1)
+
+        seconds = run.duration_seconds
+        self.assertEqual(run.scenario_seconds("cold", {}), seconds(default("cold.js", "COLD_MAX_DURATION")))
+        self.assertEqual(
+            run.scenario_seconds("warm", {}),
+            seconds(default("warm.js", "WARM_WARMUP")) + seconds(default("warm.js", "WARM_DURATION")),
+        )
+        rotations, spacing = default("rotation.js", "ROTATIONS"), default("rotation.js", "ROTATION_SPACING_SECONDS")
+        self.assertEqual(run.scenario_seconds("rotation", {}), (int(rotations) + 2) * int(spacing))
         self.assertEqual(run.scenario_seconds("cold", {"COLD_MAX_DURATION": "10m"}), 600)
         self.assertEqual(run.scenario_seconds("warm", {"WARM_WARMUP": "5s", "WARM_DURATION": "30s"}), 35)
         # rotation.js: the rotator's maxDuration, (ROTATIONS + 2) spacings.
