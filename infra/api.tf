@@ -1,4 +1,6 @@
-# The REST API. Open: POST /token and GET /.well-known/{proxy+} (the issuer).
+# The REST API. Open: POST /token, POST /revoke (RFC 7009: the token or its
+# client authenticates itself), GET /.well-known/{proxy+} and the status
+# lists GET /statuslists and GET /statuslists/{proxy+} (the issuer).
 # Behind the TOKEN authorizer: /books and /books/{proxy+} (the backend) and
 # /admin/{proxy+} (the issuer's key administration). The methods here are
 # exactly the routes of the authorizer's ROUTE_SCOPES table (checked by
@@ -8,7 +10,10 @@
 locals {
   routes = {
     "POST /token"               = { resource = "token", function = "issuer", authorized = false }
+    "POST /revoke"              = { resource = "revoke", function = "issuer", authorized = false }
     "GET /.well-known/{proxy+}" = { resource = "well_known_proxy", function = "issuer", authorized = false }
+    "GET /statuslists"          = { resource = "statuslists", function = "issuer", authorized = false }
+    "GET /statuslists/{proxy+}" = { resource = "statuslists_proxy", function = "issuer", authorized = false }
     "GET /books"                = { resource = "books", function = "backend", authorized = true }
     "POST /books"               = { resource = "books", function = "backend", authorized = true }
     "GET /books/{proxy+}"       = { resource = "books_proxy", function = "backend", authorized = true }
@@ -19,8 +24,12 @@ locals {
   }
 
   # The API's resources (path segments), named as the routes above name them.
-  top_paths     = { token = "token", well_known = ".well-known", books = "books", admin = "admin" }
-  proxy_parents = { well_known_proxy = "well_known", books_proxy = "books", admin_proxy = "admin" }
+  top_paths = {
+    token = "token", revoke = "revoke", well_known = ".well-known", statuslists = "statuslists", books = "books", admin = "admin"
+  }
+  proxy_parents = {
+    well_known_proxy = "well_known", statuslists_proxy = "statuslists", books_proxy = "books", admin_proxy = "admin"
+  }
   resource_ids = merge(
     { for key, r in aws_api_gateway_resource.top : key => r.id },
     { for key, r in aws_api_gateway_resource.proxy : key => r.id },
@@ -76,7 +85,7 @@ resource "aws_api_gateway_authorizer" "token" {
 # One method per route: behind the authorizer unless the route table marks
 # it open.
 resource "aws_api_gateway_method" "route" {
-  #checkov:skip=CKV_AWS_59:Open by design only where the route table says authorized = false (pinned to POST /token, where credentials are exchanged for a token, and GET /.well-known/*, the JWKS and discovery document every verifier needs, by infra/tests/test_contract.py); every other method is CUSTOM with the token authorizer.
+  #checkov:skip=CKV_AWS_59:Open by design only where the route table says authorized = false (pinned by infra/tests/test_contract.py to POST /token and POST /revoke, where the caller authenticates itself with credentials or with the token it revokes, and GET /.well-known/* and GET /statuslists*, the JWKS, discovery document and signed status lists every verifier needs); every other method is CUSTOM with the token authorizer.
   #checkov:skip=CKV2_AWS_53:The backend and issuer validate their own input (problem+json or RFC 6749 errors); a request validator cannot express those rules.
   for_each = local.routes
 

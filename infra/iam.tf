@@ -78,12 +78,20 @@ resource "aws_iam_role_policy" "own_logs" {
 # The issuer reads accounts, reads the keyset, writes the first keyset over
 # the placeholder, and rotates or revokes keys from the admin endpoint
 # (PutSecretValue as AWSPENDING, then UpdateSecretVersionStage as a
-# compare-and-swap, DescribeSecret to find the labels).
+# compare-and-swap, DescribeSecret to find the labels). On the status
+# table it claims blocks and records tokens (conditional PutItem), opens
+# lists and revokes entries (UpdateItem), reads lists and records (GetItem,
+# Query).
 data "aws_iam_policy_document" "issuer" {
   statement {
     sid       = "ReadAccounts"
     actions   = ["dynamodb:GetItem"]
     resources = [aws_dynamodb_table.users.arn]
+  }
+  statement {
+    sid       = "TokenStatus"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.status.arn]
   }
   statement {
     sid       = "Keyset"

@@ -16,6 +16,7 @@ module "settings" {
   signing_alg                  = var.signing_alg
   token_ttl_seconds            = var.token_ttl_seconds
   jwks_max_age_seconds         = var.jwks_max_age_seconds
+  status_list_max_age_seconds  = var.status_list_max_age_seconds
   authorizer_cache_ttl_seconds = var.authorizer_cache_ttl_seconds
   rotation_schedule            = var.rotation_schedule
   route_scopes                 = var.route_scopes
@@ -45,6 +46,9 @@ module "environment" {
   keyset_secret_arn    = aws_secretsmanager_secret.keyset.arn
   users_table          = aws_dynamodb_table.users.name
   books_table          = aws_dynamodb_table.books.name
+  status_table         = aws_dynamodb_table.status.name
+
+  status_list_max_age_seconds = var.status_list_max_age_seconds
 }
 
 locals {

@@ -28,6 +28,11 @@ output "users_table" {
   value       = aws_dynamodb_table.users.name
 }
 
+output "status_table" {
+  description = "DynamoDB table of token status: STATUS_TABLE for `tollgate token revoke` and `user revoke-tokens`."
+  value       = aws_dynamodb_table.status.name
+}
+
 output "books_table" {
   description = "DynamoDB table of books."
   value       = aws_dynamodb_table.books.name

@@ -74,6 +74,18 @@ variable "jwks_max_age_seconds" {
   }
 }
 
+variable "status_list_max_age_seconds" {
+  description = "How long a token status list may be cached (STATUS_LIST_MAX_AGE_SECONDS, issuer and authorizer): a revoked token is refused within this plus authorizer_cache_ttl_seconds."
+  type        = number
+  default     = 60
+  nullable    = false
+
+  validation {
+    condition     = var.status_list_max_age_seconds >= 1 && var.status_list_max_age_seconds <= 3600 && floor(var.status_list_max_age_seconds) == var.status_list_max_age_seconds
+    error_message = "status_list_max_age_seconds must be a whole number from 1 to 3600."
+  }
+}
+
 variable "authorizer_cache_ttl_seconds" {
   description = "API Gateway's authorizer result cache TTL: no longer than a token lives (0 disables the cache)."
   type        = number

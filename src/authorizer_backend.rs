@@ -49,6 +49,15 @@ impl AuthorizerBackend {
         }
     }
 
+    /// After a token revocation the stack served: in-process, every cached
+    /// status list is fetched again before it answers. Lambda instances keep
+    /// theirs for up to `STATUS_LIST_MAX_AGE_SECONDS`, as deployed ones do.
+    pub fn tokens_revoked(&self) {
+        if let Self::InProcess(authorizer) = self {
+            authorizer.forget_status_lists();
+        }
+    }
+
     /// After a key revocation: the revoked key must stop verifying at once.
     /// In-process, the JWKS is refetched now; Lambda instances are recycled,
     /// so the next invocations start with the current JWKS.
@@ -77,6 +86,15 @@ pub enum AuthorizerMode {
     },
 }
 
+/// The header `typ` the stack's authorizer requires, in-process or as a
+/// Lambda: `JWT_REQUIRED_TYP`, else `at+jwt` (the embedded issuer writes
+/// RFC 9068 access tokens).
+pub fn required_typ() -> String {
+    environment::Settings::from_env()
+        .text("JWT_REQUIRED_TYP")
+        .unwrap_or_else(|| "at+jwt".to_owned())
+}
+
 /// The authorizer variables of DESIGN.md that a Lambda-mode authorizer
 /// takes from the gateway's environment, as its function configuration.
 const PASSED_TO_FUNCTION: &[&str] = &[
@@ -91,6 +109,9 @@ const PASSED_TO_FUNCTION: &[&str] = &[
     "PRINCIPAL_CLAIM",
     "JWT_ALLOW_ID_TOKENS",
     "HTTP_API_SIMPLE_RESPONSES",
+    "STATUS_LIST_CHECK",
+    "STATUS_LIST_MAX_AGE_SECONDS",
+    "STATUS_LIST_MAX_STALE_SECONDS",
 ];
 
 /// The authorizer function's configuration when the issuer is this stack
@@ -101,10 +122,7 @@ pub fn function_env(issuer_url: &str, jwks_uri: &str, audience: &str) -> Vec<(St
         ("JWT_ISSUER".to_owned(), issuer_url.to_owned()),
         ("JWKS_URI".to_owned(), jwks_uri.to_owned()),
         ("JWT_AUDIENCE".to_owned(), audience.to_owned()),
-        (
-            "JWT_REQUIRED_TYP".to_owned(),
-            crate::local_stack::required_typ(),
-        ),
+        ("JWT_REQUIRED_TYP".to_owned(), required_typ()),
     ];
     env.extend(
         PASSED_TO_FUNCTION

@@ -105,6 +105,14 @@ impl Gateway {
         self.authorizer.key_revoked().await;
         self.flush_authorizer_cache();
     }
+
+    /// After tokens were revoked: the in-process authorizer's status lists
+    /// are due again (and unusable until fetched), then the answer cache is
+    /// flushed, so a revoked token's cached Allow is not served again.
+    pub fn tokens_revoked(&self) {
+        self.authorizer.tokens_revoked();
+        self.flush_authorizer_cache();
+    }
 }
 
 /// API Gateway's quota on a REST request: the request line and all header
@@ -202,9 +210,15 @@ async fn route(gateway: &Arc<Gateway>, request: Request) -> (Response, Option<bo
             None,
         );
     }
+    let revokes_tokens =
+        request.method() == Method::POST && (path == "/revoke" || path == "/admin/tokens/revoke");
     if gateway_metrics::is_public(path) {
         let request = with_public_context(request);
-        return (forward(&gateway.issuer, request).await, None);
+        let response = forward(&gateway.issuer, request).await;
+        if revokes_tokens && response.status().is_success() {
+            gateway.tokens_revoked();
+        }
+        return (response, None);
     }
     let target = if path == "/books" || path.starts_with("/books/") {
         &gateway.books
@@ -228,6 +242,9 @@ async fn route(gateway: &Arc<Gateway>, request: Request) -> (Response, Option<bo
         // The in-process authorizer is part of this gateway: the revoked key
         // and every answer made with it go at once.
         gateway.refresh_keys().await;
+    }
+    if revokes_tokens && response.status().is_success() {
+        gateway.tokens_revoked();
     }
     (response, Some(cache_hit))
 }

@@ -5,9 +5,15 @@
 use telemetry::{Metric, MetricsSink, Record, Unit};
 
 /// Routes the gateway forwards without an authorizer, as API Gateway does
-/// for the unauthenticated `POST /token` and `GET /.well-known/*`.
+/// for the unauthenticated `POST /token`, `POST /revoke` (RFC 7009: the
+/// token or the client authenticates itself), `GET /.well-known/*` and the
+/// status lists `GET /statuslists*`.
 pub fn is_public(path: &str) -> bool {
-    path == "/token" || path.starts_with("/.well-known/")
+    path == "/token"
+        || path == "/revoke"
+        || path == "/statuslists"
+        || path.starts_with("/statuslists/")
+        || path.starts_with("/.well-known/")
 }
 
 /// `allow` (authorized and forwarded, whatever the backend answered),

@@ -11,7 +11,8 @@
 //! - [`authorizer_backend`]: where the authorizer runs, in process or as a
 //!   Lambda function process via [`lambda_host`] and its per-instance
 //!   Runtime API (`runtime_api`), configured by [`lambda_mode_args`];
-//! - `keyset_watch`: a running stack noticing key changes made beside it;
+//! - `store_watch`: a running stack noticing key changes and token
+//!   revocations made beside it;
 //! - [`explain`]: `tollgate explain`, why a token is accepted or refused.
 //!
 //! The CLI itself (`src/main.rs` and `src/commands/`) only parses and calls
@@ -23,11 +24,11 @@ pub mod authorizer_backend;
 pub mod explain;
 mod gateway;
 mod gateway_metrics;
-mod keyset_watch;
 pub mod lambda_host;
 pub mod lambda_mode_args;
 pub mod local_stack;
 pub mod policy_eval;
 mod runtime_api;
+mod store_watch;
 
 pub use gateway::Gateway;

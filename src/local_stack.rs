@@ -19,6 +19,7 @@ use issuer::accounts::{AccountStore, DynamoAccountStore, FileAccountStore};
 use issuer::keys::secrets_manager::SecretsManagerKeyStore;
 use issuer::keys::FileKeyStore;
 use issuer::keys::KeyStore;
+use issuer::status::{DynamoStatusStore, FileStatusStore, StatusStore};
 use issuer::IssuerConfig;
 use issuer::IssuerMetrics;
 use issuer::IssuerService;
@@ -26,9 +27,9 @@ use telemetry::MetricsSink;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use crate::authorizer_backend::{self, AuthorizerBackend, AuthorizerMode};
+use crate::authorizer_backend::{self, required_typ, AuthorizerBackend, AuthorizerMode};
 use crate::gateway::Gateway;
-use crate::keyset_watch;
+use crate::store_watch;
 use issuer::atomic_file;
 
 /// The audience of local tokens unless `JWT_AUDIENCE` names others.
@@ -41,15 +42,9 @@ pub fn audiences() -> String {
     env("JWT_AUDIENCE").unwrap_or_else(|| AUDIENCE.to_owned())
 }
 
-/// The header `typ` the stack's authorizer requires, in-process or as a
-/// Lambda: `JWT_REQUIRED_TYP`, else `at+jwt` (the embedded issuer writes
-/// RFC 9068 access tokens).
-pub fn required_typ() -> String {
-    env("JWT_REQUIRED_TYP").unwrap_or_else(|| "at+jwt".to_owned())
-}
-
-/// How often a running stack looks at the keyset store for changes made
-/// beside it (`tollgate keys revoke` or `rotate` on the same data dir).
+/// How often a running stack looks at the keyset and token status stores
+/// for changes made beside it (`tollgate keys revoke` or `rotate`, `tollgate
+/// token revoke` or `user revoke-tokens` on the same data dir).
 pub const KEYSET_POLL: Duration = Duration::from_secs(1);
 
 /// Where the local stack keeps its state.
@@ -72,6 +67,10 @@ impl DataDir {
     /// The first start's generated passwords (mode 0600).
     pub fn credentials(&self) -> PathBuf {
         self.0.join("credentials")
+    }
+    /// The embedded token status (status list entries and revocations).
+    pub fn status(&self) -> PathBuf {
+        self.0.join("status.json")
     }
     /// The issuer URL (`iss`), fixed at first start.
     pub fn issuer_url(&self) -> PathBuf {
@@ -168,13 +167,16 @@ impl RunningStack {
 }
 
 /// The stores behind the stack: the data directory's files by default;
-/// Secrets Manager and DynamoDB when `KEYSET_SECRET_ID`, `USERS_TABLE` and
-/// `BOOKS_TABLE` are set (with credentials, or `AWS_ENDPOINT_URL` for moto).
+/// Secrets Manager and DynamoDB when `KEYSET_SECRET_ID`, `USERS_TABLE`,
+/// `STATUS_TABLE` and `BOOKS_TABLE` are set (with credentials, or
+/// `AWS_ENDPOINT_URL` for moto).
 pub struct Stores {
     /// The issuer's signing keys.
     pub keys: Arc<dyn KeyStore>,
     /// Users and clients.
     pub accounts: Arc<dyn AccountStore>,
+    /// Token status: status list entries and revocations.
+    pub status: Arc<dyn StatusStore>,
     /// The books backend's data.
     pub books: Arc<dyn BookStore>,
 }
@@ -184,19 +186,21 @@ fn env(name: &str) -> Option<String> {
     environment::Settings::from_env().text(name)
 }
 
-/// The key and account stores alone: what the administration commands
-/// need. They never open the books store, whose embedded file a running
-/// `serve` holds locked.
+/// The key, account and token status stores alone: what the
+/// administration commands need. They never open the books store, whose
+/// embedded file a running `serve` holds locked.
 pub struct IdentityStores {
     /// The issuer's signing keys.
     pub keys: Arc<dyn KeyStore>,
     /// Users and clients.
     pub accounts: Arc<dyn AccountStore>,
+    /// Token status: status list entries and revocations.
+    pub status: Arc<dyn StatusStore>,
 }
 
 impl IdentityStores {
-    /// Secrets Manager and DynamoDB when `KEYSET_SECRET_ID` and
-    /// `USERS_TABLE` are set, else the data directory's files.
+    /// Secrets Manager and DynamoDB when `KEYSET_SECRET_ID`, `USERS_TABLE`
+    /// and `STATUS_TABLE` are set, else the data directory's files.
     pub async fn select(data: &DataDir) -> anyhow::Result<Self> {
         data.create()?;
         let keys: Arc<dyn KeyStore> = match env("KEYSET_SECRET_ID") {
@@ -207,7 +211,15 @@ impl IdentityStores {
             Some(table) => Arc::new(DynamoAccountStore::from_env(table).await),
             None => Arc::new(FileAccountStore::new(data.users())),
         };
-        Ok(Self { keys, accounts })
+        let status: Arc<dyn StatusStore> = match env("STATUS_TABLE") {
+            Some(table) => Arc::new(DynamoStatusStore::from_env(table).await),
+            None => Arc::new(FileStatusStore::new(data.status())),
+        };
+        Ok(Self {
+            keys,
+            accounts,
+            status,
+        })
     }
 }
 
@@ -215,7 +227,11 @@ impl Stores {
     /// The identity stores, plus DynamoDB for books when `BOOKS_TABLE` is
     /// set, else the data directory's embedded database.
     pub async fn select(data: &DataDir) -> anyhow::Result<Self> {
-        let IdentityStores { keys, accounts } = IdentityStores::select(data).await?;
+        let IdentityStores {
+            keys,
+            accounts,
+            status,
+        } = IdentityStores::select(data).await?;
         let location = BookStoreLocation::from_env(data.books());
         if let BookStoreLocation::Embedded(path) = &location {
             // Created private and never through a link before redb opens it.
@@ -225,6 +241,7 @@ impl Stores {
         Ok(Self {
             keys,
             accounts,
+            status,
             books,
         })
     }
@@ -284,17 +301,23 @@ pub async fn first_start(
 /// The issuer service over the given stores, issuing as `issuer_url` to
 /// the local stack's [`audiences`].
 pub fn issuer_service(
-    keys: &Arc<dyn KeyStore>,
-    accounts: &Arc<dyn AccountStore>,
+    stores: &IdentityStores,
     issuer_url: &str,
 ) -> anyhow::Result<Arc<IssuerService>> {
-    issuer_service_recording(keys, accounts, issuer_url, IssuerMetrics::default())
+    issuer_service_recording(
+        &stores.keys,
+        &stores.accounts,
+        &stores.status,
+        issuer_url,
+        IssuerMetrics::default(),
+    )
 }
 
-/// The same, recording the issuer's metrics.
+/// The same, over separate stores, recording the issuer's metrics.
 pub fn issuer_service_recording(
     keys: &Arc<dyn KeyStore>,
     accounts: &Arc<dyn AccountStore>,
+    status: &Arc<dyn StatusStore>,
     issuer_url: &str,
     metrics: IssuerMetrics,
 ) -> anyhow::Result<Arc<IssuerService>> {
@@ -308,27 +331,40 @@ pub fn issuer_service_recording(
     // other instance's keyset cache to wait for between two rotations.
     .with_keyset_ttl(KEYSET_POLL);
     Ok(Arc::new(
-        IssuerService::new(config, Arc::clone(keys), Arc::clone(accounts)).with_metrics(metrics),
+        IssuerService::new(config, Arc::clone(keys), Arc::clone(accounts))
+            .with_metrics(metrics)
+            .with_status(Arc::clone(status)),
     ))
 }
 
 /// The embedded authorizer's configuration: the environment variables of
-/// DESIGN.md, with this stack as the issuer (`issuer_url`, its keys at
-/// `jwks_uri`) unless `TRUSTED_ISSUERS` says otherwise, and the audiences the
+/// DESIGN.md, with this stack as the issuer (`issuer_url`, its keys and
+/// status lists served at `served_at`, `http://` and the address listened
+/// on) unless `TRUSTED_ISSUERS` says otherwise, and the audiences the
 /// embedded issuer writes.
 pub fn authorizer_config(
     issuer_url: &str,
-    jwks_uri: &str,
+    served_at: &str,
 ) -> Result<AuthorizerConfig, authorizer::ConfigError> {
     let trusted_issuers_set = std::env::var("TRUSTED_ISSUERS").is_ok();
     let audiences = audiences();
-    AuthorizerConfig::from_lookup(|name| match name {
+    let served_at = served_at.trim_end_matches('/');
+    let jwks_uri = format!("{served_at}/.well-known/jwks.json");
+    let mut config = AuthorizerConfig::from_lookup(|name| match name {
         "JWT_ISSUER" if !trusted_issuers_set => Some(issuer_url.to_owned()),
-        "JWKS_URI" if !trusted_issuers_set => Some(jwks_uri.to_owned()),
+        "JWKS_URI" if !trusted_issuers_set => Some(jwks_uri.clone()),
         "JWT_AUDIENCE" => Some(audiences.clone()),
         "JWT_REQUIRED_TYP" => Some(required_typ()),
         other => std::env::var(other).ok(),
-    })
+    })?;
+    // Tokens name lists under the issuer URL the data dir fixed; this
+    // listener serves them, wherever it listens now.
+    for issuer in &mut config.issuers {
+        if issuer.issuer == issuer_url && issuer_url.trim_end_matches('/') != served_at {
+            issuer.status_lists_served_at = Some(served_at.to_owned());
+        }
+    }
+    Ok(config)
 }
 
 /// How a stack runs: where it listens, how long the gateway reuses an
@@ -404,18 +440,22 @@ pub async fn start(stores: Stores, options: StackOptions) -> anyhow::Result<Runn
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let issuer_url = issuer_url.unwrap_or_else(|| format!("http://{addr}"));
-    // The keys are fetched from this very listener, whatever the issuer URL says.
-    let jwks_uri = format!("http://{addr}/.well-known/jwks.json");
+    // Keys and status lists are fetched from this very listener, whatever
+    // the issuer URL says.
+    let served_at = format!("http://{addr}");
+    let jwks_uri = format!("{served_at}/.well-known/jwks.json");
 
     let issuer = issuer_service_recording(
         &stores.keys,
         &stores.accounts,
+        &stores.status,
         &issuer_url,
         IssuerMetrics::new(Arc::clone(&metrics)),
     )?;
     let keyset_version = issuer.keyset().await?.version; // creates the first keyset on a fresh store
+    let status_revision = stores.status.revision().await?;
     let authorizer = Arc::new(Authorizer::new(
-        authorizer_config(&issuer_url, &jwks_uri)?,
+        authorizer_config(&issuer_url, &served_at)?,
         Arc::clone(&metrics),
     )?);
     let in_process = matches!(mode, AuthorizerMode::InProcess);
@@ -436,11 +476,16 @@ pub async fn start(stores: Stores, options: StackOptions) -> anyhow::Result<Runn
     if in_process {
         authorizer.prewarm().await;
     }
-    let watcher = tokio::spawn(keyset_watch::watch(
-        Arc::clone(&stores.keys),
+    let watched = store_watch::Watched {
+        keys: Arc::clone(&stores.keys),
+        status: Arc::clone(&stores.status),
+        keyset_version,
+        status_revision,
+    };
+    let watcher = tokio::spawn(store_watch::watch(
+        watched,
         issuer,
         Arc::clone(&gateway),
-        keyset_version,
         KEYSET_POLL,
     ));
     Ok(RunningStack {
@@ -463,13 +508,23 @@ fn gateway_authorizer(
 ) -> anyhow::Result<AuthorizerBackend> {
     Ok(match mode {
         AuthorizerMode::InProcess => AuthorizerBackend::InProcess(Arc::clone(authorizer)),
-        AuthorizerMode::Lambda { command, settings } => authorizer_backend::lambda_backend(
-            &command,
-            settings,
-            issuer_url,
-            jwks_uri,
-            &audiences(),
-        )?,
+        AuthorizerMode::Lambda { command, settings } => {
+            if !jwks_uri.starts_with(issuer_url.trim_end_matches('/')) {
+                tracing::warn!(
+                    issuer_url,
+                    "Lambda mode: the issuer URL is not where this stack listens, so a function \
+                     fetches status lists from the issuer URL; tokens with a status claim fail \
+                     unless it serves them (set STATUS_LIST_CHECK=off, or serve on that address)"
+                );
+            }
+            authorizer_backend::lambda_backend(
+                &command,
+                settings,
+                issuer_url,
+                jwks_uri,
+                &audiences(),
+            )?
+        }
     })
 }
 

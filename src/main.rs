@@ -74,14 +74,29 @@ enum Command {
     /// Manage OAuth clients (the `client_credentials` grant).
     #[command(subcommand)]
     Client(ClientCommand),
-    /// Log in and print an access token.
+    /// Log in and print an access token (`--url --username
+    /// --password-stdin`), or revoke one (`token revoke TOKEN`).
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Token {
-        #[arg(long)]
-        url: String,
-        #[arg(long)]
-        username: String,
+        #[command(subcommand)]
+        action: Option<TokenCommand>,
+        #[arg(long, required = true)]
+        url: Option<String>,
+        #[arg(long, required = true)]
+        username: Option<String>,
         #[arg(long)]
         password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Revoke a token of this data directory's issuer (TOKEN, or - for
+    /// stdin): its status list entry turns INVALID. A running serve on the
+    /// same data directory refuses it within two seconds.
+    Revoke {
+        #[arg(allow_hyphen_values = true)]
+        token: String,
     },
 }
 
@@ -95,6 +110,8 @@ enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Revoke every unexpired token of a user (logs it out everywhere).
+    RevokeTokens { name: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -112,7 +129,10 @@ enum ClientCommand {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // Logs on stderr: stdout carries what commands print (JSON, tokens)
+    // and, with `serve --metrics emf`, the EMF lines.
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
@@ -147,6 +167,9 @@ async fn main() -> anyhow::Result<()> {
             scopes,
             password_stdin,
         }) => commands::user::add(&data, &name, &scopes, password_stdin).await,
+        Command::User(UserCommand::RevokeTokens { name }) => {
+            commands::user::revoke_tokens(&data, &name).await
+        }
         Command::Client(ClientCommand::Add {
             name,
             scopes,
@@ -155,10 +178,18 @@ async fn main() -> anyhow::Result<()> {
         Command::Keys(command) => commands::keys::run(&data, command).await,
         Command::Explain { token, url } => commands::explain::run(&data, token, &url).await,
         Command::Token {
-            url,
-            username,
+            action: Some(TokenCommand::Revoke { token }),
+            ..
+        } => commands::token::revoke(&data, token).await,
+        Command::Token {
+            action: None,
+            url: Some(url),
+            username: Some(username),
             password_stdin,
         } => commands::token::run(&url, &username, password_stdin).await,
+        Command::Token { .. } => {
+            anyhow::bail!("token needs --url and --username (or: token revoke TOKEN)")
+        }
     }
 }
 
@@ -167,6 +198,43 @@ mod tests {
     use clap::Parser;
 
     use super::*;
+
+    #[test]
+    fn token_logs_in_or_revokes() {
+        let login = Cli::try_parse_from([
+            "tollgate",
+            "token",
+            "--url",
+            "http://127.0.0.1:8080",
+            "--username",
+            "demo",
+            "--password-stdin",
+        ])
+        .unwrap();
+        assert!(matches!(
+            login.command,
+            Some(Command::Token {
+                action: None,
+                url: Some(_),
+                username: Some(_),
+                password_stdin: true
+            })
+        ));
+        let revoke = Cli::try_parse_from(["tollgate", "token", "revoke", "-"]).unwrap();
+        match revoke.command {
+            Some(Command::Token {
+                action: Some(TokenCommand::Revoke { token }),
+                ..
+            }) => assert_eq!(token, "-"),
+            other => panic!("{other:?}"),
+        }
+        assert!(Cli::try_parse_from(["tollgate", "token", "--url", "http://x"]).is_err());
+        let users = Cli::try_parse_from(["tollgate", "user", "revoke-tokens", "demo"]).unwrap();
+        assert!(matches!(
+            users.command,
+            Some(Command::User(UserCommand::RevokeTokens { name })) if name == "demo"
+        ));
+    }
 
     #[test]
     fn a_kid_starting_with_a_hyphen_is_a_kid() {

@@ -8,15 +8,16 @@ use std::time::Instant;
 use telemetry::MetricsSink;
 
 use crate::claims::{ClaimChecks, Claims};
-use crate::config::{AuthorizerConfig, ConfigError};
+use crate::config::{AuthorizerConfig, ConfigError, StatusCheck};
 use crate::decision_cache::DecisionCache;
 use crate::error::VerifyError;
+use crate::fetch::{FetchError, Fetcher};
 use crate::jwk::VerifyingKey;
-use crate::jwks_fetch::{FetchError, JwksFetcher};
 use crate::key_cache::KeyCache;
 use crate::metrics::Metrics;
+use crate::status_lists::StatusLists;
 use crate::token::{parse_token, typ_matches, SignatureBuf, UnverifiedToken};
-use crate::verified::VerifiedToken;
+use crate::verified::{StatusEntry, VerifiedToken};
 
 /// Why the authorizer could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -33,10 +34,16 @@ pub enum BuildError {
 /// one signature check, a repeated token one cache lookup.
 pub struct Authorizer {
     config: AuthorizerConfig,
-    /// One per trusted issuer: its settings and its keys together.
-    issuers: Vec<Arc<KeyCache>>,
+    /// One per trusted issuer: its settings and keys, and its status lists.
+    issuers: Vec<TrustedKeys>,
     decisions: DecisionCache,
     metrics: Metrics,
+}
+
+/// What is kept per trusted issuer.
+struct TrustedKeys {
+    keys: Arc<KeyCache>,
+    status: Arc<StatusLists>,
 }
 
 impl std::fmt::Debug for Authorizer {
@@ -57,7 +64,7 @@ impl Authorizer {
     /// fetched yet: call [`Authorizer::prewarm`] during init.
     pub fn new(config: AuthorizerConfig, sink: Arc<dyn MetricsSink>) -> Result<Self, BuildError> {
         let metrics = Metrics::new(sink);
-        let fetcher = JwksFetcher::new(&config.cache)?;
+        let fetcher = Fetcher::new(&config.cache)?;
         if config.http_api_simple_responses {
             tracing::warn!(
                 "HTTP_API_SIMPLE_RESPONSES: the answer covers one route; API Gateway caches it per \
@@ -69,12 +76,20 @@ impl Authorizer {
             .issuers
             .iter()
             .map(|issuer| {
-                Arc::new(KeyCache::new(
+                let keys = Arc::new(KeyCache::new(
                     issuer.clone(),
                     config.cache.clone(),
                     fetcher.clone(),
                     metrics.clone(),
-                ))
+                ));
+                let status = Arc::new(StatusLists::new(
+                    Arc::clone(&keys),
+                    config.status.clone(),
+                    config.leeway_seconds,
+                    fetcher.clone(),
+                    metrics.clone(),
+                ));
+                TrustedKeys { keys, status }
             })
             .collect();
         Ok(Self {
@@ -97,7 +112,21 @@ impl Authorizer {
 
     /// The key cache of the issuer `iss`, if trusted.
     pub fn key_cache(&self, iss: &str) -> Option<&Arc<KeyCache>> {
-        self.issuers.iter().find(|keys| keys.issuer().issuer == iss)
+        self.trusted(iss).map(|trusted| &trusted.keys)
+    }
+
+    fn trusted(&self, iss: &str) -> Option<&TrustedKeys> {
+        self.issuers
+            .iter()
+            .find(|trusted| trusted.keys.issuer().issuer == iss)
+    }
+
+    /// Makes every cached status list due for a fetch (and unusable until
+    /// it succeeds): after a token revocation the local stack served.
+    pub fn forget_status_lists(&self) {
+        for trusted in &self.issuers {
+            trusted.status.forget();
+        }
     }
 
     /// Fetches every issuer's JWKS concurrently. Failures are logged and
@@ -105,8 +134,8 @@ impl Authorizer {
     /// succeeds.
     pub async fn prewarm(&self) -> Vec<(String, Result<usize, FetchError>)> {
         let mut tasks = tokio::task::JoinSet::new();
-        for keys in &self.issuers {
-            let keys = Arc::clone(keys);
+        for trusted in &self.issuers {
+            let keys = Arc::clone(&trusted.keys);
             tasks.spawn(async move { (keys.issuer().issuer.clone(), keys.prewarm().await) });
         }
         let mut results = Vec::with_capacity(self.issuers.len());
@@ -137,16 +166,21 @@ impl Authorizer {
     ) -> Result<(Arc<VerifiedToken>, bool), VerifyError> {
         let now_unix = crate::unix_now();
         if let Some(hit) = self.cached(token, now_unix) {
+            // A bit lookup: a cached decision never outlives a revocation.
+            check_status(&hit).await?;
             return Ok((hit, true));
         }
         let mut signature = SignatureBuf::default();
         let parsed = parse_token(token, &mut signature)?;
-        let (claims, keys) = self.prepare(&parsed)?;
-        let key = match keys.cached_key(&parsed.kid, Instant::now()) {
+        let (claims, trusted) = self.prepare(&parsed)?;
+        let key = match trusted.keys.cached_key(&parsed.kid, Instant::now()) {
             Some(key) => key,
-            None => keys.key(&parsed.kid).await?,
+            None => trusted.keys.key(&parsed.kid).await?,
         };
-        let verified = Arc::new(self.check(&parsed, claims, keys, key, now_unix)?);
+        let verified = Arc::new(self.check(&parsed, claims, trusted, key, now_unix)?);
+        // After every other check, as the draft orders it: a token refused
+        // for another reason never causes a list fetch.
+        check_status(&verified).await?;
         self.decisions
             .insert(token, Arc::clone(&verified), now_unix);
         Ok((verified, false))
@@ -163,15 +197,24 @@ impl Authorizer {
     /// Verifies with the keys already cached, without the decision cache and
     /// without fetching: the pure per-token cost (what the benches measure).
     /// A `kid` not cached fresh is `UnknownKid`.
+    /// A token with a status claim is checked against its list as cached:
+    /// a list not cached fresh is `StatusUnavailable`.
     pub fn verify_with_cached_keys(&self, token: &str) -> Result<VerifiedToken, VerifyError> {
         let now_unix = crate::unix_now();
         let mut signature = SignatureBuf::default();
         let parsed = parse_token(token, &mut signature)?;
-        let (claims, keys) = self.prepare(&parsed)?;
-        let key = keys
-            .cached_key(&parsed.kid, Instant::now())
+        let (claims, trusted) = self.prepare(&parsed)?;
+        let now = Instant::now();
+        let key = trusted
+            .keys
+            .cached_key(&parsed.kid, now)
             .ok_or(VerifyError::UnknownKid)?;
-        self.check(&parsed, claims, keys, key, now_unix)
+        let verified = self.check(&parsed, claims, trusted, key, now_unix)?;
+        if let Some(status) = &verified.status {
+            StatusLists::check_cached(&status.entry, status.idx, now)
+                .unwrap_or(Err(VerifyError::StatusUnavailable))?;
+        }
+        Ok(verified)
     }
 
     /// What both verification paths do before finding the key: the claims,
@@ -179,23 +222,25 @@ impl Authorizer {
     fn prepare<'t>(
         &self,
         parsed: &'t UnverifiedToken<'_>,
-    ) -> Result<(Claims<'t>, &Arc<KeyCache>), VerifyError> {
+    ) -> Result<(Claims<'t>, &TrustedKeys), VerifyError> {
         let claims = parsed.claims()?;
         let iss = claims.iss.as_deref().ok_or(VerifyError::UntrustedIssuer)?;
-        let keys = self.key_cache(iss).ok_or(VerifyError::UntrustedIssuer)?;
-        Ok((claims, keys))
+        let trusted = self.trusted(iss).ok_or(VerifyError::UntrustedIssuer)?;
+        Ok((claims, trusted))
     }
 
-    /// Signature, header `typ`, then claims. The key must be pinned to the
-    /// token's `alg`.
+    /// Signature, header `typ`, then claims, and where its status is (the
+    /// status itself is checked by the caller, which may await a fetch).
+    /// The key must be pinned to the token's `alg`.
     fn check(
         &self,
         parsed: &UnverifiedToken<'_>,
         claims: Claims<'_>,
-        issuer: &Arc<KeyCache>,
+        trusted: &TrustedKeys,
         key: Arc<VerifyingKey>,
         now_unix: u64,
     ) -> Result<VerifiedToken, VerifyError> {
+        let issuer = &trusted.keys;
         let public_key = key
             .for_algorithm(parsed.alg)
             .ok_or(VerifyError::AlgorithmMismatch)?;
@@ -208,6 +253,7 @@ impl Authorizer {
             .config
             .claim_mapping
             .identity(&claims, parsed.payload())?;
+        let status = self.status_entry(&claims, trusted)?;
         Ok(VerifiedToken {
             sub: claims.sub.as_deref().unwrap_or_default().to_owned(),
             principal_claim: identity.principal,
@@ -219,7 +265,32 @@ impl Authorizer {
             exp: claims.exp.unwrap_or_default(),
             issuer: Arc::clone(issuer),
             key,
+            status,
         })
+    }
+
+    /// The list entry a token's status is checked in, as `STATUS_LIST_CHECK`
+    /// says: none when off or when the token names none (`if_present`);
+    /// a token naming none is refused when `required`.
+    fn status_entry(
+        &self,
+        claims: &Claims<'_>,
+        trusted: &TrustedKeys,
+    ) -> Result<Option<StatusEntry>, VerifyError> {
+        let reference = claims
+            .status
+            .as_ref()
+            .and_then(|status| status.status_list.as_ref());
+        match (self.config.status.check, reference) {
+            (StatusCheck::Off, _) => Ok(None),
+            (StatusCheck::Required, None) => Err(VerifyError::MissingStatus),
+            (StatusCheck::IfPresent, None) => Ok(None),
+            (_, Some(reference)) => Ok(Some(StatusEntry {
+                entry: trusted.status.entry(&reference.uri)?,
+                lists: Arc::clone(&trusted.status),
+                idx: reference.idx,
+            })),
+        }
     }
 
     /// `JWT_REQUIRED_TYP`, when set: the header must carry that `typ`.
@@ -238,5 +309,13 @@ impl Authorizer {
             leeway: self.config.leeway_seconds,
             allow_id_tokens: self.config.allow_id_tokens,
         }
+    }
+}
+
+/// A verified token's status, if it names a list: `Revoked` unless VALID.
+async fn check_status(verified: &VerifiedToken) -> Result<(), VerifyError> {
+    match &verified.status {
+        Some(status) => status.lists.check(&status.entry, status.idx).await,
+        None => Ok(()),
     }
 }

@@ -44,6 +44,28 @@ pub struct Claims<'a> {
     /// Cognito: `access` or `id`.
     #[serde(borrow)]
     pub token_use: Option<Cow<'a, str>>,
+    /// draft-ietf-oauth-status-list: where the token's status is published.
+    #[serde(borrow)]
+    pub status: Option<StatusClaim<'a>>,
+}
+
+/// The `status` claim: an object naming status mechanisms; the one read
+/// here is `status_list`. Other members are other mechanisms, ignored.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+pub struct StatusClaim<'a> {
+    /// The token's entry in a status list.
+    #[serde(borrow)]
+    pub status_list: Option<StatusListReference<'a>>,
+}
+
+/// `status.status_list`: a non-negative integer index and the list's URI.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub struct StatusListReference<'a> {
+    /// The index of the token's entry.
+    pub idx: u64,
+    /// The status list token's URI.
+    #[serde(borrow)]
+    pub uri: Cow<'a, str>,
 }
 
 /// `iat` is informative only, but it must still be a number when present.
@@ -264,8 +286,8 @@ mod tests {
 
     #[test]
     fn claims_in_an_array_are_refused() {
-        // serde would read this as iss, sub, aud, exp, nbf, iat, scope.
-        let array = r#"["i","alice","books-api",1800000100,0,0,"keys:admin",[],null,null]"#;
+        // serde would read this as iss, sub, aud, exp, nbf, iat, scope, ….
+        let array = r#"["i","alice","books-api",1800000100,0,0,"keys:admin",[],null,null,null]"#;
         assert!(serde_json::from_str::<Claims<'_>>(array).is_ok());
         assert_eq!(claims(array), Err(VerifyError::InvalidClaims));
         assert_eq!(
@@ -383,6 +405,32 @@ mod tests {
             claims(r#"{"sub":"a","aud":"books-api","exp":1900000000,"token_use":1}"#),
             Err(VerifyError::InvalidClaims)
         );
+    }
+
+    #[test]
+    fn the_status_claim_is_read_strictly() {
+        let c = claims(r#"{"status":{"status_list":{"idx":7,"uri":"https://i/statuslists/1"}}}"#)
+            .unwrap();
+        let reference = c.status.unwrap().status_list.unwrap();
+        assert_eq!(
+            (reference.idx, &*reference.uri),
+            (7, "https://i/statuslists/1")
+        );
+        // Another mechanism only: no status list to check.
+        let other = claims(r#"{"status":{"other_mechanism":{"x":1}}}"#).unwrap();
+        assert_eq!(other.status.unwrap().status_list, None);
+        for bad in [
+            r#"{"status":{"status_list":{"idx":-1,"uri":"https://i/s/1"}}}"#,
+            r#"{"status":{"status_list":{"idx":1.5,"uri":"https://i/s/1"}}}"#,
+            r#"{"status":{"status_list":{"idx":"1","uri":"https://i/s/1"}}}"#,
+            r#"{"status":{"status_list":{"idx":1}}}"#,
+            r#"{"status":{"status_list":{"uri":"https://i/s/1"}}}"#,
+            r#"{"status":{"status_list":{"idx":1,"uri":7}}}"#,
+            r#"{"status":"revoked"}"#,
+            r#"{"status":{"status_list":"https://i/s/1"}}"#,
+        ] {
+            assert_eq!(claims(bad), Err(VerifyError::InvalidClaims), "{bad}");
+        }
     }
 
     #[test]

@@ -26,6 +26,12 @@ pub struct TrustedIssuer {
     /// Accepted `aud` (or `client_id`) values.
     #[serde(default)]
     pub audiences: Vec<String>,
+    /// Where this issuer's status lists are fetched from when it does not
+    /// serve them at its own URL: a local stack serving on another address
+    /// than the `iss` it fixed. Their URIs (and `sub`) stay under `issuer`.
+    /// Set by the embedding program only, never from the environment.
+    #[serde(skip)]
+    pub status_lists_served_at: Option<String>,
 }
 
 /// Where an issuer's keys are found.
@@ -48,6 +54,16 @@ impl JwksSource {
 }
 
 impl TrustedIssuer {
+    /// Where the status list at `uri` (one of this issuer's) is fetched:
+    /// `uri` itself, or under [`Self::status_lists_served_at`].
+    pub fn status_list_fetch_url(&self, uri: &str) -> String {
+        let own = self.issuer.trim_end_matches('/');
+        match (&self.status_lists_served_at, uri.strip_prefix(own)) {
+            (Some(base), Some(rest)) => format!("{}{rest}", base.trim_end_matches('/')),
+            _ => uri.to_owned(),
+        }
+    }
+
     /// The configured JWKS URL, else OIDC discovery at
     /// `{issuer}/.well-known/openid-configuration` (Okta, Keycloak and Entra
     /// ID serve no `{issuer}/.well-known/jwks.json`).
@@ -62,9 +78,24 @@ impl TrustedIssuer {
     }
 }
 
-/// Refuses a key or discovery URL that is not `https`, unless its host is
-/// loopback (127.0.0.0/8, `::1`, `localhost`): keys fetched in clear text from
-/// anywhere else could be swapped on the way.
+/// Whether a parsed URL's host is loopback (127.0.0.0/8, `::1`, `localhost`).
+fn is_loopback_host(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(host)) => host.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Whether `url` names a loopback host: such requests never go through a proxy.
+pub fn is_loopback_url(url: &str) -> bool {
+    reqwest::Url::parse(url).is_ok_and(|url| is_loopback_host(&url))
+}
+
+/// Refuses a key, discovery or status list URL that is not `https`, unless
+/// its host is loopback (127.0.0.0/8, `::1`, `localhost`): keys or lists
+/// fetched in clear text from anywhere else could be swapped on the way.
 pub fn check_fetch_url(url: &str) -> Result<(), ConfigError> {
     let bad = |why: &str| ConfigError::InsecureUrl {
         url: url.to_owned(),
@@ -73,12 +104,8 @@ pub fn check_fetch_url(url: &str) -> Result<(), ConfigError> {
     let parsed = reqwest::Url::parse(url).map_err(|e| bad(&e.to_string()))?;
     match parsed.scheme() {
         "https" if parsed.host().is_some() => Ok(()),
-        "http" => match parsed.host() {
-            Some(url::Host::Domain(host)) if host.eq_ignore_ascii_case("localhost") => Ok(()),
-            Some(url::Host::Ipv4(ip)) if ip.is_loopback() => Ok(()),
-            Some(url::Host::Ipv6(ip)) if ip.is_loopback() => Ok(()),
-            _ => Err(bad("http is allowed only on a loopback host; use https")),
-        },
+        "http" if is_loopback_host(&parsed) => Ok(()),
+        "http" => Err(bad("http is allowed only on a loopback host; use https")),
         _ => Err(bad("not an https URL")),
     }
 }
@@ -111,6 +138,52 @@ impl Default for CacheSettings {
     }
 }
 
+/// `STATUS_LIST_CHECK`: which tokens must pass a status list check.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StatusCheck {
+    /// Status claims are ignored.
+    Off,
+    /// A token with a `status.status_list` claim is checked; one without passes.
+    #[default]
+    IfPresent,
+    /// Every token must name a status list, and pass its check.
+    Required,
+}
+
+impl StatusCheck {
+    fn from_setting(value: &str) -> Option<Self> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "off" => Some(Self::Off),
+            "if_present" => Some(Self::IfPresent),
+            "required" => Some(Self::Required),
+            _ => None,
+        }
+    }
+}
+
+/// How status lists are checked and cached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusSettings {
+    /// `STATUS_LIST_CHECK`.
+    pub check: StatusCheck,
+    /// `STATUS_LIST_MAX_AGE_SECONDS`: upper bound on a list's freshness;
+    /// its `ttl` and `Cache-Control: max-age` are honoured below it.
+    pub max_age: Duration,
+    /// `STATUS_LIST_MAX_STALE_SECONDS`: how long a list past its freshness
+    /// may still serve while refetches fail (never past its `exp`).
+    pub max_stale: Duration,
+}
+
+impl Default for StatusSettings {
+    fn default() -> Self {
+        Self {
+            check: StatusCheck::IfPresent,
+            max_age: Duration::from_secs(60),
+            max_stale: Duration::from_secs(300),
+        }
+    }
+}
+
 /// Everything the authorizer needs to run.
 #[derive(Clone, Debug)]
 pub struct AuthorizerConfig {
@@ -132,6 +205,8 @@ pub struct AuthorizerConfig {
     pub required_typ: Option<String>,
     /// `JWT_ALLOW_ID_TOKENS`: accept `token_use: "id"` (Cognito).
     pub allow_id_tokens: bool,
+    /// `STATUS_LIST_CHECK` and the status lists' cache times.
+    pub status: StatusSettings,
 }
 
 /// Why the environment was refused at start; the message names the variable.
@@ -163,6 +238,9 @@ pub enum ConfigError {
     /// `SCOPE_CLAIMS`, `CONTEXT_CLAIMS` or `PRINCIPAL_CLAIM` was refused.
     #[error("claim settings: {0}")]
     ClaimMapping(#[from] ClaimMappingError),
+    /// `STATUS_LIST_CHECK` is not `off`, `if_present` or `required`.
+    #[error("STATUS_LIST_CHECK must be off, if_present or required, not {0:?}")]
+    StatusListCheck(String),
     /// A key or discovery URL that is not https (or loopback http).
     #[error("refusing key URL {url:?}: {why}")]
     InsecureUrl {
@@ -204,6 +282,7 @@ impl AuthorizerConfig {
                 .text("JWT_REQUIRED_TYP")
                 .map(|t| t.trim().to_owned()),
             allow_id_tokens: settings.flag("JWT_ALLOW_ID_TOKENS")?,
+            status: status_settings(&settings)?,
             issuers: trusted_issuers(&settings)?,
         };
         for issuer in &config.issuers {
@@ -232,6 +311,7 @@ fn trusted_issuers(
                 issuer,
                 jwks_uri: settings.text("JWKS_URI"),
                 audiences: audiences.clone(),
+                status_lists_served_at: None,
             }]
         }
     };
@@ -269,6 +349,33 @@ fn cache_settings(
         max_stale: Duration::from_secs(capped("JWKS_MAX_STALE_SECONDS", 3600)?),
         fetch_timeout: Duration::from_millis(capped("JWKS_FETCH_TIMEOUT_MS", 1500)?),
         max_body_bytes: 256 * 1024,
+    })
+}
+
+/// `STATUS_LIST_CHECK`, `STATUS_LIST_MAX_AGE_SECONDS` (1 s to a day) and
+/// `STATUS_LIST_MAX_STALE_SECONDS` (at most a day).
+fn status_settings(
+    settings: &Settings<impl Fn(&str) -> Option<String>>,
+) -> Result<StatusSettings, ConfigError> {
+    let check = match settings.text("STATUS_LIST_CHECK") {
+        None => StatusCheck::default(),
+        Some(value) => {
+            StatusCheck::from_setting(&value).ok_or(ConfigError::StatusListCheck(value))?
+        }
+    };
+    const DAY: u64 = 24 * 3600;
+    Ok(StatusSettings {
+        check,
+        max_age: Duration::from_secs(settings.number_in(
+            "STATUS_LIST_MAX_AGE_SECONDS",
+            60,
+            1..=DAY,
+        )?),
+        max_stale: Duration::from_secs(settings.number_in(
+            "STATUS_LIST_MAX_STALE_SECONDS",
+            300,
+            0..=DAY,
+        )?),
     })
 }
 
@@ -314,6 +421,49 @@ mod tests {
         assert_eq!(config.leeway_seconds, 30);
         assert!(!config.http_api_simple_responses);
         assert_eq!(config.route_scopes, RouteScopes::books_defaults());
+        assert_eq!(config.status, StatusSettings::default());
+        assert_eq!(config.status.check, StatusCheck::IfPresent);
+        assert_eq!(config.status.max_age, Duration::from_secs(60));
+        assert_eq!(config.status.max_stale, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn status_list_settings_are_read_and_bounded() {
+        let load_with = |name, value| {
+            load(&[
+                ("JWT_ISSUER", "https://i"),
+                ("JWT_AUDIENCE", "a"),
+                (name, value),
+            ])
+        };
+        for (value, check) in [
+            ("off", StatusCheck::Off),
+            ("if_present", StatusCheck::IfPresent),
+            ("REQUIRED", StatusCheck::Required),
+        ] {
+            assert_eq!(
+                load_with("STATUS_LIST_CHECK", value).unwrap().status.check,
+                check
+            );
+        }
+        assert!(matches!(
+            load_with("STATUS_LIST_CHECK", "sometimes"),
+            Err(ConfigError::StatusListCheck(_))
+        ));
+        let age = load_with("STATUS_LIST_MAX_AGE_SECONDS", "5").unwrap();
+        assert_eq!(age.status.max_age, Duration::from_secs(5));
+        let stale = load_with("STATUS_LIST_MAX_STALE_SECONDS", "0").unwrap();
+        assert_eq!(stale.status.max_stale, Duration::ZERO);
+        for (name, value) in [
+            ("STATUS_LIST_MAX_AGE_SECONDS", "0"),
+            ("STATUS_LIST_MAX_AGE_SECONDS", "86401"),
+            ("STATUS_LIST_MAX_STALE_SECONDS", "86401"),
+        ] {
+            assert!(
+                matches!(load_with(name, value), Err(ConfigError::Setting(_))),
+                "{name}={value}"
+            );
+        }
     }
 
     #[test]

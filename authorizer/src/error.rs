@@ -61,6 +61,16 @@ pub enum VerifyError {
     /// The `PRINCIPAL_CLAIM` is missing or not a string.
     #[error("token has no usable principal claim")]
     MissingPrincipal,
+    /// Its status list entry is not VALID (revoked, suspended, …).
+    #[error("token has been revoked")]
+    Revoked,
+    /// Its status list could not be fetched, verified or read (or its URI
+    /// is not its issuer's), and no usable copy is held: fail closed.
+    #[error("token status is unavailable")]
+    StatusUnavailable,
+    /// `STATUS_LIST_CHECK=required` and the token names no status list.
+    #[error("token names no status list")]
+    MissingStatus,
 }
 
 impl VerifyError {
@@ -86,6 +96,9 @@ impl VerifyError {
             VerifyError::WrongTokenUse => "wrong_token_use",
             VerifyError::BadType => "bad_typ",
             VerifyError::MissingPrincipal => "missing_principal",
+            VerifyError::Revoked => "revoked",
+            VerifyError::StatusUnavailable => "status_unavailable",
+            VerifyError::MissingStatus => "missing_status",
         }
     }
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use crate::authorizer::Authorizer;
 use crate::claims::{ClaimChecks, Claims};
+use crate::config::StatusCheck;
 use crate::error::VerifyError;
 use crate::jwk::VerifyingKey;
 use crate::token::{parse_token, SignatureBuf, UnverifiedToken};
@@ -72,6 +73,8 @@ impl Explanation {
 #[derive(Default)]
 struct Report {
     checks: Vec<Check>,
+    /// The token's `status.status_list` (URI, index), when it has one.
+    status: Option<(String, u64)>,
 }
 
 impl Report {
@@ -111,7 +114,7 @@ impl Report {
     }
 }
 
-const AFTER_STRUCTURE: [&str; 10] = [
+const AFTER_STRUCTURE: [&str; 12] = [
     "claims",
     "issuer",
     "key",
@@ -122,6 +125,8 @@ const AFTER_STRUCTURE: [&str; 10] = [
     "audience",
     "token_use",
     "subject",
+    "principal",
+    "status",
 ];
 
 impl Authorizer {
@@ -148,6 +153,20 @@ impl Authorizer {
             }
         }
         let outcome = self.verify(token).await;
+        self.explain_status(&mut report, &outcome);
+        // Every refusal names its reason, even one no check above foresaw.
+        if let Err(error) = &outcome {
+            if !report
+                .checks
+                .iter()
+                .any(|c| c.reason == Some(error.reason()))
+            {
+                report.record(
+                    "decision",
+                    Err((*error, "the authorizer refused the token".into())),
+                );
+            }
+        }
         let granted_routes = match &outcome {
             Ok(verified) => {
                 let scopes = verified.scopes();
@@ -162,10 +181,6 @@ impl Authorizer {
             Err(_) => Vec::new(),
         };
         if let Ok(verified) = &outcome {
-            report.record(
-                "principal",
-                Ok(format!("principalId {:?}", verified.principal())),
-            );
             report.record("scopes", Ok(format!("{:?}", verified.scopes)));
         }
         Explanation {
@@ -194,6 +209,11 @@ impl Authorizer {
             "claims",
             Ok("a JSON object; known claims correctly typed".into()),
         );
+        report.status = claims
+            .status
+            .as_ref()
+            .and_then(|status| status.status_list.as_ref())
+            .map(|list| (list.uri.to_string(), list.idx));
         let iss = claims.iss.as_deref().unwrap_or_default();
         let Some(keys) = self.key_cache(iss) else {
             report.record(
@@ -278,6 +298,64 @@ impl Authorizer {
                 format!("sub {sub}"),
             ),
         );
+        let principal_claim = self.config().claim_mapping.principal_claim().as_str();
+        report.record(
+            "principal",
+            match self
+                .config()
+                .claim_mapping
+                .identity(claims, parsed.payload())
+            {
+                Ok(identity) => Ok(format!(
+                    "principalId {:?} (PRINCIPAL_CLAIM {principal_claim})",
+                    identity
+                        .principal
+                        .as_deref()
+                        .or(claims.sub.as_deref())
+                        .unwrap_or_default()
+                )),
+                Err(error) => Err((
+                    error,
+                    format!("PRINCIPAL_CLAIM {principal_claim} is missing or not a string"),
+                )),
+            },
+        );
+    }
+
+    /// The status list check, as `STATUS_LIST_CHECK` says and as the
+    /// authorizer's outcome tells it (the list is fetched by `verify`).
+    fn explain_status(
+        &self,
+        report: &mut Report,
+        outcome: &Result<Arc<VerifiedToken>, VerifyError>,
+    ) {
+        let check = self.config().status.check;
+        let status = report.status.clone();
+        let result = match (check, status, outcome) {
+            (StatusCheck::Off, _, _) => Ok("STATUS_LIST_CHECK=off: not checked".to_owned()),
+            (StatusCheck::Required, None, _) => Err((
+                VerifyError::MissingStatus,
+                "no status.status_list claim (STATUS_LIST_CHECK=required)".to_owned(),
+            )),
+            (StatusCheck::IfPresent, None, _) => {
+                Ok("no status claim (STATUS_LIST_CHECK=if_present: passes)".to_owned())
+            }
+            (_, Some((uri, idx)), Ok(_)) => Ok(format!("entry {idx} of {uri:?} is VALID")),
+            (_, Some((uri, idx)), Err(error))
+                if matches!(error, VerifyError::Revoked | VerifyError::StatusUnavailable) =>
+            {
+                let why = match error {
+                    VerifyError::Revoked => "is not VALID: revoked",
+                    _ => "could not be read (list unavailable, refused, or not the issuer's)",
+                };
+                Err((*error, format!("entry {idx} of {uri:?} {why}")))
+            }
+            (_, Some(_), Err(_)) => {
+                report.skip(&["status"]);
+                return;
+            }
+        };
+        report.record("status", result);
     }
 }
 

@@ -14,8 +14,8 @@ use tokio::sync::Mutex;
 
 use crate::config::{CacheSettings, JwksSource, TrustedIssuer};
 use crate::error::VerifyError;
+use crate::fetch::{FetchError, FetchedJwks, Fetcher};
 use crate::jwk::VerifyingKey;
-use crate::jwks_fetch::{FetchError, FetchedJwks, JwksFetcher};
 use crate::metrics::Metrics;
 
 /// The keys of the last good fetch and how long they may serve.
@@ -64,7 +64,7 @@ pub struct KeyCache {
     /// `issuer.issuer`, shared with every verified token: no copy per token.
     iss: Arc<str>,
     settings: CacheSettings,
-    fetcher: JwksFetcher,
+    fetcher: Fetcher,
     metrics: Metrics,
     state: RwLock<Arc<KeySetState>>,
     refresh: Mutex<RefreshLog>,
@@ -74,7 +74,7 @@ impl KeyCache {
     pub fn new(
         issuer: TrustedIssuer,
         settings: CacheSettings,
-        fetcher: JwksFetcher,
+        fetcher: Fetcher,
         metrics: Metrics,
     ) -> Self {
         let jwks_uri = match issuer.jwks_source() {

@@ -31,8 +31,9 @@
 //! The map:
 //! - verification: `authorizer` (the [`Authorizer`]), `token` (compact JWS
 //!   parsing), `claims` (claim checks), `claim_mapping` (which claims grant
-//!   scopes), `algorithm`, `jwk`, `key_cache` and `jwks_fetch` (keys per
-//!   issuer), `decision_cache`, `verified`, `error`;
+//!   scopes), `algorithm`, `jwk`, `key_cache` and `fetch` (keys per
+//!   issuer), `status_lists` (token revocation, draft-ietf-oauth-status-list),
+//!   `decision_cache`, `verified`, `error`;
 //! - answers: `answer` (the three API Gateway shapes), `events`, `policy`
 //!   and `route_scopes` (whole-API IAM policies from `ROUTE_SCOPES`),
 //!   `route_key` (the requests an HTTP API simple response is reused for);
@@ -54,20 +55,24 @@ mod decision_cache;
 mod error;
 mod events;
 pub mod explain;
+mod fetch;
 mod jwk;
-mod jwks_fetch;
 mod key_cache;
 mod metrics;
 mod policy;
 mod route_key;
 mod route_scopes;
+mod status_lists;
 mod token;
 mod verified;
 
 pub use algorithm::Algorithm;
 pub use answer::{Answer, Unauthorized};
 pub use authorizer::{Authorizer, BuildError};
-pub use config::{AuthorizerConfig, CacheSettings, ConfigError, JwksSource, TrustedIssuer};
+pub use config::{
+    AuthorizerConfig, CacheSettings, ConfigError, JwksSource, StatusCheck, StatusSettings,
+    TrustedIssuer,
+};
 pub use environment::SettingError;
 pub use error::VerifyError;
 pub use events::AuthorizerEvent;

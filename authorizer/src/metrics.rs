@@ -91,6 +91,25 @@ impl Metrics {
         self.emit(if ok { "ok" } else { "failed" }, &metrics, Some(issuer));
     }
 
+    /// One status list fetch (`Decision` ok or failed).
+    pub fn status_list_fetch(&self, issuer: &str, ok: bool, millis: f64) {
+        let metrics = [
+            Metric::count("StatusListFetches", 1.0),
+            Metric::count("StatusListFetchFailures", flag(!ok)),
+            Metric::new("StatusListFetchTime", Unit::Milliseconds, millis),
+        ];
+        self.emit(if ok { "ok" } else { "failed" }, &metrics, Some(issuer));
+    }
+
+    /// A token checked against a status list past its freshness.
+    pub fn status_list_stale_serve(&self, issuer: &str) {
+        self.emit(
+            NONE,
+            &[Metric::count("StatusListStaleServes", 1.0)],
+            Some(issuer),
+        );
+    }
+
     pub fn stale_serve(&self, issuer: &str) {
         self.emit(NONE, &[Metric::count("JwksStaleServes", 1.0)], Some(issuer));
     }
@@ -127,12 +146,14 @@ mod tests {
         metrics.stale_serve("https://issuer.example");
         metrics.unknown_kid("https://issuer.example");
         metrics.cold_start(40.0);
+        metrics.status_list_fetch("https://issuer.example", true, 3.0);
+        metrics.status_list_stale_serve("https://issuer.example");
         let lines: Vec<Value> = sink
             .lines()
             .iter()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
-        assert_eq!(lines.len(), 5);
+        assert_eq!(lines.len(), 7);
         for line in &lines {
             assert_eq!(
                 line["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
@@ -151,9 +172,14 @@ mod tests {
         assert_eq!(lines[1]["JwksFetchFailures"], 1.0);
         // The issuer URL is a property: logged, never a dimension.
         assert_eq!(lines[1]["Issuer"], "https://issuer.example");
-        for line in &lines[2..] {
+        for line in &lines[2..5] {
             assert_eq!(dims(line), (json!("none"), json!("none")));
         }
         assert_eq!(lines[4]["InitTime"], 40.0);
+        assert_eq!(dims(&lines[5]), (json!("ok"), json!("none")));
+        assert_eq!(lines[5]["StatusListFetchFailures"], 0.0);
+        assert_eq!(lines[5]["Issuer"], "https://issuer.example");
+        assert_eq!(dims(&lines[6]), (json!("none"), json!("none")));
+        assert_eq!(lines[6]["StatusListStaleServes"], 1.0);
     }
 }

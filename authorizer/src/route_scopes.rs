@@ -11,7 +11,8 @@
 //! {"GET /books": "books:read", "GET /books/*": "books:read",
 //!  "POST /books": "books:write", "PATCH /books/*": "books:write",
 //!  "DELETE /books/*": "books:write",
-//!  "GET /admin/keys": "keys:admin", "POST /admin/keys/*": "keys:admin"}
+//!  "GET /admin/keys": "keys:admin", "POST /admin/keys/*": "keys:admin",
+//!  "POST /admin/tokens/revoke": "keys:admin"}
 //! ```
 //!
 //! The policy names one resource per concrete verb (`{api}/{stage}/GET/orders/*`),
@@ -130,6 +131,7 @@ impl RouteScopes {
                 Route::new("DELETE", "/books/*", "books:write"),
                 Route::new("GET", "/admin/keys", "keys:admin"),
                 Route::new("POST", "/admin/keys/*", "keys:admin"),
+                Route::new("POST", "/admin/tokens/revoke", "keys:admin"),
             ],
         }
     }

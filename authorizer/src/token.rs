@@ -100,10 +100,20 @@ pub fn parse_token<'a>(
     token: &'a str,
     signature: &'a mut SignatureBuf,
 ) -> Result<UnverifiedToken<'a>, VerifyError> {
+    parse_token_within(token, MAX_TOKEN_BYTES, signature)
+}
+
+/// [`parse_token`] with another size limit: a status list token carries a
+/// whole list and may be far larger than an access token.
+pub(crate) fn parse_token_within<'a>(
+    token: &'a str,
+    max_bytes: usize,
+    signature: &'a mut SignatureBuf,
+) -> Result<UnverifiedToken<'a>, VerifyError> {
     if token.is_empty() {
         return Err(VerifyError::MissingToken);
     }
-    if token.len() > MAX_TOKEN_BYTES {
+    if token.len() > max_bytes {
         return Err(VerifyError::TokenTooLarge);
     }
     let mut parts = token.split('.');

@@ -7,6 +7,16 @@ use serde_json::Value;
 
 use crate::jwk::VerifyingKey;
 use crate::key_cache::KeyCache;
+use crate::status_lists::{ListEntry, StatusLists};
+
+/// Where a verified token's status is checked: its issuer's lists, the
+/// list's entry, and the token's index in it.
+#[derive(Debug)]
+pub(crate) struct StatusEntry {
+    pub(crate) lists: Arc<StatusLists>,
+    pub(crate) entry: Arc<ListEntry>,
+    pub(crate) idx: u64,
+}
 
 /// A token whose signature and claims checked out.
 #[derive(Debug)]
@@ -30,6 +40,9 @@ pub struct VerifiedToken {
     /// The issuer whose key verified it, for the decision cache's check.
     pub(crate) issuer: Arc<KeyCache>,
     pub(crate) key: Arc<VerifyingKey>,
+    /// Its status list entry, when it names one and the check is on: checked
+    /// on every use, decision-cache hits included.
+    pub(crate) status: Option<StatusEntry>,
 }
 
 impl VerifiedToken {
@@ -46,6 +59,11 @@ impl VerifiedToken {
                 .iter()
                 .map(|(path, value)| path.len() + value.len())
                 .sum::<usize>()
+    }
+
+    /// The status list URI and index this token is checked against, if any.
+    pub fn status_list(&self) -> Option<(&str, u64)> {
+        self.status.as_ref().map(|s| (s.entry.uri(), s.idx))
     }
 
     /// The answer's `principalId`: the `PRINCIPAL_CLAIM` value (`sub` by default).

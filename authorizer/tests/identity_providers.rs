@@ -395,3 +395,28 @@ async fn scp_array_elements_never_split_into_several_scopes() {
         "and the context does not split it either"
     );
 }
+
+/// Every refusal names its reason in `tollgate explain`: a token that
+/// passes every claim check but lacks the `PRINCIPAL_CLAIM` too.
+#[tokio::test]
+async fn explain_names_a_missing_principal_claim() {
+    let key = common::rsa_key("principal");
+    let h = common::harness(testkit::jwks(&[&key]), &[("PRINCIPAL_CLAIM", "username")]).await;
+    let token = key.sign(&common::claims("books:read"));
+    let explanation = h.authorizer.explain(&token).await;
+    assert_eq!(
+        explanation.outcome.as_ref().err().map(|e| e.reason()),
+        Some("missing_principal")
+    );
+    assert_eq!(explanation.first_failure(), Some("missing_principal"));
+    let principal = explanation
+        .checks
+        .iter()
+        .find(|c| c.name == "principal")
+        .expect("a principal line");
+    assert!(
+        principal.detail.contains("username"),
+        "{}",
+        principal.detail
+    );
+}

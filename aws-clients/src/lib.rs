@@ -36,30 +36,54 @@ pub async fn sdk_config() -> SdkConfig {
 pub type CreateTableFailure = SdkError<CreateTableError>;
 
 /// Creates `table` with a string hash key `hash_key` and on-demand capacity:
-/// the schema of every Tollgate table (books: `id`, users: `key`).
+/// the schema of the books (`id`) and users (`key`) tables.
 pub async fn create_table(
     client: &Client,
     table: &str,
     hash_key: &str,
 ) -> Result<(), CreateTableFailure> {
-    // The builders fail only when a required field is missing; both are set.
-    let key = KeySchemaElement::builder()
-        .attribute_name(hash_key)
-        .key_type(KeyType::Hash)
-        .build()
-        .map_err(SdkError::construction_failure)?;
-    let attribute = AttributeDefinition::builder()
-        .attribute_name(hash_key)
-        .attribute_type(ScalarAttributeType::S)
-        .build()
-        .map_err(SdkError::construction_failure)?;
-    client
+    create_keyed_table(client, table, &[(hash_key, KeyType::Hash)]).await
+}
+
+/// Creates `table` with a string hash key and a string sort key, on-demand:
+/// the token status table's schema (`pk`, `sk`).
+pub async fn create_table_with_sort_key(
+    client: &Client,
+    table: &str,
+    hash_key: &str,
+    sort_key: &str,
+) -> Result<(), CreateTableFailure> {
+    create_keyed_table(
+        client,
+        table,
+        &[(hash_key, KeyType::Hash), (sort_key, KeyType::Range)],
+    )
+    .await
+}
+
+/// Creates `table` keyed by these string attributes, on-demand.
+async fn create_keyed_table(
+    client: &Client,
+    table: &str,
+    keys: &[(&str, KeyType)],
+) -> Result<(), CreateTableFailure> {
+    let mut request = client
         .create_table()
         .table_name(table)
-        .key_schema(key)
-        .attribute_definitions(attribute)
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .map(|_| ())
+        .billing_mode(BillingMode::PayPerRequest);
+    for (name, key_type) in keys {
+        // The builders fail only when a required field is missing; both are set.
+        let key = KeySchemaElement::builder()
+            .attribute_name(*name)
+            .key_type(key_type.clone())
+            .build()
+            .map_err(SdkError::construction_failure)?;
+        let attribute = AttributeDefinition::builder()
+            .attribute_name(*name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .map_err(SdkError::construction_failure)?;
+        request = request.key_schema(key).attribute_definitions(attribute);
+    }
+    request.send().await.map(|_| ())
 }

@@ -4,6 +4,8 @@
 //! Ids (fixed by contract, compared run to run):
 //! - `verify/{RS256,PS256,ES256,EdDSA}/warm`: `Authorizer::verify_with_cached_keys`,
 //!   the whole per-token path with the key already parsed and cached, no decision cache.
+//! - `verify/RS256/warm+status`: the warm RS256 path for a token with a
+//!   `status.status_list` claim, checked against its list as cached (a bit lookup).
 //! - `verify/RS256/cold`: the same path, but the key is parsed from its JWK every time.
 //! - `decision_cache/hit`: a repeat of a token already verified.
 //! - `baseline/jsonwebtoken/RS256`: jsonwebtoken's `decode` with a prepared `DecodingKey`.
@@ -36,6 +38,9 @@ const LEEWAY_SECONDS: u64 = 30;
 /// Keys stay fresh in the authorizer's cache far longer than any bench run,
 /// so the warm path never turns into `UnknownKid` halfway through.
 const JWKS_MAX_AGE_SECONDS: u64 = 86_400;
+/// The status list of the `warm+status` token, and its entry there.
+const STATUS_LIST_PATH: &str = "/statuslists/0";
+const STATUS_INDEX: u64 = 4711;
 
 /// One signing key and a token it signed.
 struct Signed {
@@ -59,6 +64,8 @@ struct Fixture {
     _server: JwksServer,
     runtime: tokio::runtime::Runtime,
     rs256: Signed,
+    /// An RS256 token with a status claim (its list cached fresh).
+    rs256_status: String,
     ps256: Signed,
     es256: Signed,
     eddsa: Signed,
@@ -71,6 +78,13 @@ impl Fixture {
         let es256 = Signed::new(Algorithm::ES256, "bench-es256");
         let eddsa = Signed::new(Algorithm::EdDSA, "bench-eddsa");
         let jwks = testkit::jwks(&[&rs256.key, &ps256.key, &es256.key, &eddsa.key]);
+        let status_uri = format!("{ISSUER}{STATUS_LIST_PATH}");
+        let mut claims =
+            testkit::access_claims(ISSUER, AUDIENCE, SUBJECT, SCOPE, TOKEN_TTL_SECONDS);
+        claims["status"] =
+            serde_json::json!({"status_list": {"idx": STATUS_INDEX, "uri": status_uri}});
+        let rs256_status = rs256.key.sign(&claims);
+        let list_token = status_list_token(&rs256.key, &status_uri);
 
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -79,22 +93,31 @@ impl Fixture {
         let (server, authorizer) = runtime.block_on(async {
             let server = JwksServer::start(jwks).await;
             server.set_cache_control(Some(&format!("public, max-age={JWKS_MAX_AGE_SECONDS}")));
+            server.set_document(STATUS_LIST_PATH, status_list::MEDIA_TYPE, Some(&list_token));
             let jwks_uri = server.url();
-            let config = AuthorizerConfig::from_lookup(|name| match name {
+            let mut config = AuthorizerConfig::from_lookup(|name| match name {
                 "JWT_ISSUER" => Some(ISSUER.to_owned()),
                 "JWKS_URI" => Some(jwks_uri.clone()),
                 "JWT_AUDIENCE" => Some(AUDIENCE.to_owned()),
                 "JWKS_MAX_AGE_SECONDS" => Some(JWKS_MAX_AGE_SECONDS.to_string()),
+                "STATUS_LIST_MAX_AGE_SECONDS" => Some(JWKS_MAX_AGE_SECONDS.to_string()),
                 "JWT_LEEWAY_SECONDS" => Some(LEEWAY_SECONDS.to_string()),
                 _ => None,
             })
             .expect("authorizer config");
+            // The issuer's lists are served by the loopback server.
+            config.issuers[0].status_lists_served_at = Some(server.base_url());
             let authorizer =
                 Authorizer::new(config, Arc::new(telemetry::DiscardSink)).expect("authorizer");
             for (issuer, result) in authorizer.prewarm().await {
                 let count = result.unwrap_or_else(|e| panic!("prewarm of {issuer} failed: {e}"));
                 assert_eq!(count, 4, "every bench key is in the cache");
             }
+            // The list is fetched once, as a warm authorizer holds it.
+            authorizer
+                .verify(&rs256_status)
+                .await
+                .unwrap_or_else(|e| panic!("warm+status: first verification failed: {e:?}"));
             (server, authorizer)
         });
         Self {
@@ -102,11 +125,30 @@ impl Fixture {
             _server: server,
             runtime,
             rs256,
+            rs256_status,
             ps256,
             es256,
             eddsa,
         }
     }
+}
+
+/// A status list token for `uri`: 65536 one-bit entries, a few revoked
+/// (not the bench token's), signed by `key` and fresh for a day.
+fn status_list_token(key: &TestKey, uri: &str) -> String {
+    let mut list = status_list::StatusList::new(status_list::Bits::One, 1 << 16);
+    for idx in [1, 99, 4710, 4712, 60_000] {
+        list.set(idx, status_list::INVALID)
+            .expect("index in the list");
+    }
+    let now = testkit::now();
+    let mut header = key.header();
+    header.typ = Some(status_list::TYP.to_owned());
+    key.sign_with_header(
+        &header,
+        &serde_json::json!({"sub": uri, "iat": now, "exp": now + JWKS_MAX_AGE_SECONDS,
+            "ttl": JWKS_MAX_AGE_SECONDS, "status_list": {"bits": 1, "lst": list.encode()}}),
+    )
 }
 
 /// The cold path: the key is parsed from its JWK, then the token is parsed,
@@ -160,6 +202,21 @@ fn verify(c: &mut Criterion, fx: &Fixture) {
             })
         });
     }
+
+    let verified = fx
+        .authorizer
+        .verify_with_cached_keys(&fx.rs256_status)
+        .unwrap_or_else(|e| panic!("RS256/warm+status: verification failed: {e:?}"));
+    assert_eq!(
+        verified.status_list().map(|(_, idx)| idx),
+        Some(STATUS_INDEX)
+    );
+    group.bench_function("RS256/warm+status", |b| {
+        b.iter(|| {
+            fx.authorizer
+                .verify_with_cached_keys(black_box(&fx.rs256_status))
+        })
+    });
 
     let jwk_json = fx.rs256.key.jwk.to_string();
     let token = &fx.rs256.token;

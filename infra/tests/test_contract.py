@@ -424,7 +424,9 @@ def test_the_authorizer_guards_the_api_with_the_bearer_form():
     for bad in ["Basic dXNlcjpwdw==", "Bearer", "Bearer ", "Bearer a.b.c extra", "Token a.b.c", "Bearer a,b"]:
         assert not expression.match(bad), bad
     # Every authorized route's method is CUSTOM with the token authorizer;
-    # the open ones are NONE with none, and they are exactly these two.
+    # the open ones are NONE with none, and they are exactly these: the
+    # token and revocation endpoints (the caller authenticates itself there)
+    # and the published documents (JWKS, discovery, status lists).
     methods = instances("aws_api_gateway_method")
     assert set(methods) == set(api_routes())
     for key, r in api_routes().items():
@@ -436,7 +438,9 @@ def test_the_authorizer_guards_the_api_with_the_bearer_form():
             assert chosen(one(method["authorization"])) == '"NONE"', key
             assert chosen(one(method["authorizer_id"])) is None, key
     public = sorted(k for k, r in api_routes().items() if not r["authorized"])
-    assert public == ["GET /.well-known/{proxy+}", "POST /token"]
+    assert public == [
+        "GET /.well-known/{proxy+}", "GET /statuslists", "GET /statuslists/{proxy+}", "POST /revoke", "POST /token",
+    ]
 
 
 def chosen(value):
@@ -506,8 +510,10 @@ def test_iam_grants_exactly_what_the_code_calls_on_exact_arns(fn):
     called = sdk_calls(fn)
     needed = called - NOT_ON_THE_FUNCTIONS_PATH
     if fn == "issuer":
+        # Account writes are the CLI's: on the users table the issuer only reads.
         assert issuer_put_item_is_cli_only()
-        needed -= {"dynamodb:PutItem"}
+        on_users = [s for s in policy_statements(fn) if one(s["resources"]) == ["${aws_dynamodb_table.users.arn}"]]
+        assert [set(resolve(one(s["actions"]))) for s in on_users] == [{"dynamodb:GetItem"}]
     assert granted <= called, f"{fn}: granted but never called: {sorted(granted - called)}"
     assert needed <= granted, f"{fn}: called but not granted: {sorted(needed - granted)}"
 
@@ -668,8 +674,8 @@ def test_tfvars_example_sets_only_known_variables():
 
 def test_tables_are_on_demand_with_recovery_and_encryption():
     tables = root_blocks("resource")["aws_dynamodb_table"]
-    assert set(tables) == {"books", "users"}
-    keys = {"books": '"id"', "users": '"key"'}
+    assert set(tables) == {"books", "users", "status"}
+    keys = {"books": '"id"', "users": '"key"', "status": '"pk"'}
     for name, t in tables.items():
         assert one(t["billing_mode"]) == "PAY_PER_REQUEST"
         assert one(one(t["point_in_time_recovery"])["enabled"]) is True
@@ -678,6 +684,13 @@ def test_tables_are_on_demand_with_recovery_and_encryption():
         assert f'"{one(t["hash_key"])}"' == keys[name]
     assert 'create_table(client, table, "id")' in (ROOT / "backend/src/store/dynamo.rs").read_text(encoding="utf-8")
     assert 'create_table(client, table, "key")' in (ROOT / "issuer/src/accounts/dynamo.rs").read_text(encoding="utf-8")
+    # Token status: hash `pk`, sort `sk`, and `purge_at` as the TTL attribute.
+    status = tables["status"]
+    assert one(status["range_key"]) == "sk"
+    assert one(one(status["ttl"])["attribute_name"]) == "purge_at" and one(one(status["ttl"])["enabled"]) is True
+    store = (ROOT / "issuer/src/status/dynamo.rs").read_text(encoding="utf-8")
+    assert 'create_table_with_sort_key(client, table, "pk", "sk")' in store
+    assert '"purge_at"' in store
     shared = (ROOT / "aws-clients/src/lib.rs").read_text(encoding="utf-8")
     assert "ScalarAttributeType::S" in shared and "KeyType::Hash" in shared
 

@@ -19,6 +19,12 @@ pub const MAX_TOKEN_TTL_SECONDS: u64 = 24 * 3600;
 /// Longest JWKS cache time accepted (a day), like the authorizer's cap on
 /// the same setting: the grace arithmetic stays bounded.
 pub const MAX_JWKS_MAX_AGE_SECONDS: u64 = 24 * 3600;
+/// How long relying parties may cache a status list by default: a
+/// revocation reaches them within this.
+pub const DEFAULT_STATUS_LIST_MAX_AGE: u64 = 60;
+/// Longest status list cache time accepted: an hour; revocation is the
+/// point of the list.
+pub const MAX_STATUS_LIST_MAX_AGE_SECONDS: u64 = 3600;
 
 /// The issuer service's settings (`JWT_ISSUER`, `JWT_AUDIENCE`,
 /// `TOKEN_TTL_SECONDS`, `SIGNING_ALG`, `JWKS_MAX_AGE_SECONDS`).
@@ -41,6 +47,9 @@ pub struct IssuerConfig {
     /// keyset cache (`keyset_ttl`) has then seen it, so no warm authorizer
     /// meets its `kid` unknown.
     pub rotation_spacing: Duration,
+    /// `STATUS_LIST_MAX_AGE_SECONDS`: the status lists' `ttl` and
+    /// `Cache-Control: max-age`.
+    pub status_list_max_age_seconds: u64,
 }
 
 /// Why the environment was refused at start; the message names the variable.
@@ -148,6 +157,11 @@ impl IssuerConfig {
             jwks_max_age_seconds,
             keyset_ttl: DEFAULT_KEYSET_TTL,
             rotation_spacing: rotation_spacing(jwks_max_age_seconds, DEFAULT_KEYSET_TTL),
+            status_list_max_age_seconds: settings.number_in(
+                "STATUS_LIST_MAX_AGE_SECONDS",
+                DEFAULT_STATUS_LIST_MAX_AGE,
+                1..=MAX_STATUS_LIST_MAX_AGE_SECONDS,
+            )?,
         })
     }
 
@@ -224,6 +238,8 @@ pub(crate) mod tests {
             ("TOKEN_TTL_SECONDS", "86401"),
             ("JWKS_MAX_AGE_SECONDS", "18446744073709551615"),
             ("TOKEN_TTL_SECONDS", "-5"),
+            ("STATUS_LIST_MAX_AGE_SECONDS", "0"),
+            ("STATUS_LIST_MAX_AGE_SECONDS", "3601"),
         ] {
             let error = issuer_with(name, value).unwrap_err().to_string();
             assert!(error.contains(name), "{name}={value}: {error}");
@@ -252,6 +268,14 @@ pub(crate) mod tests {
         );
         let rotation = RotationConfig::from_lookup(|_| None).unwrap();
         assert_eq!(rotation.grace_seconds, 900 + DEFAULT_JWKS_MAX_AGE);
+        let status = |value| {
+            issuer_with("STATUS_LIST_MAX_AGE_SECONDS", value)
+                .unwrap()
+                .status_list_max_age_seconds
+        };
+        assert_eq!((status("1"), status("3600")), (1, 3600));
+        let default = issuer_with("UNRELATED", "x").unwrap();
+        assert_eq!(default.status_list_max_age_seconds, 60);
     }
 
     #[test]

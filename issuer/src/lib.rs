@@ -14,6 +14,9 @@
 //!   Secrets Manager secret whose four-step rotation is [`run_step`]. Every
 //!   store saves with optimistic concurrency: of two racing rotations one
 //!   wins, the other gets a conflict.
+//! - **Token status**: [`status`] gives every token an entry in a status
+//!   list (draft-ietf-oauth-status-list), revokes single tokens or every
+//!   token of a subject, and signs the lists relying parties fetch.
 //! - **Accounts**: [`accounts`] (users and clients with argon2id secrets,
 //!   in a file or DynamoDB); logins are throttled per name and address and
 //!   their secret checks run off the async threads.
@@ -68,20 +71,22 @@ mod rotation;
 mod routes;
 mod secret_check;
 mod service;
+pub mod status;
 mod stores;
 mod throttle;
 mod tokens;
 
 pub use config::{
     ConfigError, IssuerConfig, RotationConfig, StoreLocation, DEFAULT_JWKS_MAX_AGE,
-    DEFAULT_KEYSET_TTL, MAX_JWKS_MAX_AGE_SECONDS, MAX_TOKEN_TTL_SECONDS,
+    DEFAULT_KEYSET_TTL, DEFAULT_STATUS_LIST_MAX_AGE, MAX_JWKS_MAX_AGE_SECONDS,
+    MAX_STATUS_LIST_MAX_AGE_SECONDS, MAX_TOKEN_TTL_SECONDS,
 };
 pub use keys::{KeyMetadata, KeySet, KeyState, PrivateKey, SigningAlg};
 pub use metrics::{IssuerMetrics, KeyChange, RotationMetrics};
 pub use password::{hash_secret, HashError};
 pub use rotation::{run_step, RotationError, Step};
 pub use routes::{router, ADMIN_SCOPE};
-pub use service::{IssuerService, LoginError, ServiceError};
-pub use stores::{account_store, key_store, secrets_manager_key_store, Stores};
+pub use service::{IssuerService, LoginError, Revocation, Revoker, ServiceError};
+pub use stores::{account_store, key_store, secrets_manager_key_store, status_store, Stores};
 pub use throttle::{NAME_LIMIT, PAIR_LIMIT, WINDOW};
 pub use tokens::IssuedToken;

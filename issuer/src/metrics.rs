@@ -8,7 +8,7 @@ use telemetry::{DiscardSink, Metric, MetricsSink, Record, NONE};
 
 use crate::accounts::AccountKind;
 use crate::rotation::{RotationError, Step};
-use crate::service::{LoginError, ServiceError};
+use crate::service::{LoginError, Revocation, ServiceError};
 use crate::tokens::IssuedToken;
 
 const SERVICE: &str = "issuer";
@@ -40,6 +40,8 @@ fn error_kind(error: &ServiceError) -> &'static str {
         ServiceError::Keys(_) => "keyset",
         ServiceError::Accounts(_) => "account_store",
         ServiceError::RotationTooSoon { .. } => "too_soon",
+        ServiceError::Status(_) => "status_store",
+        ServiceError::NoTokenStatus => "no_token_status",
     }
 }
 
@@ -113,6 +115,24 @@ impl IssuerMetrics {
             reason,
             &[Metric::count(name, 1.0)],
         ));
+    }
+
+    /// One token revocation request, by how it named its tokens (`token`:
+    /// presented, RFC 7009 or the CLI; `jti`; `subject`): `TokenRevocations`
+    /// (decision `ok`, `unchanged` or `failed`), and `TokensRevoked`, how many
+    /// tokens it revoked.
+    pub fn token_revocation(&self, how: &'static str, result: &Result<Revocation, ServiceError>) {
+        let (decision, revoked) = match result {
+            Ok(Revocation::Revoked(tokens)) => ("ok", tokens.len()),
+            Ok(Revocation::Unchanged) => ("unchanged", 0),
+            Err(_) => ("failed", 0),
+        };
+        let metrics = [
+            Metric::count("TokenRevocations", 1.0),
+            Metric::count("TokensRevoked", revoked as f64),
+        ];
+        self.sink
+            .emit(&Record::new(SERVICE, decision, how, &metrics));
     }
 
     /// A key store read (`load`) or write (`save`) that failed, conflicts

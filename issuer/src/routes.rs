@@ -20,7 +20,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::accounts::AccountKind;
-use crate::service::{IssuerService, LoginError, ServiceError};
+use crate::service::{IssuerService, LoginError, Revocation, Revoker, ServiceError};
+use crate::status::TokenRecord;
 use crate::tokens::IssuedToken;
 
 /// The scope the admin routes require (checked by the authorizer in front
@@ -29,8 +30,9 @@ pub const ADMIN_SCOPE: &str = "keys:admin";
 /// Token request bodies above this are refused.
 const MAX_TOKEN_REQUEST_BYTES: usize = 8 * 1024;
 
-/// The issuer's HTTP API over `service`: `/token`, `/login`, the JWKS and
-/// discovery documents, `/healthz` and the key administration routes.
+/// The issuer's HTTP API over `service`: `/token`, `/revoke` (RFC 7009),
+/// the JWKS, discovery and status list documents, and the key and token
+/// administration routes.
 pub fn router(service: Arc<IssuerService>) -> Router {
     let api = Router::new()
         // The limit on the route stops buffering at 8 KiB, not axum's 2 MiB default.
@@ -38,11 +40,21 @@ pub fn router(service: Arc<IssuerService>) -> Router {
             "/token",
             post(token).layer(DefaultBodyLimit::max(MAX_TOKEN_REQUEST_BYTES)),
         )
+        .route(
+            "/revoke",
+            post(revoke_token).layer(DefaultBodyLimit::max(MAX_TOKEN_REQUEST_BYTES)),
+        )
         .route("/.well-known/jwks.json", get(jwks))
         .route("/.well-known/openid-configuration", get(discovery))
+        .route("/statuslists", get(status_lists))
+        .route("/statuslists/{list}", get(status_list))
         .route("/admin/keys", get(list_keys))
         .route("/admin/keys/rotate", post(rotate))
         .route("/admin/keys/{kid}/revoke", post(revoke))
+        .route(
+            "/admin/tokens/revoke",
+            post(revoke_tokens).layer(DefaultBodyLimit::max(MAX_TOKEN_REQUEST_BYTES)),
+        )
         .with_state(service);
     // The outer layer runs before routing: lambda_http's `/{stage}` prefix goes first.
     Router::new()
@@ -78,6 +90,10 @@ impl From<ServiceError> for Problem {
                 "the keyset changed concurrently; retry",
             ),
             ServiceError::UnknownKid(_) => Problem::plain(StatusCode::NOT_FOUND, "no such key"),
+            ServiceError::NoTokenStatus => Problem::plain(
+                StatusCode::NOT_IMPLEMENTED,
+                "this issuer keeps no token status (set STATUS_TABLE or STATUS_FILE)",
+            ),
             ServiceError::RotationTooSoon { retry_after } => {
                 let seconds = retry_after.as_secs().max(1);
                 Problem::plain(
@@ -203,19 +219,28 @@ impl<S: Send + Sync> FromRequest<S> for TokenRequest {
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
-        let headers = request.headers().clone();
-        let body = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                // Over the route's body limit: the same RFC 6749 answer as below.
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    OAuthError::too_large().into_response()
-                } else {
-                    rejection.into_response()
-                }
-            })?;
+        let (headers, body) = limited_body(request, state).await?;
         Self::parse(&headers, &body).map_err(IntoResponse::into_response)
     }
+}
+
+/// The request's headers and its body, read within the route's body limit;
+/// a body over it gets the same RFC 6749 answer as one that `parse` refuses.
+async fn limited_body<S: Send + Sync>(
+    request: Request,
+    state: &S,
+) -> Result<(HeaderMap, Bytes), Response> {
+    let headers = request.headers().clone();
+    let body = Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                OAuthError::too_large().into_response()
+            } else {
+                rejection.into_response()
+            }
+        })?;
+    Ok((headers, body))
 }
 
 impl TokenRequest {
@@ -225,13 +250,7 @@ impl TokenRequest {
         if body.len() > MAX_TOKEN_REQUEST_BYTES {
             return Err(OAuthError::too_large());
         }
-        let content_type = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|v| v.trim().to_ascii_lowercase())
-            .unwrap_or_default();
-        match content_type.as_str() {
+        match form_content_type(headers).as_str() {
             "application/json" => Self::from_json(body),
             "application/x-www-form-urlencoded" => Self::from_form(headers, body),
             _ => Err(OAuthError::new(
@@ -295,21 +314,9 @@ impl TokenRequest {
     }
 
     fn client_credentials(headers: &HeaderMap, form: TokenForm) -> Result<Self, OAuthError> {
-        let in_form = form.client_id.is_some() || form.client_secret.is_some();
-        let credentials = match (basic_credentials(headers), in_form) {
-            // RFC 6749 §2.3: one authentication method per request.
-            (BasicAuth::Credentials(..) | BasicAuth::Malformed, true) => {
-                return Err(OAuthError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request",
-                    "use either HTTP Basic or client_id/client_secret in the body, not both",
-                ))
-            }
-            (BasicAuth::Credentials(id, secret), false) => Some((id, secret)),
-            (BasicAuth::Malformed, false) => None,
-            (BasicAuth::Absent, _) => form.client_id.zip(form.client_secret),
-        };
-        let Some((name, secret)) = credentials else {
+        let Some((name, secret)) =
+            client_authentication(headers, form.client_id, form.client_secret)?
+        else {
             return Err(OAuthError::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid_client",
@@ -323,6 +330,100 @@ impl TokenRequest {
             scope: form.scope,
         })
     }
+}
+
+/// The client's credentials, if the request authenticates a client: HTTP
+/// Basic, or `client_id` and `client_secret` in the body, not both (RFC
+/// 6749 §2.3). A Basic header that does not decode, or a body with only
+/// one of the two, is a failed authentication (401).
+fn client_authentication(
+    headers: &HeaderMap,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+) -> Result<Option<(String, String)>, OAuthError> {
+    let failed = || {
+        OAuthError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client authentication failed",
+        )
+    };
+    let in_form = client_id.is_some() || client_secret.is_some();
+    match (basic_credentials(headers), in_form) {
+        (BasicAuth::Credentials(..) | BasicAuth::Malformed, true) => Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "use either HTTP Basic or client_id/client_secret in the body, not both",
+        )),
+        (BasicAuth::Credentials(id, secret), false) => Ok(Some((id, secret))),
+        (BasicAuth::Malformed, false) => Err(failed()),
+        (BasicAuth::Absent, false) => Ok(None),
+        (BasicAuth::Absent, true) => client_id.zip(client_secret).map(Some).ok_or_else(failed),
+    }
+}
+
+/// An RFC 7009 revocation request: the token, and the client if one
+/// authenticates. `token_type_hint` is read and ignored, as §2.1 allows:
+/// every token here is an access token.
+struct RevocationRequest {
+    token: String,
+    client: Option<(String, String)>,
+}
+
+#[derive(Deserialize)]
+struct RevocationForm {
+    token: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequest<S> for RevocationRequest {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+        let (headers, body) = limited_body(request, state).await?;
+        Self::parse(&headers, &body).map_err(IntoResponse::into_response)
+    }
+}
+
+impl RevocationRequest {
+    fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Self, OAuthError> {
+        if form_content_type(headers) != "application/x-www-form-urlencoded" {
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "send application/x-www-form-urlencoded",
+            ));
+        }
+        let form = serde_urlencoded::from_bytes::<RevocationForm>(body).map_err(|_| {
+            OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "malformed form body",
+            )
+        })?;
+        let Some(token) = form.token.filter(|t| !t.is_empty()) else {
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "token is required",
+            ));
+        };
+        Ok(Self {
+            token,
+            client: client_authentication(headers, form.client_id, form.client_secret)?,
+        })
+    }
+}
+
+/// The request's media type, lower-cased, without parameters.
+fn form_content_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default()
 }
 
 /// An RFC 6749 §5.2 error answer, kept small until it is sent.
@@ -458,14 +559,7 @@ async fn jwks(State(service): State<Arc<IssuerService>>, headers: HeaderMap) -> 
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &body);
     let etag = format!("\"{}\"", URL_SAFE_NO_PAD.encode(&digest.as_ref()[..16]));
     let cache_control = format!("public, max-age={}", service.config().jwks_max_age_seconds);
-    let not_modified = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|tag| tag.trim() == etag || tag.trim() == "*")
-        });
-    let mut response = if not_modified {
+    let mut response = if if_none_match(&headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let mut response = body.into_response();
@@ -494,6 +588,10 @@ async fn discovery(State(service): State<Arc<IssuerService>>) -> Response {
         "token_endpoint": format!("{issuer}/token"),
         "grant_types_supported": ["password", "client_credentials"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        // RFC 7009 (RFC 8414 metadata) and the status list draft's aggregation.
+        "revocation_endpoint": format!("{issuer}/revoke"),
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "status_list_aggregation_endpoint": format!("{issuer}/statuslists"),
         "scopes_supported": ["books:read", "books:write", "books:admin", "keys:admin"],
     }))
     .into_response()
@@ -545,6 +643,199 @@ async fn revoke(
         }
         Err(error) => Problem::from(error).into_response(),
     }
+}
+
+/// RFC 7009 §2.2: 200 with an empty body whether or not a token was
+/// revoked (unknown, foreign and expired tokens change nothing).
+async fn revoke_token(
+    State(service): State<Arc<IssuerService>>,
+    request_context: Option<Extension<RequestContext>>,
+    request: RevocationRequest,
+) -> Response {
+    let client = match &request.client {
+        Some((name, secret)) => {
+            let address = client_address(&request_context);
+            match service
+                .authenticate_client(name, secret, address.as_deref())
+                .await
+            {
+                Ok(account) => Some(account.name),
+                Err(error) => {
+                    return LoginFailure {
+                        kind: AccountKind::Client,
+                        error,
+                    }
+                    .into_response()
+                }
+            }
+        }
+        None => None,
+    };
+    let by = client.as_deref().map_or(Revoker::Holder, Revoker::Client);
+    match service.revoke_token(&request.token, by).await {
+        Ok(_) => {
+            let mut response = StatusCode::OK.into_response();
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(ServiceError::NoTokenStatus) => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_token_type",
+            "this issuer does not revoke single tokens",
+        ),
+        Err(error) => {
+            // §2.2.1: the client must assume the token still stands and retry.
+            tracing::error!(%error, "token revocation failed");
+            let mut response = oauth_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "the token could not be revoked now; retry",
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
+    }
+}
+
+/// `{"jti": …}` or `{"sub": …}`: exactly one.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdminRevocation {
+    jti: Option<String>,
+    sub: Option<String>,
+}
+
+/// `POST /admin/tokens/revoke`: one token by `jti`, or every unexpired
+/// token of a subject (`keys:admin`).
+async fn revoke_tokens(
+    State(service): State<Arc<IssuerService>>,
+    caller: Caller,
+    body: Bytes,
+) -> Response {
+    if let Some(refusal) = refusal_unless_admin(&caller) {
+        return refusal;
+    }
+    let request = serde_json::from_slice::<AdminRevocation>(&body).ok();
+    let by = format!("admin {}", caller.sub);
+    let result = match request {
+        Some(AdminRevocation {
+            jti: Some(jti),
+            sub: None,
+        }) if !jti.is_empty() => match service.revoke_jti(&jti, &by).await {
+            Ok(Revocation::Unchanged) => {
+                return Problem::not_found("no unexpired token has this jti").into_response()
+            }
+            other => other,
+        },
+        Some(AdminRevocation {
+            jti: None,
+            sub: Some(sub),
+        }) if !sub.is_empty() => service.revoke_subject(&sub, &by).await,
+        _ => {
+            return Problem::bad_request(
+                "send {\"jti\": \"…\"} or {\"sub\": \"…\"}: exactly one, not empty",
+            )
+            .into_response()
+        }
+    };
+    match result {
+        Ok(revocation) => {
+            let revoked: &[TokenRecord] = match &revocation {
+                Revocation::Revoked(tokens) => tokens,
+                Revocation::Unchanged => &[],
+            };
+            let tokens: Vec<_> = revoked
+                .iter()
+                .map(|t| json!({"jti": t.jti, "sub": t.sub, "exp": t.exp}))
+                .collect();
+            Json(json!({"revoked": tokens.len(), "tokens": tokens})).into_response()
+        }
+        Err(error) => Problem::from(error).into_response(),
+    }
+}
+
+/// `GET /statuslists`: the Status List Aggregation (draft §9).
+async fn status_lists(State(service): State<Arc<IssuerService>>) -> Response {
+    match service.status_lists().await {
+        Ok(uris) => {
+            let mut response = Json(json!({ "status_lists": uris })).into_response();
+            allow_any_origin(&mut response);
+            response
+        }
+        Err(error) => Problem::from(error).into_response(),
+    }
+}
+
+/// `GET /statuslists/{list}`: the list's `statuslist+jwt`, cacheable for
+/// `STATUS_LIST_MAX_AGE_SECONDS`, with an `ETag` (304 on `If-None-Match`).
+async fn status_list(
+    State(service): State<Arc<IssuerService>>,
+    Path(list): Path<String>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Response {
+    // Historical resolution (draft §8.4) is not kept: say so, as it asks.
+    if uri
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p.starts_with("time=")))
+    {
+        return Problem::plain(
+            StatusCode::NOT_IMPLEMENTED,
+            "historical status lists are not kept",
+        )
+        .into_response();
+    }
+    let Some(number) = list.parse::<u64>().ok().filter(|n| n.to_string() == list) else {
+        return Problem::not_found("no such status list").into_response();
+    };
+    let token = match service.status_list(number).await {
+        Ok(Some(token)) => token,
+        Ok(None) => return Problem::not_found("no such status list").into_response(),
+        Err(error) => return Problem::from(error).into_response(),
+    };
+    let max_age = service.config().status_list_max_age_seconds;
+    let mut response = if if_none_match(&headers, &token.etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let mut response = token.token.to_string().into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(status_list::MEDIA_TYPE),
+        );
+        response
+    };
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
+        headers.insert(header::CACHE_CONTROL, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&token.etag) {
+        headers.insert(header::ETAG, value);
+    }
+    allow_any_origin(&mut response);
+    response
+}
+
+/// Status lists are public and meant for browsers too (draft §8.1: CORS).
+fn allow_any_origin(response: &mut Response) {
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+}
+
+/// Whether `If-None-Match` names `etag` (or `*`).
+fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|tag| tag.trim() == etag || tag.trim() == "*")
+        })
 }
 
 #[cfg(test)]

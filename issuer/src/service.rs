@@ -1,5 +1,6 @@
 //! The issuer's behaviour, independent of HTTP: the cached keyset, login,
-//! rotation and revocation.
+//! rotation and key revocation, and token status (revoking one token, or
+//! every token of a subject, and the status lists that publish it).
 
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -12,8 +13,12 @@ use crate::keys::{KeyMetadata, KeySet, KeySetError};
 use crate::keys::{KeyStore, KeyStoreError};
 use crate::metrics::{IssuerMetrics, KeyChange};
 use crate::secret_check::SecretChecker;
+use crate::status::{
+    ListToken, ListTokenError, StatusRegistry, StatusStore, StatusStoreError, TokenRecord,
+    REVOCABLE_PAST_EXP_SECONDS,
+};
 use crate::throttle::LoginThrottle;
-use crate::tokens::{mint, Grant, IssuedToken};
+use crate::tokens::{mint, read_own, Grant, IssuedToken};
 
 /// Why a login failed. Unknown names, wrong secrets and disabled accounts
 /// are all `InvalidCredentials`: callers can't tell them apart.
@@ -65,6 +70,65 @@ pub enum ServiceError {
     /// The account store failed.
     #[error("account store: {0}")]
     Accounts(#[from] AccountStoreError),
+    /// The token status store failed.
+    #[error("token status store: {0}")]
+    Status(#[from] StatusStoreError),
+    /// This issuer keeps no token status, so it cannot revoke single tokens.
+    #[error("this issuer keeps no token status")]
+    NoTokenStatus,
+}
+
+impl From<ListTokenError> for ServiceError {
+    fn from(error: ListTokenError) -> Self {
+        match error {
+            ListTokenError::Store(error) => error.into(),
+            ListTokenError::Keys(error) => error.into(),
+        }
+    }
+}
+
+/// Who revokes a presented token, which decides which tokens it may revoke.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Revoker<'a> {
+    /// RFC 7009 without client authentication: whoever holds the token.
+    /// The token is its own credential; only a user's token (no
+    /// `client_id`) is revoked this way.
+    Holder,
+    /// An authenticated client (its name): its own tokens only.
+    Client(&'a str),
+    /// The administrator on the CLI: any token of this issuer.
+    Admin,
+}
+
+impl Revoker<'_> {
+    /// Whether this revoker may revoke a token with this `client_id`.
+    fn may_revoke(self, client_id: Option<&str>) -> bool {
+        match (self, client_id) {
+            (Revoker::Admin, _) => true,
+            (Revoker::Holder, None) => true,
+            (Revoker::Client(name), Some(client_id)) => name == client_id,
+            _ => false,
+        }
+    }
+
+    /// For the audit log.
+    fn describe(self) -> String {
+        match self {
+            Revoker::Holder => "the token's holder".to_owned(),
+            Revoker::Client(name) => format!("client {name}"),
+            Revoker::Admin => "the administrator".to_owned(),
+        }
+    }
+}
+
+/// What a revocation changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Revocation {
+    /// These tokens are now revoked.
+    Revoked(Vec<TokenRecord>),
+    /// Nothing: an unknown, foreign, expired or status-less token, or one the
+    /// revoker may not revoke. RFC 7009 answers 200 all the same.
+    Unchanged,
 }
 
 impl From<KeyStoreError> for ServiceError {
@@ -96,6 +160,7 @@ pub struct IssuerService {
     secrets: SecretChecker,
     cached: RwLock<Option<(Arc<KeySet>, Instant)>>,
     metrics: IssuerMetrics,
+    status: Option<StatusRegistry>,
 }
 
 impl IssuerService {
@@ -113,7 +178,28 @@ impl IssuerService {
             secrets: SecretChecker::default(),
             cached: RwLock::new(None),
             metrics: IssuerMetrics::default(),
+            status: None,
         }
+    }
+
+    /// Keeps token status in `store`: every token gets a status list entry,
+    /// and single tokens can be revoked.
+    pub fn with_status(mut self, store: Arc<dyn StatusStore>) -> Self {
+        self.status = Some(StatusRegistry::new(
+            store,
+            &self.config.issuer,
+            self.config.status_list_max_age_seconds,
+        ));
+        self
+    }
+
+    /// The token status, if this issuer keeps it.
+    pub fn status(&self) -> Option<&StatusRegistry> {
+        self.status.as_ref()
+    }
+
+    fn registry(&self) -> Result<&StatusRegistry, ServiceError> {
+        self.status.as_ref().ok_or(ServiceError::NoTokenStatus)
     }
 
     /// Records logins, key changes and key-store failures to `metrics`.
@@ -251,6 +337,18 @@ impl IssuerService {
         result
     }
 
+    /// Authenticates an OAuth client (RFC 7009 revocation), throttled and
+    /// counted like a login.
+    pub async fn authenticate_client(
+        &self,
+        name: &str,
+        secret: &str,
+        address: Option<&str>,
+    ) -> Result<Account, LoginError> {
+        self.authenticate(AccountKind::Client, name, secret, address)
+            .await
+    }
+
     /// The account, if the secret matches and it is enabled; every failure
     /// counts against the throttle, a success clears it.
     async fn authenticate(
@@ -287,7 +385,9 @@ impl IssuerService {
         Ok(account)
     }
 
-    /// A token for `account`, narrowed to `requested_scope`.
+    /// A token for `account`, narrowed to `requested_scope`, with its status
+    /// list entry recorded before the token is handed out (so it can always
+    /// be revoked by `jti` or subject).
     async fn mint_for(
         &self,
         account: &Account,
@@ -298,20 +398,157 @@ impl IssuerService {
             .ok_or(LoginError::InvalidScope)?;
         let keyset = self.keyset().await?;
         let subject = account.subject();
+        let now = unix_now();
+        let exp = now.saturating_add(self.config.token_ttl_seconds);
+        let jti = ulid::Ulid::new().to_string();
+        let assigned = match &self.status {
+            Some(status) => Some(status.assign(exp, now).await.map_err(ServiceError::from)?),
+            None => None,
+        };
         let grant = Grant {
             subject: &subject,
             scopes: &scopes,
             client_id: (account.kind == AccountKind::Client).then_some(account.name.as_str()),
+            jti: &jti,
+            status: assigned.as_ref().map(|(_, reference)| reference),
         };
-        mint(
+        let issued = mint(
             &keyset,
             &self.config.issuer,
             &self.config.audiences,
-            self.config.token_ttl_seconds,
             &grant,
-            unix_now(),
+            now,
+            exp,
         )
-        .map_err(|e| LoginError::Service(e.into()))
+        .map_err(|e| LoginError::Service(e.into()))?;
+        if let (Some(status), Some((slot, _))) = (&self.status, assigned) {
+            let record = TokenRecord {
+                jti,
+                sub: subject,
+                slot,
+                exp,
+            };
+            status.record(&record).await.map_err(ServiceError::from)?;
+        }
+        Ok(issued)
+    }
+
+    /// Revokes a presented token (RFC 7009, or the CLI), if `by` may revoke
+    /// it. Foreign, forged, unknown and long-expired tokens change nothing.
+    pub async fn revoke_token(
+        &self,
+        token: &str,
+        by: Revoker<'_>,
+    ) -> Result<Revocation, ServiceError> {
+        let result = self.revoke_presented(token, by).await;
+        self.metrics.token_revocation("token", &result);
+        result
+    }
+
+    async fn revoke_presented(
+        &self,
+        token: &str,
+        by: Revoker<'_>,
+    ) -> Result<Revocation, ServiceError> {
+        let status = self.registry()?;
+        let keyset = self.keyset().await?;
+        let Some(own) = read_own(
+            &keyset,
+            &self.config.issuer,
+            &self.config.audiences,
+            token,
+            REVOCABLE_PAST_EXP_SECONDS,
+        ) else {
+            return Ok(Revocation::Unchanged);
+        };
+        let slot = own.status().and_then(|reference| {
+            let list = status.list_of(&reference.uri)?;
+            Some(crate::status::Slot {
+                list,
+                idx: reference.idx,
+            })
+        });
+        let Some(slot) = slot.filter(|_| by.may_revoke(own.client_id.as_deref())) else {
+            tracing::info!(by = %by.describe(), "token revocation changed nothing: not a token this caller may revoke");
+            return Ok(Revocation::Unchanged);
+        };
+        status.revoke(&[slot]).await?;
+        let record = TokenRecord {
+            jti: own.jti.clone().unwrap_or_default(),
+            sub: own.sub.clone(),
+            slot,
+            exp: own.exp,
+        };
+        audit(
+            std::slice::from_ref(&record),
+            by.describe(),
+            "presented token",
+        );
+        Ok(Revocation::Revoked(vec![record]))
+    }
+
+    /// Revokes the token with this `jti` (admin).
+    pub async fn revoke_jti(&self, jti: &str, by: &str) -> Result<Revocation, ServiceError> {
+        let result = async {
+            let revoked = self.registry()?.revoke_jti(jti, unix_now()).await?;
+            Ok(match revoked {
+                Some(record) => Revocation::Revoked(vec![record]),
+                None => Revocation::Unchanged,
+            })
+        }
+        .await;
+        if let Ok(Revocation::Revoked(records)) = &result {
+            audit(records, by.to_owned(), "jti");
+        }
+        self.metrics.token_revocation("jti", &result);
+        result
+    }
+
+    /// Revokes every unexpired token of `sub` (admin, and the CLI's
+    /// `user revoke-tokens`).
+    pub async fn revoke_subject(&self, sub: &str, by: &str) -> Result<Revocation, ServiceError> {
+        let result = async {
+            let revoked = self.registry()?.revoke_subject(sub, unix_now()).await?;
+            Ok(if revoked.is_empty() {
+                Revocation::Unchanged
+            } else {
+                Revocation::Revoked(revoked)
+            })
+        }
+        .await;
+        if let Ok(Revocation::Revoked(records)) = &result {
+            audit(records, by.to_owned(), "subject");
+        }
+        self.metrics.token_revocation("subject", &result);
+        result
+    }
+
+    /// The signed status list token of list `list`; `None` for a list that
+    /// was never used or has been purged.
+    pub async fn status_list(&self, list: u64) -> Result<Option<ListToken>, ServiceError> {
+        let status = self.registry()?;
+        let keyset = self.keyset().await?;
+        Ok(status.list_token(list, &keyset, unix_now()).await?)
+    }
+
+    /// The URIs of the live status lists (Status List Aggregation).
+    pub async fn status_lists(&self) -> Result<Vec<String>, ServiceError> {
+        Ok(self.registry()?.live_uris(unix_now()).await?)
+    }
+}
+
+/// One audit line per revoked token: what, whose, by whom, and how.
+fn audit(records: &[TokenRecord], by: String, how: &'static str) {
+    for record in records {
+        tracing::warn!(
+            jti = %record.jti,
+            sub = %record.sub,
+            list = record.slot.list,
+            idx = record.slot.idx,
+            by = %by,
+            how,
+            "token revoked"
+        );
     }
 }
 

@@ -9,6 +9,7 @@ use crate::config::{ConfigError, StoreLocation};
 use crate::keys::secrets_manager::SecretsManagerKeyStore;
 use crate::keys::FileKeyStore;
 use crate::keys::KeyStore;
+use crate::status::{DynamoStatusStore, FileStatusStore, StatusStore};
 
 /// The keyset store and the account store of one issuer instance.
 pub struct Stores {
@@ -16,11 +17,14 @@ pub struct Stores {
     pub keys: Arc<dyn KeyStore>,
     /// Where the login accounts live.
     pub accounts: Arc<dyn AccountStore>,
+    /// Where token status (status list entries, revocations) lives.
+    pub status: Arc<dyn StatusStore>,
 }
 
 impl Stores {
     /// Keys from `KEYSET_SECRET_ID` or `KEYSET_FILE`, accounts from
-    /// `USERS_TABLE` or `USERS_FILE`; one of each is required.
+    /// `USERS_TABLE` or `USERS_FILE`, token status from `STATUS_TABLE` or
+    /// `STATUS_FILE`; one of each is required.
     pub async fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok()).await
     }
@@ -31,9 +35,11 @@ impl Stores {
     pub async fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let keys_at = StoreLocation::from_lookup(&lookup, "KEYSET_SECRET_ID", "KEYSET_FILE")?;
         let accounts_at = StoreLocation::from_lookup(&lookup, "USERS_TABLE", "USERS_FILE")?;
+        let status_at = StoreLocation::from_lookup(&lookup, "STATUS_TABLE", "STATUS_FILE")?;
         Ok(Self {
             keys: key_store(keys_at).await,
             accounts: account_store(accounts_at).await,
+            status: status_store(status_at).await,
         })
     }
 }
@@ -51,6 +57,14 @@ pub async fn account_store(location: StoreLocation) -> Arc<dyn AccountStore> {
     match location {
         StoreLocation::Aws(table) => Arc::new(DynamoAccountStore::from_env(table).await),
         StoreLocation::File(path) => Arc::new(FileAccountStore::new(path)),
+    }
+}
+
+/// The token status store at `location`.
+pub async fn status_store(location: StoreLocation) -> Arc<dyn StatusStore> {
+    match location {
+        StoreLocation::Aws(table) => Arc::new(DynamoStatusStore::from_env(table).await),
+        StoreLocation::File(path) => Arc::new(FileStatusStore::new(path)),
     }
 }
 

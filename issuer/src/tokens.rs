@@ -1,9 +1,11 @@
 //! RFC 9068 access tokens: header `typ: at+jwt` and `kid`; claims `iss`,
-//! `sub`, `aud`, `exp`, `iat`, `nbf`, `jti`, `scope`, and `client_id` for
-//! client grants. Signed with the keyset's active key.
+//! `sub`, `aud`, `exp`, `iat`, `nbf`, `jti`, `scope`, `client_id` for
+//! client grants, and `status` (its entry in a status list). Signed with the
+//! keyset's active key; read back ([`read_own`]) only to revoke one.
 
-use jsonwebtoken::Header;
-use serde::Serialize;
+use jsonwebtoken::{DecodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use status_list::StatusReference;
 
 use crate::keys::{KeySet, KeySetError};
 
@@ -15,10 +17,18 @@ struct AccessClaims<'a> {
     exp: u64,
     iat: u64,
     nbf: u64,
-    jti: String,
+    jti: &'a str,
     scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     client_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<Status<&'a StatusReference>>,
+}
+
+/// The `status` claim: draft-ietf-oauth-status-list §6.
+#[derive(Debug, Serialize, Deserialize)]
+struct Status<R> {
+    status_list: R,
 }
 
 /// What a token is for.
@@ -30,6 +40,10 @@ pub struct Grant<'a> {
     pub scopes: &'a [String],
     /// Set for client-credentials grants.
     pub client_id: Option<&'a str>,
+    /// Its `jti`.
+    pub jti: &'a str,
+    /// Its status list entry, when the issuer keeps token status.
+    pub status: Option<&'a StatusReference>,
 }
 
 /// A signed token and what the token endpoint reports about it.
@@ -45,14 +59,15 @@ pub struct IssuedToken {
     pub kid: String,
 }
 
-/// Signs a token for `grant` with the keyset's active key.
+/// Signs a token for `grant` with the keyset's active key, valid from
+/// `now` until `exp`.
 pub fn mint(
     keyset: &KeySet,
     issuer: &str,
     audiences: &[String],
-    ttl_seconds: u64,
     grant: &Grant<'_>,
     now: u64,
+    exp: u64,
 ) -> Result<IssuedToken, KeySetError> {
     let active = keyset.active()?;
     let mut header = Header::new(active.alg.jwt_algorithm());
@@ -63,19 +78,82 @@ pub fn mint(
         iss: issuer,
         sub: grant.subject,
         aud: audiences,
-        exp: now.saturating_add(ttl_seconds),
+        exp,
         iat: now,
         nbf: now,
-        jti: ulid::Ulid::new().to_string(),
+        jti: grant.jti,
         scope: scope.clone(),
         client_id: grant.client_id,
+        status: grant.status.map(|status_list| Status { status_list }),
     };
     let access_token = jsonwebtoken::encode(&header, &claims, &active.encoding_key()?)
         .map_err(|_| KeySetError::Key(crate::keys::KeyError::BadPrivateKey))?;
     Ok(IssuedToken {
         access_token,
-        expires_in: ttl_seconds,
+        expires_in: exp.saturating_sub(now),
         scope,
         kid: active.kid.clone(),
     })
+}
+
+/// One of this issuer's tokens, read back after its signature checked out.
+#[derive(Debug, Deserialize)]
+pub struct OwnToken {
+    /// Its `sub`.
+    pub sub: String,
+    /// Its `jti`.
+    pub jti: Option<String>,
+    /// Its `client_id`: set for tokens of a client grant.
+    pub client_id: Option<String>,
+    /// Its `exp`.
+    pub exp: u64,
+    /// Its status list entry.
+    #[serde(default, rename = "status")]
+    status: Option<Status<StatusReference>>,
+}
+
+impl OwnToken {
+    /// Its status list entry, if it has one.
+    pub fn status(&self) -> Option<&StatusReference> {
+        self.status.as_ref().map(|status| &status.status_list)
+    }
+}
+
+/// `token` if this issuer signed it with a key of `keyset` for one of
+/// `audiences`, and it has not expired more than `leeway` seconds ago;
+/// anything else (foreign, forged, malformed, long expired) is `None`.
+pub fn read_own(
+    keyset: &KeySet,
+    issuer: &str,
+    audiences: &[String],
+    token: &str,
+    leeway: u64,
+) -> Option<OwnToken> {
+    let header = jsonwebtoken::decode_header(token).ok()?;
+    let kid = header.kid.as_deref()?;
+    let jwk = keyset
+        .jwks()
+        .ok()?
+        .keys
+        .into_iter()
+        .find(|jwk| jwk.common.key_id.as_deref() == Some(kid))?;
+    let key = DecodingKey::from_jwk(&jwk).ok()?;
+    let alg = keyset
+        .keys
+        .iter()
+        .find(|k| k.kid == kid)?
+        .alg
+        .jwt_algorithm();
+    // The key's own algorithm only: a token cannot pick another.
+    if header.alg != alg {
+        return None;
+    }
+    let mut validation = Validation::new(alg);
+    validation.set_issuer(&[issuer]);
+    validation.set_audience(audiences);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    validation.leeway = leeway;
+    jsonwebtoken::decode::<OwnToken>(token, &key, &validation)
+        .ok()
+        .map(|data| data.claims)
 }

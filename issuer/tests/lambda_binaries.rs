@@ -120,22 +120,16 @@ async fn the_issuer_binary_logs_in_and_publishes_its_jwks() {
             dir.path().join("keyset.json").display().to_string(),
         ),
         ("USERS_FILE", users.display().to_string()),
+        (
+            "STATUS_FILE",
+            dir.path().join("status.json").display().to_string(),
+        ),
     ];
     let binary =
         std::env::var("ISSUER_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_issuer").to_owned());
     let mut function = LambdaFunction::start(&binary, "tollgate-issuer", &env).await;
 
-    let login = rest_event(
-        "POST",
-        "/token",
-        json!({"Content-Type": "application/json"}),
-        Some(r#"{"username":"alice","password":"pw"}"#),
-    );
-    let Outcome::Response(answer) = function.invoke(login).await else {
-        panic!("login failed")
-    };
-    assert_eq!(answer["statusCode"], 200);
-    let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+    let body = login_alice(&mut function).await;
     assert_eq!(body["token_type"], "Bearer");
 
     let Outcome::Response(jwks) = function
@@ -166,7 +160,8 @@ async fn the_issuer_binary_logs_in_and_publishes_its_jwks() {
 
 /// Without `KEYSET_SECRET_ID` (or an explicit `KEYSET_FILE`) each instance
 /// would invent its own keys in `/tmp`: the binary refuses to start instead,
-/// naming the variable; the same for `USERS_TABLE` / `USERS_FILE`.
+/// naming the variable; the same for `USERS_TABLE` / `USERS_FILE` and
+/// `STATUS_TABLE` / `STATUS_FILE`.
 #[test]
 fn the_issuer_binary_refuses_to_start_without_its_stores() {
     let binary =
@@ -174,8 +169,24 @@ fn the_issuer_binary_refuses_to_start_without_its_stores() {
     let dir = tempfile::tempdir().unwrap();
     let keyset_file = dir.path().join("keyset.json").display().to_string();
     for (set, missing) in [
-        (vec![("USERS_TABLE", "users")], "KEYSET_SECRET_ID"),
-        (vec![("KEYSET_FILE", keyset_file.as_str())], "USERS_TABLE"),
+        (
+            vec![("USERS_TABLE", "users"), ("STATUS_TABLE", "status")],
+            "KEYSET_SECRET_ID",
+        ),
+        (
+            vec![
+                ("KEYSET_FILE", keyset_file.as_str()),
+                ("STATUS_TABLE", "status"),
+            ],
+            "USERS_TABLE",
+        ),
+        (
+            vec![
+                ("KEYSET_FILE", keyset_file.as_str()),
+                ("USERS_TABLE", "users"),
+            ],
+            "STATUS_TABLE",
+        ),
     ] {
         let output = std::process::Command::new(&binary)
             .env_clear()
@@ -226,15 +237,30 @@ async fn the_issuer_binary_serves_its_jwks_on_the_secret_terraform_creates() {
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
+    let (dynamodb, status_table) = testkit::dynamodb("issuer-status").await;
+    issuer::status::DynamoStatusStore::create_table(&dynamodb, &status_table)
+        .await
+        .unwrap();
+    let users = dir.path().join("users.json");
+    issuer::accounts::AccountStore::put(
+        &issuer::accounts::FileAccountStore::new(&users),
+        &issuer::accounts::Account::new(
+            issuer::accounts::AccountKind::User,
+            "alice",
+            "pw",
+            "books:read",
+        )
+        .unwrap(),
+    )
+    .await
+    .unwrap();
     env.extend([
         ("JWT_ISSUER", "https://issuer.test".to_owned()),
         ("JWT_AUDIENCE", "books-api".to_owned()),
         ("SIGNING_ALG", "ES256".to_owned()),
         ("KEYSET_SECRET_ID", secret.clone()),
-        (
-            "USERS_FILE",
-            dir.path().join("users.json").display().to_string(),
-        ),
+        ("USERS_FILE", users.display().to_string()),
+        ("STATUS_TABLE", status_table.clone()),
     ]);
     let binary =
         std::env::var("ISSUER_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_issuer").to_owned());
@@ -264,4 +290,57 @@ async fn the_issuer_binary_serves_its_jwks_on_the_secret_terraform_creates() {
     for kid in published {
         assert!(stored.keys.iter().any(|k| k.kid == kid), "{kid} is stored");
     }
+
+    // Token status on the DynamoDB table: a token's entry, its list, and
+    // its revocation by the holder (RFC 7009) through the Lambda.
+    let body = login_alice(&mut function).await;
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    let claims = jsonwebtoken::dangerous::insecure_decode::<Value>(&token)
+        .unwrap()
+        .claims;
+    let uri = claims["status"]["status_list"]["uri"].as_str().unwrap();
+    let path = uri.strip_prefix("https://issuer.test").unwrap();
+    let before = list_etag(&mut function, path).await;
+    let revoke = rest_event(
+        "POST",
+        "/revoke",
+        json!({"Content-Type": "application/x-www-form-urlencoded"}),
+        Some(&format!("token={token}")),
+    );
+    let Outcome::Response(revoked) = function.invoke(revoke).await else {
+        panic!("revocation failed")
+    };
+    assert_eq!(revoked["statusCode"], 200, "{revoked}");
+    assert_ne!(
+        list_etag(&mut function, path).await,
+        before,
+        "the list changed"
+    );
+}
+
+/// `alice` (password `pw`) logs in through the function: the token answer.
+async fn login_alice(function: &mut LambdaFunction) -> Value {
+    let login = rest_event(
+        "POST",
+        "/token",
+        json!({"Content-Type": "application/json"}),
+        Some(r#"{"username":"alice","password":"pw"}"#),
+    );
+    let Outcome::Response(answer) = function.invoke(login).await else {
+        panic!("login failed")
+    };
+    assert_eq!(answer["statusCode"], 200, "{answer}");
+    serde_json::from_str(answer["body"].as_str().unwrap()).unwrap()
+}
+
+/// The `ETag` of the status list at `path`, served by the function.
+async fn list_etag(function: &mut LambdaFunction, path: &str) -> String {
+    let event = rest_event("GET", path, json!({}), None);
+    let Outcome::Response(list) = function.invoke(event).await else {
+        panic!("status list failed")
+    };
+    assert_eq!(list["statusCode"], 200, "{list}");
+    // lambda_http answers a REST event with multi-value headers.
+    let etag = &list["multiValueHeaders"]["etag"][0];
+    etag.as_str().expect("an ETag").to_owned()
 }

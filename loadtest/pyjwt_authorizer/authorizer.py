@@ -46,6 +46,7 @@ ROUTES = json.loads(
             "DELETE /books/*": "books:write",
             "GET /admin/keys": "keys:admin",
             "POST /admin/keys/*": "keys:admin",
+            "POST /admin/tokens/revoke": "keys:admin",
         }
     )
 )

@@ -18,7 +18,7 @@ pub async fn run(data: &DataDir, token: String, url: &str) -> anyhow::Result<()>
     } else {
         let url = url.trim_end_matches('/');
         let issuer_url = data.stored_issuer_url()?.unwrap_or_else(|| url.to_owned());
-        local_stack::authorizer_config(&issuer_url, &format!("{url}/.well-known/jwks.json"))?
+        local_stack::authorizer_config(&issuer_url, url)?
     };
     let explanation =
         tollgate::explain::explain(config, tollgate::explain::token_text(&input)).await?;

@@ -26,7 +26,7 @@ pub async fn run(data: &DataDir, command: KeysCommand) -> anyhow::Result<()> {
     let issuer_url = data
         .stored_issuer_url()?
         .unwrap_or_else(|| "http://127.0.0.1".to_owned());
-    let service = local_stack::issuer_service(&stores.keys, &stores.accounts, &issuer_url)?;
+    let service = local_stack::issuer_service(&stores, &issuer_url)?;
     let output = match command {
         KeysCommand::List => {
             serde_json::json!({"keys": service.keyset().await?.metadata()})

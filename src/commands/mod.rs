@@ -9,9 +9,12 @@ pub mod serve;
 pub mod token;
 pub mod user;
 
+use std::sync::Arc;
+
 use anyhow::bail;
 use issuer::accounts::{Account, AccountKind};
-use tollgate::local_stack::{DataDir, IdentityStores};
+use issuer::{IssuerService, Revocation};
+use tollgate::local_stack::{self, DataDir, IdentityStores};
 
 /// The first line of standard input; `what` names the secret and `flag`
 /// the option that must be given (no interactive prompt, no argument).
@@ -50,4 +53,41 @@ async fn save_account(
         .put(&account)
         .await?;
     Ok(account)
+}
+
+/// The issuer service of this data directory (or of the AWS stores the
+/// environment names), issuing as `JWT_ISSUER` when set, else as the URL
+/// the data directory fixed: the `iss` a revoked token must carry.
+async fn issuer_of(data: &DataDir) -> anyhow::Result<Arc<IssuerService>> {
+    let issuer_url = match environment::Settings::from_env().text("JWT_ISSUER") {
+        Some(url) => url,
+        None => match data.stored_issuer_url()? {
+            Some(url) => url,
+            None => bail!(
+                "{} has issued no tokens yet (no issuer URL); set JWT_ISSUER for another issuer",
+                data.0.display()
+            ),
+        },
+    };
+    let stores = IdentityStores::select(data).await?;
+    local_stack::issuer_service(&stores, &issuer_url)
+}
+
+/// Prints what a revocation revoked as JSON; revoking nothing is an error
+/// (`nothing` says why), so scripts see it.
+fn print_revocation(revocation: Revocation, nothing: &str) -> anyhow::Result<()> {
+    let Revocation::Revoked(tokens) = revocation else {
+        bail!("{nothing}");
+    };
+    let tokens: Vec<_> = tokens
+        .iter()
+        .map(|t| serde_json::json!({"jti": t.jti, "sub": t.sub, "exp": t.exp}))
+        .collect();
+    let output = serde_json::json!({"revoked": tokens.len(), "tokens": tokens});
+    println!("{}", serde_json::to_string_pretty(&output)?);
+    eprintln!(
+        "A running serve on this data directory refuses them within {} s.",
+        local_stack::KEYSET_POLL.as_secs() + 1
+    );
+    Ok(())
 }

@@ -1,6 +1,9 @@
-//! `tollgate token`: logs in at a running stack and prints the access token.
+//! `tollgate token`: logs in at a running stack and prints the access
+//! token; `tollgate token revoke` revokes one.
 
 use anyhow::bail;
+use issuer::Revoker;
+use tollgate::local_stack::DataDir;
 
 /// Posts the credentials to `{url}/token`; any answer without a token is
 /// an error that shows the status and body.
@@ -20,4 +23,24 @@ pub async fn run(url: &str, username: &str, password_stdin: bool) -> anyhow::Res
         }
         _ => bail!("login failed ({status}): {body}"),
     }
+}
+
+/// `tollgate token revoke TOKEN` (or `-` for standard input): sets the
+/// token's status list entry to INVALID in the data directory's status
+/// store (or `STATUS_TABLE`). The token must be this issuer's (`JWT_ISSUER`,
+/// else the data directory's issuer URL), and unexpired.
+pub async fn revoke(data: &DataDir, token: String) -> anyhow::Result<()> {
+    let token = if token == "-" {
+        std::io::read_to_string(std::io::stdin())?
+    } else {
+        token
+    };
+    let service = super::issuer_of(data).await?;
+    let revocation = service
+        .revoke_token(tollgate::explain::token_text(&token), Revoker::Admin)
+        .await?;
+    super::print_revocation(
+        revocation,
+        "not a token of this issuer with a status list entry (or it has expired): nothing revoked",
+    )
 }

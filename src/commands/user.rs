@@ -1,4 +1,5 @@
-//! `tollgate user add`: a user with a password read from standard input.
+//! `tollgate user add`: a user with a password read from standard input;
+//! `tollgate user revoke-tokens`: every unexpired token of a user revoked.
 
 use issuer::accounts::AccountKind;
 use tollgate::local_stack::DataDir;
@@ -17,4 +18,14 @@ pub async fn add(
         account.scopes.join(" ")
     );
     Ok(())
+}
+
+/// Revokes every unexpired token whose `sub` is the user `name`.
+pub async fn revoke_tokens(data: &DataDir, name: &str) -> anyhow::Result<()> {
+    let service = super::issuer_of(data).await?;
+    let revocation = service.revoke_subject(name, "the CLI").await?;
+    super::print_revocation(
+        revocation,
+        "no unexpired token of this user: nothing revoked",
+    )
 }

@@ -1,7 +1,11 @@
 //! A JWKS server on 127.0.0.1 over real HTTP/1.1, whose behaviour a test
 //! switches at run time: serve, fail with a status, hang, reset the
 //! connection, send a huge or a trickling body. It counts every request.
+//! It also serves other documents at their own paths (status lists), with
+//! an `ETag` and 304 answers to `If-None-Match`.
 
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -36,6 +40,8 @@ struct State {
     cache_control: Option<String>,
     /// Served at `/.well-known/openid-configuration` when set.
     discovery: Option<String>,
+    /// Other documents by path, with their content type.
+    documents: HashMap<String, (String, String)>,
 }
 
 /// The server; stops when dropped.
@@ -64,6 +70,7 @@ impl JwksServer {
             jwks: jwks.to_string(),
             cache_control: Some("public, max-age=300".to_owned()),
             discovery: None,
+            documents: HashMap::new(),
         }));
         let requests = Arc::new(AtomicUsize::new(0));
         let task = tokio::spawn(accept_loop(
@@ -110,6 +117,19 @@ impl JwksServer {
         self.state.lock().expect("state").discovery = Some(document.to_string());
     }
 
+    /// Serves `body` as `content_type` at `path` (such as
+    /// `/statuslists/0`), with an `ETag`; `None` removes it (a path under
+    /// `/statuslists` then answers 404).
+    pub fn set_document(&self, path: &str, content_type: &str, body: Option<&str>) {
+        let mut state = self.state.lock().expect("state");
+        match body {
+            Some(body) => state
+                .documents
+                .insert(path.to_owned(), (content_type.to_owned(), body.to_owned())),
+            None => state.documents.remove(path),
+        };
+    }
+
     /// Requests received so far.
     pub fn requests(&self) -> usize {
         self.requests.load(Ordering::SeqCst)
@@ -136,14 +156,19 @@ async fn serve(
         return Ok(());
     };
     requests.fetch_add(1, Ordering::SeqCst);
-    let wants_discovery = request.starts_with(b"GET /.well-known/openid-configuration ");
-    let (mode, jwks, cache_control) = {
+    let head = String::from_utf8_lossy(&request).into_owned();
+    let path = head.split(' ').nth(1).unwrap_or_default().to_owned();
+    let wants_discovery = path == "/.well-known/openid-configuration";
+    let (mode, jwks, cache_control, document) = {
         let s = state.lock().expect("state");
         let body = match (&s.discovery, wants_discovery) {
             (Some(document), true) => document.clone(),
             _ => s.jwks.clone(),
         };
-        (s.mode.clone(), body, s.cache_control.clone())
+        // Status list paths are documents (404 when unset); others the JWKS.
+        let document = (path.starts_with("/statuslists") || s.documents.contains_key(&path))
+            .then(|| s.documents.get(&path).cloned());
+        (s.mode.clone(), body, s.cache_control.clone(), document)
     };
     let cache_header = cache_control
         .map(|v| format!("Cache-Control: {v}\r\n"))
@@ -153,8 +178,47 @@ async fn serve(
         drop(stream);
         return Ok(());
     }
-    answer(&mut stream, mode, &jwks, &cache_header).await?;
+    match document {
+        // A path of its own: the document, 304 for its validator, or 404.
+        Some(document) if mode == ServerMode::Serve => {
+            serve_document(&mut stream, document, &head, &cache_header).await?
+        }
+        _ => answer(&mut stream, mode, &jwks, &cache_header).await?,
+    }
     stream.shutdown().await
+}
+
+/// Answers a request for a document path: 404 when none is set there, 304
+/// when `If-None-Match` names its `ETag`, else 200 with it.
+async fn serve_document(
+    stream: &mut TcpStream,
+    document: Option<(String, String)>,
+    head: &str,
+    cache_header: &str,
+) -> std::io::Result<()> {
+    let Some((content_type, body)) = document else {
+        let head = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        return stream.write_all(head.as_bytes()).await;
+    };
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    body.hash(&mut hasher);
+    let etag = format!("\"{:016x}\"", hasher.finish());
+    let revalidated = head.lines().any(|line| {
+        line.split_once(':').is_some_and(|(name, value)| {
+            name.eq_ignore_ascii_case("if-none-match") && value.trim() == etag
+        })
+    });
+    let reply = if revalidated {
+        format!(
+            "HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\n{cache_header}Connection: close\r\n\r\n"
+        )
+    } else {
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nETag: {etag}\r\n{cache_header}Connection: close\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    stream.write_all(reply.as_bytes()).await
 }
 
 /// The request up to its blank line; `None` when the peer closed first or

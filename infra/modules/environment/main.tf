@@ -11,6 +11,9 @@ locals {
       JWT_AUDIENCE         = var.audience
       JWT_REQUIRED_TYP     = "at+jwt"
       JWKS_MAX_AGE_SECONDS = tostring(var.jwks_max_age_seconds)
+      # Every token this issuer mints names its status list entry.
+      STATUS_LIST_CHECK           = "required"
+      STATUS_LIST_MAX_AGE_SECONDS = tostring(var.status_list_max_age_seconds)
     },
     var.route_scopes_json == null ? {} : { ROUTE_SCOPES = var.route_scopes_json },
   )
@@ -23,6 +26,9 @@ locals {
     SIGNING_ALG          = var.signing_alg
     KEYSET_SECRET_ID     = var.keyset_secret_arn
     USERS_TABLE          = var.users_table
+    STATUS_TABLE         = var.status_table
+
+    STATUS_LIST_MAX_AGE_SECONDS = tostring(var.status_list_max_age_seconds)
   }
 
   # The rotation needs only what shapes a rotation: the algorithm, the

@@ -55,6 +55,16 @@ variable "users_table" {
   type        = string
 }
 
+variable "status_table" {
+  description = "STATUS_TABLE."
+  type        = string
+}
+
+variable "status_list_max_age_seconds" {
+  description = "STATUS_LIST_MAX_AGE_SECONDS, issuer and authorizer."
+  type        = number
+}
+
 variable "books_table" {
   description = "BOOKS_TABLE."
   type        = string

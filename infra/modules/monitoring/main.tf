@@ -18,6 +18,10 @@ locals {
       jwks_failures      = { metric = "JwksFetchFailures", dims = {} }
       jwks_stale         = { metric = "JwksStaleServes", dims = {} }
       unknown_kid_misses = { metric = "UnknownKidMisses", dims = {} }
+      status_unavailable = { metric = "Decisions", dims = { Decision = "unauthorized", Reason = "status_unavailable" } }
+      status_fetches     = { metric = "StatusListFetches", dims = {} }
+      status_failures    = { metric = "StatusListFetchFailures", dims = {} }
+      status_stale       = { metric = "StatusListStaleServes", dims = {} }
       logins_throttled   = { service = "issuer", metric = "Logins", dims = { Decision = "throttled" } }
       logins_failed      = { service = "issuer", metric = "Logins", dims = { Decision = "failed" } }
       key_store_errors   = { service = "issuer", metric = "KeyStoreErrors", dims = {} }
@@ -43,6 +47,10 @@ locals {
       jwks-stale-serves = {
         description = "The authorizer verifies with a JWKS past its freshness because refetches fail."
         metric      = local.tollgate.jwks_stale, evaluation_periods = 2, datapoints_to_alarm = 2
+      }
+      status-lists-unavailable = {
+        description = "The authorizer refuses tokens because their status list is unavailable (issuer unreachable, or a list refused) past its stale bound: it is failing closed on revocation checks."
+        metric      = local.tollgate.status_unavailable, period = 60, evaluation_periods = 3, datapoints_to_alarm = 2
       }
       unknown-kid-misses = {
         description = "Tokens name keys the JWKS does not hold. A rotation publishes the next key a whole period before it signs, so after a rotation this stays at 0: keys published late, or forged kids."
@@ -151,6 +159,13 @@ locals {
       concat(local.line.jwks_failures, [{ label = "failures" }]),
       concat(local.line.jwks_stale, [{ label = "stale serves" }]),
       concat(local.line.unknown_kid_misses, [{ label = "unknown-kid misses" }]),
+    ] },
+    { title = "Token status: list fetches, failures, stale serves; revoked tokens refused", stat = "Sum", metrics = [
+      concat(local.line.status_fetches, [{ label = "list fetches" }]),
+      concat(local.line.status_failures, [{ label = "list fetch failures" }]),
+      concat(local.line.status_stale, [{ label = "stale list serves" }]),
+      [local.ns, "Decisions", "Service", "authorizer", "Decision", "unauthorized", "Reason", "revoked", { label = "revoked tokens refused" }],
+      [local.ns, "Decisions", "Service", "authorizer", "Decision", "unauthorized", "Reason", "status_unavailable", { label = "refused: list unavailable" }],
     ] },
     { title = "Cold starts and init time (ms)", stat = "Sum", metrics = [
       [local.ns, "ColdStart", "Service", "authorizer", { label = "cold starts" }],

@@ -11,6 +11,9 @@ variables {
   keyset_secret_arn    = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:tollgate/keyset-AbCdEf"
   users_table          = "tollgate-users"
   books_table          = "tollgate-books"
+  status_table         = "tollgate-status"
+
+  status_list_max_age_seconds = 60
 }
 
 run "issuer_url_is_the_stage_url" {
@@ -36,6 +39,9 @@ run "authorizer_trusts_exactly_this_issuer" {
       JWT_AUDIENCE         = "books-api"
       JWT_REQUIRED_TYP     = "at+jwt"
       JWKS_MAX_AGE_SECONDS = "300"
+
+      STATUS_LIST_CHECK           = "required"
+      STATUS_LIST_MAX_AGE_SECONDS = "60"
     }
     error_message = "authorizer environment"
   }
@@ -61,6 +67,9 @@ run "issuer_signs_for_the_same_issuer_and_audience" {
       SIGNING_ALG          = "ES256"
       KEYSET_SECRET_ID     = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:tollgate/keyset-AbCdEf"
       USERS_TABLE          = "tollgate-users"
+      STATUS_TABLE         = "tollgate-status"
+
+      STATUS_LIST_MAX_AGE_SECONDS = "60"
     }
     error_message = "issuer environment"
   }

@@ -19,6 +19,7 @@ run "every_alarm_the_issue_asks_for_exists" {
   assert {
     condition = toset(keys(output.alarms)) == toset([
       "authorizer-fails-closed", "jwks-fetch-failures", "jwks-stale-serves", "unknown-kid-misses",
+      "status-lists-unavailable",
       "unauthorized-share", "rotation-errors", "issuer-errors", "backend-errors", "api-5xx",
       "authorizer-throttles", "issuer-throttles", "issuer-rotation-throttles", "backend-throttles",
       "issuer-login-throttling", "issuer-login-failures", "issuer-key-store-errors",
@@ -58,6 +59,10 @@ run "tollgate_metrics_are_read_through_the_service_dimension_sets" {
   assert {
     condition     = output.alarms["authorizer-fails-closed"].queries[0].dimensions == { Service = "authorizer", Decision = "unauthorized", Reason = "keys_unavailable" }
     error_message = "failing closed = Unauthorized for want of keys"
+  }
+  assert {
+    condition     = output.alarms["status-lists-unavailable"].queries[0].dimensions == { Service = "authorizer", Decision = "unauthorized", Reason = "status_unavailable" }
+    error_message = "lists unavailable = Unauthorized for want of a status list"
   }
 }
 
@@ -123,8 +128,8 @@ run "dashboard_is_valid_json_with_the_widgets_asked_for" {
   command = plan
 
   assert {
-    condition     = length(jsondecode(output.dashboard_body).widgets) == 10
-    error_message = "ten widgets"
+    condition     = length(jsondecode(output.dashboard_body).widgets) == 11
+    error_message = "eleven widgets"
   }
   assert {
     condition     = alltrue([for w in jsondecode(output.dashboard_body).widgets : w.type == "metric" && w.properties.region == "eu-west-1" && w.width == 12])
@@ -134,6 +139,7 @@ run "dashboard_is_valid_json_with_the_widgets_asked_for" {
     condition = toset([for w in jsondecode(output.dashboard_body).widgets : w.properties.title]) == toset([
       "Authorizer decisions by outcome", "Verification time (µs)", "Decision cache hits",
       "JWKS fetches, failures, stale serves, unknown kids", "Cold starts and init time (ms)",
+      "Token status: list fetches, failures, stale serves; revoked tokens refused",
       "Issuer logins by outcome, key store errors",
       "Lambda duration p99 (ms)", "Lambda throttles and errors (errors: not the authorizer, whose errors are its 401s)",
       "API 4xx / 5xx", "API latency (ms)",

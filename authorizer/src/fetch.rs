@@ -1,0 +1,269 @@
+//! Fetching what an issuer publishes over HTTP(S): its JWKS, its OpenID
+//! Connect discovery document (for issuers configured without a JWKS URL)
+//! and its status lists, each bounded in time and size.
+//!
+//! Loopback URLs are fetched directly, never through a proxy named by
+//! `HTTP_PROXY`/`ALL_PROXY`: "http only on loopback" means the request stays
+//! on this host, and a proxy would carry it elsewhere in clear text and
+//! answer for the issuer. Other URLs honour the standard proxy variables
+//! (a Lambda in a VPC may need one).
+
+use std::time::Duration;
+
+use reqwest::header::{CACHE_CONTROL, CONTENT_LENGTH, ETAG, IF_NONE_MATCH};
+use reqwest::StatusCode;
+
+use crate::config::CacheSettings;
+use crate::jwk::JwkSet;
+
+/// Why a fetch failed. What was held before stays in use.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("request failed: {0}")]
+    Transport(String),
+    #[error("request timed out")]
+    Timeout,
+    #[error("answered HTTP {0}")]
+    Status(u16),
+    #[error("body exceeds {0} bytes")]
+    TooLarge(usize),
+    #[error("JWKS body is not a key set: {0}")]
+    Invalid(String),
+    #[error("HTTP client could not be built: {0}")]
+    Client(String),
+    #[error("OIDC discovery document refused: {0}")]
+    Discovery(String),
+}
+
+/// The members of an OpenID Connect discovery document we read.
+#[derive(serde::Deserialize)]
+struct DiscoveryDocument {
+    issuer: String,
+    jwks_uri: String,
+}
+
+/// A fetched key set and how long its server says it stays fresh.
+#[derive(Debug)]
+pub struct FetchedJwks {
+    pub set: JwkSet,
+    /// `Cache-Control: max-age`, or zero for `no-cache`/`no-store`.
+    pub max_age: Option<Duration>,
+}
+
+/// A status list fetch's answer.
+#[derive(Debug)]
+pub enum FetchedStatusList {
+    /// A (new) status list token.
+    Token {
+        /// The compact JWS, not yet verified.
+        body: Vec<u8>,
+        /// `Cache-Control: max-age`.
+        max_age: Option<Duration>,
+        /// Its `ETag`, for the next conditional request.
+        etag: Option<String>,
+    },
+    /// 304: the copy held is still current.
+    NotModified {
+        /// `Cache-Control: max-age`.
+        max_age: Option<Duration>,
+    },
+}
+
+/// One GET's answer.
+struct Got {
+    status: StatusCode,
+    body: Vec<u8>,
+    max_age: Option<Duration>,
+    etag: Option<String>,
+}
+
+/// HTTP clients for an issuer's documents: rustls, a whole-request timeout,
+/// no redirects (a URL is configuration or vouched for by its issuer;
+/// following redirects would let the answering server send us elsewhere),
+/// and a body size cap. One client goes direct (loopback), one may use a proxy.
+#[derive(Clone, Debug)]
+pub struct Fetcher {
+    direct: reqwest::Client,
+    proxied: reqwest::Client,
+    max_body_bytes: usize,
+}
+
+impl Fetcher {
+    pub fn new(settings: &CacheSettings) -> Result<Self, FetchError> {
+        let builder = || {
+            reqwest::Client::builder()
+                .timeout(settings.fetch_timeout)
+                .connect_timeout(settings.fetch_timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("tollgate-authorizer/", env!("CARGO_PKG_VERSION")))
+        };
+        let build = |builder: reqwest::ClientBuilder| {
+            builder
+                .build()
+                .map_err(|e| FetchError::Client(e.to_string()))
+        };
+        Ok(Self {
+            direct: build(builder().no_proxy())?,
+            proxied: build(builder())?,
+            max_body_bytes: settings.max_body_bytes,
+        })
+    }
+
+    /// The client for `uri`: direct for a loopback host, whatever the
+    /// environment's proxy variables say.
+    fn client_for(&self, uri: &str) -> &reqwest::Client {
+        if crate::config::is_loopback_url(uri) {
+            &self.direct
+        } else {
+            &self.proxied
+        }
+    }
+
+    pub async fn fetch(&self, uri: &str) -> Result<FetchedJwks, FetchError> {
+        let got = self
+            .get(uri, "application/jwk-set+json, application/json", None)
+            .await?;
+        let set = JwkSet::parse(&got.body).map_err(|e| FetchError::Invalid(e.to_string()))?;
+        Ok(FetchedJwks {
+            set,
+            max_age: got.max_age,
+        })
+    }
+
+    /// Reads the discovery document at `url` and returns its `jwks_uri`.
+    /// Its `issuer` must equal `issuer` exactly (OIDC Discovery §4.3), and
+    /// the `jwks_uri` must pass the same https-or-loopback rule as
+    /// configured URLs.
+    pub async fn discover(&self, url: &str, issuer: &str) -> Result<String, FetchError> {
+        let got = self.get(url, "application/json", None).await?;
+        let document: DiscoveryDocument = serde_json::from_slice(&got.body)
+            .map_err(|e| FetchError::Discovery(format!("not a discovery document: {e}")))?;
+        if document.issuer != issuer {
+            return Err(FetchError::Discovery(format!(
+                "its issuer {:?} is not {issuer:?}",
+                document.issuer
+            )));
+        }
+        crate::config::check_fetch_url(&document.jwks_uri)
+            .map_err(|e| FetchError::Discovery(e.to_string()))?;
+        Ok(document.jwks_uri)
+    }
+
+    /// Fetches a status list token, conditionally when `etag` is known.
+    pub async fn fetch_status_list(
+        &self,
+        uri: &str,
+        etag: Option<&str>,
+    ) -> Result<FetchedStatusList, FetchError> {
+        let got = self.get(uri, status_list::MEDIA_TYPE, etag).await?;
+        Ok(if got.status == StatusCode::NOT_MODIFIED {
+            FetchedStatusList::NotModified {
+                max_age: got.max_age,
+            }
+        } else {
+            FetchedStatusList::Token {
+                body: got.body,
+                max_age: got.max_age,
+                etag: got.etag,
+            }
+        })
+    }
+
+    /// One GET: a success status (or 304 to a conditional request), a body
+    /// within the size cap, and the response's freshness and validator.
+    async fn get(
+        &self,
+        uri: &str,
+        accept: &'static str,
+        if_none_match: Option<&str>,
+    ) -> Result<Got, FetchError> {
+        let mut request = self.client_for(uri).get(uri).header("accept", accept);
+        if let Some(etag) = if_none_match {
+            request = request.header(IF_NONE_MATCH, etag);
+        }
+        let mut response = request.send().await.map_err(request_error)?;
+        let status = response.status();
+        let not_modified = status == StatusCode::NOT_MODIFIED && if_none_match.is_some();
+        if !status.is_success() && !not_modified {
+            return Err(FetchError::Status(status.as_u16()));
+        }
+        let headers = response.headers();
+        let declared = headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|len| len > self.max_body_bytes as u64) {
+            return Err(FetchError::TooLarge(self.max_body_bytes));
+        }
+        let max_age = headers
+            .get(CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_max_age);
+        let etag = headers
+            .get(ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let mut body =
+            Vec::with_capacity(declared.unwrap_or(4096).min(self.max_body_bytes as u64) as usize);
+        while let Some(chunk) = response.chunk().await.map_err(request_error)? {
+            if body.len() + chunk.len() > self.max_body_bytes {
+                return Err(FetchError::TooLarge(self.max_body_bytes));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Got {
+            status,
+            body,
+            max_age,
+            etag,
+        })
+    }
+}
+
+fn request_error(error: reqwest::Error) -> FetchError {
+    if error.is_timeout() {
+        FetchError::Timeout
+    } else {
+        // Without the URL: it is configuration, and errors end up in logs.
+        FetchError::Transport(error.without_url().to_string())
+    }
+}
+
+/// Reads `max-age` from a `Cache-Control` value; `no-store`/`no-cache` mean zero.
+pub fn parse_max_age(value: &str) -> Option<Duration> {
+    let mut max_age = None;
+    for directive in value.split(',').map(str::trim) {
+        let lower = directive.to_ascii_lowercase();
+        if lower == "no-store" || lower == "no-cache" {
+            return Some(Duration::ZERO);
+        }
+        if let Some(seconds) = lower.strip_prefix("max-age=") {
+            max_age = seconds
+                .trim_matches('"')
+                .parse::<u64>()
+                .ok()
+                .map(Duration::from_secs);
+        }
+    }
+    max_age
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_control_max_age() {
+        assert_eq!(
+            parse_max_age("public, max-age=600"),
+            Some(Duration::from_secs(600))
+        );
+        assert_eq!(
+            parse_max_age("max-age=\"60\""),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(parse_max_age("no-store"), Some(Duration::ZERO));
+        assert_eq!(parse_max_age("public"), None);
+        assert_eq!(parse_max_age("max-age=abc"), None);
+    }
+}
