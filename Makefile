@@ -1,5 +1,6 @@
 # Tollgate — build, test and tooling entry points.
-#   make test    fmt + clippy + every test, with moto_server on loopback
+#   make test    fmt + clippy + every test, with moto_server on loopback, and
+#                terraform apply of infra/ and its examples against moto
 #   make bench   criterion benches (verification speed)
 #   make lambda  arm64 Lambda bootstraps in target/lambda/<name>/bootstrap.zip
 #   make loadtest  the k6 suite (release builds): loadtest/out/summary.json, report.html
@@ -7,7 +8,7 @@ SHELL := /bin/bash
 VENV := .venv
 PYTHON ?= python3
 
-.PHONY: setup setup-lambda setup-infra setup-loadtest infra-check test lint fmt check bench bench-instructions lambda lambda-smoke loadtest loadtest-smoke clean-venv
+.PHONY: setup setup-lambda setup-infra setup-loadtest infra-check infra-apply test lint fmt check bench bench-instructions lambda lambda-smoke loadtest loadtest-smoke clean-venv
 
 ## Python tools (moto_server) in .venv/, pinned by requirements-dev.txt.
 setup: $(VENV)/.installed
@@ -19,7 +20,7 @@ $(VENV)/.installed: requirements-dev.txt
 
 ## Everything CI runs. moto_server is started on a free loopback port and
 ## stopped afterwards, even when a step fails.
-test: setup infra-check
+test: setup infra-check infra-apply
 	scripts/with-moto.sh bash -c 'cargo fmt --all --check \
 	  && cargo clippy --workspace --all-targets -- -D warnings \
 	  && RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet \
@@ -39,6 +40,12 @@ $(VENV)-infra/.installed: requirements-infra.txt
 ## provider-less modules, checkov, and the HCL contract test.
 infra-check: setup-infra
 	VENV_INFRA=$(VENV)-infra scripts/infra-check.sh
+
+## `terraform apply` of the root module and the examples against moto_server
+## (in a scratch copy, stand-in zips), a second plan with no change beyond
+## moto's known gaps, boto3 checks, destroy. Skipped without the provider.
+infra-apply: setup
+	scripts/infra-apply.sh
 
 ## The crate maps' links must resolve: docs build with warnings as errors.
 lint:

@@ -68,20 +68,6 @@ resource "aws_api_gateway_resource" "proxy" {
   path_part   = "{proxy+}"
 }
 
-# The authorizer: the `Authorization` header is the identity source and the
-# cache key; a header not in the Bearer form (RFC 6750 §2.1: the scheme
-# case-insensitive, one or more spaces, a b64token, nothing after it) is
-# answered 401 by API Gateway without invoking the function.
-resource "aws_api_gateway_authorizer" "token" {
-  name                             = "${var.name}-jwt"
-  rest_api_id                      = aws_api_gateway_rest_api.tollgate.id
-  type                             = "TOKEN"
-  authorizer_uri                   = aws_lambda_function.fn["authorizer"].invoke_arn
-  identity_source                  = "method.request.header.Authorization"
-  identity_validation_expression   = "^[Bb][Ee][Aa][Rr][Ee][Rr] +[A-Za-z0-9._~+/-]+=*$"
-  authorizer_result_ttl_in_seconds = var.authorizer_cache_ttl_seconds
-}
-
 # One method per route: behind the authorizer unless the route table marks
 # it open.
 resource "aws_api_gateway_method" "route" {
@@ -93,7 +79,7 @@ resource "aws_api_gateway_method" "route" {
   resource_id        = local.resource_ids[each.value.resource]
   http_method        = split(" ", each.key)[0]
   authorization      = each.value.authorized ? "CUSTOM" : "NONE"
-  authorizer_id      = each.value.authorized ? aws_api_gateway_authorizer.token.id : null
+  authorizer_id      = each.value.authorized ? module.authorizer.authorizer_id : null
   request_parameters = strcontains(each.key, "{proxy+}") ? { "method.request.path.proxy" = true } : {}
 }
 
@@ -110,52 +96,56 @@ resource "aws_api_gateway_integration" "route" {
 
 # 401 and 403 from API Gateway itself (no or refused token): problem-shaped
 # JSON bodies like the functions' own errors, and the Bearer challenge.
-resource "aws_api_gateway_gateway_response" "unauthorized" {
-  rest_api_id   = aws_api_gateway_rest_api.tollgate.id
-  response_type = "UNAUTHORIZED"
-  status_code   = "401"
-
-  response_parameters = {
-    "gatewayresponse.header.WWW-Authenticate" = "'Bearer realm=\"tollgate\"'"
-  }
-  response_templates = {
-    "application/json" = "{\"type\":\"about:blank\",\"title\":\"Unauthorized\",\"status\":401,\"detail\":\"a valid Bearer token is required\"}"
+locals {
+  gateway_responses = {
+    UNAUTHORIZED = {
+      status_code = "401"
+      parameters  = { "gatewayresponse.header.WWW-Authenticate" = "'Bearer realm=\"tollgate\"'" }
+      template    = "{\"type\":\"about:blank\",\"title\":\"Unauthorized\",\"status\":401,\"detail\":\"a valid Bearer token is required\"}"
+    }
+    ACCESS_DENIED = {
+      status_code = "403"
+      parameters  = {}
+      template    = "{\"type\":\"about:blank\",\"title\":\"Forbidden\",\"status\":403,\"detail\":\"the token's scopes do not grant this request\"}"
+    }
   }
 }
 
-resource "aws_api_gateway_gateway_response" "access_denied" {
-  rest_api_id   = aws_api_gateway_rest_api.tollgate.id
-  response_type = "ACCESS_DENIED"
-  status_code   = "403"
+resource "aws_api_gateway_gateway_response" "problem" {
+  for_each = local.gateway_responses
 
-  response_templates = {
-    "application/json" = "{\"type\":\"about:blank\",\"title\":\"Forbidden\",\"status\":403,\"detail\":\"the token's scopes do not grant this request\"}"
-  }
+  rest_api_id         = aws_api_gateway_rest_api.tollgate.id
+  response_type       = each.key
+  status_code         = each.value.status_code
+  response_parameters = each.value.parameters
+  response_templates  = { "application/json" = each.value.template }
 }
 
 resource "aws_api_gateway_deployment" "tollgate" {
   rest_api_id = aws_api_gateway_rest_api.tollgate.id
   description = "Tollgate API"
 
-  # Redeploy whenever a resource, method, integration, the authorizer or a
-  # gateway response changes.
+  # Redeploy whenever a route, resource, method, integration, the authorizer
+  # or a gateway response changes. Only what decides the API's behaviour is
+  # hashed, from the configuration and the ids: whole resource objects would
+  # change on every refresh (the provider reads unset maps and lists back
+  # empty) and replace the deployment on every plan.
   triggers = {
-    redeployment = sha1(jsonencode([
-      local.routes,
-      local.resource_ids,
-      values(aws_api_gateway_method.route),
-      values(aws_api_gateway_integration.route),
-      aws_api_gateway_authorizer.token,
-      aws_api_gateway_gateway_response.unauthorized,
-      aws_api_gateway_gateway_response.access_denied,
-    ]))
+    redeployment = sha1(jsonencode({
+      routes       = local.routes
+      resources    = local.resource_ids
+      methods      = { for key, m in aws_api_gateway_method.route : key => m.id }
+      integrations = { for key, i in aws_api_gateway_integration.route : key => [i.id, i.uri] }
+      authorizer   = [module.authorizer.authorizer_id, var.authorizer_cache_ttl_seconds]
+      responses    = local.gateway_responses
+    }))
   }
 
   lifecycle {
     create_before_destroy = true
   }
 
-  depends_on = [aws_api_gateway_integration.route]
+  depends_on = [aws_api_gateway_integration.route, aws_api_gateway_gateway_response.problem]
 }
 
 resource "aws_cloudwatch_log_group" "api_access" {

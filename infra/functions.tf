@@ -1,5 +1,6 @@
-# The four functions: arm64, provided.al2023, handler `bootstrap`, from the
-# zips `make lambda` builds (target/lambda/<name>/bootstrap.zip).
+# The issuer, rotation and books functions: arm64, provided.al2023, handler
+# `bootstrap`, from the zips `make lambda` builds
+# (target/lambda/<name>/bootstrap.zip). The authorizer is modules/authorizer's.
 
 resource "aws_cloudwatch_log_group" "fn" {
   #checkov:skip=CKV_AWS_158:Encrypted by CloudWatch Logs' own service key; the functions never log tokens, keys or passwords (tested in the issuer and authorizer crates). A customer-managed key is left to operators who need it.
@@ -12,8 +13,8 @@ resource "aws_cloudwatch_log_group" "fn" {
 
 resource "aws_lambda_function" "fn" {
   #checkov:skip=CKV_AWS_117:The functions call only public AWS endpoints and the issuer's https JWKS URL; a VPC would add NAT or endpoints and cold-start latency for no isolation gain.
-  #checkov:skip=CKV_AWS_116:Every invocation is synchronous (API Gateway, the TOKEN authorizer, Secrets Manager rotation steps); a dead-letter queue only applies to asynchronous invocations.
-  #checkov:skip=CKV_AWS_115:No reserved concurrency by default: a new account's unreserved minimum makes it fail, and capping the authorizer caps the API. API Gateway throttling bounds the load instead.
+  #checkov:skip=CKV_AWS_116:Every invocation is synchronous (API Gateway, Secrets Manager rotation steps); a dead-letter queue only applies to asynchronous invocations.
+  #checkov:skip=CKV_AWS_115:No reserved concurrency by default: a new account's unreserved minimum makes it fail, and capping a function caps the API. API Gateway throttling bounds the load instead.
   #checkov:skip=CKV_AWS_173:The environment holds names and URLs only (no secrets); Lambda encrypts it at rest with its service key.
   #checkov:skip=CKV_AWS_272:Artifacts come from `make lambda` with source_code_hash pinning each zip; code signing needs an AWS Signer profile the operator owns.
   #checkov:skip=CKV_AWS_50:The binaries carry no X-Ray SDK; latency is measured by EMF metrics (VerificationTime, JwksFetchTime) and API Gateway's X-Ray tracing of the stage.
@@ -43,15 +44,12 @@ resource "aws_lambda_function" "fn" {
   depends_on = [aws_iam_role_policy.fn, aws_iam_role_policy.own_logs]
 }
 
-# API Gateway may invoke the authorizer only as this API's authorizer, and the
-# issuer and backend only from this API's stages. (The principal stays a
-# literal in each resource so checkov can check the source ARN.)
+# API Gateway may invoke the issuer and backend only from this API's stages
+# (the authorizer module grants its own function to this API's authorizer).
+# The principal stays a literal in each resource so checkov can check the
+# source ARN.
 locals {
   api_gateway_permissions = {
-    authorizer = {
-      statement_id = "AllowApiGatewayAuthorizer"
-      source_arn   = "${local.execute_api_arn}/authorizers/${aws_api_gateway_authorizer.token.id}"
-    }
     issuer  = { statement_id = "AllowApiGatewayIssuer", source_arn = "${local.execute_api_arn}/${var.stage_name}/*" }
     backend = { statement_id = "AllowApiGatewayBackend", source_arn = "${local.execute_api_arn}/${var.stage_name}/*/books*" }
   }

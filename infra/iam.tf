@@ -72,8 +72,8 @@ resource "aws_iam_role_policy" "own_logs" {
   policy = data.aws_iam_policy_document.own_logs[each.key].json
 }
 
-# The AWS calls of each function but the authorizer, which calls no AWS API
-# (it fetches the JWKS over https).
+# The AWS calls of each function. (The authorizer, modules/authorizer's,
+# calls no AWS API: it fetches the JWKS and status lists over https.)
 
 # The issuer reads accounts, reads the keyset, writes the first keyset over
 # the placeholder, and rotates or revokes keys from the admin endpoint

@@ -1,7 +1,9 @@
 # Tollgate on AWS: a REST API whose TOKEN authorizer is the `authorizer`
-# Lambda, the issuer and books functions behind it, the keyset secret rotated
-# by `issuer-rotation`, DynamoDB tables, logs, a dashboard and alarms.
-# Provider-free logic lives in modules/ (tested offline by `terraform test`).
+# Lambda (deployed by modules/authorizer, the module users put in front of
+# their own APIs), the issuer and books functions behind it, the keyset
+# secret rotated by `issuer-rotation`, DynamoDB tables, logs, a dashboard
+# and alarms. Provider-free logic lives in modules/ (tested offline by
+# `terraform test`).
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -42,7 +44,6 @@ module "environment" {
   signing_alg          = var.signing_alg
   token_ttl_seconds    = var.token_ttl_seconds
   jwks_max_age_seconds = var.jwks_max_age_seconds
-  route_scopes_json    = module.settings.route_scopes_json
   keyset_secret_arn    = aws_secretsmanager_secret.keyset.arn
   users_table          = aws_dynamodb_table.users.name
   books_table          = aws_dynamodb_table.books.name
@@ -51,8 +52,37 @@ module "environment" {
   status_list_max_age_seconds = var.status_list_max_age_seconds
 }
 
+# The authorizer, as any API protected by Tollgate gets it.
+module "authorizer" {
+  source = "./modules/authorizer"
+
+  name       = local.authorizer.function_name
+  lambda_zip = local.authorizer.zip
+  issuer     = module.environment.issuer_url
+  jwks_uri   = module.environment.jwks_url
+  audiences  = var.audiences
+  # The built-in table is this API's; a route_scopes variable replaces it.
+  route_scopes = var.route_scopes
+  # RFC 9068 access tokens, every one with a status list entry.
+  required_typ                = "at+jwt"
+  status_list_check           = "required"
+  status_list_max_age_seconds = var.status_list_max_age_seconds
+  jwks_max_age_seconds        = var.jwks_max_age_seconds
+  memory_size                 = local.authorizer.memory_mb
+  timeout_seconds             = local.authorizer.timeout_s
+  log_retention_days          = var.log_retention_days
+
+  api_type           = "rest"
+  rest_api_id        = aws_api_gateway_rest_api.tollgate.id
+  result_ttl_seconds = var.authorizer_cache_ttl_seconds
+  # The root module's own monitoring holds the authorizer's alarms too.
+  alarms = null
+}
+
 locals {
-  functions = module.settings.functions
+  # The functions deployed here; the authorizer is the module's.
+  authorizer = module.settings.functions["authorizer"]
+  functions  = { for fn, f in module.settings.functions : fn => f if fn != "authorizer" }
   # execute-api ARN prefix of this API: arn:…:execute-api:region:account:apiId
   execute_api_arn = aws_api_gateway_rest_api.tollgate.execution_arn
 }

@@ -40,7 +40,7 @@ output "books_table" {
 
 output "function_names" {
   description = "Lambda function name per function."
-  value       = { for fn, f in aws_lambda_function.fn : fn => f.function_name }
+  value       = merge({ for fn, f in aws_lambda_function.fn : fn => f.function_name }, { authorizer = module.authorizer.function_name })
 }
 
 output "dashboard_url" {
@@ -50,5 +50,5 @@ output "dashboard_url" {
 
 output "alarm_names" {
   description = "Names of the alarms."
-  value       = sort([for a in aws_cloudwatch_metric_alarm.tollgate : a.alarm_name])
+  value       = module.alarms.alarm_names
 }

@@ -48,6 +48,24 @@ def blocks(path: str, kind: str) -> dict:
     return out
 
 
+def module_blocks(module: str, kind: str) -> dict:
+    """{type: {name: body}} of `resource` or `data` blocks of modules/<module>."""
+    out: dict = {}
+    for tf in sorted((INFRA / "modules" / module).glob("*.tf")):
+        for type_, named in blocks(f"modules/{module}/{tf.name}", kind).items():
+            out.setdefault(type_, {}).update(named)
+    return out
+
+
+def module_call(name: str) -> dict:
+    """The root module's `module "<name>"` block."""
+    for tf in sorted(INFRA.glob("*.tf")):
+        for block in hcl(tf.name).get("module", []):
+            if name in block:
+                return block[name]
+    raise KeyError(f"module.{name}")
+
+
 def root_blocks(kind: str) -> dict:
     out: dict = {}
     for tf in sorted(INFRA.glob("*.tf")):
@@ -240,18 +258,30 @@ def settings_functions() -> dict:
 def test_the_four_functions_are_arm64_al2023_bootstrap():
     fn = lambda_function()
     assert one(fn["for_each"]) == "${local.functions}"
-    assert local("main.tf", "functions") == "${module.settings.functions}"
+    # The root deploys three; the authorizer is the authorizer module's.
+    assert local("main.tf", "functions") == '${{for fn , f in module.settings.functions : fn => f if fn != "authorizer"}}'
+    assert local("main.tf", "authorizer") == '${module.settings.functions["authorizer"]}'
     assert set(settings_functions()) == FUNCTIONS
-    assert one(fn["architectures"]) == ["arm64"]
-    assert one(fn["runtime"]) == "provided.al2023"
-    assert one(fn["handler"]) == "bootstrap"
+    authorizer = module_blocks("authorizer", "resource")["aws_lambda_function"]["this"]
+    for f in (fn, authorizer):
+        assert one(f["architectures"]) == ["arm64"]
+        assert one(f["runtime"]) == "provided.al2023"
+        assert one(f["handler"]) == "bootstrap"
     assert one(fn["environment"])["variables"] == ["${module.environment.variables[each.key]}"]
+    assert one(authorizer["environment"])["variables"] == ["${local.environment}"]
+    call = module_call("authorizer")
+    assert one(call["source"]) == "./modules/authorizer"
+    assert one(call["lambda_zip"]) == "${local.authorizer.zip}"
+    assert one(call["name"]) == "${local.authorizer.function_name}"
 
 
 def test_every_function_points_at_a_zip_make_lambda_builds():
     fn = lambda_function()
     assert one(fn["filename"]) == "${each.value.zip}"
     assert one(fn["source_code_hash"]) == "${filebase64sha256(each.value.zip)}"
+    authorizer = module_blocks("authorizer", "resource")["aws_lambda_function"]["this"]
+    assert one(authorizer["filename"]) == "${var.lambda_zip}"
+    assert one(authorizer["source_code_hash"]) == "${filebase64sha256(var.lambda_zip)}"
     settings = (INFRA / "modules/settings/main.tf").read_text(encoding="utf-8")
     assert 'zip           = "${local.lambda_dir}/${fn}/bootstrap.zip"' in settings
     lambda_dir = next(v for v in hcl("variables.tf")["variable"] if "lambda_dir" in v)["lambda_dir"]
@@ -271,13 +301,17 @@ def test_every_function_points_at_a_zip_make_lambda_builds():
 # ---------------------------------------------------------------- environment
 
 def environment() -> dict[str, set[str]]:
+    """The variable names each function may be given: the environment
+    module's for the issuer, rotation and books; the authorizer module's."""
     text = (INFRA / "modules/environment/main.tf").read_text(encoding="utf-8")
     env = {}
-    for fn, local_name in [("authorizer", "authorizer"), ("issuer", "issuer"),
-                           ("issuer-rotation", "issuer_rotation"), ("backend", "backend")]:
+    for fn, local_name in [("issuer", "issuer"), ("issuer-rotation", "issuer_rotation"), ("backend", "backend")]:
         body = re.search(rf"^  {local_name} = (?:merge\()?\s*\{{(.*?)^  [}})]", text, re.M | re.S).group(1)
         env[fn] = set(re.findall(r"^\s+([A-Z][A-Z0-9_]+)\s+=", body, re.M))
         env[fn] |= set(re.findall(r"\{ ([A-Z][A-Z0-9_]+) = ", body))
+    module = (INFRA / "modules/authorizer/main.tf").read_text(encoding="utf-8")
+    body = module[module.index("  environment = merge("):module.index("  api_id =")]
+    env["authorizer"] = set(re.findall(r"\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\s+=", body))
     return env
 
 
@@ -291,16 +325,22 @@ def test_every_environment_variable_is_one_the_binary_reads(fn):
 
 def test_required_settings_are_set():
     env = environment()
-    assert {"JWT_ISSUER", "JWKS_URI", "JWT_AUDIENCE", "JWT_REQUIRED_TYP"} <= env["authorizer"]
-    assert {"JWT_ISSUER", "JWT_AUDIENCE", "KEYSET_SECRET_ID", "USERS_TABLE", "SIGNING_ALG"} <= env["issuer"]
+    assert {"JWT_ISSUER", "TRUSTED_ISSUERS", "JWKS_URI", "JWT_AUDIENCE", "JWT_REQUIRED_TYP", "STATUS_LIST_CHECK",
+            "HTTP_API_SIMPLE_RESPONSES", "ROUTE_SCOPES", "SCOPE_CLAIMS", "CONTEXT_CLAIMS", "PRINCIPAL_CLAIM",
+            "JWT_ALLOW_ID_TOKENS", "JWKS_MAX_AGE_SECONDS", "JWKS_MAX_STALE_SECONDS"} <= env["authorizer"]
+    assert {"JWT_ISSUER", "JWT_AUDIENCE", "KEYSET_SECRET_ID", "USERS_TABLE", "STATUS_TABLE", "SIGNING_ALG"} <= env["issuer"]
     assert {"SIGNING_ALG", "TOKEN_TTL_SECONDS", "JWKS_MAX_AGE_SECONDS"} <= env["issuer-rotation"]
     assert env["backend"] == {"BOOKS_TABLE"}
+    # The root's authorizer trusts its own issuer, at its JWKS, for its audiences.
+    call = module_call("authorizer")
+    assert one(call["issuer"]) == "${module.environment.issuer_url}"
+    assert one(call["jwks_uri"]) == "${module.environment.jwks_url}"
+    assert one(call["audiences"]) == "${var.audiences}"
+    assert one(call["status_list_check"]) == "required", "every token the issuer mints names its list"
 
 
 def test_the_authorizer_requires_the_typ_the_issuer_writes():
-    text = (INFRA / "modules/environment/main.tf").read_text(encoding="utf-8")
-    required = re.search(r'JWT_REQUIRED_TYP\s+=\s+"([^"]+)"', text).group(1)
-    assert required == "at+jwt"
+    assert one(module_call("authorizer")["required_typ"]) == "at+jwt"
     assert '"at+jwt"' in read(rust_files("issuer/src")), "the issuer no longer writes typ at+jwt"
 
 
@@ -413,11 +453,12 @@ def test_every_route_a_function_serves_is_reachable_through_the_api(fn, source):
 
 
 def test_the_authorizer_guards_the_api_with_the_bearer_form():
-    resources = root_blocks("resource")
-    authorizer = resources["aws_api_gateway_authorizer"]["token"]
+    authorizer = module_blocks("authorizer", "resource")["aws_api_gateway_authorizer"]["token"]
     assert one(authorizer["type"]) == "TOKEN"
     assert one(authorizer["identity_source"]) == "method.request.header.Authorization"
-    assert one(authorizer["authorizer_result_ttl_in_seconds"]) == "${var.authorizer_cache_ttl_seconds}"
+    assert one(authorizer["authorizer_result_ttl_in_seconds"]) == "${var.result_ttl_seconds}"
+    assert one(module_call("authorizer")["result_ttl_seconds"]) == "${var.authorizer_cache_ttl_seconds}"
+    assert one(module_call("authorizer")["api_type"]) == "rest"
     expression = re.compile(one(authorizer["identity_validation_expression"]))
     for good in ["Bearer abc.def.ghi", "bearer abc.def-_.g~+/h=", "BEARER  a.b.c"]:
         assert expression.match(good), good
@@ -433,7 +474,7 @@ def test_the_authorizer_guards_the_api_with_the_bearer_form():
         method = methods[key]
         if r["authorized"]:
             assert chosen(one(method["authorization"])) == '"CUSTOM"', key
-            assert chosen(one(method["authorizer_id"])) == "aws_api_gateway_authorizer.token.id", key
+            assert chosen(one(method["authorizer_id"])) == "module.authorizer.authorizer_id", key
         else:
             assert chosen(one(method["authorization"])) == '"NONE"', key
             assert chosen(one(method["authorizer_id"])) is None, key
@@ -455,21 +496,27 @@ def chosen(value):
 
 def test_the_deployment_is_redone_when_any_part_of_the_api_changes():
     triggers = one(root_blocks("resource")["aws_api_gateway_deployment"]["tollgate"]["triggers"])["redeployment"]
-    for part in ["local.routes", "local.resource_ids", "values(aws_api_gateway_method.route)",
-                 "values(aws_api_gateway_integration.route)", "aws_api_gateway_authorizer.token",
-                 "aws_api_gateway_gateway_response.unauthorized", "aws_api_gateway_gateway_response.access_denied"]:
-        # Whole resources: a change to any of their attributes redeploys.
-        assert f"'${{{part}}}'" in triggers, part
+    for part in ["local.routes", "local.resource_ids", "aws_api_gateway_method.route",
+                 "aws_api_gateway_integration.route", "module.authorizer.authorizer_id",
+                 "var.authorizer_cache_ttl_seconds", "local.gateway_responses"]:
+        assert part in triggers, part
+    # Never whole resources: the provider reads unset maps and lists back
+    # empty, so their hash changes on every refresh and every plan would
+    # replace the deployment.
+    assert "values(aws_" not in triggers and "aws_api_gateway_gateway_response" not in triggers
 
 
 def test_lambda_permissions_are_scoped_by_source_arn():
     permissions = instances("aws_lambda_permission")
-    assert set(permissions) == {"authorizer", "issuer", "backend", "rotation"}
+    assert set(permissions) == {"issuer", "backend", "rotation"}
     for name, p in permissions.items():
         assert one(p["source_arn"]).startswith("${"), name
         assert "*/*/*" not in one(p["source_arn"]), name
     assert one(permissions["rotation"]["source_arn"]) == "${aws_secretsmanager_secret.keyset.arn}"
-    assert "/authorizers/" in one(permissions["authorizer"]["source_arn"])
+    # The authorizer: that API, as that authorizer, only.
+    authorizer = module_blocks("authorizer", "resource")["aws_lambda_permission"]["api_gateway"]
+    assert one(authorizer["principal"]) == "apigateway.amazonaws.com"
+    assert one(authorizer["source_arn"]) == "${local.execution_arn}/authorizers/${local.authorizer_id}"
 
 
 # ---------------------------------------------------------------- IAM
@@ -537,7 +584,7 @@ def test_one_role_per_function_assumable_by_lambda_only():
     assert one(own_logs["policy"]) == "${data.aws_iam_policy_document.own_logs[each.key].json}"
     # The functions wait for both, so that their first invocations can log.
     assert set(one(lambda_function()["depends_on"])) == {"${aws_iam_role_policy.fn}", "${aws_iam_role_policy.own_logs}"}
-    # ... and each but the authorizer's its AWS calls' policy.
+    # ... and each its AWS calls' policy.
     calls = instances("aws_iam_role_policy", "fn")
     assert {one(p["role"]) for p in calls.values()} == {f'${{aws_iam_role.fn["{fn}"].id}}' for fn in POLICY}
     for doc, p in calls.items():
@@ -550,6 +597,20 @@ def test_one_role_per_function_assumable_by_lambda_only():
         ("StringEquals", "aws:SourceAccount", ["${data.aws_caller_identity.current.account_id}"])
     ]
     assert one(role["assume_role_policy"]) == "${data.aws_iam_policy_document.assume_lambda.json}"
+
+
+def test_the_authorizer_modules_role_writes_its_own_logs_only():
+    data = module_blocks("authorizer", "data")["aws_iam_policy_document"]
+    resources = module_blocks("authorizer", "resource")
+    logs = one(data["own_logs"]["statement"])
+    assert one(logs["actions"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert one(logs["resources"]) == ["${aws_cloudwatch_log_group.this.arn}:*"]
+    assert set(resources["aws_iam_role_policy"]) == {"own_logs"}, "no other policy on the role"
+    assert "aws_iam_role_policy_attachment" not in resources
+    assume = one(data["assume"]["statement"])
+    assert [(one(p["type"]), one(p["identifiers"])) for p in assume["principals"]] == [("Service", ["lambda.amazonaws.com"])]
+    assert [(one(c["variable"])) for c in assume["condition"]] == ["aws:SourceAccount"]
+    assert one(resources["aws_lambda_function"]["this"]["role"]) == "${aws_iam_role.this.arn}"
 
 
 def test_api_gateway_account_role_trusts_api_gateway_without_a_condition():
@@ -588,41 +649,55 @@ AWS_METRICS = {
 }
 
 
-def monitoring_text() -> str:
-    return (INFRA / "modules/monitoring/main.tf").read_text(encoding="utf-8")
+MONITORING = ["modules/monitoring/main.tf", "modules/authorizer-monitoring/main.tf"]
+
+
+def monitoring_parts() -> tuple[str, str]:
+    """The alarm definitions and the dashboard definitions of both
+    monitoring modules (the root's and the authorizer's)."""
+    alarms, dashboards = "", ""
+    for path in MONITORING:
+        text = (INFRA / path).read_text(encoding="utf-8")
+        alarms += text[:text.index("# Dashboard")]
+        dashboards += text[text.index("# Dashboard"):]
+    return alarms, dashboards
 
 
 def test_every_alarm_reads_a_metric_the_code_emits():
-    text = monitoring_text()
-    alarms = text[text.index("single = {"):text.index("# Dashboard")]
-    tollgate = set(re.findall(r'metric = "(\w+)"', text))
+    alarms, _ = monitoring_parts()
+    tollgate = set(re.findall(r'metric = "(\w+)"', alarms))
     assert tollgate, "no Tollgate metric in the alarms"
     assert tollgate <= emitted()["metrics"], sorted(tollgate - emitted()["metrics"])
     for namespace, name in re.findall(r'namespace = "(AWS/\w+)", metric_name = "(\w+)"', alarms):
         assert name in AWS_METRICS[namespace], (namespace, name)
-    for decision in re.findall(r'Decision = "(\w+)"', text):
+    for decision in re.findall(r'Decision = "(\w+)"', alarms):
         assert decision in emitted()["decisions"], decision
-    for reason in re.findall(r'Reason = "(\w+)"', text):
+    for reason in re.findall(r'Reason = "(\w+)"', alarms):
         assert reason in emitted()["reasons"], reason
     # The authorizer's Lambda Errors are its 401s: never alarmed on.
     assert 'var.function_names["authorizer"]' not in alarms
 
 
 def test_every_dashboard_metric_is_emitted():
-    text = monitoring_text()
-    dashboard = text[text.index("# Dashboard"):]
+    _, dashboard = monitoring_parts()
     names = set(re.findall(r'\[local\.ns, "(\w+)"', dashboard))
     assert names <= emitted()["metrics"], sorted(names - emitted()["metrics"])
     for namespace, name in re.findall(r'\["(AWS/\w+)", "(\w+)"', dashboard):
         assert name in AWS_METRICS[namespace], (namespace, name)
+    for reason in re.findall(r'"Reason", "(\w+)"', dashboard):
+        assert reason in emitted()["reasons"], reason
 
 
 def test_the_root_module_creates_every_alarm_and_the_dashboard():
     resources = root_blocks("resource")
-    alarm = resources["aws_cloudwatch_metric_alarm"]["tollgate"]
-    assert one(alarm["for_each"]) == "${toset(keys(module.monitoring.alarms))}"
+    alarms = module_call("alarms")
+    assert one(alarms["source"]) == "./modules/metric-alarms"
+    assert one(alarms["alarms"]) == "${module.monitoring.alarms}"
+    assert one(alarms["topic_arn"]) == "${var.alarm_topic_arn}"
+    alarm = module_blocks("metric-alarms", "resource")["aws_cloudwatch_metric_alarm"]["this"]
+    assert one(alarm["for_each"]) == "${toset(keys(var.alarms))}"
     for actions in ("alarm_actions", "ok_actions"):
-        assert "var.alarm_topic_arn" in one(alarm[actions]), actions
+        assert "var.topic_arn" in one(alarm[actions]), actions
     assert one(resources["aws_cloudwatch_dashboard"]["tollgate"]["dashboard_body"]) == "${module.monitoring.dashboard_body}"
 
 
@@ -662,6 +737,55 @@ def test_versions_pin_terraform_and_the_aws_provider():
     aws = one(one(terraform["required_providers"])["aws"])
     assert aws["source"] == "hashicorp/aws"
     assert re.fullmatch(r"~> \d+\.\d+", aws["version"])
+
+
+DESIGN_MODULE_VARIABLES = {
+    "name", "lambda_zip", "issuer", "audiences", "trusted_issuers", "jwks_uri", "route_scopes", "scope_claims",
+    "context_claims", "principal_claim", "required_typ", "allow_id_tokens", "jwks_max_age_seconds",
+    "jwks_max_stale_seconds", "memory_size", "log_retention_days", "tags", "api_type", "rest_api_id",
+    "http_api_id", "result_ttl_seconds", "simple_responses",
+}
+DESIGN_MODULE_OUTPUTS = {"authorizer_id", "function_name", "function_arn", "role_arn", "log_group_name"}
+
+
+def test_the_authorizer_module_has_the_designed_inputs_and_outputs():
+    variables = {k: v for block in hcl("modules/authorizer/variables.tf")["variable"] for k, v in block.items()}
+    assert DESIGN_MODULE_VARIABLES <= set(variables), sorted(DESIGN_MODULE_VARIABLES - set(variables))
+    for name, v in variables.items():
+        assert one(v.get("description", [""])).strip(), f"{name}: no description"
+        assert "type" in v, f"{name}: no type"
+    assert one(variables["memory_size"]["default"]) == 128
+    outputs = {k for block in hcl("modules/authorizer/outputs.tf")["output"] for k in block}
+    assert DESIGN_MODULE_OUTPUTS <= outputs
+    readme = (INFRA / "modules/authorizer/README.md").read_text(encoding="utf-8")
+    for name in sorted(set(variables) | outputs):
+        assert f"`{name}`" in readme, f"modules/authorizer/README.md does not document {name}"
+
+
+def test_http_api_authorizers_read_the_token_from_the_identity_sources_only():
+    resources = module_blocks("authorizer", "resource")
+    request = resources["aws_apigatewayv2_authorizer"]["request"]
+    assert one(request["authorizer_type"]) == "REQUEST"
+    assert one(request["authorizer_payload_format_version"]) == "2.0"
+    assert one(request["enable_simple_responses"]) == "${var.simple_responses}"
+    assert one(request["identity_sources"]) == "${local.identity_sources}"
+    # With simple responses the route key joins the cache key: a cached
+    # `true` is never reused for another route.
+    sources = local("modules/authorizer/api.tf", "identity_sources").replace(" ", "")
+    assert sources == "${concat(['$request.header.Authorization'],var.simple_responses?['$context.routeKey']:[])}"
+    token = resources["aws_api_gateway_authorizer"]["token"]
+    expression = re.compile(one(token["identity_validation_expression"]))
+    assert expression.match("Bearer a.b.c") and not expression.match("Basic x")
+
+
+def test_every_example_protects_its_routes_with_the_module():
+    examples = sorted(p for p in (INFRA / "examples").iterdir() if p.is_dir())
+    assert [p.name for p in examples] == ["cognito", "http-api", "rest-api"]
+    for example in examples:
+        calls = [block for tf in sorted(example.glob("*.tf")) for block in hcl(str(tf.relative_to(INFRA))).get("module", [])]
+        authorizers = [c[name] for c in calls for name in c if one(c[name]["source"]) == "../../modules/authorizer"]
+        assert len(authorizers) == 1, example.name
+        assert (example / "README.md").is_file(), example.name
 
 
 def test_tfvars_example_sets_only_known_variables():

@@ -1,22 +1,10 @@
-# The environment of each function, with the names the binaries read
-# (DESIGN.md; checked against the code by infra/tests/test_contract.py).
+# The environment of the issuer, rotation and books functions, with the
+# names the binaries read (DESIGN.md; checked against the code by
+# infra/tests/test_contract.py), and the issuer URL the authorizer module
+# trusts. The authorizer's own environment is modules/authorizer's.
 
 locals {
   issuer_url = "https://${var.api_id}.execute-api.${var.region}.${var.url_suffix}/${var.stage_name}"
-
-  authorizer = merge(
-    {
-      JWT_ISSUER           = local.issuer_url
-      JWKS_URI             = "${local.issuer_url}/.well-known/jwks.json"
-      JWT_AUDIENCE         = var.audience
-      JWT_REQUIRED_TYP     = "at+jwt"
-      JWKS_MAX_AGE_SECONDS = tostring(var.jwks_max_age_seconds)
-      # Every token this issuer mints names its status list entry.
-      STATUS_LIST_CHECK           = "required"
-      STATUS_LIST_MAX_AGE_SECONDS = tostring(var.status_list_max_age_seconds)
-    },
-    var.route_scopes_json == null ? {} : { ROUTE_SCOPES = var.route_scopes_json },
-  )
 
   issuer = {
     JWT_ISSUER           = local.issuer_url
@@ -59,7 +47,6 @@ output "jwks_url" {
 output "variables" {
   description = "Environment variables per function."
   value = {
-    authorizer      = local.authorizer
     issuer          = local.issuer
     issuer-rotation = local.issuer_rotation
     backend         = local.backend

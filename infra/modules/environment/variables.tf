@@ -39,12 +39,6 @@ variable "jwks_max_age_seconds" {
   type        = number
 }
 
-variable "route_scopes_json" {
-  description = "ROUTE_SCOPES, or null for the authorizer's built-in table."
-  type        = string
-  default     = null
-}
-
 variable "keyset_secret_arn" {
   description = "KEYSET_SECRET_ID."
   type        = string

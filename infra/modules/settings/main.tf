@@ -39,11 +39,6 @@ output "previous_key_grace_seconds" {
   value       = var.token_ttl_seconds + var.jwks_max_age_seconds
 }
 
-output "route_scopes_json" {
-  description = "ROUTE_SCOPES as the authorizer reads it; null keeps the authorizer's built-in table."
-  value       = var.route_scopes == null ? null : jsonencode({ for route, scopes in var.route_scopes : route => trimspace(scopes) })
-}
-
 output "audience" {
   description = "JWT_AUDIENCE (comma-separated)."
   value       = join(",", var.audiences)

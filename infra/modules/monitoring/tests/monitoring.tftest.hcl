@@ -140,7 +140,7 @@ run "dashboard_is_valid_json_with_the_widgets_asked_for" {
       "Authorizer decisions by outcome", "Verification time (µs)", "Decision cache hits",
       "JWKS fetches, failures, stale serves, unknown kids", "Cold starts and init time (ms)",
       "Token status: list fetches, failures, stale serves; revoked tokens refused",
-      "Issuer logins by outcome, key store errors",
+      "Issuer logins by outcome, key store errors, tokens revoked",
       "Lambda duration p99 (ms)", "Lambda throttles and errors (errors: not the authorizer, whose errors are its 401s)",
       "API 4xx / 5xx", "API latency (ms)",
     ])

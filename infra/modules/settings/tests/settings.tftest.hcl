@@ -12,10 +12,6 @@ run "defaults_are_valid" {
     error_message = "a retired key stays published for token TTL + JWKS max-age"
   }
   assert {
-    condition     = output.route_scopes_json == null
-    error_message = "no ROUTE_SCOPES by default: the authorizer's built-in table matches the API"
-  }
-  assert {
     condition     = output.audience == "books-api"
     error_message = "JWT_AUDIENCE default"
   }
@@ -83,17 +79,6 @@ run "cron_with_one_fixed_hour_is_accepted" {
   assert {
     condition     = output.rotation_period_seconds == null
     error_message = "cron has no fixed period"
-  }
-}
-
-run "route_scopes_become_json" {
-  command = plan
-  variables {
-    route_scopes = { "GET /books" = " books:read  ", "POST /books" = "books:write" }
-  }
-  assert {
-    condition     = jsondecode(output.route_scopes_json) == { "GET /books" = "books:read", "POST /books" = "books:write" }
-    error_message = "ROUTE_SCOPES JSON"
   }
 }
 

@@ -1,0 +1,53 @@
+# The API Gateway authorizer, and the permission for that API (as this
+# authorizer) to invoke the function.
+
+# REST: a TOKEN authorizer. The Authorization header is the identity source
+# and the cache key; a header not in the Bearer form (RFC 6750 §2.1: the
+# scheme case-insensitive, one or more spaces, a b64token, nothing after
+# it) is answered 401 by API Gateway without invoking the function.
+resource "aws_api_gateway_authorizer" "token" {
+  count = var.api_type == "rest" ? 1 : 0
+
+  name                             = var.name
+  rest_api_id                      = var.rest_api_id
+  type                             = "TOKEN"
+  authorizer_uri                   = aws_lambda_function.this.invoke_arn
+  identity_source                  = "method.request.header.Authorization"
+  identity_validation_expression   = "^[Bb][Ee][Aa][Rr][Ee][Rr] +[A-Za-z0-9._~+/-]+=*$"
+  authorizer_result_ttl_in_seconds = var.result_ttl_seconds
+}
+
+# HTTP API: a REQUEST authorizer, payload 2.0. The token is read only from
+# the identity sources (API Gateway's cache key). With simple responses
+# the answer is one boolean for one route: $context.routeKey joins the
+# cache key, so a `true` cached for one route is never reused for another.
+resource "aws_apigatewayv2_authorizer" "request" {
+  count = var.api_type == "http" ? 1 : 0
+
+  name                              = var.name
+  api_id                            = var.http_api_id
+  authorizer_type                   = "REQUEST"
+  authorizer_uri                    = aws_lambda_function.this.invoke_arn
+  authorizer_payload_format_version = "2.0"
+  enable_simple_responses           = var.simple_responses
+  identity_sources                  = local.identity_sources
+  # API Gateway caches nothing without identity sources; with them, the TTL.
+  authorizer_result_ttl_in_seconds = var.result_ttl_seconds
+}
+
+locals {
+  identity_sources = concat(
+    ["$request.header.Authorization"],
+    var.simple_responses ? ["$context.routeKey"] : [],
+  )
+  authorizer_id = var.api_type == "rest" ? aws_api_gateway_authorizer.token[0].id : aws_apigatewayv2_authorizer.request[0].id
+}
+
+# This API, as this authorizer, and nothing else may invoke the function.
+resource "aws_lambda_permission" "api_gateway" {
+  statement_id  = "AllowApiGatewayAuthorizer"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.this.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${local.execution_arn}/authorizers/${local.authorizer_id}"
+}

@@ -1,0 +1,115 @@
+# Tollgate's authorizer in front of an existing API: the arm64 function with
+# its own log group and a role that writes those logs and nothing else, the
+# permission for that API alone to invoke it, and the API Gateway authorizer
+# itself (REST: TOKEN; HTTP API: REQUEST, payload 2.0).
+
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+locals {
+  # The function's configuration: the variables the binary reads (DESIGN.md),
+  # set only when they differ from its defaults.
+  environment = merge(
+    var.issuer == null ? { TRUSTED_ISSUERS = var.trusted_issuers } : { JWT_ISSUER = var.issuer },
+    length(var.audiences) == 0 ? {} : { JWT_AUDIENCE = join(",", var.audiences) },
+    var.jwks_uri == null ? {} : { JWKS_URI = var.jwks_uri },
+    var.route_scopes == null ? {} : { ROUTE_SCOPES = jsonencode({ for route, scopes in var.route_scopes : route => trimspace(scopes) }) },
+    length(var.scope_claims) == 0 ? {} : { SCOPE_CLAIMS = join(",", var.scope_claims) },
+    length(var.context_claims) == 0 ? {} : { CONTEXT_CLAIMS = join(",", var.context_claims) },
+    var.principal_claim == null ? {} : { PRINCIPAL_CLAIM = var.principal_claim },
+    var.required_typ == null ? {} : { JWT_REQUIRED_TYP = var.required_typ },
+    var.allow_id_tokens ? { JWT_ALLOW_ID_TOKENS = "true" } : {},
+    var.simple_responses ? { HTTP_API_SIMPLE_RESPONSES = "true" } : {},
+    {
+      JWKS_MAX_AGE_SECONDS        = tostring(var.jwks_max_age_seconds)
+      JWKS_MAX_STALE_SECONDS      = tostring(var.jwks_max_stale_seconds)
+      STATUS_LIST_CHECK           = var.status_list_check
+      STATUS_LIST_MAX_AGE_SECONDS = tostring(var.status_list_max_age_seconds)
+    },
+  )
+
+  api_id = var.api_type == "rest" ? var.rest_api_id : var.http_api_id
+  # arn:…:execute-api:region:account:apiId, the prefix of every route of the API.
+  execution_arn = "arn:${data.aws_partition.current.partition}:execute-api:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:${local.api_id}"
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  #checkov:skip=CKV_AWS_158:Encrypted by CloudWatch Logs' own service key; the authorizer never logs tokens or keys (tested in the authorizer crate). A customer-managed key is left to operators who need it.
+  #checkov:skip=CKV_AWS_338:Retention is the log_retention_days variable (default 30 days); set 365 or more where policy requires a year.
+  name              = "/aws/lambda/${var.name}"
+  retention_in_days = var.log_retention_days
+  tags              = var.tags
+}
+
+# Lambda may assume the role, only for this account (aws:SourceAccount, the
+# confused-deputy guard AWS documents for Lambda execution roles).
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+}
+
+# The authorizer calls no AWS API (it fetches keys and lists over https):
+# its role writes its own log group and nothing else.
+data "aws_iam_policy_document" "own_logs" {
+  statement {
+    sid       = "OwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name               = var.name
+  description        = "Execution role of the ${var.name} authorizer: its own logs only"
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "own_logs" {
+  name   = "${var.name}-logs"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.own_logs.json
+}
+
+resource "aws_lambda_function" "this" {
+  #checkov:skip=CKV_AWS_117:The authorizer calls only the issuer's https JWKS and status list URLs; a VPC would add NAT or endpoints and cold-start latency for no isolation gain (place it in one if your IdP is private).
+  #checkov:skip=CKV_AWS_116:Invoked synchronously by API Gateway only; a dead-letter queue applies to asynchronous invocations.
+  #checkov:skip=CKV_AWS_115:No reserved concurrency by default: capping the authorizer caps the API, and a new account's unreserved minimum makes a reservation fail. API Gateway throttling bounds the load.
+  #checkov:skip=CKV_AWS_173:The environment holds issuer URLs, audiences and settings only (no secret); Lambda encrypts it at rest with its service key.
+  #checkov:skip=CKV_AWS_272:The artefact is the zip `make lambda` builds, pinned by source_code_hash; code signing needs an AWS Signer profile the operator owns.
+  #checkov:skip=CKV_AWS_50:The binary carries no X-Ray SDK; its latency is measured by its EMF metrics (VerificationTime, JwksFetchTime, StatusListFetchTime).
+  function_name    = var.name
+  description      = "Tollgate JWT authorizer (${var.api_type == "rest" ? "REST API TOKEN" : "HTTP API REQUEST"} authorizer)"
+  role             = aws_iam_role.this.arn
+  architectures    = ["arm64"]
+  runtime          = "provided.al2023"
+  handler          = "bootstrap"
+  filename         = var.lambda_zip
+  source_code_hash = filebase64sha256(var.lambda_zip)
+  memory_size      = var.memory_size
+  timeout          = var.timeout_seconds
+  tags             = var.tags
+
+  environment {
+    variables = local.environment
+  }
+
+  logging_config {
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.this.name
+  }
+
+  # Its first invocations must be able to write logs (and the EMF metrics in them).
+  depends_on = [aws_iam_role_policy.own_logs]
+}

@@ -1,0 +1,306 @@
+# `terraform test` of the module with a mocked AWS provider (no account, no
+# network): what it would create for REST and HTTP APIs, and every input
+# check. Run by `make infra-check` where the AWS provider is installed.
+
+mock_provider "aws" {
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+  mock_resource "aws_api_gateway_authorizer" {
+    defaults = { id = "tok123" }
+  }
+  mock_resource "aws_apigatewayv2_authorizer" {
+    defaults = { id = "req456" }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = {
+      arn        = "arn:aws:lambda:eu-west-1:123456789012:function:orders-authorizer"
+      invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:orders-authorizer/invocations"
+    }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/orders-authorizer" }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/orders-authorizer" }
+  }
+}
+
+variables {
+  name        = "orders-authorizer"
+  lambda_zip  = "tests/fixtures/bootstrap.zip"
+  issuer      = "https://idp.example.com"
+  audiences   = ["orders-api"]
+  api_type    = "rest"
+  rest_api_id = "abc123"
+}
+
+run "rest_api_gets_a_token_authorizer_in_the_bearer_form" {
+  command = apply
+
+  assert {
+    condition     = aws_api_gateway_authorizer.token[0].type == "TOKEN" && aws_api_gateway_authorizer.token[0].identity_source == "method.request.header.Authorization"
+    error_message = "a TOKEN authorizer on the Authorization header"
+  }
+  assert {
+    condition     = aws_api_gateway_authorizer.token[0].identity_validation_expression == "^[Bb][Ee][Aa][Rr][Ee][Rr] +[A-Za-z0-9._~+/-]+=*$"
+    error_message = "the Bearer validation expression"
+  }
+  assert {
+    condition     = length(aws_apigatewayv2_authorizer.request) == 0 && output.authorizer_id == "tok123"
+    error_message = "no HTTP API authorizer; the id is the TOKEN authorizer's"
+  }
+  assert {
+    condition     = aws_lambda_permission.api_gateway.source_arn == "arn:aws:execute-api:eu-west-1:123456789012:abc123/authorizers/tok123"
+    error_message = "only this API, as this authorizer, may invoke the function"
+  }
+  assert {
+    condition = (aws_lambda_function.this.architectures == tolist(["arm64"]) && aws_lambda_function.this.runtime == "provided.al2023"
+    && aws_lambda_function.this.handler == "bootstrap" && aws_lambda_function.this.memory_size == 128)
+    error_message = "arm64, provided.al2023, bootstrap, 128 MB"
+  }
+  assert {
+    condition = aws_lambda_function.this.environment[0].variables == tomap({
+      JWT_ISSUER                  = "https://idp.example.com"
+      JWT_AUDIENCE                = "orders-api"
+      JWKS_MAX_AGE_SECONDS        = "300"
+      JWKS_MAX_STALE_SECONDS      = "3600"
+      STATUS_LIST_CHECK           = "if_present"
+      STATUS_LIST_MAX_AGE_SECONDS = "60"
+    })
+    error_message = "the environment names only what differs from the binary's defaults (discovery finds the JWKS)"
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.this.name == "/aws/lambda/orders-authorizer" && output.log_group_name == "/aws/lambda/orders-authorizer"
+    error_message = "its own log group"
+  }
+  assert {
+    condition     = length(output.alarm_names) == 0
+    error_message = "no alarms unless asked"
+  }
+}
+
+run "every_setting_reaches_the_function" {
+  command = apply
+
+  variables {
+    jwks_uri                    = "https://idp.example.com/keys"
+    route_scopes                = { "GET /orders" = "orders:read ", "POST /orders" = "orders:write" }
+    scope_claims                = ["scope", "realm_access.roles"]
+    context_claims              = ["email", "tenant"]
+    principal_claim             = "preferred_username"
+    required_typ                = "at+jwt"
+    allow_id_tokens             = true
+    jwks_max_age_seconds        = 60
+    jwks_max_stale_seconds      = 0
+    status_list_check           = "required"
+    status_list_max_age_seconds = 30
+    memory_size                 = 256
+  }
+
+  assert {
+    condition = aws_lambda_function.this.environment[0].variables == tomap({
+      JWT_ISSUER                  = "https://idp.example.com"
+      JWT_AUDIENCE                = "orders-api"
+      JWKS_URI                    = "https://idp.example.com/keys"
+      ROUTE_SCOPES                = "{\"GET /orders\":\"orders:read\",\"POST /orders\":\"orders:write\"}"
+      SCOPE_CLAIMS                = "scope,realm_access.roles"
+      CONTEXT_CLAIMS              = "email,tenant"
+      PRINCIPAL_CLAIM             = "preferred_username"
+      JWT_REQUIRED_TYP            = "at+jwt"
+      JWT_ALLOW_ID_TOKENS         = "true"
+      JWKS_MAX_AGE_SECONDS        = "60"
+      JWKS_MAX_STALE_SECONDS      = "0"
+      STATUS_LIST_CHECK           = "required"
+      STATUS_LIST_MAX_AGE_SECONDS = "30"
+    })
+    error_message = "every input as its variable"
+  }
+  assert {
+    condition     = aws_lambda_function.this.memory_size == 256
+    error_message = "memory_size"
+  }
+}
+
+run "http_api_with_simple_responses_keys_the_cache_on_the_route" {
+  command = apply
+
+  variables {
+    api_type           = "http"
+    rest_api_id        = null
+    http_api_id        = "h77"
+    simple_responses   = true
+    result_ttl_seconds = 60
+  }
+
+  assert {
+    condition = (aws_apigatewayv2_authorizer.request[0].authorizer_type == "REQUEST"
+      && aws_apigatewayv2_authorizer.request[0].authorizer_payload_format_version == "2.0"
+    && aws_apigatewayv2_authorizer.request[0].enable_simple_responses)
+    error_message = "a REQUEST authorizer, payload 2.0, simple responses"
+  }
+  assert {
+    condition     = aws_apigatewayv2_authorizer.request[0].identity_sources == toset(["$request.header.Authorization", "$context.routeKey"])
+    error_message = "the route key is part of the cache key"
+  }
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["HTTP_API_SIMPLE_RESPONSES"] == "true"
+    error_message = "the function answers isAuthorized"
+  }
+  assert {
+    condition     = aws_lambda_permission.api_gateway.source_arn == "arn:aws:execute-api:eu-west-1:123456789012:h77/authorizers/req456"
+    error_message = "only this HTTP API, as this authorizer"
+  }
+  assert {
+    condition     = length(aws_api_gateway_authorizer.token) == 0 && output.authorizer_id == "req456"
+    error_message = "no REST authorizer"
+  }
+}
+
+run "http_api_with_policy_responses_needs_only_the_header" {
+  command = apply
+
+  variables {
+    api_type    = "http"
+    rest_api_id = null
+    http_api_id = "h77"
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_authorizer.request[0].identity_sources == toset(["$request.header.Authorization"])
+    error_message = "policy responses cover the whole API: the header is the cache key"
+  }
+  assert {
+    condition     = !aws_apigatewayv2_authorizer.request[0].enable_simple_responses && !contains(keys(aws_lambda_function.this.environment[0].variables), "HTTP_API_SIMPLE_RESPONSES")
+    error_message = "IAM policy responses"
+  }
+}
+
+run "several_issuers" {
+  command = apply
+
+  variables {
+    issuer          = null
+    audiences       = []
+    trusted_issuers = "[{\"issuer\":\"https://a.example\",\"audiences\":[\"x\"]},{\"issuer\":\"https://b.example\",\"jwks_uri\":\"https://b.example/keys\",\"audiences\":[\"y\"]}]"
+  }
+
+  assert {
+    condition     = !contains(keys(aws_lambda_function.this.environment[0].variables), "JWT_ISSUER") && !contains(keys(aws_lambda_function.this.environment[0].variables), "JWT_AUDIENCE")
+    error_message = "TRUSTED_ISSUERS alone"
+  }
+  assert {
+    condition     = jsondecode(aws_lambda_function.this.environment[0].variables["TRUSTED_ISSUERS"])[1].jwks_uri == "https://b.example/keys"
+    error_message = "TRUSTED_ISSUERS as given"
+  }
+}
+
+run "alarms_when_asked_notify_the_topic" {
+  command = apply
+
+  variables {
+    alarms = { topic_arn = "arn:aws:sns:eu-west-1:123456789012:ops" }
+  }
+
+  assert {
+    condition = toset(output.alarm_names) == toset([
+      "orders-authorizer-authorizer-fails-closed", "orders-authorizer-status-lists-unavailable",
+      "orders-authorizer-jwks-fetch-failures", "orders-authorizer-jwks-stale-serves",
+      "orders-authorizer-unknown-kid-misses", "orders-authorizer-unauthorized-share",
+    ])
+    error_message = "the authorizer's alarms, named after it"
+  }
+  assert {
+    condition     = alltrue([for name, actions in module.alarms.alarm_actions : actions == toset(["arn:aws:sns:eu-west-1:123456789012:ops"])])
+    error_message = "every alarm notifies the topic"
+  }
+  assert {
+    condition     = length(output.dashboard_widgets) == 6
+    error_message = "the authorizer's dashboard widgets"
+  }
+}
+
+run "alarms_without_a_topic" {
+  command = apply
+
+  variables {
+    alarms = {}
+  }
+
+  assert {
+    condition     = length(output.alarm_names) == 6 && alltrue([for name, actions in module.alarms.alarm_actions : length(actions) == 0])
+    error_message = "alarms without actions"
+  }
+}
+
+run "one_issuer_setting_exactly" {
+  command = plan
+  variables {
+    trusted_issuers = "[{\"issuer\":\"https://a.example\"}]"
+  }
+  expect_failures = [var.issuer]
+}
+
+run "an_issuer_needs_audiences" {
+  command = plan
+  variables {
+    audiences = []
+  }
+  expect_failures = [var.audiences]
+}
+
+run "issuers_and_key_urls_are_https" {
+  command = plan
+  variables {
+    issuer   = "http://idp.example.com"
+    jwks_uri = "http://idp.example.com/keys"
+  }
+  expect_failures = [var.issuer, var.jwks_uri]
+}
+
+run "the_api_id_matches_the_api_type" {
+  command = plan
+  variables {
+    api_type = "http"
+  }
+  expect_failures = [var.rest_api_id, var.http_api_id]
+}
+
+run "simple_responses_are_for_http_apis" {
+  command = plan
+  variables {
+    simple_responses = true
+  }
+  expect_failures = [var.simple_responses]
+}
+
+run "route_scopes_are_method_and_path" {
+  command = plan
+  variables {
+    route_scopes = { "/orders" = "orders:read", "FETCH /orders" = "x", "GET /orders" = " " }
+  }
+  expect_failures = [var.route_scopes]
+}
+
+run "bounds_are_checked" {
+  command = plan
+  variables {
+    memory_size            = 64
+    result_ttl_seconds     = 3601
+    jwks_max_stale_seconds = -1
+    log_retention_days     = 31
+    status_list_check      = "sometimes"
+    api_type               = "soap"
+    rest_api_id            = null
+  }
+  expect_failures = [var.memory_size, var.result_ttl_seconds, var.jwks_max_stale_seconds, var.log_retention_days, var.status_list_check, var.api_type]
+}

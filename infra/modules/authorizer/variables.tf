@@ -1,0 +1,290 @@
+# Inputs of the authorizer module (names fixed by DESIGN.md). Every one is
+# checked here, so a bad value fails at plan, not at the first request.
+
+variable "name" {
+  description = "Name of the function, its role and log group (and the prefix of its alarms)."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,64}$", var.name))
+    error_message = "name must be 1-64 letters, digits, '-' or '_' (a Lambda function name)."
+  }
+}
+
+variable "lambda_zip" {
+  description = "Path of the authorizer's bootstrap.zip (`make lambda` builds target/lambda/authorizer/bootstrap.zip)."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = endswith(var.lambda_zip, ".zip")
+    error_message = "lambda_zip must be the path of a .zip file."
+  }
+}
+
+variable "issuer" {
+  description = "The one trusted issuer (JWT_ISSUER): the exact `iss` of its tokens. Set this or trusted_issuers."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = (var.issuer == null) != (var.trusted_issuers == null)
+    error_message = "Set exactly one of issuer and trusted_issuers."
+  }
+  validation {
+    condition     = var.issuer == null || can(regex("^https://[^/?#\\s]+", var.issuer))
+    error_message = "issuer must be an https URL."
+  }
+}
+
+variable "audiences" {
+  description = "Accepted `aud` values (JWT_AUDIENCE); a token without `aud` is matched on its `client_id` (Cognito access tokens). Required with issuer; with trusted_issuers, the audiences of entries that name none."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = var.issuer == null || length(var.audiences) > 0
+    error_message = "audiences must name at least one audience when issuer is set."
+  }
+  validation {
+    condition     = alltrue([for a in var.audiences : length(trimspace(a)) > 0 && !strcontains(a, ",")])
+    error_message = "An audience must not be empty or contain a comma."
+  }
+}
+
+variable "trusted_issuers" {
+  description = "Several issuers (TRUSTED_ISSUERS): the JSON array [{\"issuer\", \"jwks_uri\", \"audiences\"}], each issuer's keys bound to it. Set this or issuer."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.trusted_issuers == null || can(length(jsondecode(var.trusted_issuers)) > 0 && alltrue([for i in jsondecode(var.trusted_issuers) : can(startswith(i.issuer, "https://"))]))
+    error_message = "trusted_issuers must be a non-empty JSON array of objects with an https \"issuer\"."
+  }
+}
+
+variable "jwks_uri" {
+  description = "The issuer's JWKS URL (JWKS_URI); null: OIDC discovery at {issuer}/.well-known/openid-configuration."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.jwks_uri == null || can(regex("^https://[^/?#\\s]+", var.jwks_uri))
+    error_message = "jwks_uri must be an https URL."
+  }
+}
+
+variable "route_scopes" {
+  description = "Which scopes grant each route (ROUTE_SCOPES): {\"METHOD /path\" = \"scope other-scope\"}, any one suffices; `*` in a path matches anything, `/` included. null: the built-in books API table."
+  type        = map(string)
+  default     = null
+
+  validation {
+    condition = var.route_scopes == null || alltrue([
+      for route, scopes in coalesce(var.route_scopes, {}) :
+      can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|\\*) /[^\\s]*$", route)) && length(trimspace(scopes)) > 0
+    ])
+    error_message = "route_scopes keys are \"METHOD /path\" (GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS or *), values non-empty scope lists."
+  }
+}
+
+variable "scope_claims" {
+  description = "Claim paths whose values grant scopes (SCOPE_CLAIMS), e.g. [\"scope\", \"cognito:groups\"] or [\"realm_access.roles\"]. Empty: scope and scp."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for c in var.scope_claims : length(c) > 0 && !strcontains(c, ",")])
+    error_message = "A scope claim path must not be empty or contain a comma."
+  }
+}
+
+variable "context_claims" {
+  description = "Claim paths copied into the authorizer context as strings (CONTEXT_CLAIMS), at most 16."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = length(var.context_claims) <= 16 && alltrue([for c in var.context_claims : length(c) > 0 && !strcontains(c, ",")])
+    error_message = "context_claims: at most 16 paths, none empty or with a comma."
+  }
+}
+
+variable "principal_claim" {
+  description = "The claim whose value becomes principalId (PRINCIPAL_CLAIM); null: sub."
+  type        = string
+  default     = null
+}
+
+variable "required_typ" {
+  description = "The header typ every token must carry (JWT_REQUIRED_TYP), e.g. \"at+jwt\" for RFC 9068 access tokens; null: not checked."
+  type        = string
+  default     = null
+}
+
+variable "allow_id_tokens" {
+  description = "Accept Cognito ID tokens (token_use \"id\", JWT_ALLOW_ID_TOKENS)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "jwks_max_age_seconds" {
+  description = "Upper bound on how long a fetched JWKS is fresh (JWKS_MAX_AGE_SECONDS); a smaller Cache-Control max-age wins."
+  type        = number
+  default     = 300
+  nullable    = false
+
+  validation {
+    condition     = var.jwks_max_age_seconds >= 1 && var.jwks_max_age_seconds <= 86400 && floor(var.jwks_max_age_seconds) == var.jwks_max_age_seconds
+    error_message = "jwks_max_age_seconds must be a whole number from 1 to 86400."
+  }
+}
+
+variable "jwks_max_stale_seconds" {
+  description = "How long a JWKS past its freshness keeps serving while refetches fail (JWKS_MAX_STALE_SECONDS); then the authorizer fails closed."
+  type        = number
+  default     = 3600
+  nullable    = false
+
+  validation {
+    condition     = var.jwks_max_stale_seconds >= 0 && var.jwks_max_stale_seconds <= 86400 && floor(var.jwks_max_stale_seconds) == var.jwks_max_stale_seconds
+    error_message = "jwks_max_stale_seconds must be a whole number from 0 to 86400."
+  }
+}
+
+variable "status_list_check" {
+  description = "Token status lists (STATUS_LIST_CHECK): \"off\", \"if_present\" (a token naming a list is checked) or \"required\" (every token must name one)."
+  type        = string
+  default     = "if_present"
+  nullable    = false
+
+  validation {
+    condition     = contains(["off", "if_present", "required"], var.status_list_check)
+    error_message = "status_list_check must be off, if_present or required."
+  }
+}
+
+variable "status_list_max_age_seconds" {
+  description = "Upper bound on how long a status list is fresh (STATUS_LIST_MAX_AGE_SECONDS): a revoked token is refused within this plus result_ttl_seconds."
+  type        = number
+  default     = 60
+  nullable    = false
+
+  validation {
+    condition     = var.status_list_max_age_seconds >= 1 && var.status_list_max_age_seconds <= 86400 && floor(var.status_list_max_age_seconds) == var.status_list_max_age_seconds
+    error_message = "status_list_max_age_seconds must be a whole number from 1 to 86400."
+  }
+}
+
+variable "memory_size" {
+  description = "Memory of the function in MB (more memory is more CPU on Lambda)."
+  type        = number
+  default     = 128
+  nullable    = false
+
+  validation {
+    condition     = var.memory_size >= 128 && var.memory_size <= 10240 && floor(var.memory_size) == var.memory_size
+    error_message = "memory_size must be a whole number of MB from 128 to 10240."
+  }
+}
+
+variable "timeout_seconds" {
+  description = "Bound on one invocation: at most one JWKS and one status list fetch (1.5 s each) and a signature check."
+  type        = number
+  default     = 6
+  nullable    = false
+
+  validation {
+    condition     = var.timeout_seconds >= 1 && var.timeout_seconds <= 30 && floor(var.timeout_seconds) == var.timeout_seconds
+    error_message = "timeout_seconds must be a whole number from 1 to 30 (API Gateway waits 30 s at most)."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the function's log group."
+  type        = number
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a retention CloudWatch Logs offers (1, 3, 5, 7, 14, 30, 60, 90, ... 3653)."
+  }
+}
+
+variable "tags" {
+  description = "Tags on every resource the module creates."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
+variable "api_type" {
+  description = "The API the authorizer protects: \"rest\" (a TOKEN authorizer) or \"http\" (a REQUEST authorizer, payload 2.0)."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = contains(["rest", "http"], var.api_type)
+    error_message = "api_type must be rest or http."
+  }
+}
+
+variable "rest_api_id" {
+  description = "The REST API's id (api_type = \"rest\")."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = (var.api_type == "rest") == (var.rest_api_id != null)
+    error_message = "Set rest_api_id exactly when api_type is rest."
+  }
+}
+
+variable "http_api_id" {
+  description = "The HTTP API's id (api_type = \"http\")."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = (var.api_type == "http") == (var.http_api_id != null)
+    error_message = "Set http_api_id exactly when api_type is http."
+  }
+}
+
+variable "result_ttl_seconds" {
+  description = "API Gateway's authorizer cache TTL (0 turns it off). Keep it no longer than your tokens live."
+  type        = number
+  default     = 300
+  nullable    = false
+
+  validation {
+    condition     = var.result_ttl_seconds >= 0 && var.result_ttl_seconds <= 3600 && floor(var.result_ttl_seconds) == var.result_ttl_seconds
+    error_message = "result_ttl_seconds must be a whole number from 0 to 3600 (API Gateway's limit)."
+  }
+}
+
+variable "simple_responses" {
+  description = "HTTP APIs: answer isAuthorized (simple responses) instead of an IAM policy. The identity sources then include $context.routeKey, so a cached true is never reused for another route."
+  type        = bool
+  default     = false
+  nullable    = false
+
+  validation {
+    condition     = !var.simple_responses || var.api_type == "http"
+    error_message = "simple_responses applies to HTTP APIs only (api_type = \"http\")."
+  }
+}
+
+variable "alarms" {
+  description = "Create the authorizer's CloudWatch alarms (failing closed, JWKS fetch failures, stale JWKS serving, status lists unavailable, unknown kids, Unauthorized share): {} without notifications, { topic_arn = \"arn:aws:sns:...\" } to notify. null: none."
+  type = object({
+    topic_arn = optional(string)
+  })
+  default = null
+}

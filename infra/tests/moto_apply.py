@@ -1,0 +1,355 @@
+"""`terraform apply` of the root module and of every example, for real,
+against a moto_server on loopback (run by `make infra-apply`, part of
+`make test`).
+
+For each configuration, in a scratch copy of infra/ with small stand-in
+zips and a provider override file that points every AWS endpoint at moto
+(the override exists only in the scratch copy): `init -plugin-dir`,
+`validate`, `plan`, `apply`, a second `plan` that must show no change but
+the known moto gaps below, the outputs and the resources checked through
+boto3, then `destroy` (turning the tables' deletion protection off first,
+as README's teardown does). Skipped, saying so, only where the AWS
+provider is not installed in /opt/tf-plugins (the registry is out of
+reach here).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import boto3
+
+INFRA = Path(__file__).resolve().parent.parent
+ROOT = INFRA.parent
+PLUGIN_DIR = Path(os.environ.get("TF_PLUGIN_DIR", "/opt/tf-plugins"))
+PROVIDER = PLUGIN_DIR / "registry.terraform.io" / "hashicorp" / "aws"
+VENV_BIN = Path(sys.executable).parent
+REGION = "us-east-1"
+FUNCTIONS = ("authorizer", "issuer", "issuer-rotation", "backend")
+
+# What a second plan may still want to change, and why: moto does not store
+# these, so they read back differing from the configuration. Any other
+# difference, and any replacement, fails the test.
+MOTO_GAPS = {
+    ("aws_lambda_function", "logging_config"): "moto does not store a function's logging_config",
+    ("aws_secretsmanager_secret_rotation", "rotation_rules"):
+        "moto reads only AutomaticallyAfterDays: a rotation schedule_expression reads back as disabled",
+    ("aws_secretsmanager_secret_rotation", "rotation_lambda_arn"):
+        "part of the same gap: moto reads the rotation back as disabled, with no function",
+    ("aws_api_gateway_authorizer", "identity_validation_expression"):
+        "moto drops an authorizer's identity_validation_expression on create",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def stand_in_zip(path: Path) -> Path:
+    """A zip holding an executable `bootstrap`: enough to create a function
+    (moto runs none without Docker)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as archive:
+        info = zipfile.ZipInfo("bootstrap")
+        info.external_attr = 0o755 << 16
+        archive.writestr(info, "#!/bin/sh\nexit 1\n")
+    return path
+
+
+OVERRIDE = """provider "aws" {{
+  region                      = "{region}"
+  access_key                  = "testing"
+  secret_key                  = "testing"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  endpoints {{
+{endpoints}
+  }}
+}}
+"""
+SERVICES = ("apigateway", "apigatewayv2", "cloudwatch", "cognitoidp", "dynamodb", "iam", "lambda", "logs",
+            "secretsmanager", "sns", "sts")
+
+
+class Moto:
+    """A moto_server on a free loopback port, with AWS managed policies."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tempfile.NamedTemporaryFile(prefix="moto-apply-", suffix=".log", delete=False)
+        env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
+        self.process = subprocess.Popen(
+            [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{self.url}/moto-api/", timeout=1)
+                return
+            except OSError:
+                if self.process.poll() is not None:
+                    break
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"moto_server did not start: {Path(self.log.name).read_text()[-2000:]}")
+
+    def client(self, service: str):
+        return boto3.client(service, endpoint_url=self.url, region_name=REGION,
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        os.unlink(self.log.name)
+
+
+class Configuration:
+    """One Terraform configuration in the scratch copy of infra/."""
+
+    def __init__(self, scratch: Path, relative: str, moto: Moto, variables: dict[str, str]) -> None:
+        self.dir = scratch / "infra" / relative
+        self.name = relative or "root module"
+        self.variables = variables
+        endpoints = "\n".join(f'    {s:<14} = "{moto.url}"' for s in SERVICES)
+        (self.dir / "zz_moto_override.tf").write_text(OVERRIDE.format(region=REGION, endpoints=endpoints))
+        cli_config = scratch / "terraformrc"
+        cli_config.write_text("")
+        self.env = {
+            k: v for k, v in os.environ.items()
+            if not k.startswith("AWS_") and not k.startswith("TF_")
+        } | {
+            "TF_CLI_CONFIG_FILE": str(cli_config), "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1",
+            "TF_INPUT": "0", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
+        }
+
+    def terraform(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        started = time.monotonic()
+        command = ["terraform", f"-chdir={self.dir}", args[0]]
+        # Variables go to plan and destroy; an apply of a saved plan takes none.
+        if args[0] in ("plan", "destroy"):
+            command += [f"-var={k}={v}" for k, v in self.variables.items()]
+        command += args[1:]
+        result = subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=900)
+        print(f"    terraform {args[0]}: {time.monotonic() - started:.1f} s", flush=True)
+        if check and result.returncode not in (0, 2):
+            raise AssertionError(f"{self.name}: terraform {' '.join(args)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+        return result
+
+    def plan_changes(self) -> list[tuple[str, str, list[str], set[str]]]:
+        """The second plan's changes: (address, type, actions, changed attributes)."""
+        self.terraform("plan", "-out=second.tfplan", "-detailed-exitcode")
+        shown = self.terraform("show", "-json", "second.tfplan")
+        changes = []
+        for change in json.loads(shown.stdout).get("resource_changes", []):
+            actions = change["change"]["actions"]
+            if actions in (["no-op"], ["read"]):
+                continue
+            before = change["change"].get("before") or {}
+            after = change["change"].get("after") or {}
+            changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+            changes.append((change["address"], change["type"], actions, changed))
+        return changes
+
+    def outputs(self) -> dict:
+        shown = self.terraform("output", "-json")
+        return {name: o["value"] for name, o in json.loads(shown.stdout).items()}
+
+
+@unittest.skipUnless(PROVIDER.is_dir() and shutil.which("terraform"),
+                     f"SKIPPED: no hashicorp/aws provider in {PLUGIN_DIR} (or no terraform): "
+                     "terraform apply against moto cannot run here")
+class ApplyAgainstMoto(unittest.TestCase):
+    """The root module and each example: apply, plan again, check, destroy."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.moto = Moto()
+        cls.scratch = Path(tempfile.mkdtemp(prefix="tollgate-apply-"))
+        shutil.copytree(INFRA, cls.scratch / "infra",
+                        ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*", "__pycache__"))
+        cls.lambda_dir = cls.scratch / "lambda"
+        for fn in FUNCTIONS:
+            stand_in_zip(cls.lambda_dir / fn / "bootstrap.zip")
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.moto.stop()
+        shutil.rmtree(cls.scratch, ignore_errors=True)
+
+    def cycle(self, relative: str, variables: dict[str, str], check, before_destroy=None) -> None:
+        """init, validate, plan, apply, plan again, `check(outputs)`, destroy."""
+        config = Configuration(self.scratch, relative, self.moto, variables)
+        print(f"\n  {config.name}:", flush=True)
+        config.terraform("init", f"-plugin-dir={PLUGIN_DIR}")
+        config.terraform("validate")
+        config.terraform("plan", "-out=first.tfplan")
+        try:
+            config.terraform("apply", "first.tfplan")
+            unexpected = []
+            for address, type_, actions, changed in config.plan_changes():
+                gaps = {attribute for (t, attribute) in MOTO_GAPS if t == type_}
+                if actions != ["update"] or not changed <= gaps:
+                    unexpected.append(f"{address}: {actions} {sorted(changed - gaps)}")
+            self.assertEqual(unexpected, [], f"{config.name}: a second plan wants changes beyond moto's gaps")
+            check(config.outputs())
+        finally:
+            if before_destroy:
+                before_destroy()
+            destroyed = config.terraform("destroy", "-auto-approve", check=False)
+            self.assertEqual(destroyed.returncode, 0, f"{config.name}: destroy failed:\n{destroyed.stdout[-3000:]}\n{destroyed.stderr[-3000:]}")
+
+    def function(self, name: str) -> dict:
+        return self.moto.client("lambda").get_function(FunctionName=name)["Configuration"]
+
+    def assert_lambda(self, name: str) -> dict:
+        function = self.function(name)
+        self.assertEqual(function["Architectures"], ["arm64"], name)
+        self.assertEqual((function["Runtime"], function["Handler"]), ("provided.al2023", "bootstrap"), name)
+        return function
+
+    def assert_invoked_only_by(self, function_name: str, api_id: str, authorizer_id: str) -> None:
+        policy = json.loads(self.moto.client("lambda").get_policy(FunctionName=function_name)["Policy"])
+        arns = [s["Condition"]["ArnLike"]["AWS:SourceArn"] for s in policy["Statement"]]
+        self.assertEqual(len(arns), 1, arns)
+        self.assertRegex(arns[0], rf"^arn:aws:execute-api:{REGION}:\d{{12}}:{api_id}/authorizers/{authorizer_id}$")
+
+    def assert_own_logs_only(self, function_name: str) -> None:
+        iam = self.moto.client("iam")
+        role = self.function(function_name)["Role"].rsplit("/", 1)[1]
+        self.assertEqual(iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"], [])
+        names = iam.list_role_policies(RoleName=role)["PolicyNames"]
+        self.assertEqual(len(names), 1, names)
+        document = iam.get_role_policy(RoleName=role, PolicyName=names[0])["PolicyDocument"]
+        statements = document["Statement"]
+        self.assertEqual([sorted(s["Action"]) for s in statements], [["logs:CreateLogStream", "logs:PutLogEvents"]])
+        self.assertTrue(statements[0]["Resource"].endswith(f":log-group:/aws/lambda/{function_name}:*"), statements)
+
+    def test_the_root_module(self) -> None:
+        dynamodb = self.moto.client("dynamodb")
+        tables = ("tollgate-books", "tollgate-users", "tollgate-status")
+
+        def check(outputs: dict) -> None:
+            api = re.fullmatch(rf"https://(\w+)\.execute-api\.{REGION}\.amazonaws\.com/prod", outputs["api_url"])
+            self.assertIsNotNone(api, outputs["api_url"])
+            api_id = api.group(1)
+            self.assertEqual(outputs["issuer_url"], outputs["api_url"])
+            self.assertEqual(outputs["jwks_url"], f"{outputs['issuer_url']}/.well-known/jwks.json")
+            self.assertEqual(outputs["token_url"], f"{outputs['issuer_url']}/token")
+            self.assertEqual((outputs["books_table"], outputs["users_table"], outputs["status_table"]), tables)
+            self.assertEqual(outputs["function_names"], {fn: f"tollgate-{fn}" for fn in FUNCTIONS})
+            self.assertTrue(outputs["keyset_secret_arn"].startswith(f"arn:aws:secretsmanager:{REGION}:"))
+            self.assertTrue(outputs["dashboard_url"].endswith("#dashboards/dashboard/tollgate"))
+            for fn in FUNCTIONS:
+                self.assert_lambda(f"tollgate-{fn}")
+            env = self.function("tollgate-authorizer")["Environment"]["Variables"]
+            self.assertEqual((env["JWT_ISSUER"], env["JWKS_URI"]), (outputs["issuer_url"], outputs["jwks_url"]))
+            self.assertEqual((env["JWT_REQUIRED_TYP"], env["STATUS_LIST_CHECK"]), ("at+jwt", "required"))
+            issuer = self.function("tollgate-issuer")["Environment"]["Variables"]
+            self.assertEqual((issuer["STATUS_TABLE"], issuer["USERS_TABLE"]), ("tollgate-status", "tollgate-users"))
+            authorizers = self.moto.client("apigateway").get_authorizers(restApiId=api_id)["items"]
+            self.assertEqual([(a["type"], a["identitySource"]) for a in authorizers],
+                             [("TOKEN", "method.request.header.Authorization")])
+            self.assert_invoked_only_by("tollgate-authorizer", api_id, authorizers[0]["id"])
+            self.assert_own_logs_only("tollgate-authorizer")
+            for table in tables:
+                described = dynamodb.describe_table(TableName=table)["Table"]
+                self.assertTrue(described["DeletionProtectionEnabled"], table)
+            ttl = dynamodb.describe_time_to_live(TableName="tollgate-status")["TimeToLiveDescription"]
+            self.assertEqual((ttl["TimeToLiveStatus"], ttl["AttributeName"]), ("ENABLED", "purge_at"))
+            alarms = self.moto.client("cloudwatch").describe_alarms(AlarmNamePrefix="tollgate-")["MetricAlarms"]
+            self.assertEqual(sorted(a["AlarmName"] for a in alarms), sorted(outputs["alarm_names"]))
+            self.assertIn("tollgate-status-lists-unavailable", outputs["alarm_names"])
+            self.moto.client("secretsmanager").describe_secret(SecretId=outputs["keyset_secret_arn"])
+
+        def unprotect() -> None:
+            # README's teardown: deletion protection off, then destroy.
+            for table in tables:
+                try:
+                    dynamodb.update_table(TableName=table, DeletionProtectionEnabled=False)
+                except dynamodb.exceptions.ResourceNotFoundException:
+                    pass
+
+        self.cycle("", {"lambda_dir": str(self.lambda_dir)}, check, before_destroy=unprotect)
+        self.assertFalse(set(tables) & set(dynamodb.list_tables()["TableNames"]), "tables left after destroy")
+
+    def test_the_rest_api_example(self) -> None:
+        def check(outputs: dict) -> None:
+            api_id = re.fullmatch(rf"https://(\w+)\.execute-api\.{REGION}\.amazonaws\.com/prod", outputs["api_url"]).group(1)
+            gateway = self.moto.client("apigateway")
+            authorizer = gateway.get_authorizer(restApiId=api_id, authorizerId=outputs["authorizer_id"])
+            self.assertEqual((authorizer["type"], authorizer["identitySource"]), ("TOKEN", "method.request.header.Authorization"))
+            resource = next(r for r in gateway.get_resources(restApiId=api_id)["items"] if r.get("path") == "/orders")
+            for verb in ("GET", "POST"):
+                method = gateway.get_method(restApiId=api_id, resourceId=resource["id"], httpMethod=verb)
+                self.assertEqual((method["authorizationType"], method["authorizerId"]), ("CUSTOM", outputs["authorizer_id"]))
+            env = self.assert_lambda(outputs["function_name"])["Environment"]["Variables"]
+            self.assertEqual(json.loads(env["ROUTE_SCOPES"]), {"GET /orders": "orders:read", "POST /orders": "orders:write"})
+            self.assert_invoked_only_by(outputs["function_name"], api_id, outputs["authorizer_id"])
+            self.assert_own_logs_only(outputs["function_name"])
+
+        self.cycle("examples/rest-api", {"lambda_zip": str(self.lambda_dir / "authorizer" / "bootstrap.zip")}, check)
+
+    def http_api(self, outputs: dict) -> tuple[str, dict]:
+        api_id = re.fullmatch(rf"https://(\w+)\.execute-api\.{REGION}\.amazonaws\.com/?", outputs["api_url"]).group(1)
+        authorizer = self.moto.client("apigatewayv2").get_authorizer(ApiId=api_id, AuthorizerId=outputs["authorizer_id"])
+        self.assertEqual((authorizer["AuthorizerType"], authorizer["AuthorizerPayloadFormatVersion"]), ("REQUEST", "2.0"))
+        self.assertTrue(authorizer["EnableSimpleResponses"])
+        self.assertEqual(set(authorizer["IdentitySource"]), {"$request.header.Authorization", "$context.routeKey"},
+                         "a simple response is cached per route")
+        routes = self.moto.client("apigatewayv2").get_routes(ApiId=api_id)["Items"]
+        for route in routes:
+            self.assertEqual((route["AuthorizationType"], route["AuthorizerId"]), ("CUSTOM", outputs["authorizer_id"]), route["RouteKey"])
+        return api_id, {r["RouteKey"] for r in routes}
+
+    def test_the_http_api_example(self) -> None:
+        def check(outputs: dict) -> None:
+            api_id, routes = self.http_api(outputs)
+            self.assertEqual(routes, {"GET /items", "POST /items", "ANY /admin/{proxy+}"})
+            env = self.assert_lambda(outputs["function_name"])["Environment"]["Variables"]
+            self.assertEqual(env["HTTP_API_SIMPLE_RESPONSES"], "true")
+            self.assert_invoked_only_by(outputs["function_name"], api_id, outputs["authorizer_id"])
+
+        self.cycle("examples/http-api", {"lambda_zip": str(self.lambda_dir / "authorizer" / "bootstrap.zip")}, check)
+
+    def test_the_cognito_example(self) -> None:
+        def check(outputs: dict) -> None:
+            _, routes = self.http_api(outputs)
+            self.assertEqual(routes, {"GET /notes", "POST /notes"})
+            pool = outputs["user_pool_id"]
+            self.assertEqual(outputs["issuer"], f"https://cognito-idp.{REGION}.amazonaws.com/{pool}")
+            cognito = self.moto.client("cognito-idp")
+            cognito.describe_user_pool_client(UserPoolId=pool, ClientId=outputs["client_id"])
+            groups = {g["GroupName"] for g in cognito.list_groups(UserPoolId=pool)["Groups"]}
+            self.assertEqual(groups, {"readers", "writers"})
+            env = self.assert_lambda("notes-authorizer")["Environment"]["Variables"]
+            self.assertEqual((env["JWT_ISSUER"], env["JWT_AUDIENCE"], env["SCOPE_CLAIMS"]),
+                             (outputs["issuer"], outputs["client_id"], "cognito:groups"))
+            self.assertNotIn("JWKS_URI", env, "Cognito's JWKS is found by discovery")
+
+        self.cycle("examples/cognito", {"lambda_zip": str(self.lambda_dir / "authorizer" / "bootstrap.zip")}, check)
+
+
+if __name__ == "__main__":
+    started = time.monotonic()
+    result = unittest.main(exit=False, verbosity=2).result
+    print(f"terraform apply against moto: {time.monotonic() - started:.0f} s")
+    sys.exit(0 if result.wasSuccessful() else 1)
