@@ -130,7 +130,6 @@ pub struct LambdaHost {
     settings: HostSettings,
     idle: Mutex<Vec<Instance>>,
     slots: Arc<Semaphore>,
-    next_request: AtomicU64,
     /// Bumped by [`LambdaHost::recycle`]: instances started before it are
     /// stopped instead of going back to idle (one busy during a revocation
     /// must not serve again with the old JWKS).
@@ -148,7 +147,6 @@ impl LambdaHost {
             settings,
             idle: Mutex::new(Vec::new()),
             slots: Arc::new(Semaphore::new(max)),
-            next_request: AtomicU64::new(1),
             generation: AtomicU64::new(0),
             counters: HostCounters::default(),
         }
@@ -169,11 +167,7 @@ impl LambdaHost {
             Some(instance) => instance,
             None => self.start_instance().await?,
         };
-        let request_id = format!(
-            "{:08x}-0000-4000-8000-{:012x}",
-            instance.number,
-            self.next_request.fetch_add(1, Ordering::Relaxed)
-        );
+        let request_id = random_request_id();
         self.counters.invocations.fetch_add(1, Ordering::Relaxed);
         let result = instance.invoke(request_id, event, timeout).await;
         let reusable = !self.settings.fresh_instances
@@ -234,7 +228,6 @@ impl Drop for LambdaHost {
 
 /// One running function process and its Runtime API.
 struct Instance {
-    number: u64,
     events: mpsc::Sender<Invocation>,
     death: watch::Receiver<Option<Death>>,
     stop: Arc<Notify>,
@@ -321,7 +314,8 @@ impl Instance {
         let (events, queue) = mpsc::channel(1);
         let (death_tx, death) = watch::channel(None);
         let function_arn = format!("arn:aws:lambda:local:000000000000:function:{}", spec.name);
-        let api = RuntimeApi::start(function_arn, queue, death_tx.clone()).await?;
+        let (owner_tx, owner) = watch::channel(None);
+        let api = RuntimeApi::start(function_arn, queue, death_tx.clone(), owner).await?;
         // A function writes a line per invocation (EMF metrics): read its
         // output only when it is logged, to keep that wake-up off the
         // request path otherwise.
@@ -340,6 +334,8 @@ impl Instance {
             .stderr(output())
             .kill_on_drop(true);
         let mut child = command.spawn()?;
+        // From now on its Runtime API serves this process alone.
+        owner_tx.send_replace(child.id());
         tracing::debug!(function = %spec.name, instance = number, pid = ?child.id(), "instance started");
         if let Some(stdout) = child.stdout.take() {
             tokio::spawn(forward_output(stdout, spec.name.clone(), number));
@@ -356,7 +352,6 @@ impl Instance {
             death_tx,
         ));
         Ok(Self {
-            number,
             events,
             death,
             stop,
@@ -417,6 +412,32 @@ impl Instance {
             }
         }
     }
+}
+
+/// A request id no other process can guess (a version 4 UUID from the
+/// system's randomness): only the instance that received the event can
+/// answer it.
+fn random_request_id() -> String {
+    let mut bytes = [0u8; 16];
+    // Should the system's randomness fail, the id is still unique per
+    // process lifetime: the clock's nanoseconds.
+    if aws_lc_rs::rand::fill(&mut bytes).is_err() {
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        bytes = nanos.to_le_bytes();
+    }
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
 }
 
 /// A function's error report: `{"errorMessage", "errorType"}`.

@@ -10,7 +10,8 @@
 //!   evaluation); a running stack exposes its [`Gateway`];
 //! - [`authorizer_backend`]: where the authorizer runs, in process or as a
 //!   Lambda function process via [`lambda_host`] and its per-instance
-//!   Runtime API (`runtime_api`), configured by [`lambda_mode_args`];
+//!   Runtime API (`runtime_api`, serving the instance's own process alone:
+//!   `peer_process`), configured by [`lambda_mode_args`];
 //! - `store_watch`: a running stack noticing key changes and token
 //!   revocations made beside it;
 //! - [`explain`]: `tollgate explain`, why a token is accepted or refused.
@@ -27,6 +28,7 @@ mod gateway_metrics;
 pub mod lambda_host;
 pub mod lambda_mode_args;
 pub mod local_stack;
+mod peer_process;
 pub mod policy_eval;
 mod runtime_api;
 mod store_watch;

@@ -2,7 +2,11 @@
 //! `GET invocation/next` hands out one event at a time, `POST
 //! invocation/{id}/response|error` answers it, `POST init/error` reports a
 //! failed init. Each instance gets its own server on a loopback port, as
-//! each Lambda sandbox has its own endpoint.
+//! each Lambda sandbox has its own endpoint, and it serves that instance's
+//! process alone: a connection from any other process is closed unread
+//! ([`crate::peer_process`]), so no local process can take an event (and its
+//! bearer token) or answer for the function. Request ids are random, and
+//! only the event in flight can be answered.
 //!
 //! `testkit::lambda_runtime` is a smaller one for the Lambda crates' own
 //! tests; it is not this one because a production crate does not depend on
@@ -19,9 +23,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde_json::json;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
+
+/// How long a connection may wait for its instance's process id (the
+/// process can connect before `spawn` has returned it).
+const OWNER_WAIT: Duration = Duration::from_secs(5);
 
 /// One event for the function, and where its answer goes.
 pub struct Invocation {
@@ -77,13 +85,61 @@ impl Drop for RuntimeApi {
     }
 }
 
+/// A listener that hands the server only connections from the instance's
+/// process (or its children): `owner` is its pid, once spawned.
+struct OwnerOnly {
+    listener: TcpListener,
+    addr: SocketAddr,
+    owner: watch::Receiver<Option<u32>>,
+}
+
+impl OwnerOnly {
+    async fn owner(&mut self) -> Option<u32> {
+        let owner = tokio::time::timeout(OWNER_WAIT, self.owner.wait_for(Option::is_some)).await;
+        owner.ok()?.ok().and_then(|pid| *pid)
+    }
+}
+
+impl axum::serve::Listener for OwnerOnly {
+    type Io = TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (TcpStream, SocketAddr) {
+        loop {
+            let Ok((stream, peer)) = self.listener.accept().await else {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            };
+            let Some(pid) = self.owner().await else {
+                continue; // no process yet (or it never started): refuse
+            };
+            let server = self.addr;
+            let held = tokio::task::spawn_blocking(move || {
+                crate::peer_process::held_by(pid, peer, server)
+            })
+            .await
+            .unwrap_or(false);
+            if held {
+                return (stream, peer);
+            }
+            tracing::warn!(%peer, instance_pid = pid, "Runtime API: a connection from another process refused");
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        Ok(self.addr)
+    }
+}
+
 impl RuntimeApi {
     /// Serves a Runtime API on a free loopback port, taking events from `events`
-    /// and recording an init error in `death`.
+    /// and recording an init error in `death`, for the process whose id
+    /// `owner` will name (connections from any other are refused).
     pub async fn start(
         function_arn: String,
         events: mpsc::Receiver<Invocation>,
         death: watch::Sender<Option<Death>>,
+        owner: watch::Receiver<Option<u32>>,
     ) -> std::io::Result<Self> {
         let state = Arc::new(RuntimeState {
             function_arn,
@@ -98,6 +154,11 @@ impl RuntimeApi {
             .with_state(state);
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
+        let listener = OwnerOnly {
+            listener,
+            addr,
+            owner,
+        };
         let server = tokio::spawn(async move {
             if let Err(error) = axum::serve(listener, app).await {
                 tracing::warn!(%error, "runtime API stopped");

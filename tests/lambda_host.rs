@@ -169,3 +169,84 @@ async fn an_instance_busy_during_a_recycle_does_not_serve_again() {
     let after = pid(&host.invoke(&json!({})).await.unwrap());
     assert_ne!(after, before, "a recycled instance is not reused");
 }
+
+/// The instance's Runtime API address, as any local process of this user
+/// can read it: from the function process's environment.
+fn runtime_api_of(pid: u64) -> String {
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    environ
+        .split(|&b| b == 0)
+        .filter_map(|var| std::str::from_utf8(var).ok())
+        .find_map(|var| var.strip_prefix("AWS_LAMBDA_RUNTIME_API="))
+        .expect("AWS_LAMBDA_RUNTIME_API in the function's environment")
+        .to_owned()
+}
+
+/// The hijack a review reproduced: another local process polled `next`,
+/// got a live event (bearer token included) and answered for the function.
+/// Now the instance's Runtime API serves its own process alone: the intruder
+/// gets no event and cannot answer, and the function answers every event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_process_can_neither_take_an_event_nor_answer_one() {
+    let host = std::sync::Arc::new(host("slow 300", settings(1, false, 10_000)));
+    let warm = host.invoke(&json!({"n": 0})).await.unwrap();
+    let api = runtime_api_of(pid(&warm));
+    let intruder = reqwest::Client::builder()
+        .timeout(Duration::from_secs(3))
+        .build()
+        .unwrap();
+    // While the function is busy with one event, the intruder polls for
+    // the next: unchecked, it would be handed the next event.
+    let busy = tokio::spawn({
+        let host = std::sync::Arc::clone(&host);
+        async move { host.invoke(&json!({"n": 1})).await }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let polling = tokio::spawn({
+        let (intruder, api) = (intruder.clone(), api.clone());
+        async move {
+            intruder
+                .get(format!("http://{api}/2018-06-01/runtime/invocation/next"))
+                .send()
+                .await
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let target = host
+        .invoke(&json!({"token": "Bearer secret"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        target["event"],
+        json!({"token": "Bearer secret"}),
+        "the function got it"
+    );
+    let next = polling.await.unwrap();
+    assert!(next.is_err(), "the intruder got an answer: {next:?}");
+    busy.await.unwrap().unwrap();
+    // Nor can it answer: not even an id it saw.
+    let forged = intruder
+        .post(format!(
+            "http://{api}/2018-06-01/runtime/invocation/{}/response",
+            target["request_id"].as_str().unwrap()
+        ))
+        .body(r#"{"principalId":"admin"}"#)
+        .send()
+        .await;
+    assert!(forged.is_err(), "the intruder could post: {forged:?}");
+    assert_eq!(pid(&target), pid(&warm));
+}
+
+#[tokio::test]
+async fn request_ids_are_unpredictable() {
+    let host = host("echo", settings(1, false, 10_000));
+    let mut ids = std::collections::HashSet::new();
+    for n in 0..20 {
+        let answer = host.invoke(&json!({"n": n})).await.unwrap();
+        let id = answer["request_id"].as_str().unwrap().to_owned();
+        assert_eq!(id.len(), 36, "{id}");
+        assert_eq!(&id[14..15], "4", "a version 4 UUID: {id}");
+        ids.insert(id);
+    }
+    assert_eq!(ids.len(), 20);
+}
