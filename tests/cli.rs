@@ -391,3 +391,73 @@ fn every_command_works_beside_a_running_serve_and_a_revocation_reaches_it() {
     );
     assert!(!ok && err.contains("auth.example.test"), "{err}");
 }
+
+/// The review's reproduction against `tollgate serve`: with HTTP_PROXY and
+/// ALL_PROXY pointing at a "proxy" that answers with a forger's key set, a
+/// forged keys:admin token got 200 on /admin/keys. Loopback fetches (the
+/// stack's own JWKS) and `tollgate token`'s password post to a loopback URL
+/// now never go through a proxy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loopback_requests_never_go_through_a_proxy() {
+    let forger = testkit::TestKey::generate(jsonwebtoken::Algorithm::RS256, "forged");
+    let proxy = testkit::JwksServer::start(testkit::jwks(&[&forger])).await;
+    let proxy_url = proxy.base_url();
+    let proxies = [
+        ("HTTP_PROXY", proxy_url.as_str()),
+        ("http_proxy", proxy_url.as_str()),
+        ("ALL_PROXY", proxy_url.as_str()),
+        ("all_proxy", proxy_url.as_str()),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let serve = Serve::start(dir.path(), &["--authorizer-cache-ttl", "0"], &proxies);
+    let password = common::stored_password(dir.path(), "admin");
+
+    let token = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args([
+            "token",
+            "--url",
+            &serve.url,
+            "--username",
+            "admin",
+            "--password-stdin",
+        ])
+        .envs(proxies)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(format!("{password}\n").as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert!(token.status.success(), "token through no proxy");
+    let genuine = String::from_utf8(token.stdout).unwrap().trim().to_owned();
+
+    let mut forged_claims = claims(&genuine);
+    forged_claims["scope"] = Value::from("keys:admin books:read");
+    let forged = forger.sign(&forged_claims);
+    let status = |token: String| {
+        let url = format!("{}/admin/keys", serve.url);
+        async move {
+            reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .unwrap()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(status(forged).await, 401, "the forger's key is not trusted");
+    assert_eq!(status(genuine).await, 200);
+    assert_eq!(proxy.requests(), 0, "nothing went through the proxy");
+    serve.stop();
+}

@@ -70,8 +70,8 @@ pub use algorithm::Algorithm;
 pub use answer::{Answer, Unauthorized};
 pub use authorizer::{Authorizer, BuildError};
 pub use config::{
-    AuthorizerConfig, CacheSettings, ConfigError, JwksSource, StatusCheck, StatusSettings,
-    TrustedIssuer,
+    is_loopback_url, AuthorizerConfig, CacheSettings, ConfigError, JwksSource, StatusCheck,
+    StatusSettings, TrustedIssuer,
 };
 pub use environment::SettingError;
 pub use error::VerifyError;

@@ -9,7 +9,14 @@ use tollgate::local_stack::DataDir;
 /// an error that shows the status and body.
 pub async fn run(url: &str, username: &str, password_stdin: bool) -> anyhow::Result<()> {
     let password = super::read_password_stdin(password_stdin)?;
-    let response = reqwest::Client::new()
+    // A password for a loopback stack never goes through a proxy named by
+    // HTTP_PROXY/ALL_PROXY: it would leave the host in clear text.
+    let mut client = reqwest::Client::builder();
+    if authorizer::is_loopback_url(url) {
+        client = client.no_proxy();
+    }
+    let response = client
+        .build()?
         .post(format!("{}/token", url.trim_end_matches('/')))
         .json(&serde_json::json!({"username": username, "password": password}))
         .send()
