@@ -1,6 +1,8 @@
 //! IAM policy evaluation as API Gateway does it for an authorizer's answer:
 //! a request's `methodArn` is allowed when some Allow statement matches it
 //! and no Deny statement does (Deny wins); `*` and `?` are wildcards.
+//! Action names match case-insensitively, as IAM's do; resource ARNs match
+//! with their case.
 
 use serde_json::Value;
 
@@ -35,7 +37,7 @@ pub fn evaluate(policy: &Value, method_arn: &str) -> Result<Verdict, MalformedPo
         let resources = strings(statement.get("Resource")).ok_or(MalformedPolicy("Resource"))?;
         let covers_invoke = actions
             .iter()
-            .any(|a| wildcard_match(a, "execute-api:Invoke"));
+            .any(|a| wildcard_match(&a.to_ascii_lowercase(), "execute-api:invoke"));
         let matches = covers_invoke && resources.iter().any(|r| wildcard_match(r, method_arn));
         match effect {
             "Deny" if matches => return Ok(Verdict::Deny),
@@ -99,6 +101,33 @@ mod tests {
         let wrong_action =
             json!({"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]});
         assert_eq!(evaluate(&wrong_action, ARN), Ok(Verdict::Deny));
+    }
+
+    /// IAM action names are case-insensitive: a Deny on
+    /// `execute-api:invoke` is enforced on AWS, so here too.
+    #[test]
+    fn actions_match_in_any_case_resources_in_theirs() {
+        for action in [
+            "execute-api:invoke",
+            "EXECUTE-API:INVOKE",
+            "Execute-Api:*",
+            "execute-api:INV*",
+        ] {
+            let deny = json!({"Statement": [
+                {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "*"},
+                {"Effect": "Deny", "Action": action, "Resource": ARN}]});
+            assert_eq!(evaluate(&deny, ARN), Ok(Verdict::Deny), "{action}");
+            let allow =
+                json!({"Statement": [{"Effect": "Allow", "Action": action, "Resource": ARN}]});
+            assert_eq!(evaluate(&allow, ARN), Ok(Verdict::Allow), "{action}");
+        }
+        let other_case_arn = json!({"Statement": [
+            {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": ARN.to_uppercase()}]});
+        assert_eq!(
+            evaluate(&other_case_arn, ARN),
+            Ok(Verdict::Deny),
+            "ARNs keep their case"
+        );
     }
 
     #[test]
