@@ -58,13 +58,19 @@ impl AuthorizerBackend {
         }
     }
 
-    /// After a key revocation: the revoked key must stop verifying at once.
-    /// In-process, the JWKS is refetched now; Lambda instances are recycled,
-    /// so the next invocations start with the current JWKS.
-    pub async fn key_revoked(&self) {
+    /// After keys were revoked (or left the keyset): they must stop
+    /// verifying at once. In-process, they are dropped from the key cache
+    /// first, then the JWKS is refetched (a failed refetch cannot bring
+    /// them back); Lambda instances are recycled, so the next invocations
+    /// start with the current JWKS.
+    pub async fn keys_revoked(&self, kids: &[String]) {
         match self {
             Self::InProcess(authorizer) => {
-                authorizer.prewarm().await;
+                for (issuer, result) in authorizer.key_revoked(kids).await {
+                    if let Err(error) = result {
+                        tracing::warn!(%issuer, %error, ?kids, "JWKS refetch after a revocation failed: the revoked keys are dropped all the same, the others serve until a fetch succeeds or they go stale");
+                    }
+                }
             }
             Self::Lambda(host) => host.recycle(),
         }

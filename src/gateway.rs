@@ -97,12 +97,12 @@ impl Gateway {
         }
     }
 
-    /// After the keyset changed (a revocation): the in-process authorizer
-    /// refetches the JWKS first, then the answer cache is flushed. In the
-    /// other order a request in between would re-cache an answer made with
-    /// the old keys for the whole TTL.
-    pub async fn refresh_keys(&self) {
-        self.authorizer.key_revoked().await;
+    /// After keys were revoked (or left the keyset): the authorizer drops
+    /// them and refetches the JWKS first, then the answer cache is flushed.
+    /// In the other order a request in between would re-cache an answer made
+    /// with the old keys for the whole TTL.
+    pub async fn keys_revoked(&self, kids: &[String]) {
+        self.authorizer.keys_revoked(kids).await;
         self.flush_authorizer_cache();
     }
 
@@ -230,18 +230,21 @@ async fn route(gateway: &Arc<Gateway>, request: Request) -> (Response, Option<bo
             None,
         );
     };
-    let revoking = request.method() == Method::POST
-        && path.starts_with("/admin/keys/")
-        && path.ends_with("/revoke");
+    // `POST /admin/keys/{kid}/revoke`: the kid, when this is a key revocation.
+    let revoked_kid = (request.method() == Method::POST)
+        .then(|| path.strip_prefix("/admin/keys/")?.strip_suffix("/revoke"))
+        .flatten()
+        .filter(|kid| !kid.is_empty() && !kid.contains('/'))
+        .map(str::to_owned);
     let (request, cache_hit) = match authorize(gateway, request).await {
         Ok(authorized) => authorized,
         Err(refusal) => return (refusal, None),
     };
     let response = forward(target, request).await;
-    if revoking && response.status().is_success() {
+    if let Some(kid) = revoked_kid.filter(|_| response.status().is_success()) {
         // The in-process authorizer is part of this gateway: the revoked key
         // and every answer made with it go at once.
-        gateway.refresh_keys().await;
+        gateway.keys_revoked(&[kid]).await;
     }
     if revokes_tokens && response.status().is_success() {
         gateway.tokens_revoked();

@@ -452,7 +452,7 @@ pub async fn start(stores: Stores, options: StackOptions) -> anyhow::Result<Runn
         &issuer_url,
         IssuerMetrics::new(Arc::clone(&metrics)),
     )?;
-    let keyset_version = issuer.keyset().await?.version; // creates the first keyset on a fresh store
+    let keyset = issuer.keyset().await?; // creates the first keyset on a fresh store
     let status_revision = stores.status.revision().await?;
     let authorizer = Arc::new(Authorizer::new(
         authorizer_config(&issuer_url, &served_at)?,
@@ -479,7 +479,8 @@ pub async fn start(stores: Stores, options: StackOptions) -> anyhow::Result<Runn
     let watched = store_watch::Watched {
         keys: Arc::clone(&stores.keys),
         status: Arc::clone(&stores.status),
-        keyset_version,
+        keyset_version: keyset.version,
+        published: store_watch::published_kids(&keyset),
         status_revision,
     };
     let watcher = tokio::spawn(store_watch::watch(

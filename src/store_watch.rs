@@ -26,6 +26,8 @@ pub struct Watched {
     pub status: Arc<dyn StatusStore>,
     /// The keyset version in force.
     pub keyset_version: u64,
+    /// The `kid`s it publishes.
+    pub published: Vec<String>,
     /// The status revision in force.
     pub status_revision: u64,
 }
@@ -47,28 +49,44 @@ pub async fn watch(
 }
 
 async fn keyset_changed(watched: &mut Watched, issuer: &IssuerService, gateway: &Gateway) {
-    let version = match watched.keys.load().await {
-        Ok(Some(keyset)) => keyset.version,
+    let keyset = match watched.keys.load().await {
+        Ok(Some(keyset)) => keyset,
         Ok(None) => return,
         Err(error) => {
             tracing::warn!(%error, "keyset store unreadable; keeping the current keys");
             return;
         }
     };
-    if version == watched.keyset_version {
+    if keyset.version == watched.keyset_version {
         return;
     }
     if let Err(error) = issuer.reload().await {
         tracing::warn!(%error, "keyset reload failed; retrying at the next poll");
         return;
     }
-    gateway.refresh_keys().await;
+    // Keys no longer published (revoked, or retired past their grace) go
+    // from the authorizer before anything else.
+    let published = published_kids(&keyset);
+    let gone: Vec<String> = watched
+        .published
+        .iter()
+        .filter(|kid| !published.contains(kid))
+        .cloned()
+        .collect();
+    gateway.keys_revoked(&gone).await;
     tracing::info!(
         from = watched.keyset_version,
-        to = version,
-        "keyset changed beside the stack: JWKS refetched, authorizer cache flushed"
+        to = keyset.version,
+        ?gone,
+        "keyset changed beside the stack: keys gone dropped, JWKS refetched, authorizer cache flushed"
     );
-    watched.keyset_version = version;
+    watched.keyset_version = keyset.version;
+    watched.published = published;
+}
+
+/// The `kid`s a keyset publishes.
+pub fn published_kids(keyset: &issuer::KeySet) -> Vec<String> {
+    keyset.keys.iter().map(|key| key.kid.clone()).collect()
 }
 
 async fn status_changed(watched: &mut Watched, gateway: &Gateway) {

@@ -121,6 +121,22 @@ impl Authorizer {
             .find(|trusted| trusted.keys.issuer().issuer == iss)
     }
 
+    /// A key was revoked beside the authorizer (the local stack served the
+    /// revocation): `kid` is dropped from every issuer's keys at once, then
+    /// each JWKS is fetched again. A failed refetch keeps the other keys
+    /// serving; the revoked one is gone either way. Returns the refetches'
+    /// results.
+    pub async fn key_revoked(&self, kids: &[String]) -> Vec<(String, Result<usize, FetchError>)> {
+        for trusted in &self.issuers {
+            for kid in kids {
+                if trusted.keys.forget(kid) {
+                    tracing::warn!(issuer = %trusted.keys.issuer().issuer, %kid, "revoked key dropped");
+                }
+            }
+        }
+        self.prewarm().await
+    }
+
     /// Makes every cached status list due for a fetch (and unusable until
     /// it succeeds): after a token revocation the local stack served.
     pub fn forget_status_lists(&self) {

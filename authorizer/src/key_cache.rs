@@ -170,6 +170,30 @@ impl KeyCache {
         Ok(key)
     }
 
+    /// Drops `kid` from the held keys at once (a revocation served beside
+    /// the authorizer): its tokens stop verifying whatever a refetch does,
+    /// and decision-cache entries made with it are refused. `false` if it
+    /// was not held.
+    pub fn forget(&self, kid: &str) -> bool {
+        let previous = self.snapshot();
+        if !previous.keys.contains_key(kid) {
+            return false;
+        }
+        let mut keys = previous.keys.clone();
+        keys.remove(kid);
+        let state = KeySetState {
+            keys,
+            generation: previous.generation + 1,
+            fresh_until: previous.fresh_until,
+            usable_until: previous.usable_until,
+        };
+        match self.state.write() {
+            Ok(mut slot) => *slot = Arc::new(state),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(state),
+        }
+        true
+    }
+
     /// Fetches the JWKS now, whatever the state: Lambda init's pre-warm.
     pub async fn prewarm(&self) -> Result<usize, FetchError> {
         let mut log = self.refresh.lock().await;

@@ -402,3 +402,34 @@ async fn each_issuers_keys_verify_only_its_own_tokens() {
         Some(VerifyError::BadAudience)
     );
 }
+
+/// A revocation served beside the authorizer (the local stack) drops the
+/// key first: with the JWKS unreachable, the refetch fails, and the revoked
+/// key's tokens are refused all the same (decision-cache hits included),
+/// while the other keys keep verifying.
+#[tokio::test]
+async fn a_revoked_key_is_dropped_even_when_the_refetch_fails() {
+    let revoked = rsa_key("revoked");
+    let kept = rsa_key("kept");
+    let h = harness(jwks(&[&revoked, &kept]), &[]).await;
+    let (victim, other) = (
+        revoked.sign(&claims("books:read")),
+        kept.sign(&claims("books:read")),
+    );
+    assert!(h.authorizer.verify(&victim).await.is_ok());
+    assert!(h.authorizer.verify(&other).await.is_ok());
+    h.server.set_mode(ServerMode::Status(503));
+    let results = h.authorizer.key_revoked(&["revoked".to_owned()]).await;
+    assert!(
+        results.iter().all(|(_, r)| r.is_err()),
+        "the refetch failed"
+    );
+    assert!(
+        h.authorizer.verify(&victim).await.is_err(),
+        "the revoked key's token is refused although nothing was refetched"
+    );
+    assert!(
+        h.authorizer.verify(&other).await.is_ok(),
+        "the others serve"
+    );
+}
