@@ -166,7 +166,9 @@ impl Authorizer {
                 response.context = context;
                 Answer::HttpApiPolicy(response)
             }
-            AuthorizerEvent::Token(_) | AuthorizerEvent::Request(_) => {
+            AuthorizerEvent::Token(_)
+            | AuthorizerEvent::Request(_)
+            | AuthorizerEvent::HttpApiV1 { .. } => {
                 let mut response = ApiGatewayCustomAuthorizerResponse::default();
                 response.principal_id = Some(verified.principal().to_owned());
                 response.policy_document = policy();

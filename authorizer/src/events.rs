@@ -15,6 +15,15 @@ pub enum AuthorizerEvent {
     Token(ApiGatewayCustomAuthorizerRequest),
     /// REST API `REQUEST` authorizer.
     Request(Box<ApiGatewayCustomAuthorizerRequestTypeRequest>),
+    /// HTTP API Lambda authorizer, payload format 1.0: REST's `REQUEST`
+    /// shape, plus `identitySource`, its identity source values joined with
+    /// commas (API Gateway's cache key).
+    HttpApiV1 {
+        /// The event in the REST `REQUEST` shape.
+        request: Box<ApiGatewayCustomAuthorizerRequestTypeRequest>,
+        /// `identitySource`.
+        identity_source: String,
+    },
     /// HTTP API Lambda authorizer, payload format 2.0.
     HttpApiV2(Box<ApiGatewayV2CustomAuthorizerV2Request>),
 }
@@ -39,6 +48,19 @@ impl AuthorizerEvent {
             (Some("REQUEST"), Some("2.0")) => serde_json::from_value(event)
                 .map(|e| AuthorizerEvent::HttpApiV2(Box::new(e)))
                 .map_err(|_| UnknownEvent),
+            (Some("REQUEST"), Some("1.0")) => {
+                let identity_source = match event.get("identitySource") {
+                    Some(Value::String(joined)) => joined.clone(),
+                    None | Some(Value::Null) => String::new(),
+                    Some(_) => return Err(UnknownEvent),
+                };
+                serde_json::from_value(event)
+                    .map(|request| AuthorizerEvent::HttpApiV1 {
+                        request: Box::new(request),
+                        identity_source,
+                    })
+                    .map_err(|_| UnknownEvent)
+            }
             (Some("REQUEST"), _) => serde_json::from_value(event)
                 .map(|e| AuthorizerEvent::Request(Box::new(e)))
                 .map_err(|_| UnknownEvent),
@@ -47,10 +69,12 @@ impl AuthorizerEvent {
     }
 
     /// The bearer token, read only from what API Gateway keys its authorizer
-    /// cache on: the `TOKEN` event's `authorizationToken`; for `REQUEST`
+    /// cache on: the `TOKEN` event's `authorizationToken`; for REST `REQUEST`
     /// events the `Authorization` header (which must therefore be an identity
-    /// source); for HTTP API events the `identitySource` values alone, the
-    /// first that is a Bearer credential.
+    /// source); for HTTP API events, payload 1.0 and 2.0, the
+    /// `identitySource` values alone, the first that is a Bearer credential.
+    /// (A Bearer credential holds no comma, so payload 1.0's comma-joined
+    /// values split without ambiguity.)
     pub fn bearer_token(&self) -> Option<&str> {
         match self {
             AuthorizerEvent::Token(e) => {
@@ -59,6 +83,9 @@ impl AuthorizerEvent {
             AuthorizerEvent::Request(e) => authorization_header(&e.headers)
                 .or_else(|| authorization_header(&e.multi_value_headers))
                 .and_then(bearer_credential),
+            AuthorizerEvent::HttpApiV1 {
+                identity_source, ..
+            } => identity_source.split(',').find_map(bearer_credential),
             AuthorizerEvent::HttpApiV2(e) => e
                 .identity_source
                 .as_deref()
@@ -104,6 +131,7 @@ impl AuthorizerEvent {
         match self {
             AuthorizerEvent::Token(e) => e.method_arn.as_deref(),
             AuthorizerEvent::Request(e) => e.method_arn.as_deref(),
+            AuthorizerEvent::HttpApiV1 { request, .. } => request.method_arn.as_deref(),
             AuthorizerEvent::HttpApiV2(e) => e.route_arn.as_deref(),
         }
     }
@@ -188,6 +216,42 @@ mod tests {
         .unwrap();
         assert!(matches!(e, AuthorizerEvent::Request(_)));
         assert_eq!(e.bearer_token(), Some("tok"));
+    }
+
+    /// The review's case: identity sources that do not hold the token (a
+    /// tenant header, say). API Gateway caches per identity source, so a
+    /// token read from the `Authorization` header would serve one user's
+    /// Allow to everyone with the same tenant: the token comes from the
+    /// identity sources alone, or there is none.
+    #[test]
+    fn http_api_v1_events_read_the_token_from_the_identity_sources_only() {
+        let event = |identity_source: Value| {
+            AuthorizerEvent::from_json(json!({
+                "version": "1.0", "type": "REQUEST", "identitySource": identity_source,
+                "authorizationToken": identity_source,
+                "methodArn": "arn:aws:execute-api:us-east-1:1:api/$default/GET/books",
+                "headers": {"Authorization": "Bearer from-header", "X-Tenant": "acme"},
+                "requestContext": {}
+            }))
+            .unwrap()
+        };
+        let tenant_only = event(json!("acme"));
+        assert!(matches!(tenant_only, AuthorizerEvent::HttpApiV1 { .. }));
+        assert_eq!(tenant_only.bearer_token(), None, "not from the header");
+        assert_eq!(
+            event(json!("acme,Bearer tok1")).bearer_token(),
+            Some("tok1")
+        );
+        assert_eq!(event(json!("Bearer tok2")).bearer_token(), Some("tok2"));
+        assert_eq!(event(Value::Null).bearer_token(), None);
+        assert_eq!(
+            event(json!("acme")).route_arn(),
+            Some("arn:aws:execute-api:us-east-1:1:api/$default/GET/books")
+        );
+        assert!(AuthorizerEvent::from_json(json!({
+            "version": "1.0", "type": "REQUEST", "identitySource": ["Bearer x"]
+        }))
+        .is_err());
     }
 
     /// An HTTP API 2.0 event for `GET /books` with these identity sources

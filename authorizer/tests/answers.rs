@@ -155,6 +155,42 @@ async fn rest_request_event_reads_the_authorization_header() {
     );
 }
 
+/// HTTP API payload 1.0: the REST `REQUEST` shape, answered with a policy,
+/// the token read from the identity sources only. With identity sources
+/// that leave the token out (a tenant header), one user's Allow would be
+/// served from API Gateway's cache to everyone with that tenant: refused.
+#[tokio::test]
+async fn http_api_v1_events_take_the_token_from_the_identity_sources() {
+    let key = rsa_key("k");
+    let h = harness(testkit::jwks(&[&key]), &[]).await;
+    let token = key.sign(&claims("books:read"));
+    let event = |identity_source: String| {
+        json!({
+            "version": "1.0", "type": "REQUEST", "methodArn": arn("GET", "/books"),
+            "identitySource": identity_source, "authorizationToken": identity_source,
+            "resource": "/books", "path": "/books", "httpMethod": "GET",
+            "headers": {"Authorization": format!("Bearer {token}"), "X-Tenant": "acme"},
+            "queryStringParameters": {}, "pathParameters": {}, "stageVariables": {},
+            "requestContext": {"path": "/books", "accountId": "123456789012", "resourceId": "r",
+                "stage": "prod", "requestId": "req", "resourcePath": "/books", "httpMethod": "GET",
+                "apiId": "abc123"}
+        })
+    };
+    let allowed = h
+        .authorizer
+        .handle(event(format!("acme,Bearer {token}")))
+        .await
+        .unwrap();
+    assert_eq!(effect_for(&allowed, &arn("GET", "/books")), Some("Allow"));
+    assert_eq!(allowed["principalId"], "alice");
+    let refused = h.authorizer.handle(event("acme".to_owned())).await;
+    assert_eq!(refused.unwrap_err().to_string(), "Unauthorized");
+    assert_eq!(
+        decision_lines(&h.metrics).last().unwrap()["Reason"],
+        "missing_token"
+    );
+}
+
 /// An HTTP API 2.0 event whose identity sources are the header and the route key.
 fn http_v2_event(token: &str, route: &str, path: &str) -> Value {
     let mut event = http_v2_event_header_only(token, route, path);
