@@ -73,10 +73,6 @@ pub enum RotationError {
         /// When the next key will be old enough.
         retry_after: Duration,
     },
-    /// The keyset changed (an admin rotation or revocation) after this
-    /// rotation staged its version: promoting it would undo that change.
-    #[error("the keyset changed during this rotation; start a new one")]
-    Superseded,
     /// Secrets Manager failed.
     #[error(transparent)]
     Store(#[from] KeyStoreError),
@@ -125,9 +121,21 @@ pub async fn run_step(
     config: &RotationConfig,
     now: u64,
 ) -> Result<(), RotationError> {
-    if !may_rotate(store, token).await? {
-        tracing::info!(token, "version is AWSCURRENT already: rotation finished");
-        return Ok(());
+    match may_rotate(store, token).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::info!(token, "version is AWSCURRENT already: rotation finished");
+            return Ok(());
+        }
+        // Another rotation took AWSPENDING and finished: this one has
+        // happened, and failing would only raise a false alarm.
+        Err(RotationError::NotPending(_) | RotationError::UnknownVersion(_))
+            if overtaken(store, token).await? =>
+        {
+            tracing::warn!(token, "rotation overtaken by a newer keyset; nothing to do");
+            return Ok(());
+        }
+        Err(refused) => return Err(refused),
     }
     match step {
         Step::CreateSecret => create_secret(store, token, config, now).await,
@@ -194,6 +202,11 @@ async fn test_secret(store: &SecretsManagerKeyStore, token: &str) -> Result<(), 
 
 /// finishSecret: promotes `AWSPENDING` to `AWSCURRENT` unless the keyset
 /// moved on meanwhile, and frees `AWSPENDING` either way.
+///
+/// An overtaken rotation (by the admin endpoint, by another rotation, or by
+/// a save that wins the race to `AWSCURRENT`) always ends here cleanly:
+/// Secrets Manager treats `AWSPENDING` left on a version other than
+/// `AWSCURRENT` as a rotation in progress and would refuse the next one.
 async fn finish_secret(store: &SecretsManagerKeyStore, token: &str) -> Result<(), RotationError> {
     let stages = store
         .stages()
@@ -223,11 +236,28 @@ async fn finish_secret(store: &SecretsManagerKeyStore, token: &str) -> Result<()
     let current_id = stages.current.ok_or(RotationError::NoCurrentKeyset)?;
     match store.promote(token, &current_id).await {
         Ok(()) => {}
-        Err(KeyStoreError::Conflict) => return Err(RotationError::Superseded),
+        // AWSCURRENT moved between the read and the promotion: a concurrent
+        // attempt finished this rotation, or another write overtook it.
+        Err(KeyStoreError::Conflict) => {
+            tracing::warn!(token, "AWSCURRENT moved while finishing; not promoting");
+        }
         Err(other) => return Err(other.into()),
     }
     store.clear_pending(token).await;
     Ok(())
+}
+
+/// Whether `token`'s version holds a keyset that a newer current keyset has
+/// replaced: a rotation another write overtook. A version that does not
+/// read, or holds the current keyset, is not.
+async fn overtaken(store: &SecretsManagerKeyStore, token: &str) -> Result<bool, RotationError> {
+    let Some(staged) = store.read_version(token).await.ok().flatten() else {
+        return Ok(false);
+    };
+    Ok(is_superseded(
+        &staged,
+        current_keyset(store).await?.as_ref(),
+    ))
 }
 
 /// The current keyset; `None` only when the secret holds none yet (no

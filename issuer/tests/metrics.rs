@@ -181,7 +181,10 @@ fn rotation_steps_by_step_and_outcome() {
     let sink = CaptureSink::new();
     let metrics = RotationMetrics::new(Arc::new(sink.clone()));
     metrics.step(Some(Step::CreateSecret), &Ok(()));
-    metrics.step(Some(Step::FinishSecret), &Err(RotationError::Superseded));
+    metrics.step(
+        Some(Step::FinishSecret),
+        &Err(RotationError::NoCurrentKeyset),
+    );
     metrics.step(
         None,
         &Err(RotationError::UnknownStep("dropSecret".to_owned())),

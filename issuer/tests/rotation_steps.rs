@@ -256,6 +256,52 @@ async fn an_admin_rotation_in_between_is_not_undone_and_the_rotation_still_ends_
 }
 
 #[tokio::test]
+async fn a_rotation_overtaken_by_another_rotation_ends_as_cleanly_as_one_overtaken_by_an_admin() {
+    let Some((seeded, before)) = seeded().await else {
+        return;
+    };
+    let store = &seeded.store;
+    let first = token(10);
+    seeded.begin_rotation(&first).await;
+    run_step(store, Step::CreateSecret, &first, &CONFIG, 2000)
+        .await
+        .unwrap();
+    // A second rotation takes AWSPENDING and finishes before the first's
+    // remaining steps run.
+    let second = token(11);
+    seeded.rotate(&second, 2000).await;
+    let after_second = store.load().await.unwrap().unwrap();
+    assert_eq!(after_second.version, before.version + 1);
+    // Secrets Manager retries the first rotation's steps: each ends cleanly
+    // without undoing the second rotation's keyset.
+    for step in STEPS {
+        run_step(store, step, &first, &CONFIG, 3000)
+            .await
+            .unwrap_or_else(|e| panic!("{step:?}: {e}"));
+    }
+    assert_eq!(store.load().await.unwrap().unwrap(), after_second);
+    let stages = store.stages().await.unwrap().unwrap();
+    assert_eq!(stages.current.as_deref(), Some(second.as_str()));
+    assert_eq!(stages.pending, None, "AWSPENDING is free");
+    // A token that never held a rotated keyset is still refused.
+    let stranger = token(12);
+    store
+        .stage(&after_second, &stranger, "SOMETHING_ELSE")
+        .await
+        .unwrap();
+    assert!(matches!(
+        run_step(store, Step::FinishSecret, &stranger, &CONFIG, 3000).await,
+        Err(RotationError::NotPending(_))
+    ));
+    // And the next scheduled rotation runs.
+    seeded.rotate(&token(13), 4000).await;
+    assert_eq!(
+        store.load().await.unwrap().unwrap().version,
+        after_second.version + 1
+    );
+}
+
+#[tokio::test]
 async fn a_pending_copy_made_by_rotate_secret_is_replaced_by_a_real_rotation() {
     let Some((seeded, before)) = seeded().await else {
         return;
