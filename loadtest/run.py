@@ -1,7 +1,7 @@
 """Runs the k6 suite and writes loadtest/out/summary.json and report.html.
 
 Locally (no BASE_URL): for each authorizer (tollgate, pyjwt) and scenario
-(cold, warm, rotation) it starts a fresh local stack (`tollgate serve`, its
+(cold, warm, rotation, revocation) it starts a fresh local stack (`tollgate serve`, its
 authorizer in Lambda-runtime mode) on a free loopback port, runs k6 against
 it, and stops it. With BASE_URL: the same scripts against a deployed API
 (see README). Every run is bounded in time and request count.
@@ -9,10 +9,9 @@ it, and stops it. With BASE_URL: the same scripts against a deployed API
 Environment: LOADTEST_PROFILE=smoke|full (default full), LOADTEST_BUILD=
 release|debug (which target/ binaries to use; default release),
 LOADTEST_AUTHORIZERS (default "tollgate pyjwt"), LOADTEST_SCENARIOS (default
-"cold warm rotation"), BASE_URL and friends for a deployed API.
+"cold warm rotation revocation"), BASE_URL and friends for a deployed API.
 """
 
-import html
 import json
 import os
 import platform
@@ -29,10 +28,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import report  # noqa: E402  (loadtest/report.py, beside this file)
+
 ROOT = HERE.parent
 OUT = HERE / "out"
 VENV_BIN = HERE / ".venv" / "bin"
-SCENARIOS = ("cold", "warm", "rotation")
+SCENARIOS = ("cold", "warm", "rotation", "revocation")
 AUTHORIZERS = ("tollgate", "pyjwt")
 
 # What each profile runs. smoke: every scenario briefly (under 60 s for
@@ -42,13 +44,17 @@ PROFILES = {
         "cold": {"COLD_ITERATIONS": "4", "COLD_PAUSE_SECONDS": "1"},
         "warm": {"WARM_RATE": "40", "WARM_WARMUP": "1s", "WARM_DURATION": "2s", "WARM_TOKENS": "4", "WARM_VUS": "10"},
         "rotation": {"ROTATION_RATE": "30", "ROTATIONS": "3", "ROTATION_SPACING_SECONDS": "2", "ROTATION_VUS": "10"},
+        "revocation": {"REVOCATION_RATE": "40", "REVOCATION_DURATION": "5s", "REVOCATION_TOKENS": "8", "REVOKED_TOKENS": "2", "REVOKE_AT_SECONDS": "2", "REVOCATION_VUS": "10"},
         "jwks_max_age_seconds": "1",
+        "status_list_max_age_seconds": 1,
     },
     "full": {
         "cold": {"COLD_ITERATIONS": "25", "COLD_PAUSE_SECONDS": "0.2"},
         "warm": {"WARM_RATE": "500", "WARM_WARMUP": "5s", "WARM_DURATION": "30s", "WARM_TOKENS": "50", "WARM_VUS": "50"},
         "rotation": {"ROTATION_RATE": "150", "ROTATIONS": "4", "ROTATION_SPACING_SECONDS": "10", "ROTATION_VUS": "30"},
+        "revocation": {"REVOCATION_RATE": "300", "REVOCATION_DURATION": "20s", "REVOCATION_TOKENS": "40", "REVOKED_TOKENS": "10", "REVOKE_AT_SECONDS": "5", "REVOCATION_VUS": "30"},
         "jwks_max_age_seconds": "5",
+        "status_list_max_age_seconds": 5,
     },
 }
 
@@ -66,6 +72,18 @@ DEPLOYED_ROTATIONS = {"smoke": 1, "full": 2}
 # times a minute) where the local one spawns a process: its maxDuration
 # allows this much per iteration instead of 5 minutes for the whole run.
 DEPLOYED_COLD_SECONDS_PER_ITERATION = 60
+# A revoked token is refused within the status lists' max age (plus, when
+# deployed, API Gateway's authorizer cache TTL); this much more allows for
+# the list's refetch and the revocation request itself.
+REVOCATION_MARGIN_SECONDS = 1
+# Deployed: Terraform's authorizer_cache_ttl_seconds default, and how long
+# traffic runs past the bound so refusals are seen.
+DEPLOYED_AUTHORIZER_CACHE_TTL_SECONDS = 300
+REVOCATION_TAIL_SECONDS = 10
+ISSUER_DEFAULT_STATUS_LIST_MAX_AGE_SECONDS = 60
+# Authorizers that cannot revoke a single token: their revoked tokens are
+# counted, not checked (the report shows what they let through).
+CANNOT_REVOKE = {"pyjwt"}
 
 # The gateway's Lambda mode for the measured authorizers.
 LAMBDA_MAX_INSTANCES = "4"
@@ -122,7 +140,7 @@ def authorizer_command(name, authorizer_binary):
 class LocalStack:
     """`tollgate serve` in its own process group on a free loopback port."""
 
-    def __init__(self, tollgate, command, scenario, jwks_max_age):
+    def __init__(self, tollgate, command, scenario, jwks_max_age, status_list_max_age):
         self.data = Path(tempfile.mkdtemp(prefix="tollgate-loadtest-"))
         self.url = f"http://127.0.0.1:{free_port()}"
         args = [
@@ -137,6 +155,8 @@ class LocalStack:
             args.append("--lambda-fresh-instances")
         env = dict(os.environ, RUST_LOG=os.environ.get("LOADTEST_RUST_LOG", "warn"))
         env["JWKS_MAX_AGE_SECONDS"] = jwks_max_age if scenario == "rotation" else "300"
+        # The issuer's lists say it (ttl, Cache-Control), and the functions get it too.
+        env["STATUS_LIST_MAX_AGE_SECONDS"] = str(status_list_max_age)
         self.log = open(self.data / "serve.log", "w+")
         self.process = subprocess.Popen(
             args, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
@@ -212,12 +232,24 @@ def scenario_seconds(scenario, env):
     if scenario == "rotation":
         # The rotator's maxDuration; the traffic stops one spacing earlier.
         return (int(env.get("ROTATIONS", "3")) + 2) * int(env.get("ROTATION_SPACING_SECONDS", "4"))
+    if scenario == "revocation":
+        # The traffic, or the revoker's maxDuration if that is longer.
+        return max(duration_seconds(env.get("REVOCATION_DURATION", "10s")), int(env.get("REVOKE_AT_SECONDS", "3")) + 30)
     raise ValueError(f"unknown scenario {scenario!r}")
 
 
 def k6_timeout_seconds(scenario, env):
     """How long the runner lets k6 run before killing it."""
     return scenario_seconds(scenario, env) + K6_ALLOWANCE_SECONDS
+
+
+def revocation_env(env, authorizer, status_list_max_age, cache_ttl=0):
+    """The revocation scenario's settings: the bound a revoked token must be
+    refused within, and whether `authorizer` can be held to it."""
+    env = dict(env, REVOCATION_BOUND_SECONDS=str(status_list_max_age + cache_ttl + REVOCATION_MARGIN_SECONDS))
+    if authorizer in CANNOT_REVOKE:
+        env["REVOCATION_ENFORCED"] = "no"
+    return env
 
 
 def run_k6(scenario, authorizer, env, out=OUT):
@@ -245,6 +277,10 @@ def run_k6(scenario, authorizer, env, out=OUT):
         raise RuntimeError(f"k6 wrote no summary for {authorizer}/{scenario} (exit {result.returncode})")
     data = json.loads(summary.read_text())
     data["k6_exit_code"] = result.returncode
+    if scenario == "revocation":
+        data["revocation_bound_ms"] = int(k6_env.get("REVOCATION_BOUND_SECONDS", "2")) * 1000
+        data["revocation_enforced"] = k6_env.get("REVOCATION_ENFORCED", "yes") != "no"
+        data["revoke_at_s"] = int(k6_env.get("REVOKE_AT_SECONDS", "3"))
     data["load_average_after"] = load_average()
     return data
 
@@ -276,6 +312,10 @@ def details(authorizer, scenario, data):
         "all_requests_failed_rate": metric(data, "http_req_failed", "rate"),
         "checks_rate": metric(data, "checks", "rate", 1),
         "dropped_iterations": int(metric(data, "dropped_iterations", "count")),
+        "percentiles_ms": {
+            label: round(metric(data, "http_req_duration{measured:yes}", stat), 3)
+            for label, stat in (("p50", "med"), ("p90", "p(90)"), ("p95", "p(95)"), ("p99", "p(99)"), ("max", "max"))
+        },
         "thresholds_failed": sorted(
             name
             for name, m in data.get("metrics", {}).items()
@@ -294,7 +334,54 @@ def details(authorizer, scenario, data):
     rotations = "http_reqs{name:POST /admin/keys/rotate}"
     if rotations in data.get("metrics", {}):
         extra["rotations"] = int(metric(data, rotations, "count"))
+        extra["rotations_at_s"] = [round(v / 1000, 3) for v in tagged_values(data, "rotation_at_ms", "rotation")]
+    if "revoked_token_accepted_ms" in data.get("metrics", {}):
+        extra["revocation"] = {
+            "tokens_revoked": int(metric(data, "http_reqs{name:POST /revoke}", "count")),
+            "enforced": data.get("revocation_enforced", True),
+            "bound_ms": data.get("revocation_bound_ms"),
+            "revoke_at_s": data.get("revoke_at_s"),
+            "revocation_request_ms": round(metric(data, "revocation_request_ms", "max"), 3),
+            # The last moment a revoked token was still let through (0: never).
+            "accepted_until_ms": round(metric(data, "revoked_token_accepted_ms", "max"), 3),
+            "first_refusal_ms": round(metric(data, "revoked_token_refused_ms", "min"), 3) if metric(data, "revoked_token_refused_ms", "count") else None,
+            "refusals": int(metric(data, "revoked_token_refused_ms", "count")),
+            "accepted_past_bound": int(metric(data, "revoked_token_accepted_past_bound", "count")),
+        }
+    timeline = tagged_trends(data, "http_req_duration", "second")
+    if timeline:
+        extra["timeline"] = timeline
+    cold = tagged_values(data, "http_req_duration", "iteration")
+    if cold:
+        extra["cold_requests_ms"] = [round(v, 3) for v in cold]
     return extra
+
+
+def tagged_trends(data, name, tag):
+    """Per value of `tag` (0, 1, ...: the scenarios' perTagThresholds), the
+    sub-metric's count and percentiles, in tag order; values no sample had
+    are left out."""
+    pattern = re.compile(rf"^{re.escape(name)}\{{{re.escape(tag)}:(\d+)\}}$")
+    found = []
+    for key, entry in data.get("metrics", {}).items():
+        match = pattern.match(key)
+        values = entry.get("values", {})
+        if match and values.get("count"):
+            found.append({
+                tag: int(match.group(1)),
+                "count": int(values["count"]),
+                **{label: round(values.get(stat, 0), 3) for label, stat in TIMELINE_STATS},
+            })
+    return sorted(found, key=lambda entry: entry[tag])
+
+
+TIMELINE_STATS = (("p50_ms", "med"), ("p90_ms", "p(90)"), ("p95_ms", "p(95)"), ("p99_ms", "p(99)"), ("max_ms", "max"))
+
+
+def tagged_values(data, name, tag):
+    """The sample of each value of `tag` (tags that mark one sample each:
+    a cold request, a rotation), in tag order."""
+    return [entry["max_ms"] for entry in tagged_trends(data, name, tag)]
 
 
 def table(rows):
@@ -328,30 +415,6 @@ def machine():
     return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
 
 
-def write_report(rows, extras, profile, started):
-    """report.html: the table, the run's facts, and each run's k6 dashboard."""
-    cells = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(r[k]))}</td>" for k in ("authorizer", "scenario", "requests", "failed", "p50_ms", "p95_ms", "p99_ms"))
-        + f"<td><a href=\"{r['authorizer']}-{r['scenario']}.html\">k6 dashboard</a></td></tr>"
-        for r in rows
-    )
-    page = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Tollgate load test ({profile})</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:.3rem .6rem;text-align:right}}td:nth-child(-n+2),th:nth-child(-n+2){{text-align:left}}
-pre{{background:#f5f5f5;padding:1rem;overflow:auto}}</style></head><body>
-<h1>Tollgate load test</h1>
-<p>Profile <b>{profile}</b>, started {started}, on {html.escape(machine())}.
-Latencies are k6's <code>http_req_duration</code> of the measured requests (<code>GET /books</code> through the gateway and the authorizer).</p>
-<table><tr><th>authorizer</th><th>scenario</th><th>requests</th><th>failed</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>report</th></tr>
-{cells}</table>
-<p>Each "k6 dashboard" link is k6's own web-dashboard export for that run (open it in a browser; the Overview tab shows request rate and latency over time, Timings the percentiles).</p>
-<h2>Details</h2><pre>{html.escape(json.dumps(extras, indent=1))}</pre>
-</body></html>
-"""
-    (OUT / "report.html").write_text(page)
-
-
 def run_local(profile_name, build):
     profile = PROFILES[profile_name]
     tollgate, authorizer_binary = binaries(build)
@@ -361,7 +424,8 @@ def run_local(profile_name, build):
     for authorizer in authorizers:
         command = authorizer_command(authorizer, authorizer_binary)
         for scenario in scenarios:
-            stack = LocalStack(tollgate, command, scenario, profile["jwks_max_age_seconds"])
+            status_list_max_age = profile["status_list_max_age_seconds"]
+            stack = LocalStack(tollgate, command, scenario, profile["jwks_max_age_seconds"], status_list_max_age)
             try:
                 stack.wait_ready()
                 credentials = stack.credentials()
@@ -373,6 +437,9 @@ def run_local(profile_name, build):
                     LOADTEST_ADMIN_USERNAME="admin",
                     LOADTEST_ADMIN_PASSWORD=credentials["admin"],
                 )
+                if scenario == "revocation":
+                    # The stack's gateway caches no answers (TTL 0).
+                    env = revocation_env(env, authorizer, status_list_max_age)
                 data = run_k6(scenario, authorizer, env)
             except Exception:
                 log(f"stack log ({authorizer}/{scenario}):\n{stack.tail()}")
@@ -385,9 +452,14 @@ def run_local(profile_name, build):
 
 
 def deployed_jwks_max_age(environ, lambda_client=None):
-    """The deployed issuer's JWKS_MAX_AGE_SECONDS: from the issuer function's
+    """The deployed issuer's JWKS_MAX_AGE_SECONDS (see deployed_issuer_setting)."""
+    return deployed_issuer_setting(environ, "JWKS_MAX_AGE_SECONDS", ISSUER_DEFAULT_JWKS_MAX_AGE_SECONDS, lambda_client)
+
+
+def deployed_issuer_setting(environ, name, default, lambda_client=None):
+    """A deployed issuer's setting `name`: from the issuer function's
     configuration when ISSUER_FUNCTION_NAME names it (boto3), else from the
-    JWKS_MAX_AGE_SECONDS variable; the issuer's default where neither sets it."""
+    variable `name`; `default` (the issuer's) where neither sets it."""
     function = environ.get("ISSUER_FUNCTION_NAME")
     if function:
         if lambda_client is None:
@@ -395,12 +467,25 @@ def deployed_jwks_max_age(environ, lambda_client=None):
 
             lambda_client = boto3.client("lambda")
         config = lambda_client.get_function_configuration(FunctionName=function)
-        value = ((config.get("Environment") or {}).get("Variables") or {}).get("JWKS_MAX_AGE_SECONDS")
+        value = ((config.get("Environment") or {}).get("Variables") or {}).get(name)
     else:
-        value = environ.get("JWKS_MAX_AGE_SECONDS")
+        value = environ.get(name)
     if value is None or str(value).strip() == "":
-        return ISSUER_DEFAULT_JWKS_MAX_AGE_SECONDS
+        return default
     return int(value)
+
+
+def deployed_revocation_env(environ, authorizer, profile_name, lambda_client=None):
+    """The revocation scenario against a deployed API: the bound is the
+    issuer's STATUS_LIST_MAX_AGE_SECONDS plus API Gateway's authorizer cache
+    TTL (AUTHORIZER_CACHE_TTL_SECONDS, Terraform's authorizer_cache_ttl_seconds,
+    default 300), and the traffic lasts until well past it."""
+    max_age = deployed_issuer_setting(environ, "STATUS_LIST_MAX_AGE_SECONDS", ISSUER_DEFAULT_STATUS_LIST_MAX_AGE_SECONDS, lambda_client)
+    cache_ttl = int(environ.get("AUTHORIZER_CACHE_TTL_SECONDS") or DEPLOYED_AUTHORIZER_CACHE_TTL_SECONDS)
+    env = revocation_env(PROFILES[profile_name]["revocation"], authorizer, max_age, cache_ttl)
+    revoke_at = int(env["REVOKE_AT_SECONDS"])
+    env["REVOCATION_DURATION"] = f"{revoke_at + int(env['REVOCATION_BOUND_SECONDS']) + REVOCATION_TAIL_SECONDS}s"
+    return env
 
 
 def deployed_env(scenario, profile_name, jwks_max_age):
@@ -417,7 +502,6 @@ def deployed_env(scenario, profile_name, jwks_max_age):
 
 def run_deployed(profile_name):
     """BASE_URL mode: the same scripts against a deployed API (see README)."""
-    sys.path.insert(0, str(HERE))
     from aws_cold_start import ColdStartHook
 
     authorizer = os.environ.get("LOADTEST_AUTHORIZER", "tollgate")
@@ -428,7 +512,11 @@ def run_deployed(profile_name):
         log(f"rotation: the issuer's JWKS_MAX_AGE_SECONDS is {jwks_max_age}")
     rows, extras = [], []
     for scenario in scenarios:
-        env = deployed_env(scenario, profile_name, jwks_max_age)
+        if scenario == "revocation":
+            env = deployed_revocation_env(os.environ, authorizer, profile_name)
+            log(f"revocation: a revoked token must be refused within {env['REVOCATION_BOUND_SECONDS']} s")
+        else:
+            env = deployed_env(scenario, profile_name, jwks_max_age)
         hook = None
         if scenario == "cold":
             function = os.environ.get("AUTHORIZER_FUNCTION_NAME")
@@ -464,7 +552,7 @@ def main():
         rows, extras = run_local(profile, build)
     (OUT / "summary.json").write_text(json.dumps({"rows": rows}, indent=2) + "\n")
     (OUT / "details.json").write_text(json.dumps({"profile": profile, "build": build, "started": started, "machine": machine(), "runs": extras}, indent=2) + "\n")
-    write_report(rows, extras, profile, started)
+    report.write(OUT)
     print()
     target = f"against {os.environ['BASE_URL']}" if os.environ.get("BASE_URL") else f"{build} build"
     print(f"Tollgate load test, profile {profile} ({target}), {started}, {machine()}")

@@ -80,6 +80,24 @@ export function measuredThresholds(scenario, expected, extra) {
   );
 }
 
+/**
+ * One threshold per value `0..count-1` of `tag` on `metric`: k6 then keeps
+ * each of those sub-metrics apart in its end-of-test data. That is how the
+ * report gets a latency-over-time line (tag `second`), every cold request
+ * (tag `iteration`) and the rotation moments, without k6 writing out every
+ * sample (which would load the 2 cores it shares with the stack).
+ */
+export function perTagThresholds(metric, tag, count) {
+  const thresholds = {};
+  for (let i = 0; i < count; i++) thresholds[`${metric}{${tag}:${i}}`] = ['max>=0'];
+  return thresholds;
+}
+
+/** Whole seconds from `startMs` (setup's end) to now, as a tag value. */
+export function secondSince(startMs) {
+  return String(Math.max(0, Math.floor((Date.now() - startMs) / 1000)));
+}
+
 export const SUMMARY_TREND_STATS = ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'max', 'count'];
 
 /** k6's end-of-test data as JSON for the runner (SUMMARY_OUT), and one line on stdout. */

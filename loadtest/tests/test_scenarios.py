@@ -13,6 +13,7 @@ import time
 import unittest
 from unittest import mock
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -23,11 +24,15 @@ K6 = run.VENV_BIN / "k6"
 
 class StubApi:
     """`POST /token` (a new token each time), `GET /books` (after `delay`
-    seconds), `POST /admin/keys/rotate` and `POST /cold-start` (the runner's
-    cold-start hook), each call recorded in order as (what, token, time)."""
+    seconds), `POST /admin/keys/rotate`, `POST /revoke` (a revoked token is
+    refused `revocation_lag` seconds later; None: never) and `POST
+    /cold-start` (the runner's cold-start hook), each call recorded in order
+    as (what, token, time)."""
 
-    def __init__(self, delay=0.0, rotation_wait=0.0):
+    def __init__(self, delay=0.0, rotation_wait=0.0, revocation_lag=0.0):
         self.delay = delay
+        self.revocation_lag = revocation_lag
+        self.revoked = {}
         # Like the deployed issuer: a rotation is refused (429) while the
         # `next` key, created at start or by the last rotation, is younger.
         self.rotation_wait = rotation_wait
@@ -40,8 +45,14 @@ class StubApi:
             protocol_version = "HTTP/1.1"
 
             def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if self.path == "/token":
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.path == "/revoke":
+                    token = parse_qs(body.decode()).get("token", [""])[0]
+                    with stub.lock:
+                        stub.revoked.setdefault(token, time.monotonic())
+                    stub.record("revoke", token)
+                    self.answer(200, "")
+                elif self.path == "/token":
                     with stub.lock:
                         token = f"token-{sum(1 for e in stub.events if e[0] == 'login')}"
                         stub.events.append(("login", token, time.monotonic()))
@@ -63,8 +74,12 @@ class StubApi:
             def do_GET(self):
                 if self.path.startswith("/books"):
                     time.sleep(stub.delay)
-                    stub.record("books", self.headers.get("Authorization", "").removeprefix("Bearer "))
-                    self.answer(200, "[]")
+                    token = self.headers.get("Authorization", "").removeprefix("Bearer ")
+                    stub.record("books", token)
+                    with stub.lock:
+                        revoked_at = stub.revoked.get(token)
+                    refused = revoked_at is not None and stub.revocation_lag is not None and time.monotonic() - revoked_at >= stub.revocation_lag
+                    self.answer(401 if refused else 200, "[]")
                 else:
                     self.answer(404, "")
 
@@ -127,6 +142,49 @@ class ScenarioThresholdTest(unittest.TestCase):
         self.assert_passed(details)
         self.assertGreaterEqual(row["requests"], 20)
         self.assertEqual(details["rotations"], 1)
+
+    def revoke_against(self, stub, **env):
+        env = dict(
+            dict(REVOCATION_RATE="40", REVOCATION_DURATION="4s", REVOCATION_TOKENS="4", REVOKED_TOKENS="2", REVOKE_AT_SECONDS="1", REVOCATION_VUS="5"),
+            **env,
+        )
+        return self.run_scenario("revocation", stub, **env)
+
+    def test_revoked_tokens_refused_within_the_bound_pass_and_the_others_are_measured(self):
+        stub = StubApi(revocation_lag=0.3)
+        self.addCleanup(stub.close)
+        row, details = self.revoke_against(stub, REVOCATION_BOUND_SECONDS="1")
+        self.assert_passed(details)
+        self.assertEqual(len(stub.of("revoke")), 2)
+        # Half the tokens are measured: 40/s for 4 s, half of them.
+        self.assertGreaterEqual(row["requests"], 78)
+        self.assertEqual(row["failed"], 0)
+        revocation = details["revocation"]
+        self.assertEqual(revocation["tokens_revoked"], 2)
+        self.assertGreaterEqual(revocation["accepted_until_ms"], 250)
+        self.assertLess(revocation["accepted_until_ms"], 1000)
+        self.assertGreater(revocation["refusals"], 0)
+        self.assertEqual(revocation["accepted_past_bound"], 0)
+        self.assertTrue(details["timeline"], "a latency-over-time series")
+
+    def test_a_revoked_token_accepted_past_the_bound_fails_the_run(self):
+        stub = StubApi(revocation_lag=2.0)
+        self.addCleanup(stub.close)
+        _, details = self.revoke_against(stub, REVOCATION_BOUND_SECONDS="1")
+        self.assertIn("revoked_token_accepted_past_bound", details["thresholds_failed"])
+        self.assertIn("checks", details["thresholds_failed"])
+        self.assertNotEqual(details["k6_exit_code"], 0)
+
+    def test_an_authorizer_that_cannot_revoke_is_counted_not_failed(self):
+        stub = StubApi(revocation_lag=None)
+        self.addCleanup(stub.close)
+        env = run.revocation_env({}, "pyjwt", 0)
+        self.assertEqual(env["REVOCATION_ENFORCED"], "no")
+        _, details = self.revoke_against(stub, **env)
+        self.assert_passed(details)
+        self.assertFalse(details["revocation"]["enforced"])
+        self.assertGreater(details["revocation"]["accepted_past_bound"], 0)
+        self.assertIsNone(details["revocation"]["first_refusal_ms"])
 
     def test_every_cold_request_carries_a_token_never_presented_before(self):
         """API Gateway caches the authorizer's answer per token: a repeated
@@ -237,6 +295,16 @@ class DeployedSettingsTest(unittest.TestCase):
         self.assertEqual(run.PROFILES["smoke"]["rotation"]["ROTATION_SPACING_SECONDS"], "2")
         self.assertEqual(run.PROFILES["full"]["rotation"]["ROTATIONS"], "4")
 
+    def test_deployed_revocation_waits_out_the_lists_and_the_gateways_cache(self):
+        env = run.deployed_revocation_env({"STATUS_LIST_MAX_AGE_SECONDS": "30", "AUTHORIZER_CACHE_TTL_SECONDS": "60"}, "tollgate", "smoke")
+        self.assertEqual(env["REVOCATION_BOUND_SECONDS"], "91")
+        self.assertNotIn("REVOCATION_ENFORCED", env)
+        traffic = run.duration_seconds(env["REVOCATION_DURATION"])
+        self.assertGreater(traffic, int(env["REVOKE_AT_SECONDS"]) + 91)
+        self.assertGreater(run.k6_timeout_seconds("revocation", env), traffic + 90)
+        # Nothing set: the issuer's 60 s and Terraform's 300 s.
+        self.assertEqual(run.deployed_revocation_env({}, "tollgate", "full")["REVOCATION_BOUND_SECONDS"], "361")
+
     def test_the_jwks_max_age_comes_from_the_environment_or_the_issuers_default(self):
         self.assertEqual(run.deployed_jwks_max_age({}), 300)
         self.assertEqual(run.deployed_jwks_max_age({"JWKS_MAX_AGE_SECONDS": "60"}), 60)
@@ -282,6 +350,9 @@ class TimeLimitTest(unittest.TestCase):
         )
         rotations, spacing = default("rotation.js", "ROTATIONS"), default("rotation.js", "ROTATION_SPACING_SECONDS")
         self.assertEqual(run.scenario_seconds("rotation", {}), (int(rotations) + 2) * int(spacing))
+        # revocation.js: the traffic, or the revoker's maxDuration (REVOKE_AT_SECONDS + 30 s).
+        traffic, revoke_at = default("revocation.js", "REVOCATION_DURATION"), default("revocation.js", "REVOKE_AT_SECONDS")
+        self.assertEqual(run.scenario_seconds("revocation", {}), max(seconds(traffic), int(revoke_at) + 30))
         self.assertEqual(run.scenario_seconds("cold", {"COLD_MAX_DURATION": "10m"}), 600)
         self.assertEqual(run.scenario_seconds("warm", {"WARM_WARMUP": "5s", "WARM_DURATION": "30s"}), 35)
         # rotation.js: the rotator's maxDuration, (ROTATIONS + 2) spacings.

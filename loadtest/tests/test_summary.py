@@ -1,14 +1,22 @@
 """The suite's outputs after a run (`make loadtest-smoke` runs this after the
 smoke profile): summary.json in DESIGN.md's shape with every row, rotation
-without a failed request, and report.html with each run's k6 dashboard."""
+without a failed request, revoked tokens refused within the bound by
+Tollgate, and report.html with its charts, figures and each run's k6
+dashboard."""
 
 import json
+import re
+import sys
 import unittest
+import xml.etree.ElementTree as ET
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import charts  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "out"
 AUTHORIZERS = ("tollgate", "pyjwt")
-SCENARIOS = ("cold", "warm", "rotation")
+SCENARIOS = ("cold", "warm", "rotation", "revocation")
 ROW_KEYS = {"authorizer", "scenario", "requests", "failed", "p50_ms", "p95_ms", "p99_ms"}
 
 
@@ -44,6 +52,42 @@ class SummaryTest(unittest.TestCase):
             if run["scenario"] == "rotation":
                 self.assertGreaterEqual(run.get("rotations", 0), 3, run)
                 self.assertEqual(run["all_requests_failed_rate"], 0, run)
+
+    def test_tollgate_refused_every_revoked_token_within_the_bound(self):
+        details = json.loads((OUT / "details.json").read_text())
+        runs = {run["authorizer"]: run for run in details["runs"] if run["scenario"] == "revocation"}
+        tollgate = runs["tollgate"]["revocation"]
+        self.assertTrue(tollgate["enforced"])
+        self.assertEqual(tollgate["tokens_revoked"], 2)
+        self.assertEqual(tollgate["accepted_past_bound"], 0, tollgate)
+        self.assertLessEqual(tollgate["accepted_until_ms"], tollgate["bound_ms"], tollgate)
+        self.assertGreater(tollgate["refusals"], 0, tollgate)
+        self.assertEqual(runs["tollgate"]["thresholds_failed"], [])
+        # The reference cannot revoke one token: the run shows it.
+        pyjwt = runs["pyjwt"]["revocation"]
+        self.assertFalse(pyjwt["enforced"])
+        self.assertEqual(pyjwt["refusals"], 0, pyjwt)
+        self.assertGreater(pyjwt["accepted_past_bound"], 0, pyjwt)
+
+    def test_report_draws_every_chart_with_the_runs_figures(self):
+        report = (OUT / "report.html").read_text()
+        svgs = {root.get("id"): root for root in (ET.fromstring(s) for s in re.findall(r"<svg.*?</svg>", report, re.S))}
+        expected = {"chart-cold"} | {f"chart-{s}-{kind}" for s in ("warm", "rotation", "revocation") for kind in ("percentiles", "timeline")}
+        self.assertEqual(set(svgs), expected)
+        svg = "{http://www.w3.org/2000/svg}"
+        # Every cold request of both authorizers is a dot.
+        cold_rows = [r for r in self.summary["rows"] if r["scenario"] == "cold"]
+        self.assertEqual(len(svgs["chart-cold"].findall(f"{svg}circle")), sum(r["requests"] for r in cold_rows))
+        # The warm percentiles are labelled with the summary's own figures.
+        labels = {t.text for t in svgs["chart-warm-percentiles"].iter(f"{svg}text")}
+        for row in self.summary["rows"]:
+            if row["scenario"] == "warm":
+                self.assertIn(charts.label(row["p50_ms"]), labels, row)
+                self.assertIn(charts.label(row["p99_ms"]), labels, row)
+        marks = [g for g in svgs["chart-rotation-timeline"].findall(f"{svg}g") if g.get("class") == "mark"]
+        self.assertGreaterEqual(len(marks), 3)
+        self.assertLess(report.index("<svg"), report.index('<table id="runs"'))
+        self.assertIn("<details>", report)
 
     def test_report_opens_and_links_every_run(self):
         report = (OUT / "report.html").read_text()

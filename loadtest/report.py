@@ -1,0 +1,239 @@
+"""loadtest/out/report.html: what a run found, as charts first.
+
+Reads the runner's summary.json and details.json (so a report can be
+rendered again from a finished run: `python loadtest/report.py [out_dir]`)
+and writes one self-contained page: a few sentences comparing the two
+authorizers, SVG charts (every cold request; percentiles and latency over
+time for the warm, rotation and revocation scenarios, rotations and the
+revocation marked), a table of requests, failures and dropped iterations,
+how soon revoked tokens were refused, links to k6's own dashboards, and the
+raw details behind a disclosure.
+"""
+
+import html
+import json
+import sys
+from pathlib import Path
+
+import charts
+
+COLORS = {"tollgate": "#0072B2", "pyjwt": "#E69F00"}
+OTHER_COLORS = ("#009E73", "#CC79A7", "#56B4E9", "#D55E00")
+NAMES = {"tollgate": "Tollgate", "pyjwt": "PyJWT"}
+# In sentences.
+LONG_NAMES = {"tollgate": "Tollgate", "pyjwt": "the PyJWT reference"}
+STEADY = ("warm", "rotation", "revocation")
+PERCENTILES = ("p50", "p90", "p95", "p99", "max")
+
+
+def color(authorizer, order):
+    return COLORS.get(authorizer) or OTHER_COLORS[order.index(authorizer) % len(OTHER_COLORS)]
+
+
+def name(authorizer):
+    return NAMES.get(authorizer, authorizer)
+
+
+def long_name(authorizer):
+    return LONG_NAMES.get(authorizer, authorizer)
+
+
+def runs_of(details, scenario):
+    return [run for run in details.get("runs", []) if run["scenario"] == scenario]
+
+
+def median(values):
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def cold_chart(details, order):
+    runs = [run for run in runs_of(details, "cold") if run.get("cold_requests_ms")]
+    if not runs:
+        return None
+    series = [
+        (f"{name(run['authorizer'])} (median {charts.label(median(run['cold_requests_ms']))} ms)", color(run["authorizer"], order), run["cold_requests_ms"])
+        for run in runs
+    ]
+    return charts.dot_chart("chart-cold", "Cold start: every cold request", series, "request", "ms")
+
+
+def percentile_chart(details, scenario, order):
+    runs = [run for run in runs_of(details, scenario) if run.get("percentiles_ms")]
+    if not runs:
+        return None
+    series = [(name(run["authorizer"]), color(run["authorizer"], order), [run["percentiles_ms"][p] for p in PERCENTILES]) for run in runs]
+    return charts.bar_chart(f"chart-{scenario}-percentiles", f"{scenario.capitalize()}: latency percentiles", list(PERCENTILES), series, "ms")
+
+
+def timeline_chart(details, scenario, order):
+    runs = [run for run in runs_of(details, scenario) if run.get("timeline")]
+    if not runs:
+        return None
+    series = []
+    for run in runs:
+        points = run["timeline"]
+        series.append((f"{name(run['authorizer'])} p99", color(run["authorizer"], order), [(p["second"], p["p99_ms"]) for p in points], False))
+        series.append((f"{name(run['authorizer'])} p50", color(run["authorizer"], order), [(p["second"], p["p50_ms"]) for p in points], True))
+    marks = []
+    # Both authorizers' runs follow one schedule; the first run's moments stand for it.
+    for i, at in enumerate(runs[0].get("rotations_at_s", []), start=1):
+        marks.append((at, f"rotation {i}"))
+    revocation = runs[0].get("revocation")
+    if revocation and revocation.get("revoke_at_s") is not None:
+        marks.append((revocation["revoke_at_s"], "revoked"))
+        if revocation.get("bound_ms") is not None:
+            marks.append((revocation["revoke_at_s"] + revocation["bound_ms"] / 1000, "bound"))
+    return charts.line_chart(
+        f"chart-{scenario}-timeline",
+        f"{scenario.capitalize()}: latency over time (each second)",
+        series,
+        "seconds since the run started",
+        "ms",
+        marks,
+    )
+
+
+def headlines(rows, details):
+    """A few sentences a reader takes away, from the figures themselves."""
+    found = []
+    cold = {run["authorizer"]: median(run["cold_requests_ms"]) for run in runs_of(details, "cold") if run.get("cold_requests_ms")}
+    if "tollgate" in cold and "pyjwt" in cold and cold["tollgate"] > 0:
+        found.append(
+            f"Cold start: Tollgate's median cold request took {charts.label(cold['tollgate'])} ms, the PyJWT reference's "
+            f"{charts.label(cold['pyjwt'])} ms ({cold['pyjwt'] / cold['tollgate']:.1f}x)."
+        )
+    warm = {r["authorizer"]: r for r in rows if r["scenario"] == "warm"}
+    if warm:
+        found.append(
+            "Warm: "
+            + "; ".join(f"{long_name(a)} p50 {charts.label(r['p50_ms'])} ms, p99 {charts.label(r['p99_ms'])} ms over {r['requests']} requests" for a, r in warm.items())
+            + "."
+        )
+    rotation = [r for r in rows if r["scenario"] == "rotation"]
+    if rotation:
+        found.append("Rotation: " + "; ".join(f"{long_name(r['authorizer'])} {r['failed']} failed of {r['requests']}" for r in rotation) + ".")
+    for run in runs_of(details, "revocation"):
+        revocation = run.get("revocation") or {}
+        if revocation.get("enforced", True):
+            found.append(
+                f"Revocation: {long_name(run['authorizer'])} accepted a revoked token until {charts.label(revocation.get('accepted_until_ms', 0))} ms "
+                f"after the revocation was sent (bound {charts.label((revocation.get('bound_ms') or 0) / 1000)} s)."
+            )
+        else:
+            found.append(
+                f"Revocation: {long_name(run['authorizer'])} cannot revoke one token; it accepted revoked tokens "
+                f"{revocation.get('accepted_past_bound', 0)} times past the bound."
+            )
+    return found
+
+
+def run_table(rows, details):
+    by_run = {(run["authorizer"], run["scenario"]): run for run in details.get("runs", [])}
+    head = "".join(f"<th>{h}</th>" for h in ("authorizer", "scenario", "requests", "failed", "dropped iterations", "p50 ms", "p95 ms", "p99 ms", "thresholds", "k6 dashboard"))
+    body = []
+    for row in rows:
+        run = by_run.get((row["authorizer"], row["scenario"]), {})
+        failed_thresholds = run.get("thresholds_failed") or []
+        verdict = "all passed" if not failed_thresholds and run.get("k6_exit_code", 0) == 0 else "failed: " + ", ".join(failed_thresholds)
+        cells = [
+            html.escape(name(row["authorizer"])),
+            html.escape(row["scenario"]),
+            row["requests"],
+            row["failed"],
+            run.get("dropped_iterations", 0),
+            charts.label(row["p50_ms"]),
+            charts.label(row["p95_ms"]),
+            charts.label(row["p99_ms"]),
+            html.escape(verdict),
+            f'<a href="{html.escape(row["authorizer"])}-{html.escape(row["scenario"])}.html">open</a>',
+        ]
+        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return f'<table id="runs"><tr>{head}</tr>\n' + "\n".join(body) + "</table>"
+
+
+def revocation_table(details):
+    runs = runs_of(details, "revocation")
+    if not runs:
+        return ""
+    head = "".join(f"<th>{h}</th>" for h in ("authorizer", "tokens revoked", "bound", "accepted until", "first refusal", "refusals", "accepted past the bound"))
+    body = []
+    for run in runs:
+        r = run.get("revocation") or {}
+        first = r.get("first_refusal_ms")
+        cells = [
+            html.escape(name(run["authorizer"])) + ("" if r.get("enforced", True) else " (cannot revoke)"),
+            r.get("tokens_revoked", 0),
+            f"{charts.label((r.get('bound_ms') or 0) / 1000)} s",
+            f"{charts.label(r.get('accepted_until_ms', 0))} ms",
+            "never" if first is None else f"{charts.label(first)} ms",
+            r.get("refusals", 0),
+            r.get("accepted_past_bound", 0),
+        ]
+        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return (
+        "<h2>Revocation</h2>\n<p>Times are from the moment the revocations were sent (all at once, RFC 7009 "
+        "<code>POST /revoke</code>). \"Accepted until\" is the latest answer that still let a revoked token "
+        "through: the time to refusal.</p>\n"
+        f'<table id="revocation"><tr>{head}</tr>\n' + "\n".join(body) + "</table>"
+    )
+
+
+STYLE = """
+body{font-family:system-ui,sans-serif;margin:1.5rem auto;max-width:78rem;padding:0 1rem;color:#222;line-height:1.45}
+h1{margin-bottom:.2rem}.facts{color:#555;margin-top:0}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(26rem,1fr));gap:1rem}
+.charts figure{margin:0;border:1px solid #ddd;border-radius:6px;padding:.4rem;background:#fff}
+svg.chart{width:100%;height:auto;display:block}
+table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.92rem}
+td,th{border:1px solid #ccc;padding:.25rem .55rem;text-align:right}
+td:nth-child(-n+2),th:nth-child(-n+2){text-align:left}
+pre{background:#f5f5f5;padding:1rem;overflow:auto;font-size:.8rem}
+details{margin-top:1rem}
+"""
+
+
+def render(summary, details):
+    """The whole page, from summary.json and details.json's contents."""
+    rows = summary.get("rows", [])
+    order = list(dict.fromkeys(r["authorizer"] for r in rows))
+    figures = [cold_chart(details, order)]
+    for scenario in STEADY:
+        figures += [percentile_chart(details, scenario, order), timeline_chart(details, scenario, order)]
+    figures = "\n".join(f"<figure>{svg}</figure>" for svg in figures if svg)
+    sentences = "".join(f"<li>{html.escape(s)}</li>" for s in headlines(rows, details))
+    facts = (
+        f"Profile <b>{html.escape(str(details.get('profile', '?')))}</b> ({html.escape(str(details.get('build', '?')))} build), "
+        f"started {html.escape(str(details.get('started', '?')))}, on {html.escape(str(details.get('machine', '?')))}."
+    )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Tollgate load test ({html.escape(str(details.get('profile', '')))})</title>
+<style>{STYLE}</style></head><body>
+<h1>Tollgate load test</h1>
+<p class="facts">{facts}</p>
+<ul class="headlines">{sentences}</ul>
+<p>Latency is k6's <code>http_req_duration</code> of the measured requests (<code>GET /books</code> with a
+token, through the gateway, the authorizer and the books backend). Hover a point for its value.</p>
+<div class="charts">
+{figures}
+</div>
+<h2>Runs</h2>
+{run_table(rows, details)}
+{revocation_table(details)}
+<p>Each "open" link is k6's own web-dashboard export for that run (request rate, latency and failures over time).</p>
+<details><summary>Details (the same as <code>details.json</code>)</summary><pre>{html.escape(json.dumps(details, indent=1))}</pre></details>
+</body></html>
+"""
+
+
+def write(out):
+    """report.html in `out` from the summary.json and details.json there."""
+    summary = json.loads((out / "summary.json").read_text())
+    details = json.loads((out / "details.json").read_text())
+    (out / "report.html").write_text(render(summary, details))
+
+
+if __name__ == "__main__":
+    write(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent / "out")
