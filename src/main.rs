@@ -126,6 +126,12 @@ enum ClientCommand {
     },
 }
 
+// The local stack allocates on every request from several threads, and
+// glibc's malloc (its arena locks, consolidation) was a tenth of serve's CPU
+// in a profile (docs/load-tests.md, "What one request costs").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
