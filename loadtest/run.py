@@ -138,7 +138,9 @@ def authorizer_command(name, authorizer_binary):
 
 
 class LocalStack:
-    """`tollgate serve` in its own process group on a free loopback port."""
+    """`tollgate serve` in its own process group on a free loopback port;
+    its authorizer is `command` run as a Lambda function, or in process
+    when `command` is None."""
 
     def __init__(self, tollgate, command, scenario, jwks_max_age, status_list_max_age):
         self.data = Path(tempfile.mkdtemp(prefix="tollgate-loadtest-"))
@@ -147,10 +149,13 @@ class LocalStack:
             str(tollgate), "--data-dir", str(self.data), "serve",
             "--addr", self.url.removeprefix("http://"),
             "--authorizer-cache-ttl", "0",
-            "--authorizer-command", command,
-            "--lambda-max-instances", LAMBDA_MAX_INSTANCES,
-            "--lambda-timeout-ms", LAMBDA_TIMEOUT_MS,
         ]
+        if command is not None:
+            args += [
+                "--authorizer-command", command,
+                "--lambda-max-instances", LAMBDA_MAX_INSTANCES,
+                "--lambda-timeout-ms", LAMBDA_TIMEOUT_MS,
+            ]
         if scenario == "cold":
             args.append("--lambda-fresh-instances")
         env = dict(os.environ, RUST_LOG=os.environ.get("LOADTEST_RUST_LOG", "warn"))
@@ -229,6 +234,8 @@ def scenario_seconds(scenario, env):
         return duration_seconds(env.get("COLD_MAX_DURATION", "5m"))
     if scenario == "warm":
         return duration_seconds(env.get("WARM_WARMUP", "3s")) + duration_seconds(env.get("WARM_DURATION", "10s"))
+    if scenario == "bare":
+        return duration_seconds(env.get("WARM_DURATION", "10s"))
     if scenario == "rotation":
         # The rotator's maxDuration; the traffic stops one spacing earlier.
         return (int(env.get("ROTATIONS", "3")) + 2) * int(env.get("ROTATION_SPACING_SECONDS", "4"))
@@ -252,21 +259,20 @@ def revocation_env(env, authorizer, status_list_max_age, cache_ttl=0):
     return env
 
 
-def run_k6(scenario, authorizer, env, out=OUT):
-    """One k6 run; returns k6's end-of-test data."""
+def run_k6(scenario, authorizer, env, out=OUT, dashboard=True):
+    """One k6 run; returns k6's end-of-test data. `dashboard`: also export
+    k6's web dashboard (which costs k6 some CPU beside the stack)."""
     summary = out / f"{authorizer}-{scenario}.json"
     report = out / f"{authorizer}-{scenario}.html"
     summary.unlink(missing_ok=True)
-    k6_env = dict(
-        os.environ,
-        **env,
-        SUMMARY_OUT=str(summary),
-        K6_WEB_DASHBOARD="true",
-        K6_WEB_DASHBOARD_EXPORT=str(report),
-        K6_WEB_DASHBOARD_PORT="-1",
-        K6_WEB_DASHBOARD_PERIOD="1s",
-        K6_NO_USAGE_REPORT="true",
-    )
+    k6_env = dict(os.environ, **env, SUMMARY_OUT=str(summary), K6_NO_USAGE_REPORT="true")
+    if dashboard:
+        k6_env.update(
+            K6_WEB_DASHBOARD="true",
+            K6_WEB_DASHBOARD_EXPORT=str(report),
+            K6_WEB_DASHBOARD_PORT="-1",
+            K6_WEB_DASHBOARD_PERIOD="1s",
+        )
     log(f"k6: {authorizer} / {scenario} (load average {load_average()})")
     result = subprocess.run(
         [str(k6_binary()), "run", "--no-usage-report", "--quiet", str(HERE / "scenarios" / f"{scenario}.js")],

@@ -217,6 +217,33 @@ class ScenarioThresholdTest(unittest.TestCase):
         self.assertIn("dropped_iterations{scenario:cold}", details["thresholds_failed"])
         self.assertNotEqual(details["k6_exit_code"], 0)
 
+    def test_tokens_minted_beforehand_leave_logins_out_of_warm_and_bare(self):
+        """stack_cost.py measures the stack's CPU over k6's run: no login
+        (an argon2 hash) may fall inside it."""
+        stub = StubApi()
+        self.addCleanup(stub.close)
+        given = ["tok-a", "tok-b", "tok-c"]
+        row, details = self.run_scenario("bare", stub, LOADTEST_TOKENS=",".join(given), WARM_RATE="20", WARM_DURATION="2s", WARM_VUS="5")
+        self.assert_passed(details)
+        self.assertGreaterEqual(row["requests"], 40)
+        self.assertEqual(stub.of("login"), [])
+        self.assertLessEqual({token for _, token, _ in stub.of("books")}, set(given))
+        # warm.js: WARM_TOKENS + 1 of them (the last one warms up).
+        row, details = self.run_scenario(
+            "warm", stub, LOADTEST_TOKENS=",".join(given), WARM_RATE="20", WARM_WARMUP="1s", WARM_DURATION="2s", WARM_TOKENS="2", WARM_VUS="5"
+        )
+        self.assert_passed(details)
+        self.assertEqual(stub.of("login"), [])
+        self.assertLessEqual({token for _, token, _ in stub.of("books")}, set(given))
+
+    def test_bare_fails_when_it_cannot_hold_its_rate(self):
+        stub = StubApi(delay=0.4)
+        self.addCleanup(stub.close)
+        row, details = self.run_scenario("bare", stub, LOADTEST_TOKENS="tok-a", WARM_RATE="40", WARM_DURATION="2s", WARM_VUS="1")
+        self.assertLess(row["requests"], 80)
+        self.assertIn("dropped_iterations{scenario:bare}", details["thresholds_failed"])
+        self.assertNotEqual(details["k6_exit_code"], 0)
+
     def test_dropped_iterations_fail_an_arrival_rate_run(self):
         stub = StubApi(delay=0.4)
         self.addCleanup(stub.close)
