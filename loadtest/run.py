@@ -295,13 +295,21 @@ def metric(data, name, stat, default=0):
     return data.get("metrics", {}).get(name, {}).get("values", {}).get(stat, default)
 
 
+def measured(data, name):
+    """`name` of the measured requests: its `measured:yes` sub-metric, or
+    the metric itself in a script that measures every request and keeps no
+    sub-metrics (bare.js)."""
+    tagged = f"{name}{{measured:yes}}"
+    return tagged if tagged in data.get("metrics", {}) else name
+
+
 def row(authorizer, scenario, data):
-    duration = "http_req_duration{measured:yes}"
+    duration = measured(data, "http_req_duration")
     return {
         "authorizer": authorizer,
         "scenario": scenario,
-        "requests": int(metric(data, "http_reqs{measured:yes}", "count")),
-        "failed": int(metric(data, "http_req_failed{measured:yes}", "passes")),
+        "requests": int(metric(data, measured(data, "http_reqs"), "count")),
+        "failed": int(metric(data, measured(data, "http_req_failed"), "passes")),
         "p50_ms": round(metric(data, duration, "med"), 3),
         "p95_ms": round(metric(data, duration, "p(95)"), 3),
         "p99_ms": round(metric(data, duration, "p(99)"), 3),
@@ -319,7 +327,7 @@ def details(authorizer, scenario, data):
         "checks_rate": metric(data, "checks", "rate", 1),
         "dropped_iterations": int(metric(data, "dropped_iterations", "count")),
         "percentiles_ms": {
-            label: round(metric(data, "http_req_duration{measured:yes}", stat), 3)
+            label: round(metric(data, measured(data, "http_req_duration"), stat), 3)
             for label, stat in (("p50", "med"), ("p90", "p(90)"), ("p95", "p(95)"), ("p99", "p(99)"), ("max", "max"))
         },
         "thresholds_failed": sorted(

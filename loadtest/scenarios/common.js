@@ -81,6 +81,18 @@ export function measuredThresholds(scenario, expected, extra) {
 }
 
 /**
+ * measuredThresholds for a script whose every request is measured
+ * (bare.js): on the metrics themselves, so k6 keeps no tagged sub-metric
+ * and matches no tags per request.
+ */
+export function wholeRunThresholds(expected) {
+  return {
+    http_reqs: [`count>=${Math.ceil(expected * (1 - SLACK))}`],
+    dropped_iterations: [`count<=${Math.floor(expected * SLACK)}`],
+  };
+}
+
+/**
  * One threshold per value `0..count-1` of `tag` on `metric`: k6 then keeps
  * each of those sub-metrics apart in its end-of-test data. That is how the
  * report gets a latency-over-time line (tag `second`), every cold request
@@ -104,8 +116,10 @@ export const SUMMARY_TREND_STATS = ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99
 export function writeSummary(data) {
   const out = {};
   if (__ENV.SUMMARY_OUT) out[__ENV.SUMMARY_OUT] = JSON.stringify(data, null, 1);
-  const count = (data.metrics['http_reqs{measured:yes}'] || { values: { count: 0 } }).values.count;
-  const failed = (data.metrics['http_req_failed{measured:yes}'] || { values: { passes: 0 } }).values.passes;
+  // bare.js measures every request and keeps no `measured` sub-metrics.
+  const measured = (name) => data.metrics[`${name}{measured:yes}`] || data.metrics[name];
+  const count = (measured('http_reqs') || { values: { count: 0 } }).values.count;
+  const failed = (measured('http_req_failed') || { values: { passes: 0 } }).values.passes;
   out.stdout = `measured requests: ${count}, failed: ${failed}\n`;
   return out;
 }
