@@ -161,7 +161,12 @@ class ScenarioThresholdTest(unittest.TestCase):
         self.assertEqual(row["failed"], 0)
         revocation = details["revocation"]
         self.assertEqual(revocation["tokens_revoked"], 2)
-        self.assertGreaterEqual(revocation["accepted_until_ms"], 250)
+        # Revoked tokens take 2 of every 4 requests at 40/s, so the widest gap
+        # between their requests is 75 ms, more when the machine is busy: the
+        # last acceptance lands anywhere from about 225 ms to the 300 ms lag.
+        # A floor well below that still proves acceptances after the
+        # revocation were measured (the revoker's own mark is 0).
+        self.assertGreaterEqual(revocation["accepted_until_ms"], 100)
         self.assertLess(revocation["accepted_until_ms"], 1000)
         self.assertGreater(revocation["refusals"], 0)
         self.assertEqual(revocation["accepted_past_bound"], 0)
