@@ -12,6 +12,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext;
 use lambda_http::request::RequestContext;
 use moka::sync::Cache;
 use serde_json::{json, Value};
@@ -267,17 +268,27 @@ fn source_ip(request: &Request) -> Option<String> {
         .map(|ConnectInfo(peer)| peer.ip().to_string())
 }
 
+/// The REST request context every route sees: method, path, stage, API,
+/// account and the client address (no authorizer part). Built field by
+/// field, not through JSON: it is made on every request.
+fn request_context(request: &Request) -> ApiGatewayProxyRequestContext {
+    let mut context = ApiGatewayProxyRequestContext::default();
+    context.http_method = request.method().clone();
+    context.path = Some(request.uri().path().to_owned());
+    context.stage = Some("local".to_owned());
+    context.apiid = Some("tollgate".to_owned());
+    context.account_id = Some("000000000000".to_owned());
+    context.identity.source_ip = source_ip(request);
+    context
+}
+
 /// Unauthenticated routes get a request context too (no authorizer part),
 /// so the issuer sees the client address it throttles logins by.
 fn with_public_context(mut request: Request) -> Request {
-    let context = json!({"httpMethod": request.method().as_str(), "stage": "local", "apiId": "tollgate",
-        "accountId": "000000000000", "path": request.uri().path(),
-        "identity": {"sourceIp": source_ip(&request)}});
-    if let Ok(context) = serde_json::from_value(context) {
-        request
-            .extensions_mut()
-            .insert(RequestContext::ApiGatewayV1(context));
-    }
+    let context = request_context(&request);
+    request
+        .extensions_mut()
+        .insert(RequestContext::ApiGatewayV1(context));
     request
 }
 
@@ -372,23 +383,27 @@ fn check_policy(answer: &Value, method_arn: &str) -> Result<(), Refusal> {
 
 /// The request context the routers see on AWS: the answer's `context`
 /// fields plus its `principalId` under `authorizer`.
+/// API Gateway answers 500 when `context` is anything but an object.
 fn insert_authorizer_context(request: &mut Request, answer: &Value) -> Result<(), Refusal> {
-    let mut fields = answer.get("context").cloned().unwrap_or_else(|| json!({}));
-    if let (Value::Object(map), Some(principal)) = (&mut fields, answer.get("principalId")) {
-        map.insert("principalId".to_owned(), principal.clone());
-    }
-    let context = json!({"httpMethod": request.method().as_str(), "stage": "local", "apiId": "tollgate",
-        "accountId": "000000000000", "path": request.uri().path(), "authorizer": fields,
-        "identity": {"sourceIp": source_ip(request)}});
-    match serde_json::from_value(context) {
-        Ok(context) => {
-            request
-                .extensions_mut()
-                .insert(RequestContext::ApiGatewayV1(context));
-            Ok(())
+    let mut context = request_context(request);
+    let fields = &mut context.authorizer.fields;
+    match answer.get("context") {
+        Some(Value::Object(map)) => {
+            fields.extend(
+                map.iter()
+                    .map(|(name, value)| (name.clone(), value.clone())),
+            );
         }
-        Err(_) => Err((StatusCode::INTERNAL_SERVER_ERROR, None)),
+        None | Some(Value::Null) => {}
+        Some(_) => return Err((StatusCode::INTERNAL_SERVER_ERROR, None)),
     }
+    if let Some(principal) = answer.get("principalId") {
+        fields.insert("principalId".to_owned(), principal.clone());
+    }
+    request
+        .extensions_mut()
+        .insert(RequestContext::ApiGatewayV1(context));
+    Ok(())
 }
 
 #[cfg(test)]
@@ -437,6 +452,47 @@ mod tests {
             "abc",
         ] {
             assert_eq!(bearer_token(refused), None, "{refused:?}");
+        }
+    }
+
+    fn authorizer_fields(answer: Value) -> Result<Value, Refusal> {
+        let mut request = Request::builder()
+            .method(Method::GET)
+            .uri("/books/42")
+            .body(axum::body::Body::empty())
+            .map_err(|_| (StatusCode::BAD_REQUEST, None))?;
+        insert_authorizer_context(&mut request, &answer)?;
+        let Some(RequestContext::ApiGatewayV1(context)) = request.extensions().get() else {
+            return Err((StatusCode::NOT_FOUND, None));
+        };
+        assert_eq!(context.http_method, Method::GET);
+        assert_eq!(context.path.as_deref(), Some("/books/42"));
+        assert_eq!(context.stage.as_deref(), Some("local"));
+        Ok(json!(context.authorizer.fields))
+    }
+
+    #[test]
+    fn the_routes_see_the_answers_context_and_principal_under_authorizer() {
+        let fields = authorizer_fields(
+            json!({"principalId": "alice", "context": {"scope": "books:read", "n": 1}}),
+        );
+        assert_eq!(
+            fields,
+            Ok(json!({"principalId": "alice", "scope": "books:read", "n": 1}))
+        );
+        assert_eq!(
+            authorizer_fields(json!({"principalId": "bob"})),
+            Ok(json!({"principalId": "bob"}))
+        );
+    }
+
+    #[test]
+    fn a_context_that_is_not_an_object_is_a_gateway_500() {
+        for context in [json!("text"), json!([1]), json!(3)] {
+            assert_eq!(
+                authorizer_fields(json!({"principalId": "alice", "context": context})),
+                Err((StatusCode::INTERNAL_SERVER_ERROR, None))
+            );
         }
     }
 }
