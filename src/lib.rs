@@ -14,7 +14,8 @@
 //!   `peer_process`), configured by [`lambda_mode_args`];
 //! - `store_watch`: a running stack noticing key changes and token
 //!   revocations made beside it;
-//! - [`explain`]: `tollgate explain`, why a token is accepted or refused.
+//! - [`explain`]: `tollgate explain`, why a token is accepted or refused;
+//! - [`log_batch`]: the stack's log lines, written to stderr in batches.
 //!
 //! The CLI itself (`src/main.rs` and `src/commands/`) only parses and calls
 //! into these modules.
@@ -28,6 +29,7 @@ mod gateway_metrics;
 pub mod lambda_host;
 pub mod lambda_mode_args;
 pub mod local_stack;
+pub mod log_batch;
 mod peer_process;
 pub mod policy_eval;
 mod runtime_api;

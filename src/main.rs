@@ -4,6 +4,7 @@
 
 mod commands;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use commands::keys::KeysCommand;
 use commands::serve::{MetricsMode, ServeOptions};
 use tollgate::lambda_mode_args::LambdaModeArgs;
 use tollgate::local_stack::DataDir;
+use tollgate::log_batch::{BatchedStderr, FlushOnDrop};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -132,17 +134,31 @@ enum ClientCommand {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Logs on stderr: stdout carries what commands print (JSON, tokens) and,
+/// with `serve --metrics emf`, the EMF lines. The stack logs every request,
+/// so its lines go out in batches; a command's go out at once. Colours only
+/// on a terminal, never into a log file.
+fn init_logging(batched: bool) -> Option<FlushOnDrop> {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let logs = tracing_subscriber::fmt()
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_env_filter(filter);
+    if batched {
+        let (stderr, guard) = BatchedStderr::start();
+        logs.with_writer(stderr).init();
+        Some(guard)
+    } else {
+        logs.with_writer(std::io::stderr).init();
+        None
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    // Logs on stderr: stdout carries what commands print (JSON, tokens)
-    // and, with `serve --metrics emf`, the EMF lines.
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    // Dropped last: the stack's final log lines are written before exit.
+    let _flush_logs = init_logging(matches!(cli.command, None | Some(Command::Serve { .. })));
     let data = DataDir(cli.data_dir.clone());
     match cli.command.unwrap_or(Command::Serve {
         addr: "127.0.0.1:8080".to_owned(),

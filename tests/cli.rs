@@ -10,7 +10,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{free_port, wait_until_listening};
+use common::{free_port, lines_of, wait_until_listening};
 
 /// `tollgate token --url URL --username NAME --password-stdin`, the
 /// password (and its newline) on stdin.
@@ -459,5 +459,41 @@ async fn loopback_requests_never_go_through_a_proxy() {
     assert_eq!(status(forged).await, 401, "the forger's key is not trusted");
     assert_eq!(status(genuine).await, 200);
     assert_eq!(proxy.requests(), 0, "nothing went through the proxy");
+    serve.stop();
+}
+
+/// The stack's log lines go out in batches: a request's line still arrives
+/// while `serve` runs (within a few flush intervals, not at exit), whole,
+/// and without colour codes when stderr is not a terminal.
+#[test]
+fn serve_logs_each_request_while_it_runs_without_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut serve = Serve::start(&dir.path().join("data"), &[], &[("RUST_LOG", "info")]);
+    let received = lines_of(serve.child.stderr.take().unwrap());
+    let (status, _) = http(
+        reqwest::Method::GET,
+        &format!("{}/healthz", serve.url),
+        None,
+        None,
+    );
+    assert_eq!(status, 200);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut seen = Vec::new();
+    let line = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match received.recv_timeout(left) {
+            Ok(line) if line.contains("/healthz") => break line,
+            Ok(line) => seen.push(line),
+            Err(_) => panic!("no log line for the request while serve runs: {seen:?}"),
+        }
+    };
+    assert!(
+        line.contains("status=200") && line.contains("request"),
+        "{line}"
+    );
+    assert!(
+        seen.iter().chain([&line]).all(|l| !l.contains('\u{1b}')),
+        "colour codes in a log that is not a terminal: {seen:?} {line}"
+    );
     serve.stop();
 }

@@ -187,8 +187,6 @@ fn cloudwatch_metrics_without_a_region_fail_at_start() {
 
 #[test]
 fn serve_with_emf_metrics_prints_emf_lines() {
-    use std::io::BufRead;
-
     let dir = tempfile::tempdir().unwrap();
     let addr = format!("127.0.0.1:{}", free_port());
     let mut server = Command::new(env!("CARGO_BIN_EXE_tollgate"))
@@ -199,18 +197,7 @@ fn serve_with_emf_metrics_prints_emf_lines() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let stdout = server.stdout.take().unwrap();
-    let (lines, received) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if lines.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let received = common::lines_of(server.stdout.take().unwrap());
     wait_until_listening(&addr);
     // No Authorization header: 401 from the gateway itself.
     let mut stream = std::net::TcpStream::connect(&addr).unwrap();

@@ -100,6 +100,24 @@ pub async fn login(http: &reqwest::Client, url: &str, username: &str, password: 
         .to_owned()
 }
 
+/// The lines a child process prints on `stream`, as they come, read by a
+/// thread of their own (a test waits on them with a timeout).
+pub fn lines_of(stream: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stream)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    received
+}
+
 /// A loopback port that was free a moment ago.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
