@@ -25,9 +25,6 @@ pub enum BuildError {
     /// The settings were refused.
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// The HTTP client for JWKS fetches could not be built.
-    #[error(transparent)]
-    Http(#[from] FetchError),
 }
 
 /// A JWT authorizer for API Gateway. Cheap to call: a warm verification is
@@ -64,7 +61,7 @@ impl Authorizer {
     /// fetched yet: call [`Authorizer::prewarm`] during init.
     pub fn new(config: AuthorizerConfig, sink: Arc<dyn MetricsSink>) -> Result<Self, BuildError> {
         let metrics = Metrics::new(sink);
-        let fetcher = Fetcher::new(&config.cache)?;
+        let fetcher = Fetcher::new(&config.cache);
         if config.http_api_simple_responses {
             tracing::warn!(
                 "HTTP_API_SIMPLE_RESPONSES: the answer covers one route; API Gateway caches it per \

@@ -8,6 +8,7 @@
 //! answer for the issuer. Other URLs honour the standard proxy variables
 //! (a Lambda in a VPC may need one).
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use reqwest::header::{CACHE_CONTROL, CONTENT_LENGTH, ETAG, IF_NONE_MATCH};
@@ -83,39 +84,67 @@ struct Got {
 /// and a body size cap. One client goes direct (loopback), one may use a proxy.
 #[derive(Clone, Debug)]
 pub struct Fetcher {
-    direct: reqwest::Client,
-    proxied: reqwest::Client,
+    direct: LazyClient,
+    proxied: LazyClient,
     max_body_bytes: usize,
 }
 
+/// A client built on its first request, shared by the fetcher's clones.
+/// Building one loads the system's root certificates, about 6 ms, the
+/// largest part of a cold start; an instance usually needs only one of the
+/// two (a deployed issuer is not on loopback, the local stack's is).
+#[derive(Clone, Debug)]
+struct LazyClient {
+    built: Arc<OnceLock<reqwest::Client>>,
+    timeout: Duration,
+    proxy: bool,
+}
+
+impl LazyClient {
+    fn new(timeout: Duration, proxy: bool) -> Self {
+        Self {
+            built: Arc::default(),
+            timeout,
+            proxy,
+        }
+    }
+
+    fn get(&self) -> Result<&reqwest::Client, FetchError> {
+        if let Some(client) = self.built.get() {
+            return Ok(client);
+        }
+        let mut builder = reqwest::Client::builder()
+            .timeout(self.timeout)
+            .connect_timeout(self.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("tollgate-authorizer/", env!("CARGO_PKG_VERSION")));
+        if !self.proxy {
+            builder = builder.no_proxy();
+        }
+        let client = builder
+            .build()
+            .map_err(|e| FetchError::Client(e.to_string()))?;
+        // Two first requests at once may both build: one client is kept.
+        Ok(self.built.get_or_init(|| client))
+    }
+}
+
 impl Fetcher {
-    pub fn new(settings: &CacheSettings) -> Result<Self, FetchError> {
-        let builder = || {
-            reqwest::Client::builder()
-                .timeout(settings.fetch_timeout)
-                .connect_timeout(settings.fetch_timeout)
-                .redirect(reqwest::redirect::Policy::none())
-                .user_agent(concat!("tollgate-authorizer/", env!("CARGO_PKG_VERSION")))
-        };
-        let build = |builder: reqwest::ClientBuilder| {
-            builder
-                .build()
-                .map_err(|e| FetchError::Client(e.to_string()))
-        };
-        Ok(Self {
-            direct: build(builder().no_proxy())?,
-            proxied: build(builder())?,
+    pub fn new(settings: &CacheSettings) -> Self {
+        Self {
+            direct: LazyClient::new(settings.fetch_timeout, false),
+            proxied: LazyClient::new(settings.fetch_timeout, true),
             max_body_bytes: settings.max_body_bytes,
-        })
+        }
     }
 
     /// The client for `uri`: direct for a loopback host, whatever the
     /// environment's proxy variables say.
-    fn client_for(&self, uri: &str) -> &reqwest::Client {
+    fn client_for(&self, uri: &str) -> Result<&reqwest::Client, FetchError> {
         if crate::config::is_loopback_url(uri) {
-            &self.direct
+            self.direct.get()
         } else {
-            &self.proxied
+            self.proxied.get()
         }
     }
 
@@ -177,7 +206,7 @@ impl Fetcher {
         accept: &'static str,
         if_none_match: Option<&str>,
     ) -> Result<Got, FetchError> {
-        let mut request = self.client_for(uri).get(uri).header("accept", accept);
+        let mut request = self.client_for(uri)?.get(uri).header("accept", accept);
         if let Some(etag) = if_none_match {
             request = request.header(IF_NONE_MATCH, etag);
         }
@@ -265,5 +294,32 @@ mod tests {
         assert_eq!(parse_max_age("no-store"), Some(Duration::ZERO));
         assert_eq!(parse_max_age("public"), None);
         assert_eq!(parse_max_age("max-age=abc"), None);
+    }
+
+    /// Building a client loads the system's root certificates: a cold start
+    /// pays for the one client its issuer's URL needs, and only on first use.
+    #[tokio::test]
+    async fn a_client_is_built_on_its_first_request_and_only_that_one() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/statuslists/0", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            let answer = "HTTP/1.1 200 OK\r\ncontent-length: 4\r\nconnection: close\r\n\r\nlist";
+            socket.write_all(answer.as_bytes()).await.unwrap();
+        });
+        let fetcher = Fetcher::new(&CacheSettings::default());
+        let clone = fetcher.clone();
+        assert!(fetcher.direct.built.get().is_none(), "built before use");
+        assert!(fetcher.proxied.built.get().is_none(), "built before use");
+        let fetched = fetcher.fetch_status_list(&url, None).await.unwrap();
+        assert!(matches!(fetched, FetchedStatusList::Token { ref body, .. } if body == b"list"));
+        assert!(clone.direct.built.get().is_some(), "clones share the client");
+        assert!(
+            fetcher.proxied.built.get().is_none(),
+            "a loopback fetch builds the direct client alone"
+        );
     }
 }
