@@ -11,7 +11,8 @@
 //! - [`authorizer_backend`]: where the authorizer runs, in process or as a
 //!   Lambda function process via [`lambda_host`] and its per-instance
 //!   Runtime API (`runtime_api`, serving the instance's own process alone:
-//!   `peer_process`), configured by [`lambda_mode_args`];
+//!   `peer_process`, asking the kernel through `socket_diag`), configured
+//!   by [`lambda_mode_args`];
 //! - `store_watch`: a running stack noticing key changes and token
 //!   revocations made beside it;
 //! - [`explain`]: `tollgate explain`, why a token is accepted or refused;
@@ -33,6 +34,7 @@ pub mod log_batch;
 mod peer_process;
 pub mod policy_eval;
 mod runtime_api;
+mod socket_diag;
 mod store_watch;
 
 pub use gateway::Gateway;

@@ -45,8 +45,18 @@ pub fn held_by(pid: u32, peer: SocketAddr, server: SocketAddr) -> bool {
 }
 
 /// The inode of the IPv4 socket whose local address is `local` and whose
-/// remote address is `remote`.
+/// remote address is `remote`: asked of the kernel (microseconds), or where
+/// netlink cannot be used, read from `/proc/net/tcp` (milliseconds).
 fn socket_inode(local: SocketAddr, remote: SocketAddr) -> Option<u64> {
+    if let (SocketAddr::V4(local), SocketAddr::V4(remote)) = (local, remote) {
+        if let Ok(found) = crate::socket_diag::tcp_socket_inode(local, remote) {
+            return found;
+        }
+    }
+    socket_inode_from_proc(local, remote)
+}
+
+fn socket_inode_from_proc(local: SocketAddr, remote: SocketAddr) -> Option<u64> {
     let table = fs::read_to_string("/proc/net/tcp").ok()?;
     table.lines().skip(1).find_map(|line| {
         let fields: Vec<&str> = line.split_whitespace().collect();
@@ -120,5 +130,18 @@ mod tests {
         assert!(!held_by(1, peer, server), "init does not hold it");
         let elsewhere: SocketAddr = "127.0.0.1:9".parse().unwrap();
         assert!(!held_by(std::process::id(), elsewhere, server));
+    }
+
+    /// The fallback reads the same inode as the kernel's answer.
+    #[test]
+    fn proc_net_tcp_and_sock_diag_agree() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let server = listener.local_addr().unwrap();
+        let client = std::net::TcpStream::connect(server).unwrap();
+        let _accepted = listener.accept().unwrap();
+        let peer = client.local_addr().unwrap();
+        let from_proc = socket_inode_from_proc(peer, server);
+        assert!(from_proc.is_some());
+        assert_eq!(socket_inode(peer, server), from_proc);
     }
 }
