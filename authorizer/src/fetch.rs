@@ -81,9 +81,11 @@ struct Got {
 /// HTTP clients for an issuer's documents: rustls, a whole-request timeout,
 /// no redirects (a URL is configuration or vouched for by its issuer;
 /// following redirects would let the answering server send us elsewhere),
-/// and a body size cap. One client goes direct (loopback), one may use a proxy.
+/// and a body size cap. Loopback URLs go direct, others may use a proxy;
+/// plain `http` on loopback (the local stack) needs no root certificates.
 #[derive(Clone, Debug)]
 pub struct Fetcher {
+    loopback_http: LazyClient,
     direct: LazyClient,
     proxied: LazyClient,
     max_body_bytes: usize,
@@ -92,20 +94,23 @@ pub struct Fetcher {
 /// A client built on its first request, shared by the fetcher's clones.
 /// Building one loads the system's root certificates, about 6 ms, the
 /// largest part of a cold start; an instance usually needs only one of the
-/// two (a deployed issuer is not on loopback, the local stack's is).
+/// three (a deployed issuer is not on loopback, the local stack's is).
 #[derive(Clone, Debug)]
 struct LazyClient {
     built: Arc<OnceLock<reqwest::Client>>,
     timeout: Duration,
     proxy: bool,
+    /// Without: TLS trusts nothing, for a client that only speaks `http`.
+    system_roots: bool,
 }
 
 impl LazyClient {
-    fn new(timeout: Duration, proxy: bool) -> Self {
+    fn new(timeout: Duration, proxy: bool, system_roots: bool) -> Self {
         Self {
             built: Arc::default(),
             timeout,
             proxy,
+            system_roots,
         }
     }
 
@@ -121,6 +126,9 @@ impl LazyClient {
         if !self.proxy {
             builder = builder.no_proxy();
         }
+        if !self.system_roots {
+            builder = builder.tls_certs_only(Vec::<reqwest::Certificate>::new());
+        }
         let client = builder
             .build()
             .map_err(|e| FetchError::Client(e.to_string()))?;
@@ -132,19 +140,26 @@ impl LazyClient {
 impl Fetcher {
     pub fn new(settings: &CacheSettings) -> Self {
         Self {
-            direct: LazyClient::new(settings.fetch_timeout, false),
-            proxied: LazyClient::new(settings.fetch_timeout, true),
+            loopback_http: LazyClient::new(settings.fetch_timeout, false, false),
+            direct: LazyClient::new(settings.fetch_timeout, false, true),
+            proxied: LazyClient::new(settings.fetch_timeout, true, true),
             max_body_bytes: settings.max_body_bytes,
         }
     }
 
     /// The client for `uri`: direct for a loopback host, whatever the
-    /// environment's proxy variables say.
+    /// environment's proxy variables say. No redirect is followed, so a
+    /// plain `http` URL never reaches TLS on the client without roots.
     fn client_for(&self, uri: &str) -> Result<&reqwest::Client, FetchError> {
-        if crate::config::is_loopback_url(uri) {
-            self.direct.get()
-        } else {
+        if !crate::config::is_loopback_url(uri) {
             self.proxied.get()
+        } else if uri
+            .get(..7)
+            .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
+        {
+            self.loopback_http.get()
+        } else {
+            self.direct.get()
         }
     }
 
@@ -312,14 +327,14 @@ mod tests {
         });
         let fetcher = Fetcher::new(&CacheSettings::default());
         let clone = fetcher.clone();
-        assert!(fetcher.direct.built.get().is_none(), "built before use");
-        assert!(fetcher.proxied.built.get().is_none(), "built before use");
+        let built = |client: &LazyClient| client.built.get().is_some();
+        assert!(!built(&fetcher.loopback_http), "built before use");
         let fetched = fetcher.fetch_status_list(&url, None).await.unwrap();
         assert!(matches!(fetched, FetchedStatusList::Token { ref body, .. } if body == b"list"));
-        assert!(clone.direct.built.get().is_some(), "clones share the client");
+        assert!(built(&clone.loopback_http), "clones share the client");
         assert!(
-            fetcher.proxied.built.get().is_none(),
-            "a loopback fetch builds the direct client alone"
+            !built(&fetcher.direct) && !built(&fetcher.proxied),
+            "a plain loopback fetch builds neither client that loads system roots"
         );
     }
 }
