@@ -37,7 +37,7 @@ fn error_kind(error: &ServiceError) -> &'static str {
         ServiceError::Conflict => NONE,
         ServiceError::UnknownKid(_) => "unknown_kid",
         ServiceError::Store(_) => "key_store",
-        ServiceError::Keys(_) => "keyset",
+        ServiceError::Keys(_) | ServiceError::KeyTask(_) => "keyset",
         ServiceError::Accounts(_) => "account_store",
         ServiceError::RotationTooSoon { .. } => "too_soon",
         ServiceError::Status(_) => "status_store",

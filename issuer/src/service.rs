@@ -76,6 +76,10 @@ pub enum ServiceError {
     /// This issuer keeps no token status, so it cannot revoke single tokens.
     #[error("this issuer keeps no token status")]
     NoTokenStatus,
+    /// The blocking task that changed the keyset (it generates keys) did
+    /// not finish.
+    #[error("keyset change task: {0}")]
+    KeyTask(#[source] tokio::task::JoinError),
 }
 
 impl From<ListTokenError> for ServiceError {
@@ -242,7 +246,8 @@ impl IssuerService {
         let keyset = match self.keys.load().await? {
             Some(keyset) => keyset,
             None => {
-                let first = KeySet::generate(self.config.signing_alg, unix_now())?;
+                let alg = self.config.signing_alg;
+                let first = off_worker(move || KeySet::generate(alg, unix_now())).await??;
                 match self.keys.save(&first, None).await {
                     Ok(()) => first,
                     // Another instance created it first: use theirs.
@@ -296,7 +301,12 @@ impl IssuerService {
         if let Some(retry_after) = keyset.rotation_wait(self.config.rotation_spacing, now) {
             return Err(ServiceError::RotationTooSoon { retry_after });
         }
-        let active = keyset.rotate(self.config.signing_alg, now, self.config.grace_seconds())?;
+        let (alg, grace) = (self.config.signing_alg, self.config.grace_seconds());
+        let (keyset, active) = off_worker(move || {
+            let active = keyset.rotate(alg, now, grace)?;
+            Ok::<_, KeySetError>((keyset, active))
+        })
+        .await??;
         self.keys.save(&keyset, Some(expected)).await?;
         self.reload().await?;
         Ok(active)
@@ -312,7 +322,12 @@ impl IssuerService {
     async fn revoke_stored(&self, kid: &str) -> Result<KeyMetadata, ServiceError> {
         let mut keyset = (*self.reload().await?).clone();
         let expected = keyset.version;
-        let revoked = keyset.revoke(kid, self.config.signing_alg, unix_now())?;
+        let (alg, kid) = (self.config.signing_alg, kid.to_owned());
+        let (keyset, revoked) = off_worker(move || {
+            let revoked = keyset.revoke(&kid, alg, unix_now())?;
+            Ok::<_, KeySetError>((keyset, revoked))
+        })
+        .await??;
         self.keys.save(&keyset, Some(expected)).await?;
         self.reload().await?;
         Ok(revoked)
@@ -550,6 +565,17 @@ fn audit(records: &[TokenRecord], by: String, how: &'static str) {
             "token revoked"
         );
     }
+}
+
+/// Runs a keyset change on the blocking pool: generating an RSA key takes
+/// tens of milliseconds, and on an async worker it would hold up every
+/// request queued there (the local stack serves them on the same runtime).
+async fn off_worker<T: Send + 'static>(
+    change: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ServiceError> {
+    tokio::task::spawn_blocking(change)
+        .await
+        .map_err(ServiceError::KeyTask)
 }
 
 #[cfg(test)]
