@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use authorizer::bearer_credential;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -146,22 +147,6 @@ fn ambiguous_path(raw_path: &str) -> bool {
         let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
         decoded == "." || decoded == ".."
     })
-}
-
-/// The token of a well-formed `Bearer` credential (RFC 6750 §2.1: scheme
-/// in any case, spaces, a b64token, nothing after): the authorizer cache
-/// key, so variants of one header share one entry. `None` otherwise (such a
-/// request is never answered from the cache).
-pub fn bearer_token(authorization: &str) -> Option<&str> {
-    let (scheme, rest) = authorization.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return None;
-    }
-    let token = rest.trim_start_matches(' ');
-    let body = token.trim_end_matches('=');
-    let b64 =
-        |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
-    (!body.is_empty() && body.bytes().all(b64)).then_some(token)
 }
 
 /// API Gateway's own error bodies.
@@ -327,11 +312,13 @@ async fn authorizer_answer(
     authorization: &str,
     method_arn: &str,
 ) -> Result<(Arc<Value>, bool), Response> {
-    // No cache (TTL 0): no key to find and copy.
+    // The key is the token as the authorizer reads it (RFC 6750), so variants
+    // of one header share an entry and a malformed one is never answered
+    // from the cache. No cache (TTL 0): no key to find and copy.
     let cache_key = gateway
         .answers
         .as_ref()
-        .and_then(|_| bearer_token(authorization))
+        .and_then(|_| bearer_credential(authorization))
         .map(str::to_owned);
     let cached = gateway
         .answers
@@ -443,11 +430,11 @@ mod tests {
     #[test]
     fn the_cache_key_is_the_token_of_a_well_formed_bearer_header() {
         assert_eq!(
-            bearer_token("Bearer abc.def-_~+/=="),
+            bearer_credential("Bearer abc.def-_~+/=="),
             Some("abc.def-_~+/==")
         );
-        assert_eq!(bearer_token("bearer   abc.def"), Some("abc.def"));
-        assert_eq!(bearer_token("BEARER abc"), Some("abc"));
+        assert_eq!(bearer_credential("bearer   abc.def"), Some("abc.def"));
+        assert_eq!(bearer_credential("BEARER abc"), Some("abc"));
         for refused in [
             "Bearer",
             "Bearer ",
@@ -456,7 +443,7 @@ mod tests {
             "Bearer a=b",
             "abc",
         ] {
-            assert_eq!(bearer_token(refused), None, "{refused:?}");
+            assert_eq!(bearer_credential(refused), None, "{refused:?}");
         }
     }
 

@@ -75,7 +75,7 @@ pub use config::{
 };
 pub use environment::SettingError;
 pub use error::VerifyError;
-pub use events::AuthorizerEvent;
+pub use events::{bearer_credential, AuthorizerEvent};
 pub use jwk::{JwkError, JwkSet, VerifyingKey};
 pub use policy::{MethodArn, PolicyBuilder};
 pub use route_scopes::{glob_matches, Route, RouteScopes, RouteScopesError, HTTP_METHODS};
