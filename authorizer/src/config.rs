@@ -79,7 +79,7 @@ impl TrustedIssuer {
 }
 
 /// Whether a parsed URL's host is loopback (127.0.0.0/8, `::1`, `localhost`).
-fn is_loopback_host(url: &reqwest::Url) -> bool {
+pub(crate) fn is_loopback_host(url: &reqwest::Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(host)) => host.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),

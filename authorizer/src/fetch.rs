@@ -151,15 +151,11 @@ impl Fetcher {
     /// environment's proxy variables say. No redirect is followed, so a
     /// plain `http` URL never reaches TLS on the client without roots.
     fn client_for(&self, uri: &str) -> Result<&reqwest::Client, FetchError> {
-        if !crate::config::is_loopback_url(uri) {
-            self.proxied.get()
-        } else if uri
-            .get(..7)
-            .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
-        {
-            self.loopback_http.get()
-        } else {
-            self.direct.get()
+        let url = reqwest::Url::parse(uri).ok();
+        match url.filter(crate::config::is_loopback_host) {
+            None => self.proxied.get(),
+            Some(url) if url.scheme() == "http" => self.loopback_http.get(),
+            Some(_) => self.direct.get(),
         }
     }
 
