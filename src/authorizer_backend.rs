@@ -7,7 +7,7 @@ use std::sync::Arc;
 use authorizer::Authorizer;
 use serde_json::Value;
 
-use crate::lambda_host::{FunctionSpec, HostSettings, LambdaError, LambdaHost};
+use lambda_host::{FunctionSpec, HostSettings, LambdaError, LambdaHost};
 
 /// The authorizer the gateway invokes.
 pub enum AuthorizerBackend {

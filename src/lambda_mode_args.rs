@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::authorizer_backend::AuthorizerMode;
-use crate::lambda_host::HostSettings;
+use lambda_host::HostSettings;
 
 /// Lambda-runtime mode of the gateway's authorizer (off unless
 /// `--authorizer-command` is given).

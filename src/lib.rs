@@ -9,10 +9,8 @@
 //!   Gateway's REST semantics (authorizer event and cache, policy
 //!   evaluation); a running stack exposes its [`Gateway`];
 //! - [`authorizer_backend`]: where the authorizer runs, in process or as a
-//!   Lambda function process via [`lambda_host`] and its per-instance
-//!   Runtime API (`runtime_api`, serving the instance's own process alone:
-//!   `peer_process`, asking the kernel through `socket_diag`), configured
-//!   by [`lambda_mode_args`];
+//!   Lambda function process (the `lambda-host` crate), configured by
+//!   [`lambda_mode_args`];
 //! - `store_watch`: a running stack noticing key changes and token
 //!   revocations made beside it;
 //! - [`explain`]: `tollgate explain`, why a token is accepted or refused;
@@ -27,14 +25,10 @@ pub mod authorizer_backend;
 pub mod explain;
 mod gateway;
 mod gateway_metrics;
-pub mod lambda_host;
 pub mod lambda_mode_args;
 pub mod local_stack;
 pub mod log_batch;
-mod peer_process;
 pub mod policy_eval;
-mod runtime_api;
-mod socket_diag;
 mod store_watch;
 
 pub use gateway::Gateway;

@@ -10,9 +10,9 @@ mod common;
 
 use common::Stack;
 
+use lambda_host::HostSettings;
 use serde_json::{json, Value};
 use tollgate::authorizer_backend::AuthorizerMode;
-use tollgate::lambda_host::HostSettings;
 use tollgate::local_stack::StackOptions;
 
 /// `target/debug/authorizer`, next to this test's `deps/` directory.
@@ -39,7 +39,7 @@ fn scripted(behaviour: &str) -> String {
         "python3"
     };
     format!(
-        "{python} {}/tests/functions/runtime_client.py {behaviour}",
+        "{python} {}/lambda-host/tests/functions/runtime_client.py {behaviour}",
         env!("CARGO_MANIFEST_DIR")
     )
 }

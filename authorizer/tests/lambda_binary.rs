@@ -7,15 +7,15 @@ use std::time::Duration;
 
 use common::*;
 use serde_json::{json, Value};
-use testkit::lambda_runtime::{peak_rss_kib, LambdaFunction, Outcome};
+use testkit::function::{peak_rss_kib, LambdaError, TestFunction};
 use testkit::{jwks, JwksServer, ServerMode};
 
 /// The binary under test: `AUTHORIZER_BIN` if set (a release or arm64
 /// build), else this package's own build.
-async fn start_function(env: &[(&str, String)]) -> LambdaFunction {
+fn start_function(env: &[(&str, String)]) -> TestFunction {
     let binary = std::env::var("AUTHORIZER_BIN")
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_authorizer").to_owned());
-    LambdaFunction::start(&binary, "tollgate-authorizer", env).await
+    TestFunction::new(&binary, "tollgate-authorizer", env)
 }
 
 fn env_for(server: &JwksServer) -> Vec<(&'static str, String)> {
@@ -31,11 +31,11 @@ fn env_for(server: &JwksServer) -> Vec<(&'static str, String)> {
 async fn the_binary_answers_api_gateway_events_through_the_runtime_api() {
     let key = rsa_key("lambda-key");
     let server = JwksServer::start(jwks(&[&key])).await;
-    let mut function = start_function(&env_for(&server)).await;
+    let function = start_function(&env_for(&server));
 
     let token = key.sign(&claims("books:read"));
     match function.invoke(token_event(&token)).await {
-        Outcome::Response(answer) => {
+        Ok(answer) => {
             assert_eq!(answer["principalId"], "alice");
             assert_eq!(effect_for(&answer, METHOD_ARN), Some("Allow"));
             assert_eq!(answer["context"]["kid"], "lambda-key");
@@ -48,14 +48,14 @@ async fn the_binary_answers_api_gateway_events_through_the_runtime_api() {
         .invoke(token_event("eyJhbGciOiJub25lIn0.e30."))
         .await
     {
-        Outcome::Error(error) => assert_eq!(error["errorMessage"], "Unauthorized"),
+        Err(LambdaError::Function { message, .. }) => assert_eq!(message, "Unauthorized"),
         other => panic!("expected Unauthorized, got {other:?}"),
     }
     // Lacking scope: an explicit Deny, not an error.
     let event = json!({"type": "TOKEN", "authorizationToken": format!("Bearer {token}"),
         "methodArn": "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/DELETE/books/42"});
     match function.invoke(event).await {
-        Outcome::Response(answer) => assert_eq!(
+        Ok(answer) => assert_eq!(
             effect_for(
                 &answer,
                 "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/DELETE/books/42"
@@ -73,14 +73,12 @@ async fn the_binary_answers_api_gateway_events_through_the_runtime_api() {
             "requestId": "r-1", "identity": {"sourceIp": "203.0.113.9", "userAgent": "curl/8"}, "resourcePath": "/books/{id}",
             "httpMethod": "GET", "apiId": "abc123"}});
     match function.invoke(request).await {
-        Outcome::Response(answer) => assert_eq!(effect_for(&answer, METHOD_ARN), Some("Allow")),
+        Ok(answer) => assert_eq!(effect_for(&answer, METHOD_ARN), Some("Allow")),
         other => panic!("expected a policy, got {other:?}"),
     }
     // Warm: the repeat is a decision-cache hit and the JWKS was fetched once, at init.
-    assert!(matches!(
-        function.invoke(token_event(&token)).await,
-        Outcome::Response(_)
-    ));
+    let answer = function.invoke(token_event(&token)).await;
+    assert!(answer.is_ok(), "{answer:?}");
     assert_eq!(server.requests(), 1);
 
     // stdout: JSON log lines and raw EMF lines, nothing else.
@@ -111,8 +109,6 @@ async fn the_binary_answers_api_gateway_events_through_the_runtime_api() {
             .any(|l| l.get("level").is_some() && l.get("fields").is_some()),
         "JSON log lines"
     );
-    assert!(function.init_errors().is_empty());
-    function.child.kill().await.unwrap();
 }
 
 /// An issuer on the loopback server itself (status lists must be on its
@@ -169,13 +165,11 @@ impl StatusIssuer {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_refuses_a_revoked_token_by_its_status_list() {
     let issuer = StatusIssuer::start().await;
-    let mut function = start_function(&issuer.env()).await;
-    assert!(matches!(
-        function.invoke(token_event(&issuer.token(Some(1)))).await,
-        Outcome::Response(_)
-    ));
+    let function = start_function(&issuer.env());
+    let answer = function.invoke(token_event(&issuer.token(Some(1)))).await;
+    assert!(answer.is_ok(), "{answer:?}");
     match function.invoke(token_event(&issuer.token(Some(2)))).await {
-        Outcome::Error(error) => assert_eq!(error["errorMessage"], "Unauthorized"),
+        Err(LambdaError::Function { message, .. }) => assert_eq!(message, "Unauthorized"),
         other => panic!("a revoked token got {other:?}"),
     }
     // Init fetched the JWKS only; the list once, when a token needed it.
@@ -184,7 +178,6 @@ async fn the_binary_refuses_a_revoked_token_by_its_status_list() {
         .stdout_json_when(|lines| lines.iter().any(|l| l["Reason"] == "revoked"))
         .await;
     assert!(lines.iter().any(|l| l["StatusListFetches"] == 1.0));
-    function.child.kill().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -192,32 +185,29 @@ async fn the_binary_starts_and_fails_closed_when_the_jwks_is_unreachable_at_init
     let key = rsa_key("late-key");
     let server = JwksServer::start(jwks(&[&key])).await;
     server.set_mode(ServerMode::Status(503));
-    let mut function = start_function(&env_for(&server)).await;
+    let function = start_function(&env_for(&server));
     let token = key.sign(&claims("books:read"));
     match function.invoke(token_event(&token)).await {
-        Outcome::Error(error) => assert_eq!(error["errorMessage"], "Unauthorized"),
+        Err(LambdaError::Function { message, .. }) => assert_eq!(message, "Unauthorized"),
         other => panic!("expected Unauthorized, got {other:?}"),
     }
     // The JWKS comes back: after the retry back-off, the same token verifies.
     server.set_mode(ServerMode::Serve);
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert!(matches!(
-        function.invoke(token_event(&token)).await,
-        Outcome::Response(_)
-    ));
-    function.child.kill().await.unwrap();
+    let answer = function.invoke(token_event(&token)).await;
+    assert!(answer.is_ok(), "{answer:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_configuration_stops_the_function_at_init() {
-    let mut function = start_function(&[("JWT_AUDIENCE", "x".to_owned())]).await;
-    let status = tokio::time::timeout(Duration::from_secs(20), function.child.wait())
-        .await
-        .expect("exits")
-        .unwrap();
+    let function = start_function(&[("JWT_AUDIENCE", "x".to_owned())]);
+    let outcome = function.invoke(token_event("a.b.c")).await;
     assert!(
-        !status.success(),
-        "missing JWT_ISSUER must stop the function"
+        matches!(
+            outcome,
+            Err(LambdaError::Crashed(ref status)) if !status.contains("exit status: 0")
+        ),
+        "missing JWT_ISSUER must stop the function: {outcome:?}"
     );
 }
 
@@ -235,24 +225,18 @@ async fn measure_cold_start_and_peak_rss() {
     let mut rss = Vec::new();
     for _ in 0..10 {
         let started = std::time::Instant::now();
-        let mut function =
-            LambdaFunction::start(&binary, "tollgate-authorizer", &env_for(&server)).await;
-        assert!(matches!(
-            function.invoke(token_event(&token)).await,
-            Outcome::Response(_)
-        ));
+        let function = TestFunction::new(&binary, "tollgate-authorizer", &env_for(&server));
+        let answer = function.invoke(token_event(&token)).await;
+        assert!(answer.is_ok(), "{answer:?}");
         cold.push(started.elapsed().as_secs_f64() * 1000.0);
         // Warm traffic: distinct tokens (no decision-cache hit) and repeats.
         for i in 0..200 {
             let mut c = claims("books:read");
             c["jti"] = json!(format!("t{}", i % 100));
-            assert!(matches!(
-                function.invoke(token_event(&key.sign(&c))).await,
-                Outcome::Response(_)
-            ));
+            let answer = function.invoke(token_event(&key.sign(&c))).await;
+            assert!(answer.is_ok(), "{answer:?}");
         }
-        rss.push(peak_rss_kib(function.child.id().unwrap()).unwrap_or(0));
-        function.child.kill().await.unwrap();
+        rss.push(peak_rss_kib(function.pid().unwrap()).unwrap_or(0));
     }
     cold.sort_by(f64::total_cmp);
     rss.sort();
@@ -280,14 +264,10 @@ async fn measure_cold_start_with_a_status_claim() {
             (1, &with_status)
         };
         let started = std::time::Instant::now();
-        let mut function =
-            LambdaFunction::start(&binary, "tollgate-authorizer", &issuer.env()).await;
-        assert!(matches!(
-            function.invoke(token_event(token)).await,
-            Outcome::Response(_)
-        ));
+        let function = TestFunction::new(&binary, "tollgate-authorizer", &issuer.env());
+        let answer = function.invoke(token_event(token)).await;
+        assert!(answer.is_ok(), "{answer:?}");
         times[slot].push(started.elapsed().as_secs_f64() * 1000.0);
-        function.child.kill().await.unwrap();
     }
     let median = |t: &mut Vec<f64>| {
         t.sort_by(f64::total_cmp);

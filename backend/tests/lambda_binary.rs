@@ -3,7 +3,7 @@
 
 use backend::DynamoStore;
 use serde_json::{json, Value};
-use testkit::lambda_runtime::{LambdaFunction, Outcome};
+use testkit::function::TestFunction;
 
 /// A REST API proxy event for stage `prod`, as API Gateway sends it behind
 /// a Lambda authorizer (`who` = sub and scopes, or no authorizer context).
@@ -25,27 +25,27 @@ const ALICE: Option<(&str, &str)> = Some(("alice", "books:read books:write"));
 
 /// The binary under test: `BACKEND_BIN` if set (a release or arm64 build),
 /// else this package's own build.
-async fn start(env: &[(&str, String)]) -> LambdaFunction {
+fn start(env: &[(&str, String)]) -> TestFunction {
     let binary =
         std::env::var("BACKEND_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_backend").to_owned());
-    LambdaFunction::start(&binary, "tollgate-backend", env).await
+    TestFunction::new(&binary, "tollgate-backend", env)
 }
 
 /// `(statusCode, parsed body)` of a lambda_http proxy response.
-async fn invoke(function: &mut LambdaFunction, event: Value) -> (u64, Value) {
+async fn invoke(function: &TestFunction, event: Value) -> (u64, Value) {
     match function.invoke(event).await {
-        Outcome::Response(response) => {
+        Ok(response) => {
             let body = response["body"]
                 .as_str()
                 .and_then(|b| serde_json::from_str(b).ok())
                 .unwrap_or(Value::Null);
             (response["statusCode"].as_u64().expect("statusCode"), body)
         }
-        Outcome::Error(error) => panic!("the function failed: {error}"),
+        Err(error) => panic!("the function failed: {error}"),
     }
 }
 
-async fn crud_through_the_binary(function: &mut LambdaFunction) -> String {
+async fn crud_through_the_binary(function: &TestFunction) -> String {
     let (status, created) = invoke(
         function,
         rest_event(
@@ -80,14 +80,13 @@ async fn embedded_store_binary_keeps_books_across_a_restart() {
         "BOOKS_DB_PATH",
         dir.path().join("books.redb").display().to_string(),
     )];
-    let mut function = start(&env).await;
-    let id = crud_through_the_binary(&mut function).await;
-    function.child.kill().await.unwrap();
-    function.child.wait().await.unwrap();
+    let function = start(&env);
+    let id = crud_through_the_binary(&function).await;
+    function.stop().await;
 
-    let mut restarted = start(&env).await;
+    let restarted = start(&env);
     let (status, book) = invoke(
-        &mut restarted,
+        &restarted,
         rest_event("GET", &format!("/books/{id}"), ALICE, None),
     )
     .await;
@@ -119,8 +118,8 @@ async fn dynamodb_binary_serves_books_from_the_table() {
             std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".to_owned()),
         ),
     ];
-    let mut function = start(&env).await;
-    let id = crud_through_the_binary(&mut function).await;
+    let function = start(&env);
+    let id = crud_through_the_binary(&function).await;
     let item = testkit::dynamodb_item(&client, &table, ("id", &id)).await;
     assert_eq!(
         item.as_ref()

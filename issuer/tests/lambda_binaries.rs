@@ -4,7 +4,7 @@
 use issuer::keys::secrets_manager::SecretsManagerKeyStore;
 use issuer::keys::KeyStore;
 use serde_json::{json, Value};
-use testkit::lambda_runtime::{LambdaFunction, Outcome};
+use testkit::function::{LambdaError, TestFunction};
 
 mod common;
 
@@ -44,12 +44,12 @@ async fn the_rotation_binary_answers_the_four_secrets_manager_steps() {
     env.push(("SIGNING_ALG", "ES256".to_owned()));
     let binary = std::env::var("ISSUER_ROTATION_BIN")
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_issuer-rotation").to_owned());
-    let mut function = LambdaFunction::start(&binary, "tollgate-issuer-rotation", &env).await;
+    let function = TestFunction::new(&binary, "tollgate-issuer-rotation", &env);
     for step in ["createSecret", "setSecret", "testSecret", "finishSecret"] {
         let event = json!({"Step": step, "SecretId": secret, "ClientRequestToken": token});
         match function.invoke(event).await {
-            Outcome::Response(_) => {}
-            Outcome::Error(error) => panic!("{step}: {error}"),
+            Ok(_) => {}
+            Err(error) => panic!("{step}: {error}"),
         }
     }
     let after = store.load().await.unwrap().unwrap();
@@ -60,7 +60,7 @@ async fn the_rotation_binary_answers_the_four_secrets_manager_steps() {
         .invoke(json!({"Step": "dropTable", "SecretId": secret, "ClientRequestToken": token}))
         .await;
     assert!(
-        matches!(bad, Outcome::Error(ref e) if e["errorMessage"].as_str().unwrap_or("").contains("unknown rotation step"))
+        matches!(bad, Err(LambdaError::Function { ref message, .. }) if message.contains("unknown rotation step"))
     );
     // One EMF record per step on stdout.
     let steps = |lines: &[Value]| -> Vec<(String, String)> {
@@ -127,12 +127,12 @@ async fn the_issuer_binary_logs_in_and_publishes_its_jwks() {
     ];
     let binary =
         std::env::var("ISSUER_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_issuer").to_owned());
-    let mut function = LambdaFunction::start(&binary, "tollgate-issuer", &env).await;
+    let function = TestFunction::new(&binary, "tollgate-issuer", &env);
 
-    let body = login_alice(&mut function).await;
+    let body = login_alice(&function).await;
     assert_eq!(body["token_type"], "Bearer");
 
-    let Outcome::Response(jwks) = function
+    let Ok(jwks) = function
         .invoke(rest_event("GET", "/.well-known/jwks.json", json!({}), None))
         .await
     else {
@@ -264,9 +264,9 @@ async fn the_issuer_binary_serves_its_jwks_on_the_secret_terraform_creates() {
     ]);
     let binary =
         std::env::var("ISSUER_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_issuer").to_owned());
-    let mut function = LambdaFunction::start(&binary, "tollgate-issuer", &env).await;
+    let function = TestFunction::new(&binary, "tollgate-issuer", &env);
 
-    let Outcome::Response(jwks) = function
+    let Ok(jwks) = function
         .invoke(rest_event("GET", "/.well-known/jwks.json", json!({}), None))
         .await
     else {
@@ -293,40 +293,36 @@ async fn the_issuer_binary_serves_its_jwks_on_the_secret_terraform_creates() {
 
     // Token status on the DynamoDB table: a token's entry, its list, and
     // its revocation by the holder (RFC 7009) through the Lambda.
-    let body = login_alice(&mut function).await;
+    let body = login_alice(&function).await;
     let token = body["access_token"].as_str().unwrap().to_owned();
     let claims = jsonwebtoken::dangerous::insecure_decode::<Value>(&token)
         .unwrap()
         .claims;
     let uri = claims["status"]["status_list"]["uri"].as_str().unwrap();
     let path = uri.strip_prefix("https://issuer.test").unwrap();
-    let before = list_etag(&mut function, path).await;
+    let before = list_etag(&function, path).await;
     let revoke = rest_event(
         "POST",
         "/revoke",
         json!({"Content-Type": "application/x-www-form-urlencoded"}),
         Some(&format!("token={token}")),
     );
-    let Outcome::Response(revoked) = function.invoke(revoke).await else {
+    let Ok(revoked) = function.invoke(revoke).await else {
         panic!("revocation failed")
     };
     assert_eq!(revoked["statusCode"], 200, "{revoked}");
-    assert_ne!(
-        list_etag(&mut function, path).await,
-        before,
-        "the list changed"
-    );
+    assert_ne!(list_etag(&function, path).await, before, "the list changed");
 }
 
 /// `alice` (password `pw`) logs in through the function: the token answer.
-async fn login_alice(function: &mut LambdaFunction) -> Value {
+async fn login_alice(function: &TestFunction) -> Value {
     let login = rest_event(
         "POST",
         "/token",
         json!({"Content-Type": "application/json"}),
         Some(r#"{"username":"alice","password":"pw"}"#),
     );
-    let Outcome::Response(answer) = function.invoke(login).await else {
+    let Ok(answer) = function.invoke(login).await else {
         panic!("login failed")
     };
     assert_eq!(answer["statusCode"], 200, "{answer}");
@@ -334,9 +330,9 @@ async fn login_alice(function: &mut LambdaFunction) -> Value {
 }
 
 /// The `ETag` of the status list at `path`, served by the function.
-async fn list_etag(function: &mut LambdaFunction, path: &str) -> String {
+async fn list_etag(function: &TestFunction, path: &str) -> String {
     let event = rest_event("GET", path, json!({}), None);
-    let Outcome::Response(list) = function.invoke(event).await else {
+    let Ok(list) = function.invoke(event).await else {
         panic!("status list failed")
     };
     assert_eq!(list["statusCode"], 200, "{list}");

@@ -1,13 +1,14 @@
 //! Test and bench support for Tollgate: signing keys of every supported
-//! algorithm, token minting, and a loopback JWKS server that can misbehave.
+//! algorithm, token minting, a loopback JWKS server that can misbehave, and
+//! Lambda binaries run under test ([`function`]).
 //!
 //! Everything here is for tests and benches; no production crate depends on it.
 
 #![deny(missing_docs)]
 
+pub mod function;
 pub mod jwks_server;
 pub mod keys;
-pub mod lambda_runtime;
 mod logs;
 
 pub use jwks_server::{JwksServer, ServerMode};

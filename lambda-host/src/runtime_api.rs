@@ -7,10 +7,6 @@
 //! ([`crate::peer_process`]), so no local process can take an event (and its
 //! bearer token) or answer for the function. Request ids are random, and
 //! only the event in flight can be answered.
-//!
-//! `testkit::lambda_runtime` is a smaller one for the Lambda crates' own
-//! tests; it is not this one because a production crate does not depend on
-//! testkit, and testkit cannot depend on this package.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

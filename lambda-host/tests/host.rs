@@ -1,16 +1,15 @@
-//! The gateway's Lambda-runtime mode: real processes speaking the Runtime
-//! API (a stdlib Python client with scripted behaviours, and the real
-//! `authorizer` binary behind the whole local stack).
+//! The host with real processes speaking the Runtime API: a stdlib Python
+//! client with scripted behaviours (`tests/functions/runtime_client.py`).
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use lambda_host::{FunctionSpec, HostSettings, LambdaError, LambdaHost};
 use serde_json::{json, Value};
-use tollgate::lambda_host::{FunctionSpec, HostSettings, LambdaError, LambdaHost};
 
 /// The project's Python (`make setup`), else the one on PATH.
 fn python() -> String {
-    let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/python3");
+    let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/bin/python3");
     if std::path::Path::new(venv).exists() {
         venv.to_owned()
     } else {
