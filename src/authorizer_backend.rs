@@ -49,12 +49,12 @@ impl AuthorizerBackend {
         }
     }
 
-    /// After a token revocation the stack served: in-process, every cached
-    /// status list is fetched again before it answers. Lambda instances keep
-    /// theirs for up to `STATUS_LIST_MAX_AGE_SECONDS`, as deployed ones do.
-    pub fn tokens_revoked(&self) {
+    /// After a token revocation in the status lists at `uris`: in-process,
+    /// those lists are fetched again before they answer. Lambda instances
+    /// keep theirs for up to `STATUS_LIST_MAX_AGE_SECONDS`, as deployed ones do.
+    pub fn status_lists_changed(&self, uris: &[String]) {
         if let Self::InProcess(authorizer) = self {
-            authorizer.forget_status_lists();
+            authorizer.forget_status_lists(uris);
         }
     }
 

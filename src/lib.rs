@@ -5,9 +5,9 @@
 //! A map of the package:
 //! - [`local_stack`]: the data directory, the stores, first start, and
 //!   starting the whole stack on one loopback address;
-//! - `gateway` (its metrics in `gateway_metrics`) with [`policy_eval`]: API
-//!   Gateway's REST semantics (authorizer event and cache, policy
-//!   evaluation); a running stack exposes its [`Gateway`];
+//! - `gateway`: API Gateway's REST semantics over the demo API's route
+//!   table (authorizer event and cache, [`policy_eval`], the request
+//!   context); a running stack exposes its [`Gateway`];
 //! - [`authorizer_backend`]: where the authorizer runs, in process or as a
 //!   Lambda function process (the `lambda-host` crate), configured by
 //!   [`lambda_mode_args`];
@@ -24,11 +24,9 @@
 pub mod authorizer_backend;
 pub mod explain;
 mod gateway;
-mod gateway_metrics;
 pub mod lambda_mode_args;
 pub mod local_stack;
 pub mod log_batch;
-pub mod policy_eval;
 mod store_watch;
 
-pub use gateway::Gateway;
+pub use gateway::{policy_eval, Gateway};

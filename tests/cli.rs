@@ -149,7 +149,9 @@ fn user_add_keys_serve_and_token() {
     assert!(explained.contains("signature  pass"), "{explained}");
     assert!(explained.contains("verdict: valid"), "{explained}");
     assert!(
-        explained.contains("routes granted: GET /books, GET /books/*, POST /books"),
+        explained.contains(
+            "routes granted: DELETE /books/*, GET /books, GET /books/*, PATCH /books/*, POST /books\n"
+        ),
         "{explained}"
     );
     assert!(!tampered_ok, "a refused token exits non-zero");

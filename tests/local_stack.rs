@@ -425,7 +425,7 @@ async fn a_revocation_made_beside_the_stack_reaches_it_with_the_cache_on() {
 
     // What the CLI does: its own issuer service on the same data dir.
     let data = DataDir(dir.path().to_owned());
-    let stores = local_stack::IdentityStores::select(&data).await.unwrap();
+    let stores = local_stack::identity_stores(&data).await.unwrap();
     let cli = local_stack::issuer_service(&stores, "http://cli").unwrap();
     let active = cli.keyset().await.unwrap().active().unwrap().kid.clone();
     cli.revoke(&active).await.unwrap();

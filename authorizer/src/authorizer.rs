@@ -15,6 +15,7 @@ use crate::fetch::{FetchError, Fetcher};
 use crate::jwk::VerifyingKey;
 use crate::key_cache::KeyCache;
 use crate::metrics::Metrics;
+use crate::route_scopes::RouteScopes;
 use crate::status_lists::StatusLists;
 use crate::token::{parse_token, typ_matches, SignatureBuf, UnverifiedToken};
 use crate::verified::{StatusEntry, VerifiedToken};
@@ -52,9 +53,13 @@ impl std::fmt::Debug for Authorizer {
 }
 
 impl Authorizer {
-    /// Builds from the environment variables of DESIGN.md.
-    pub fn from_env(sink: Arc<dyn MetricsSink>) -> Result<Self, BuildError> {
-        Self::new(AuthorizerConfig::from_env()?, sink)
+    /// Builds from the environment variables of docs/reference.md, with
+    /// `default_routes` when `ROUTE_SCOPES` is unset.
+    pub fn from_env(
+        sink: Arc<dyn MetricsSink>,
+        default_routes: Option<RouteScopes>,
+    ) -> Result<Self, BuildError> {
+        Self::new(AuthorizerConfig::from_env(default_routes)?, sink)
     }
 
     /// Builds from a configuration, emitting metrics to `sink`. Nothing is
@@ -134,11 +139,12 @@ impl Authorizer {
         self.prewarm().await
     }
 
-    /// Makes every cached status list due for a fetch (and unusable until
-    /// it succeeds): after a token revocation the local stack served.
-    pub fn forget_status_lists(&self) {
+    /// Makes the cached status lists at `uris` due for a fetch (and
+    /// unusable until it succeeds): after a token revocation in them that
+    /// the local stack served.
+    pub fn forget_status_lists(&self, uris: &[String]) {
         for trusted in &self.issuers {
-            trusted.status.forget();
+            trusted.status.forget(uris);
         }
     }
 

@@ -1,5 +1,5 @@
 //! Authorizer configuration, read once from the environment at Lambda init.
-//! Names and defaults are the contract of DESIGN.md.
+//! Names and defaults are the contract of docs/reference.md.
 
 use std::time::Duration;
 
@@ -235,6 +235,11 @@ pub enum ConfigError {
     /// `ROUTE_SCOPES` was refused.
     #[error("ROUTE_SCOPES: {0}")]
     RouteScopes(#[from] RouteScopesError),
+    /// No `ROUTE_SCOPES`, and the program gave no table of its own.
+    #[error(
+        "ROUTE_SCOPES is required (a JSON object of \"METHOD /path\" to the scopes that grant it)"
+    )]
+    NoRouteScopes,
     /// `SCOPE_CLAIMS`, `CONTEXT_CLAIMS` or `PRINCIPAL_CLAIM` was refused.
     #[error("claim settings: {0}")]
     ClaimMapping(#[from] ClaimMappingError),
@@ -252,17 +257,23 @@ pub enum ConfigError {
 }
 
 impl AuthorizerConfig {
-    /// Reads the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(environment::process_lookup)
+    /// Reads the process environment; `default_routes` is the table used
+    /// when `ROUTE_SCOPES` is unset (none: it is required).
+    pub fn from_env(default_routes: Option<RouteScopes>) -> Result<Self, ConfigError> {
+        Self::from_lookup(environment::process_lookup, default_routes)
     }
 
-    /// Reads configuration through `lookup` (the environment, or a map in tests).
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    /// Reads configuration through `lookup` (the environment, or a map in
+    /// tests), as [`Self::from_env`] does.
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+        default_routes: Option<RouteScopes>,
+    ) -> Result<Self, ConfigError> {
         let settings = Settings::new(lookup);
-        let route_scopes = match settings.text("ROUTE_SCOPES") {
-            Some(json) => RouteScopes::from_json(&json)?,
-            None => RouteScopes::books_defaults(),
+        let route_scopes = match (settings.text("ROUTE_SCOPES"), default_routes) {
+            (Some(json), _) => RouteScopes::from_json(&json)?,
+            (None, Some(routes)) => routes,
+            (None, None) => return Err(ConfigError::NoRouteScopes),
         };
         let claim_mapping = ClaimMapping::new(
             settings.text("SCOPE_CLAIMS").as_deref(),
@@ -389,7 +400,10 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        AuthorizerConfig::from_lookup(|name| env.get(name).cloned())
+        AuthorizerConfig::from_lookup(
+            |name| env.get(name).cloned(),
+            Some(crate::route_scopes::books_routes()),
+        )
     }
 
     /// One issuer and audience, plus `name=value`.
@@ -420,7 +434,7 @@ mod tests {
         assert_eq!(config.cache.fetch_timeout, Duration::from_millis(1500));
         assert_eq!(config.leeway_seconds, 30);
         assert!(!config.http_api_simple_responses);
-        assert_eq!(config.route_scopes, RouteScopes::books_defaults());
+        assert_eq!(config.route_scopes, crate::route_scopes::books_routes());
         assert_eq!(config.status, StatusSettings::default());
         assert_eq!(config.status.check, StatusCheck::IfPresent);
         assert_eq!(config.status.max_age, Duration::from_secs(60));
@@ -630,6 +644,16 @@ mod tests {
             load_with("ROUTE_SCOPES", "{}"),
             Err(ConfigError::RouteScopes(_))
         ));
+        // The library has no table of its own.
+        let no_table = AuthorizerConfig::from_lookup(
+            |name| match name {
+                "JWT_ISSUER" => Some("https://i".to_owned()),
+                "JWT_AUDIENCE" => Some("a".to_owned()),
+                _ => None,
+            },
+            None,
+        );
+        assert!(matches!(no_table, Err(ConfigError::NoRouteScopes)));
     }
 
     /// A leeway of years would switch expiry off.

@@ -11,7 +11,8 @@
 //! use std::sync::Arc;
 //! use authorizer::Authorizer;
 //!
-//! let authorizer = Authorizer::from_env(Arc::new(telemetry::StdoutSink))?;
+//! let routes = authorizer::RouteScopes::from_json(r#"{"GET /books": "books:read"}"#)?;
+//! let authorizer = Authorizer::from_env(Arc::new(telemetry::StdoutSink), Some(routes))?;
 //! authorizer.prewarm().await;
 //! let event = serde_json::json!({"type": "TOKEN",
 //!     "authorizationToken": "Bearer eyJ...",
@@ -37,7 +38,7 @@
 //! - answers: `answer` (the three API Gateway shapes), `events`, `policy`
 //!   and `route_scopes` (whole-API IAM policies from `ROUTE_SCOPES`),
 //!   `route_key` (the requests an HTTP API simple response is reused for);
-//! - around them: `config` (the environment of DESIGN.md), `metrics` (EMF),
+//! - around them: `config` (the environment, docs/reference.md), `metrics` (EMF),
 //!   [`explain`] (`tollgate explain`).
 //!
 //! The building blocks that read a token without verifying it are behind

@@ -152,7 +152,7 @@ mod tests {
 
     #[test]
     fn reader_policy_allows_reads_and_denies_writes_over_the_whole_api() {
-        let routes = RouteScopes::books_defaults();
+        let routes = crate::route_scopes::books_routes();
         let base = "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod";
         let policy = PolicyBuilder::new(&routes).build(base, &["books:read"]);
         let allow = &policy.statement[0];
@@ -171,7 +171,7 @@ mod tests {
 
     #[test]
     fn token_without_any_grant_gets_one_deny_over_everything() {
-        let routes = RouteScopes::books_defaults();
+        let routes = crate::route_scopes::books_routes();
         let policy = PolicyBuilder::new(&routes).build("arn:aws:execute-api:r:1:a/s", &["other"]);
         assert_eq!(policy.statement.len(), 1);
         assert_eq!(policy.statement[0].effect, IamPolicyEffect::Deny);

@@ -5,7 +5,7 @@
 //! `METHOD` is one of API Gateway's verbs (`GET`, `POST`, `PUT`, `PATCH`,
 //! `DELETE`, `HEAD`, `OPTIONS`) or `*` for all seven; `*` in a path matches
 //! any characters, `/` included, as in an execute-api ARN. Example (the
-//! default):
+//! demo API's table, the `authorizer` binary's default):
 //!
 //! ```json
 //! {"GET /books": "books:read", "GET /books/*": "books:read",
@@ -14,6 +14,8 @@
 //!  "GET /admin/keys": "keys:admin", "POST /admin/keys/*": "keys:admin",
 //!  "POST /admin/tokens/revoke": "keys:admin"}
 //! ```
+//!
+//! The library has no table of its own: the caller gives one.
 //!
 //! The policy names one resource per concrete verb (`{api}/{stage}/GET/orders/*`),
 //! never `{api}/{stage}/*/orders/*`: under IAM's wildcard rules that first `*`
@@ -43,14 +45,6 @@ pub struct Route {
 }
 
 impl Route {
-    fn new(method: &str, path: &str, scopes: &str) -> Self {
-        Self {
-            method: method.to_owned(),
-            path: path.to_owned(),
-            scopes: scopes.split(' ').map(str::to_owned).collect(),
-        }
-    }
-
     /// Whether a token with `granted` scopes may call this route.
     pub fn granted_by<'s>(&self, mut granted: impl Iterator<Item = &'s str>) -> bool {
         granted.any(|g| self.scopes.iter().any(|s| s == g))
@@ -120,22 +114,6 @@ enum ScopeList {
 }
 
 impl RouteScopes {
-    /// The books API and the issuer's admin routes.
-    pub fn books_defaults() -> Self {
-        Self {
-            routes: vec![
-                Route::new("GET", "/books", "books:read"),
-                Route::new("GET", "/books/*", "books:read"),
-                Route::new("POST", "/books", "books:write"),
-                Route::new("PATCH", "/books/*", "books:write"),
-                Route::new("DELETE", "/books/*", "books:write"),
-                Route::new("GET", "/admin/keys", "keys:admin"),
-                Route::new("POST", "/admin/keys/*", "keys:admin"),
-                Route::new("POST", "/admin/tokens/revoke", "keys:admin"),
-            ],
-        }
-    }
-
     /// Parses `ROUTE_SCOPES` JSON (see the module documentation).
     pub fn from_json(json: &str) -> Result<Self, RouteScopesError> {
         let map: BTreeMap<String, ScopeList> =
@@ -302,6 +280,13 @@ pub(crate) fn globs_intersect(a: &[u8], b: &[u8]) -> bool {
     false
 }
 
+/// The demo API's table, for tests.
+#[cfg(test)]
+pub(crate) fn books_routes() -> RouteScopes {
+    let demo = api_routes::ApiRoutes::demo().expect("the demo route table");
+    RouteScopes::from_json(&demo.route_scopes_json()).expect("the demo ROUTE_SCOPES")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,7 +338,7 @@ mod tests {
 
     #[test]
     fn route_keys_are_permitted_only_as_a_whole() {
-        let routes = RouteScopes::books_defaults();
+        let routes = books_routes();
         let read = ["books:read"];
         assert!(routes.permits_route_key("GET /books", &read));
         assert!(routes.permits_route_key("GET /books/{id}", &read));
@@ -388,7 +373,7 @@ mod tests {
 
     #[test]
     fn defaults_are_valid_and_permit_by_scope() {
-        let routes = RouteScopes::books_defaults();
+        let routes = books_routes();
         assert!(RouteScopes::new(routes.routes().to_vec()).is_ok());
         assert!(routes.permits("GET", "/books/42", &["books:read"]));
         assert!(!routes.permits("DELETE", "/books/42", &["books:read"]));

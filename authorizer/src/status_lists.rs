@@ -127,11 +127,31 @@ impl ListEntry {
         }
     }
 
-    fn install(&self, state: ListState) {
-        match self.state.write() {
-            Ok(mut slot) => *slot = Arc::new(state),
-            Err(poisoned) => *poisoned.into_inner() = Arc::new(state),
+    /// Installs `state` if the entry still holds generation `over`, under
+    /// one lock, so a [`Self::forget`] in between always wins.
+    fn install_over(&self, over: u64, state: ListState) -> bool {
+        let mut slot = match self.state.write() {
+            Ok(slot) => slot,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if slot.generation != over {
+            return false;
         }
+        *slot = Arc::new(state);
+        true
+    }
+
+    /// Drops the list held, moving to the next generation.
+    fn forget(&self) {
+        let mut slot = match self.state.write() {
+            Ok(slot) => slot,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let generation = slot.generation + 1;
+        *slot = Arc::new(ListState {
+            generation,
+            ..ListState::default()
+        });
     }
 
     /// The status list URI.
@@ -241,20 +261,17 @@ impl StatusLists {
         Err(VerifyError::StatusUnavailable)
     }
 
-    /// Makes every list held here due for a fetch now (no pause after an
-    /// earlier failure), and unusable until it succeeds: after a revocation
-    /// the stack served, an older list must not answer again, not even as a
-    /// stale copy, nor a fetch that was already under way.
-    pub fn forget(&self) {
-        if let Ok(lists) = self.lists.read() {
-            for entry in lists.values() {
-                let generation = entry.snapshot().generation + 1;
-                entry.install(ListState {
-                    generation,
-                    ..ListState::default()
-                });
-                entry.set_last_failure(None);
-            }
+    /// Makes the lists at `uris` (those held here) due for a fetch now (no
+    /// pause after an earlier failure), and unusable until it succeeds:
+    /// after a revocation in them, an older copy must not answer again, not
+    /// even as a stale copy, nor a fetch that was already under way.
+    pub fn forget(&self, uris: &[String]) {
+        let Ok(lists) = self.lists.read() else {
+            return;
+        };
+        for entry in uris.iter().filter_map(|uri| lists.get(uri.as_str())) {
+            entry.forget();
+            entry.set_last_failure(None);
         }
     }
 
@@ -269,13 +286,13 @@ impl StatusLists {
         let millis = started.elapsed().as_secs_f64() * 1000.0;
         self.metrics
             .status_list_fetch(self.issuer(), result.is_ok(), millis);
-        if entry.snapshot().generation != current.generation {
-            return; // forgotten meanwhile: this answer may predate a revocation
-        }
         match result {
             Ok(state) => {
-                entry.set_last_failure(None);
-                entry.install(state);
+                // Installed only over the state it was fetched for: a list
+                // forgotten meanwhile may predate a revocation.
+                if entry.install_over(current.generation, state) {
+                    entry.set_last_failure(None);
+                }
             }
             Err(why) => {
                 tracing::warn!(issuer = %self.issuer(), uri = %entry.uri, error = %why, "status list fetch failed");
@@ -481,6 +498,32 @@ mod tests {
             "http://10.0.0.1/statuslists/0",
             "http://10.0.0.1"
         ));
+    }
+
+    /// The review's race: a fetch checked the generation, a revocation's
+    /// forget then moved it, and the fetch installed its older list anyway.
+    /// The check and the install are now one step under one lock.
+    #[test]
+    fn a_fetched_list_never_overwrites_a_forget_that_came_after_its_check() {
+        let entry = ListEntry::new("https://idp.example/statuslists/0");
+        let fetched_for = entry.snapshot().generation;
+        let fetched = || ListState {
+            list: Some(Arc::new(StatusList::new(Bits::One, 8))),
+            generation: fetched_for + 1,
+            ..ListState::default()
+        };
+        entry.forget(); // a revocation lands between the fetch and its install
+        assert!(!entry.install_over(fetched_for, fetched()));
+        assert!(entry.snapshot().list.is_none(), "the forget stands");
+        let current = entry.snapshot().generation;
+        assert!(entry.install_over(
+            current,
+            ListState {
+                generation: current + 1,
+                ..fetched()
+            }
+        ));
+        assert!(entry.snapshot().list.is_some());
     }
 
     #[test]

@@ -20,7 +20,9 @@ async fn authorizer_with(env: &[(&str, String)]) -> Authorizer {
         .iter()
         .map(|(k, v)| ((*k).to_owned(), v.clone()))
         .collect();
-    let config = AuthorizerConfig::from_lookup(|name| env.get(name).cloned()).expect("config");
+    let config =
+        AuthorizerConfig::from_lookup(|name| env.get(name).cloned(), common::demo_routes())
+            .expect("config");
     let authorizer = Authorizer::new(config, Arc::new(CaptureSink::new())).expect("authorizer");
     authorizer.prewarm().await;
     authorizer

@@ -357,7 +357,9 @@ async fn each_issuers_keys_verify_only_its_own_tokens() {
         {"issuer": "https://b.example", "jwks_uri": server_b.url(), "audiences": ["api-b"]},
     ]);
     let env = std::collections::HashMap::from([("TRUSTED_ISSUERS", trusted.to_string())]);
-    let config = authorizer::AuthorizerConfig::from_lookup(|n| env.get(n).cloned()).unwrap();
+    let config =
+        authorizer::AuthorizerConfig::from_lookup(|n| env.get(n).cloned(), common::demo_routes())
+            .unwrap();
     let authorizer = authorizer::Authorizer::new(config, Arc::new(telemetry::DiscardSink)).unwrap();
     authorizer.prewarm().await;
 

@@ -39,9 +39,10 @@ impl Issuer {
             ("JWT_AUDIENCE".into(), common::AUDIENCE.into()),
         ];
         env.extend(overrides.iter().map(|(k, v)| ((*k).into(), (*v).into())));
-        let config = authorizer::AuthorizerConfig::from_lookup(|name| {
-            env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-        })
+        let config = authorizer::AuthorizerConfig::from_lookup(
+            |name| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()),
+            common::demo_routes(),
+        )
         .unwrap();
         let authorizer = Authorizer::new(config, Arc::new(metrics.clone())).unwrap();
         authorizer.prewarm().await;
@@ -175,7 +176,11 @@ async fn a_cached_decision_never_outlives_a_revocation() {
     let other = issuer.token(8);
     assert_eq!(issuer.verify(&other).await, Ok(()));
     issuer.publish(&[7, 8], 60);
-    issuer.authorizer.forget_status_lists();
+    // Another list's revocation leaves this one's copy in force.
+    let elsewhere = format!("{}/statuslists/9", issuer.server.base_url());
+    issuer.authorizer.forget_status_lists(&[elsewhere]);
+    assert_eq!(issuer.verify(&other).await, Ok(()));
+    issuer.authorizer.forget_status_lists(&[issuer.uri()]);
     assert_eq!(issuer.verify(&other).await, Err(VerifyError::Revoked));
 }
 
@@ -276,7 +281,7 @@ async fn forged_and_broken_lists_are_never_trusted() {
     ];
     for (why, body) in forged {
         issuer.serve(&body);
-        issuer.authorizer.forget_status_lists();
+        issuer.authorizer.forget_status_lists(&[issuer.uri()]);
         let before = issuer.server.requests();
         let token = issuer.token(1);
         assert!(
@@ -291,7 +296,7 @@ async fn forged_and_broken_lists_are_never_trusted() {
     }
     // The genuine list is accepted again.
     issuer.publish(&[], 60);
-    issuer.authorizer.forget_status_lists();
+    issuer.authorizer.forget_status_lists(&[issuer.uri()]);
     assert_eq!(issuer.verify(&issuer.token(1)).await, Ok(()));
 }
 

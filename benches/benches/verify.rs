@@ -95,15 +95,18 @@ impl Fixture {
             server.set_cache_control(Some(&format!("public, max-age={JWKS_MAX_AGE_SECONDS}")));
             server.set_document(STATUS_LIST_PATH, status_list::MEDIA_TYPE, Some(&list_token));
             let jwks_uri = server.url();
-            let mut config = AuthorizerConfig::from_lookup(|name| match name {
-                "JWT_ISSUER" => Some(ISSUER.to_owned()),
-                "JWKS_URI" => Some(jwks_uri.clone()),
-                "JWT_AUDIENCE" => Some(AUDIENCE.to_owned()),
-                "JWKS_MAX_AGE_SECONDS" => Some(JWKS_MAX_AGE_SECONDS.to_string()),
-                "STATUS_LIST_MAX_AGE_SECONDS" => Some(JWKS_MAX_AGE_SECONDS.to_string()),
-                "JWT_LEEWAY_SECONDS" => Some(LEEWAY_SECONDS.to_string()),
-                _ => None,
-            })
+            let mut config = AuthorizerConfig::from_lookup(
+                |name| match name {
+                    "JWT_ISSUER" => Some(ISSUER.to_owned()),
+                    "JWKS_URI" => Some(jwks_uri.clone()),
+                    "JWT_AUDIENCE" => Some(AUDIENCE.to_owned()),
+                    "JWKS_MAX_AGE_SECONDS" => Some(JWKS_MAX_AGE_SECONDS.to_string()),
+                    "STATUS_LIST_MAX_AGE_SECONDS" => Some(JWKS_MAX_AGE_SECONDS.to_string()),
+                    "JWT_LEEWAY_SECONDS" => Some(LEEWAY_SECONDS.to_string()),
+                    _ => None,
+                },
+                Some(demo_routes()),
+            )
             .expect("authorizer config");
             // The issuer's lists are served by the loopback server.
             config.issuers[0].status_lists_served_at = Some(server.base_url());
@@ -321,3 +324,9 @@ fn benches(c: &mut Criterion) {
 
 criterion_group!(verify_benches, benches);
 criterion_main!(verify_benches);
+
+/// The demo API's route table (the `authorizer` binary's default).
+fn demo_routes() -> authorizer::RouteScopes {
+    let demo = api_routes::ApiRoutes::demo().expect("the demo route table");
+    authorizer::RouteScopes::from_json(&demo.route_scopes_json()).expect("the demo ROUTE_SCOPES")
+}

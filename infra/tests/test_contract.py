@@ -241,7 +241,7 @@ NOT_ON_THE_FUNCTIONS_PATH = {
 def issuer_put_item_is_cli_only() -> bool:
     """The issuer's account writes (`AccountStore::put`) are `tollgate user
     add` / `client add`; no route or service path writes an account."""
-    served = read(rust_files("issuer/src/routes.rs", "issuer/src/service.rs", "issuer/src/bin/issuer.rs"))
+    served = read(rust_files("issuer/src/routes", "issuer/src/service.rs", "issuer/src/bin/issuer.rs"))
     return not re.search(r"\.put\(\s*&", served)
 
 
@@ -382,10 +382,10 @@ def api_routes() -> dict[str, dict]:
 
 
 def route_scopes_default() -> list[tuple[str, str, str]]:
-    source = (ROOT / "authorizer/src/route_scopes.rs").read_text(encoding="utf-8")
-    body = source[source.index("fn books_defaults"):]
-    body = body[:body.index("\n    }\n")]
-    routes = re.findall(r'Route::new\("(\S+)", "(\S+)", "([^"]+)"\)', body)
+    """The demo API's ROUTE_SCOPES (infra/api-routes.json): the authorizer
+    binary's default and what the root module passes to the authorizer."""
+    table = json.loads((INFRA / "api-routes.json").read_text(encoding="utf-8"))
+    routes = [(*key.split(" ", 1), scopes) for key, scopes in table["route_scopes"].items()]
     assert routes
     return routes
 
@@ -434,7 +434,7 @@ def test_the_api_routes_and_the_default_route_scopes_agree():
 
 
 def axum_routes(path: str) -> list[tuple[str, str]]:
-    source = (ROOT / path).read_text(encoding="utf-8")
+    source = read(rust_files(path))
     routes = []
     for route, handlers in re.findall(r'\.route\(\s*"([^"]+)",\s*((?:[a-z]+\([a-z_]+\)\.?)+)', source):
         for method in re.findall(r"([a-z]+)\([a-z_]+\)", handlers):
@@ -443,7 +443,7 @@ def axum_routes(path: str) -> list[tuple[str, str]]:
     return routes
 
 
-@pytest.mark.parametrize("fn,source", [("issuer", "issuer/src/routes.rs"), ("backend", "backend/src/routes/mod.rs")])
+@pytest.mark.parametrize("fn,source", [("issuer", "issuer/src/routes"), ("backend", "backend/src/routes/mod.rs")])
 def test_every_route_a_function_serves_is_reachable_through_the_api(fn, source):
     api = api_routes()
     for method, path in axum_routes(source):

@@ -121,11 +121,23 @@ impl StoreLocation {
         aws_name: &'static str,
         file_name: &'static str,
     ) -> Result<Self, ConfigError> {
+        Self::from_lookup_or(lookup, aws_name, file_name, None)
+    }
+
+    /// `aws_name` when set, else `file_name`, else `fallback` (the local
+    /// stack's data directory file); none of them is an error naming both.
+    pub fn from_lookup_or(
+        lookup: impl Fn(&str) -> Option<String>,
+        aws_name: &'static str,
+        file_name: &'static str,
+        fallback: Option<&std::path::Path>,
+    ) -> Result<Self, ConfigError> {
         let settings = Settings::new(lookup);
-        match (settings.text(aws_name), settings.text(file_name)) {
-            (Some(id), _) => Ok(Self::Aws(id)),
-            (None, Some(path)) => Ok(Self::File(path)),
-            (None, None) => Err(ConfigError::NoStore {
+        match (settings.text(aws_name), settings.text(file_name), fallback) {
+            (Some(id), _, _) => Ok(Self::Aws(id)),
+            (None, Some(path), _) => Ok(Self::File(path)),
+            (None, None, Some(path)) => Ok(Self::File(path.display().to_string())),
+            (None, None, None) => Err(ConfigError::NoStore {
                 aws_name,
                 file_name,
             }),

@@ -64,9 +64,11 @@
 pub mod accounts;
 pub mod atomic_file;
 mod config;
+mod error;
 pub mod keys;
 mod metrics;
 mod password;
+mod revocations;
 mod rotation;
 mod routes;
 mod secret_check;
@@ -81,12 +83,17 @@ pub use config::{
     DEFAULT_KEYSET_TTL, DEFAULT_STATUS_LIST_MAX_AGE, MAX_JWKS_MAX_AGE_SECONDS,
     MAX_STATUS_LIST_MAX_AGE_SECONDS, MAX_TOKEN_TTL_SECONDS,
 };
+pub use error::{LoginError, ServiceError};
 pub use keys::{KeyMetadata, KeySet, KeyState, PrivateKey, SigningAlg};
 pub use metrics::{IssuerMetrics, KeyChange, RotationMetrics};
 pub use password::{hash_secret, HashError};
+pub use revocations::{Revocation, RevocationListener, Revoked, RevokedEntry, Revoker};
 pub use rotation::{run_step, RotationError, Step};
 pub use routes::{router, ADMIN_SCOPE};
-pub use service::{IssuerService, LoginError, Revocation, Revoker, ServiceError};
-pub use stores::{account_store, key_store, secrets_manager_key_store, status_store, Stores};
+pub use service::IssuerService;
+pub use stores::{
+    account_store, key_store, secrets_manager_key_store, status_store, Stores, KEYSET_FILE_NAME,
+    STATUS_FILE_NAME, USERS_FILE_NAME,
+};
 pub use throttle::{NAME_LIMIT, PAIR_LIMIT, WINDOW};
 pub use tokens::IssuedToken;

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use telemetry::{DiscardSink, Metric, MetricsSink, Record, NONE};
 
 use crate::accounts::AccountKind;
+use crate::error::{LoginError, ServiceError};
+use crate::revocations::Revocation;
 use crate::rotation::{RotationError, Step};
-use crate::service::{LoginError, Revocation, ServiceError};
 use crate::tokens::IssuedToken;
 
 const SERVICE: &str = "issuer";

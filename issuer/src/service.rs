@@ -2,158 +2,27 @@
 //! rotation and key revocation, and token status (revoking one token, or
 //! every token of a subject, and the status lists that publish it).
 
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, RwLock, Weak};
+use std::time::Instant;
 
-use crate::accounts::{validate_name, Account, AccountKind};
-use crate::accounts::{AccountStore, AccountStoreError};
+use environment::unix_now;
+
+use crate::accounts::{validate_name, Account, AccountKind, AccountStore};
 use crate::config::IssuerConfig;
+use crate::error::{LoginError, ServiceError};
 use crate::keys::MeteredKeyStore;
 use crate::keys::{KeyMetadata, KeySet, KeySetError};
 use crate::keys::{KeyStore, KeyStoreError};
 use crate::metrics::{IssuerMetrics, KeyChange};
+use crate::revocations::{
+    Listeners, Revocation, RevocationListener, Revoked, RevokedEntry, Revoker,
+};
 use crate::secret_check::SecretChecker;
 use crate::status::{
-    ListToken, ListTokenError, StatusRegistry, StatusStore, StatusStoreError, TokenRecord,
-    REVOCABLE_PAST_EXP_SECONDS,
+    ListToken, StatusRegistry, StatusStore, TokenRecord, REVOCABLE_PAST_EXP_SECONDS,
 };
 use crate::throttle::LoginThrottle;
 use crate::tokens::{mint, read_own, Grant, IssuedToken};
-
-/// Why a login failed. Unknown names, wrong secrets and disabled accounts
-/// are all `InvalidCredentials`: callers can't tell them apart.
-#[derive(Debug, thiserror::Error)]
-pub enum LoginError {
-    /// Unknown name, wrong secret or disabled account (400/401).
-    #[error("invalid credentials")]
-    InvalidCredentials,
-    /// Too many recent failures for this name; retry after the duration (429).
-    #[error("too many failed attempts")]
-    Throttled(Duration),
-    /// Too many logins are waiting for a secret check (503).
-    #[error("too many logins in progress")]
-    Busy,
-    /// The request asked for a scope the account was not granted.
-    #[error("requested scope exceeds what is granted")]
-    InvalidScope,
-    /// The keys or accounts could not be read (500).
-    #[error(transparent)]
-    Service(#[from] ServiceError),
-}
-
-/// Why a key operation or token signing failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ServiceError {
-    /// Another rotation or revocation won the race: retry (409).
-    #[error("the keyset changed concurrently")]
-    Conflict,
-    /// No key with that `kid` to revoke (404).
-    #[error("no key {0}")]
-    UnknownKid(String),
-    /// The `next` key is younger than the rotation spacing: activating it
-    /// now would meet warm authorizers that have not fetched it yet.
-    #[error(
-        "the next key was published too recently: warm authorizers may not hold it yet; \
-         rotate again in {} s (revoke removes a compromised key at once)",
-        retry_after.as_secs().max(1)
-    )]
-    RotationTooSoon {
-        /// When the next key will be old enough.
-        retry_after: Duration,
-    },
-    /// The key store failed; the message (logged, never sent) keeps its cause.
-    #[error("key store: {0}")]
-    Store(#[source] KeyStoreError),
-    /// The keyset refused a change.
-    #[error("keyset: {0}")]
-    Keys(#[source] KeySetError),
-    /// The account store failed.
-    #[error("account store: {0}")]
-    Accounts(#[from] AccountStoreError),
-    /// The token status store failed.
-    #[error("token status store: {0}")]
-    Status(#[from] StatusStoreError),
-    /// This issuer keeps no token status, so it cannot revoke single tokens.
-    #[error("this issuer keeps no token status")]
-    NoTokenStatus,
-    /// The blocking task that changed the keyset (it generates keys) did
-    /// not finish.
-    #[error("keyset change task: {0}")]
-    KeyTask(#[source] tokio::task::JoinError),
-}
-
-impl From<ListTokenError> for ServiceError {
-    fn from(error: ListTokenError) -> Self {
-        match error {
-            ListTokenError::Store(error) => error.into(),
-            ListTokenError::Keys(error) => error.into(),
-        }
-    }
-}
-
-/// Who revokes a presented token, which decides which tokens it may revoke.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Revoker<'a> {
-    /// RFC 7009 without client authentication: whoever holds the token.
-    /// The token is its own credential; only a user's token (no
-    /// `client_id`) is revoked this way.
-    Holder,
-    /// An authenticated client (its name): its own tokens only.
-    Client(&'a str),
-    /// The administrator on the CLI: any token of this issuer.
-    Admin,
-}
-
-impl Revoker<'_> {
-    /// Whether this revoker may revoke a token with this `client_id`.
-    fn may_revoke(self, client_id: Option<&str>) -> bool {
-        match (self, client_id) {
-            (Revoker::Admin, _) => true,
-            (Revoker::Holder, None) => true,
-            (Revoker::Client(name), Some(client_id)) => name == client_id,
-            _ => false,
-        }
-    }
-
-    /// For the audit log.
-    fn describe(self) -> String {
-        match self {
-            Revoker::Holder => "the token's holder".to_owned(),
-            Revoker::Client(name) => format!("client {name}"),
-            Revoker::Admin => "the administrator".to_owned(),
-        }
-    }
-}
-
-/// What a revocation changed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Revocation {
-    /// These tokens are now revoked.
-    Revoked(Vec<TokenRecord>),
-    /// Nothing: an unknown, foreign, expired or status-less token, or one the
-    /// revoker may not revoke. RFC 7009 answers 200 all the same.
-    Unchanged,
-}
-
-impl From<KeyStoreError> for ServiceError {
-    fn from(error: KeyStoreError) -> Self {
-        match error {
-            KeyStoreError::Conflict => ServiceError::Conflict,
-            other => ServiceError::Store(other),
-        }
-    }
-}
-
-impl From<KeySetError> for ServiceError {
-    fn from(error: KeySetError) -> Self {
-        match error {
-            KeySetError::UnknownKid(kid) => ServiceError::UnknownKid(kid),
-            other => ServiceError::Keys(other),
-        }
-    }
-}
-
-pub use environment::unix_now;
 
 /// The issuer: configuration, stores, and the keyset cached for a few seconds.
 pub struct IssuerService {
@@ -165,6 +34,7 @@ pub struct IssuerService {
     cached: RwLock<Option<(Arc<KeySet>, Instant)>>,
     metrics: IssuerMetrics,
     status: Option<StatusRegistry>,
+    listeners: Listeners,
 }
 
 impl IssuerService {
@@ -183,7 +53,14 @@ impl IssuerService {
             cached: RwLock::new(None),
             metrics: IssuerMetrics::default(),
             status: None,
+            listeners: Listeners::default(),
         }
+    }
+
+    /// Tells `listener` of every revocation that changes something, before
+    /// the revoking call returns. Held weakly: it may hold this service.
+    pub fn subscribe(&self, listener: Weak<dyn RevocationListener>) {
+        self.listeners.add(listener);
     }
 
     /// Keeps token status in `store`: every token gets a status list entry,
@@ -316,6 +193,10 @@ impl IssuerService {
     pub async fn revoke(&self, kid: &str) -> Result<KeyMetadata, ServiceError> {
         let result = self.revoke_stored(kid).await;
         self.metrics.key_change(KeyChange::Revocation, &result);
+        if let Ok(revoked) = &result {
+            let kid = revoked.kid.clone();
+            self.listeners.announce(&Revoked::Key { kid }).await;
+        }
         result
     }
 
@@ -457,7 +338,23 @@ impl IssuerService {
     ) -> Result<Revocation, ServiceError> {
         let result = self.revoke_presented(token, by).await;
         self.metrics.token_revocation("token", &result);
+        self.announce_tokens(&result).await;
         result
+    }
+
+    /// Tells the listeners which entries a token revocation set, if any.
+    async fn announce_tokens(&self, result: &Result<Revocation, ServiceError>) {
+        let (Ok(Revocation::Revoked(records)), Some(status)) = (result, &self.status) else {
+            return;
+        };
+        let entries = records
+            .iter()
+            .map(|record| RevokedEntry {
+                uri: status.uri(record.slot.list),
+                idx: record.slot.idx,
+            })
+            .collect();
+        self.listeners.announce(&Revoked::Tokens { entries }).await;
     }
 
     async fn revoke_presented(
@@ -516,6 +413,7 @@ impl IssuerService {
             audit(records, by.to_owned(), "jti");
         }
         self.metrics.token_revocation("jti", &result);
+        self.announce_tokens(&result).await;
         result
     }
 
@@ -535,6 +433,7 @@ impl IssuerService {
             audit(records, by.to_owned(), "subject");
         }
         self.metrics.token_revocation("subject", &result);
+        self.announce_tokens(&result).await;
         result
     }
 

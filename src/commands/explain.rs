@@ -14,7 +14,7 @@ pub async fn run(data: &DataDir, token: String, url: &str) -> anyhow::Result<()>
     };
     let config = if std::env::var("JWT_ISSUER").is_ok() || std::env::var("TRUSTED_ISSUERS").is_ok()
     {
-        authorizer::AuthorizerConfig::from_env()?
+        authorizer::AuthorizerConfig::from_env(Some(local_stack::demo_route_scopes()?))?
     } else {
         let url = url.trim_end_matches('/');
         let issuer_url = data.stored_issuer_url()?.unwrap_or_else(|| url.to_owned());

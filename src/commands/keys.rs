@@ -1,7 +1,7 @@
 //! `tollgate keys list|rotate|revoke`: the signing keys of a data directory.
 
 use clap::Subcommand;
-use tollgate::local_stack::{self, DataDir, IdentityStores};
+use tollgate::local_stack::{self, DataDir};
 
 /// What to do with the signing keys.
 #[derive(Debug, Subcommand)]
@@ -21,7 +21,7 @@ pub enum KeysCommand {
 
 /// Runs `command` and prints its outcome as JSON.
 pub async fn run(data: &DataDir, command: KeysCommand) -> anyhow::Result<()> {
-    let stores = IdentityStores::select(data).await?;
+    let stores = local_stack::identity_stores(data).await?;
     // `iss` does not matter here: these commands mint no token.
     let issuer_url = data
         .stored_issuer_url()?

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use anyhow::bail;
 use issuer::accounts::{Account, AccountKind};
 use issuer::{IssuerService, Revocation};
-use tollgate::local_stack::{self, DataDir, IdentityStores};
+use tollgate::local_stack::{self, DataDir};
 
 /// The first line of standard input; `what` names the secret and `flag`
 /// the option that must be given (no interactive prompt, no argument).
@@ -47,7 +47,7 @@ async fn save_account(
     secret: &str,
 ) -> anyhow::Result<Account> {
     let account = Account::new(kind, name, secret, scopes)?;
-    IdentityStores::select(data)
+    local_stack::identity_stores(data)
         .await?
         .accounts
         .put(&account)
@@ -69,7 +69,7 @@ async fn issuer_of(data: &DataDir) -> anyhow::Result<Arc<IssuerService>> {
             ),
         },
     };
-    let stores = IdentityStores::select(data).await?;
+    let stores = local_stack::identity_stores(data).await?;
     local_stack::issuer_service(&stores, &issuer_url)
 }
 

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use authorizer::{Authorizer, Unauthorized};
+use api_routes::ApiRoutes;
+use authorizer::{Authorizer, RouteScopes, Unauthorized};
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::Value;
 use telemetry::StdoutSink;
@@ -13,7 +14,12 @@ use telemetry::StdoutSink;
 async fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     telemetry::init_logging();
-    let authorizer = Arc::new(Authorizer::from_env(Arc::new(StdoutSink))?);
+    // `ROUTE_SCOPES` unset: the demo API's table (books and key administration).
+    let demo_routes = RouteScopes::from_json(&ApiRoutes::demo()?.route_scopes_json())?;
+    let authorizer = Arc::new(Authorizer::from_env(
+        Arc::new(StdoutSink),
+        Some(demo_routes),
+    )?);
     // Pre-warm during init: the first token then needs no fetch. An
     // unreachable JWKS is logged, not fatal: requests fail closed until a
     // fetch succeeds.

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use authorizer::{Authorizer, AuthorizerConfig};
+use authorizer::{Authorizer, AuthorizerConfig, RouteScopes};
 use serde_json::{json, Value};
 use telemetry::CaptureSink;
 use testkit::{JwksServer, TestKey};
@@ -30,7 +30,14 @@ pub fn config(server: &JwksServer, overrides: &[(&str, &str)]) -> AuthorizerConf
     for (k, v) in overrides {
         env.insert((*k).to_owned(), (*v).to_owned());
     }
-    AuthorizerConfig::from_lookup(|name| env.get(name).cloned()).expect("config")
+    AuthorizerConfig::from_lookup(|name| env.get(name).cloned(), demo_routes()).expect("config")
+}
+
+/// The demo API's route table (books and key administration), which the
+/// tests' events and scopes are written against.
+pub fn demo_routes() -> Option<RouteScopes> {
+    let demo = api_routes::ApiRoutes::demo().expect("the demo route table");
+    Some(RouteScopes::from_json(&demo.route_scopes_json()).expect("the demo ROUTE_SCOPES"))
 }
 
 pub async fn harness(jwks: Value, overrides: &[(&str, &str)]) -> Harness {

@@ -4,25 +4,14 @@
 
 use telemetry::{Metric, MetricsSink, Record, Unit};
 
-/// Routes the gateway forwards without an authorizer, as API Gateway does
-/// for the unauthenticated `POST /token`, `POST /revoke` (RFC 7009: the
-/// token or the client authenticates itself), `GET /.well-known/*` and the
-/// status lists `GET /statuslists*`.
-pub fn is_public(path: &str) -> bool {
-    path == "/token"
-        || path == "/revoke"
-        || path == "/statuslists"
-        || path.starts_with("/statuslists/")
-        || path.starts_with("/.well-known/")
-}
-
 /// `allow` (authorized and forwarded, whatever the backend answered),
-/// `deny` (the policy refused: 403), `unauthorized` (401), `public` (no
-/// authorizer needed), `error` (no such route, or the gateway failed).
-pub fn decision(path: &str, authorized: bool, status: u16) -> &'static str {
+/// `deny` (the policy refused: 403), `unauthorized` (401), `public` (an open
+/// route: no authorizer needed), `error` (no such route, or the gateway
+/// failed).
+pub(super) fn decision(public: bool, authorized: bool, status: u16) -> &'static str {
     if authorized {
         "allow"
-    } else if is_public(path) || path == "/healthz" {
+    } else if public {
         "public"
     } else {
         match status {
@@ -35,7 +24,7 @@ pub fn decision(path: &str, authorized: bool, status: u16) -> &'static str {
 
 /// The status as a `Reason` value: a `'static` string, so recording stays
 /// allocation-free; statuses the stack never answers fall into their class.
-pub fn status_reason(status: u16) -> &'static str {
+pub(super) fn status_reason(status: u16) -> &'static str {
     const KNOWN: &[(u16, &str)] = &[
         (200, "200"),
         (201, "201"),
@@ -69,15 +58,15 @@ pub fn status_reason(status: u16) -> &'static str {
     }
 }
 
-/// One answered request.
-pub fn record(sink: &dyn MetricsSink, path: &str, authorized: bool, status: u16, millis: f64) {
+/// One answered request, treated as `decision` says.
+pub(super) fn record(sink: &dyn MetricsSink, decision: &'static str, status: u16, millis: f64) {
     let metrics = [
         Metric::count("Requests", 1.0),
         Metric::new("Latency", Unit::Milliseconds, millis),
     ];
     sink.emit(&Record::new(
         "gateway",
-        decision(path, authorized, status),
+        decision,
         status_reason(status),
         &metrics,
     ));
@@ -89,19 +78,18 @@ mod tests {
 
     #[test]
     fn decisions_follow_the_gateway_treatment() {
-        assert_eq!(decision("/books", true, 200), "allow");
+        assert_eq!(decision(false, true, 200), "allow");
         assert_eq!(
-            decision("/books/1", true, 403),
+            decision(false, true, 403),
             "allow",
             "the backend refused, not the gateway"
         );
-        assert_eq!(decision("/books", false, 401), "unauthorized");
-        assert_eq!(decision("/admin/keys", false, 403), "deny");
-        assert_eq!(decision("/books", false, 500), "error");
-        assert_eq!(decision("/nowhere", false, 404), "error");
-        assert_eq!(decision("/token", false, 401), "public");
-        assert_eq!(decision("/.well-known/jwks.json", false, 200), "public");
-        assert_eq!(decision("/healthz", false, 200), "public");
+        assert_eq!(decision(false, false, 401), "unauthorized");
+        assert_eq!(decision(false, false, 403), "deny");
+        assert_eq!(decision(false, false, 500), "error");
+        assert_eq!(decision(false, false, 404), "error");
+        assert_eq!(decision(true, false, 401), "public");
+        assert_eq!(decision(true, false, 200), "public");
     }
 
     #[test]
