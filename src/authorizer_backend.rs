@@ -101,7 +101,7 @@ pub fn required_typ() -> String {
         .unwrap_or_else(|| "at+jwt".to_owned())
 }
 
-/// The authorizer variables of DESIGN.md that a Lambda-mode authorizer
+/// The authorizer variables of docs/reference.md that a Lambda-mode authorizer
 /// takes from the gateway's environment, as its function configuration.
 const PASSED_TO_FUNCTION: &[&str] = &[
     "JWKS_MAX_AGE_SECONDS",

@@ -8,13 +8,11 @@ use std::sync::Arc;
 use authorizer::explain::Explanation;
 use authorizer::{Authorizer, AuthorizerConfig};
 
-/// The token as given: bare, or with its `Bearer ` scheme.
+/// The token as given: bare, or as an `Authorization` value in the
+/// Bearer scheme (read with the authorizer's own grammar).
 pub fn token_text(input: &str) -> &str {
     let input = input.trim();
-    match input.get(..7) {
-        Some(scheme) if scheme.eq_ignore_ascii_case("bearer ") => input[7..].trim_start(),
-        _ => input,
-    }
+    authorizer::bearer_credential(input).unwrap_or(input)
 }
 
 /// Explains `token` under `config` (JWKS fetched as the authorizer would).

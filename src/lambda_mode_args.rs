@@ -25,17 +25,6 @@ pub struct LambdaModeArgs {
     pub lambda_max_instances: u64,
 }
 
-impl Default for LambdaModeArgs {
-    fn default() -> Self {
-        Self {
-            authorizer_command: None,
-            lambda_fresh_instances: false,
-            lambda_timeout_ms: 10_000,
-            lambda_max_instances: 8,
-        }
-    }
-}
-
 impl LambdaModeArgs {
     /// In process unless an authorizer command was given.
     pub fn mode(&self) -> AuthorizerMode {

@@ -1,17 +1,21 @@
-//! `tollgate`: the local stack and the administration commands (fixed by
-//! DESIGN.md). The commands work on the same data directory as a running
-//! `serve`: the stores lock and replace their files atomically.
+//! `tollgate`: the local stack and the administration commands (their
+//! contract is docs/reference.md). The commands work on the same data
+//! directory as a running `serve`: the stores lock and replace their files
+//! atomically. Each command's arguments live with it in `commands/`.
 
 mod commands;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use commands::client::ClientCommand;
+use commands::explain::ExplainArgs;
 use commands::keys::KeysCommand;
-use commands::serve::{MetricsMode, ServeOptions};
-use tollgate::lambda_mode_args::LambdaModeArgs;
+use commands::metrics::MetricsArgs;
+use commands::serve::ServeArgs;
+use commands::token::TokenArgs;
+use commands::user::UserCommand;
 use tollgate::local_stack::DataDir;
 use tollgate::log_batch::{BatchedStderr, FlushOnDrop};
 
@@ -33,30 +37,9 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the local stack (issuer, authorizer and books behind a gateway).
-    Serve {
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        addr: String,
-        /// Seconds the gateway reuses an authorizer answer per token; 0 turns caching off.
-        #[arg(long, default_value_t = 300)]
-        authorizer_cache_ttl: u64,
-        /// The issuer URL (`iss`) of the tokens, fixed in the data dir at the
-        /// first start (default: `http://` and the first address served).
-        #[arg(long)]
-        issuer_url: Option<String>,
-        /// Where metrics go: nowhere, EMF lines on stdout, or CloudWatch
-        /// PutMetricData (standard AWS environment; flushed every
-        /// METRICS_FLUSH_SECONDS, default 60, and at shutdown).
-        #[arg(long, value_enum, default_value_t = MetricsMode::Off)]
-        metrics: MetricsMode,
-        #[command(flatten)]
-        lambda: LambdaModeArgs,
-    },
+    Serve(ServeArgs),
     /// Read the Tollgate namespace back from CloudWatch and print it.
-    Metrics {
-        /// How far back: 90s, 30m, 1h, 2d (at most 15d).
-        #[arg(long, default_value = "1h", value_parser = telemetry_cloudwatch::parse_since)]
-        since: Duration,
-    },
+    Metrics(MetricsArgs),
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -66,66 +49,13 @@ enum Command {
     /// Explain why a token is accepted or refused (TOKEN, or - for stdin),
     /// under the authorizer configuration in force (JWT_ISSUER, ... or the
     /// local stack's).
-    Explain {
-        token: String,
-        /// Where the local stack serves (its JWKS), used when JWT_ISSUER and
-        /// TRUSTED_ISSUERS are unset; the issuer is the data dir's.
-        #[arg(long, default_value = "http://127.0.0.1:8080")]
-        url: String,
-    },
+    Explain(ExplainArgs),
     /// Manage OAuth clients (the `client_credentials` grant).
     #[command(subcommand)]
     Client(ClientCommand),
     /// Log in and print an access token (`--url --username
     /// --password-stdin`), or revoke one (`token revoke TOKEN`).
-    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
-    Token {
-        #[command(subcommand)]
-        action: Option<TokenCommand>,
-        #[arg(long, required = true)]
-        url: Option<String>,
-        #[arg(long, required = true)]
-        username: Option<String>,
-        #[arg(long)]
-        password_stdin: bool,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum TokenCommand {
-    /// Revoke a token of this data directory's issuer (TOKEN, or - for
-    /// stdin): its status list entry turns INVALID. A running serve on the
-    /// same data directory refuses it within two seconds.
-    Revoke {
-        #[arg(allow_hyphen_values = true)]
-        token: String,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum UserCommand {
-    /// Add a user.
-    Add {
-        name: String,
-        #[arg(long)]
-        scopes: String,
-        #[arg(long)]
-        password_stdin: bool,
-    },
-    /// Revoke every unexpired token of a user (logs it out everywhere).
-    RevokeTokens { name: String },
-}
-
-#[derive(Debug, Subcommand)]
-enum ClientCommand {
-    /// Add (or replace) a client; its token subject is `client:NAME`.
-    Add {
-        name: String,
-        #[arg(long)]
-        scopes: String,
-        #[arg(long)]
-        secret_stdin: bool,
-    },
+    Token(TokenArgs),
 }
 
 // The local stack allocates on every request from several threads, and
@@ -157,61 +87,21 @@ fn init_logging(batched: bool) -> Option<FlushOnDrop> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // A bare `tollgate` serves with serve's defaults.
+    let command = cli
+        .command
+        .unwrap_or_else(|| Command::Serve(ServeArgs::default()));
     // Dropped last: the stack's final log lines are written before exit.
-    let _flush_logs = init_logging(matches!(cli.command, None | Some(Command::Serve { .. })));
-    let data = DataDir(cli.data_dir.clone());
-    match cli.command.unwrap_or(Command::Serve {
-        addr: "127.0.0.1:8080".to_owned(),
-        authorizer_cache_ttl: 300,
-        metrics: MetricsMode::Off,
-        issuer_url: None,
-        lambda: LambdaModeArgs::default(),
-    }) {
-        Command::Serve {
-            addr,
-            authorizer_cache_ttl,
-            metrics,
-            issuer_url,
-            lambda,
-        } => {
-            let options = ServeOptions {
-                addr: &addr,
-                authorizer_cache_ttl,
-                metrics,
-                issuer_url: issuer_url.as_deref(),
-                lambda: &lambda,
-            };
-            commands::serve::run(data, options).await
-        }
-        Command::Metrics { since } => commands::metrics::run(since).await,
-        Command::User(UserCommand::Add {
-            name,
-            scopes,
-            password_stdin,
-        }) => commands::user::add(&data, &name, &scopes, password_stdin).await,
-        Command::User(UserCommand::RevokeTokens { name }) => {
-            commands::user::revoke_tokens(&data, &name).await
-        }
-        Command::Client(ClientCommand::Add {
-            name,
-            scopes,
-            secret_stdin,
-        }) => commands::client::add(&data, &name, &scopes, secret_stdin).await,
+    let _flush_logs = init_logging(matches!(command, Command::Serve(_)));
+    let data = DataDir(cli.data_dir);
+    match command {
+        Command::Serve(args) => commands::serve::run(data, args).await,
+        Command::Metrics(args) => commands::metrics::run(args).await,
+        Command::User(command) => commands::user::run(&data, command).await,
+        Command::Client(command) => commands::client::run(&data, command).await,
         Command::Keys(command) => commands::keys::run(&data, command).await,
-        Command::Explain { token, url } => commands::explain::run(&data, token, &url).await,
-        Command::Token {
-            action: Some(TokenCommand::Revoke { token }),
-            ..
-        } => commands::token::revoke(&data, token).await,
-        Command::Token {
-            action: None,
-            url: Some(url),
-            username: Some(username),
-            password_stdin,
-        } => commands::token::run(&url, &username, password_stdin).await,
-        Command::Token { .. } => {
-            anyhow::bail!("token needs --url and --username (or: token revoke TOKEN)")
-        }
+        Command::Explain(args) => commands::explain::run(&data, args).await,
+        Command::Token(args) => commands::token::dispatch(&data, args).await,
     }
 }
 
@@ -220,6 +110,7 @@ mod tests {
     use clap::Parser;
 
     use super::*;
+    use commands::token::TokenCommand;
 
     #[test]
     fn token_logs_in_or_revokes() {
@@ -235,19 +126,19 @@ mod tests {
         .unwrap();
         assert!(matches!(
             login.command,
-            Some(Command::Token {
+            Some(Command::Token(TokenArgs {
                 action: None,
                 url: Some(_),
                 username: Some(_),
                 password_stdin: true
-            })
+            }))
         ));
         let revoke = Cli::try_parse_from(["tollgate", "token", "revoke", "-"]).unwrap();
         match revoke.command {
-            Some(Command::Token {
+            Some(Command::Token(TokenArgs {
                 action: Some(TokenCommand::Revoke { token }),
                 ..
-            }) => assert_eq!(token, "-"),
+            })) => assert_eq!(token, "-"),
             other => panic!("{other:?}"),
         }
         assert!(Cli::try_parse_from(["tollgate", "token", "--url", "http://x"]).is_err());
@@ -265,5 +156,17 @@ mod tests {
             Some(Command::Keys(KeysCommand::Revoke { kid })) => assert_eq!(kid, "-cJ2uWq"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_bare_tollgate_serves_with_the_defaults_serve_declares() {
+        let bare = ServeArgs::default();
+        assert_eq!(bare.addr, "127.0.0.1:8080");
+        assert_eq!(bare.authorizer_cache_ttl, 300);
+        assert_eq!(bare.lambda.lambda_timeout_ms, 10_000);
+        let Some(Command::Serve(explicit)) = Cli::parse_from(["tollgate", "serve"]).command else {
+            panic!("serve");
+        };
+        assert_eq!(format!("{bare:?}"), format!("{explicit:?}"));
     }
 }

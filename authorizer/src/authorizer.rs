@@ -183,7 +183,7 @@ impl Authorizer {
         &self,
         token: &str,
     ) -> Result<(Arc<VerifiedToken>, bool), VerifyError> {
-        let now_unix = crate::unix_now();
+        let now_unix = environment::unix_now();
         if let Some(hit) = self.cached(token, now_unix) {
             // A bit lookup: a cached decision never outlives a revocation.
             check_status(&hit).await?;
@@ -219,7 +219,7 @@ impl Authorizer {
     /// A token with a status claim is checked against its list as cached:
     /// a list not cached fresh is `StatusUnavailable`.
     pub fn verify_with_cached_keys(&self, token: &str) -> Result<VerifiedToken, VerifyError> {
-        let now_unix = crate::unix_now();
+        let now_unix = environment::unix_now();
         let mut signature = SignatureBuf::default();
         let parsed = parse_token(token, &mut signature)?;
         let (claims, trusted) = self.prepare(&parsed)?;

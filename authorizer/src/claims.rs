@@ -101,7 +101,7 @@ impl<'a> Claims<'a> {
         // One UTF-8 check of the whole payload (fast on ASCII) lets serde_json
         // read strings without validating each again: about a third cheaper.
         let text = std::str::from_utf8(json).map_err(|_| VerifyError::InvalidClaims)?;
-        if !crate::token::is_json_object(text) {
+        if !crate::json::is_json_object(text) {
             return Err(VerifyError::InvalidClaims);
         }
         serde_json::from_str(text).map_err(|_| VerifyError::InvalidClaims)

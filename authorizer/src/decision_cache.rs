@@ -21,7 +21,7 @@ impl Expiry<Arc<str>, Arc<VerifiedToken>> for UntilExp {
         _created_at: Instant,
     ) -> Option<Duration> {
         Some(Duration::from_secs(
-            value.exp.saturating_sub(crate::unix_now()),
+            value.exp.saturating_sub(environment::unix_now()),
         ))
     }
 }

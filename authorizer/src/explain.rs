@@ -254,17 +254,7 @@ impl Authorizer {
         audiences: &[String],
         report: &mut Report,
     ) {
-        let required = self.config().required_typ.as_deref();
-        let typ = shown(parsed.typ.as_deref());
-        report.record(
-            "typ",
-            self.check_typ(parsed.typ.as_deref())
-                .map(|()| match required {
-                    Some(required) => format!("{typ} (required {required})"),
-                    None => format!("{typ} (JWT_REQUIRED_TYP unset: not checked)"),
-                })
-                .map_err(|e| (e, format!("header typ {typ}, required {}", shown(required)))),
-        );
+        self.explain_typ(parsed, report);
         let checks = self.claim_checks(audiences);
         explain_lifetime(claims, &checks, report);
         let aud = format!("{:?}", claims.aud.iter().collect::<Vec<_>>());
@@ -298,14 +288,36 @@ impl Authorizer {
                 format!("sub {sub}"),
             ),
         );
-        let principal_claim = self.config().claim_mapping.principal_claim().as_str();
+        self.explain_principal(claims, parsed, report);
+    }
+
+    /// The header `typ` against `JWT_REQUIRED_TYP`.
+    fn explain_typ(&self, parsed: &UnverifiedToken<'_>, report: &mut Report) {
+        let required = self.config().required_typ.as_deref();
+        let typ = shown(parsed.typ.as_deref());
+        report.record(
+            "typ",
+            self.check_typ(parsed.typ.as_deref())
+                .map(|()| match required {
+                    Some(required) => format!("{typ} (required {required})"),
+                    None => format!("{typ} (JWT_REQUIRED_TYP unset: not checked)"),
+                })
+                .map_err(|e| (e, format!("header typ {typ}, required {}", shown(required)))),
+        );
+    }
+
+    /// The `PRINCIPAL_CLAIM` the answer's `principalId` comes from.
+    fn explain_principal(
+        &self,
+        claims: &Claims<'_>,
+        parsed: &UnverifiedToken<'_>,
+        report: &mut Report,
+    ) {
+        let mapping = &self.config().claim_mapping;
+        let principal_claim = mapping.principal_claim().as_str();
         report.record(
             "principal",
-            match self
-                .config()
-                .claim_mapping
-                .identity(claims, parsed.payload())
-            {
+            match mapping.identity(claims, parsed.payload()) {
                 Ok(identity) => Ok(format!(
                     "principalId {:?} (PRINCIPAL_CLAIM {principal_claim})",
                     identity
@@ -390,7 +402,7 @@ fn signature_check(
 
 /// `exp` and `nbf` against the clock, with the leeway.
 fn explain_lifetime(claims: &Claims<'_>, checks: &ClaimChecks<'_>, report: &mut Report) {
-    let now = crate::unix_now();
+    let now = environment::unix_now();
     let exp = claims.exp;
     let from_now = |t: u64| t as i64 - now as i64;
     report.record(

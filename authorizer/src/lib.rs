@@ -57,6 +57,7 @@ mod error;
 mod events;
 pub mod explain;
 mod fetch;
+mod json;
 mod jwk;
 mod key_cache;
 mod metrics;
@@ -79,7 +80,8 @@ pub use error::VerifyError;
 pub use events::{bearer_credential, AuthorizerEvent};
 pub use jwk::{JwkError, JwkSet, VerifyingKey};
 pub use policy::{MethodArn, PolicyBuilder};
-pub use route_scopes::{glob_matches, Route, RouteScopes, RouteScopesError, HTTP_METHODS};
+pub use route_key::HTTP_METHODS;
+pub use route_scopes::{glob_matches, Route, RouteScopes, RouteScopesError};
 pub use verified::VerifiedToken;
 
 /// Reading a token *without* verifying it: the compact-JWS parser and the
@@ -89,5 +91,3 @@ pub mod unverified {
     pub use crate::claims::{ClaimChecks, Claims};
     pub use crate::token::{parse_token, SignatureBuf, UnverifiedToken};
 }
-
-use environment::unix_now;

@@ -3,7 +3,9 @@
 //! response for every request with the same identity sources, so with the
 //! route key among them, one answer serves all of these requests.
 
-use crate::route_scopes::HTTP_METHODS;
+/// The verbs API Gateway puts in a `methodArn`; a `*` route of
+/// `ROUTE_SCOPES`, and `ANY` or `$default` here, stand for each.
+pub const HTTP_METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 /// The requests one route key stands for: its verbs, and its path as a
 /// `*`-glob in which each `{param}` or `{proxy+}` is `*` (a superset of the

@@ -28,10 +28,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::route_key::RouteKeyRequests;
-
-/// The verbs API Gateway puts in a `methodArn`; a `*` route stands for each.
-pub const HTTP_METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+use crate::route_key::{RouteKeyRequests, HTTP_METHODS};
 
 /// One route and the scopes, any of which grants it.
 #[derive(Clone, Debug, PartialEq, Eq)]

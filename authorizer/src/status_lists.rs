@@ -380,6 +380,28 @@ impl StatusLists {
         uri: &str,
         now: Instant,
     ) -> Result<(StatusList, Option<Duration>, Option<Instant>), String> {
+        let claims = self.signed_claims(body).await?;
+        if claims.sub != uri {
+            return Err("its sub is not the URI it was fetched from".into());
+        }
+        if claims
+            .iss
+            .as_deref()
+            .is_some_and(|iss| iss != self.issuer())
+        {
+            return Err("its iss is another issuer".into());
+        }
+        let (expires, ttl) = self.lifetime(&claims, now)?;
+        let bits = Bits::from_claim(claims.status_list.bits)
+            .ok_or_else(|| format!("bits {} is not 1, 2, 4 or 8", claims.status_list.bits))?;
+        let list = StatusList::decode(bits, &claims.status_list.lst, MAX_LIST_BYTES)
+            .map_err(|e| format!("list refused: {e}"))?;
+        Ok((list, ttl, expires))
+    }
+
+    /// The claims of a `statuslist+jwt` whose signature one of this
+    /// issuer's keys, pinned to its `alg`, verifies.
+    async fn signed_claims(&self, body: &[u8]) -> Result<ListClaims, String> {
         let text = std::str::from_utf8(body)
             .map_err(|_| "not text".to_owned())?
             .trim();
@@ -407,22 +429,20 @@ impl StatusLists {
             .map_err(|_| "bad signature".to_owned())?;
         let payload =
             std::str::from_utf8(parsed.payload()).map_err(|_| "claims are not text".to_owned())?;
-        if !crate::token::is_json_object(payload) {
+        if !crate::json::is_json_object(payload) {
             return Err("claims are not a JSON object".into());
         }
-        let claims: ListClaims =
-            serde_json::from_str(payload).map_err(|e| format!("claims refused: {e}"))?;
-        if claims.sub != uri {
-            return Err("its sub is not the URI it was fetched from".into());
-        }
-        if claims
-            .iss
-            .as_deref()
-            .is_some_and(|iss| iss != self.issuer())
-        {
-            return Err("its iss is another issuer".into());
-        }
-        let now_unix = crate::unix_now();
+        serde_json::from_str(payload).map_err(|e| format!("claims refused: {e}"))
+    }
+
+    /// When the list expires (`exp`, within the leeway) and its `ttl`;
+    /// refused when issued in the future or already expired.
+    fn lifetime(
+        &self,
+        claims: &ListClaims,
+        now: Instant,
+    ) -> Result<(Option<Instant>, Option<Duration>), String> {
+        let now_unix = environment::unix_now();
         if claims.iat > now_unix.saturating_add(self.leeway) {
             return Err("issued in the future".into());
         }
@@ -443,11 +463,7 @@ impl StatusLists {
             Some(_) => return Err("ttl is not a positive number".into()),
             None => None,
         };
-        let bits = Bits::from_claim(claims.status_list.bits)
-            .ok_or_else(|| format!("bits {} is not 1, 2, 4 or 8", claims.status_list.bits))?;
-        let list = StatusList::decode(bits, &claims.status_list.lst, MAX_LIST_BYTES)
-            .map_err(|e| format!("list refused: {e}"))?;
-        Ok((list, ttl, expires))
+        Ok((expires, ttl))
     }
 }
 

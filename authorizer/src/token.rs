@@ -13,6 +13,7 @@ use serde::Deserialize;
 use crate::algorithm::Algorithm;
 use crate::claims::Claims;
 use crate::error::VerifyError;
+use crate::json::is_json_object;
 
 /// Tokens above this size are refused before any decoding. Real access
 /// tokens are well under 2 KiB.
@@ -135,16 +136,6 @@ pub(crate) fn parse_token_within<'a>(
         signature,
         payload,
     })
-}
-
-/// Whether `text` is a JSON object rather than another JSON value. serde's
-/// derived structs also read an array as their fields in order, so
-/// `["https://iss","alice",...]` would pass for claims: RFC 7519 §7.2 wants
-/// an object.
-pub(crate) fn is_json_object(text: &str) -> bool {
-    text.bytes()
-        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
-        == Some(b'{')
 }
 
 /// The protected header's `alg`, `kid` and `typ`, refusing an unaccepted

@@ -1,5 +1,5 @@
-//! Verification speed against the raw crypto floor (DESIGN.md, "benches" and
-//! "Where the speed comes from").
+//! Verification speed against the raw crypto floor (docs/benchmarks.md;
+//! the ids are in docs/reference.md).
 //!
 //! Ids (fixed by contract, compared run to run):
 //! - `verify/{RS256,PS256,ES256,EdDSA}/warm`: `Authorizer::verify_with_cached_keys`,

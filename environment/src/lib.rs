@@ -1,5 +1,5 @@
 //! What a Tollgate process reads from its surroundings: its settings
-//! (environment variables, names fixed by DESIGN.md) and the wall clock.
+//! (environment variables, names fixed by docs/reference.md) and the wall clock.
 //!
 //! Every service reads its settings through [`Settings`], so a number, a
 //! list or a flag means the same in the authorizer, the issuer, the rotation

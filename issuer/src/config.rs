@@ -1,4 +1,4 @@
-//! Issuer configuration from the environment (names fixed by DESIGN.md).
+//! Issuer configuration from the environment (names fixed by docs/reference.md).
 
 use std::time::Duration;
 

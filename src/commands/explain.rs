@@ -1,12 +1,25 @@
 //! `tollgate explain`: why a token is accepted or refused.
 
+use clap::Args;
 use tollgate::local_stack::{self, DataDir};
+
+/// `explain TOKEN [--url]`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The token (with or without its `Bearer` scheme), or - for stdin.
+    pub token: String,
+    /// Where the local stack serves (its JWKS), used when JWT_ISSUER and
+    /// TRUSTED_ISSUERS are unset; the issuer is the data dir's.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+}
 
 /// Explains `token` (or standard input for `-`) under the authorizer
 /// configuration in force: the environment's when `JWT_ISSUER` or
 /// `TRUSTED_ISSUERS` is set, else the local stack's at `url`. A refused
 /// token exits with status 1 after the explanation.
-pub async fn run(data: &DataDir, token: String, url: &str) -> anyhow::Result<()> {
+pub async fn run(data: &DataDir, args: ExplainArgs) -> anyhow::Result<()> {
+    let ExplainArgs { token, url } = args;
     let input = if token == "-" {
         std::io::read_to_string(std::io::stdin())?
     } else {

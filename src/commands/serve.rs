@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::ValueEnum;
+use clap::{Parser, ValueEnum};
 use telemetry::MetricsSink;
 use telemetry_cloudwatch::CloudWatchSink;
 use tollgate::lambda_mode_args::LambdaModeArgs;
@@ -18,18 +18,39 @@ pub enum MetricsMode {
     Cloudwatch,
 }
 
-/// The parsed `serve` options.
-pub struct ServeOptions<'a> {
-    pub addr: &'a str,
+/// `serve`'s options; their defaults are what a bare `tollgate` runs with.
+#[derive(Debug, Parser)]
+#[command(name = "serve")]
+pub struct ServeArgs {
+    /// The loopback address to listen on (IP:PORT; port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: String,
+    /// Seconds the gateway reuses an authorizer answer per token; 0 turns caching off.
+    #[arg(long, default_value_t = 300)]
     pub authorizer_cache_ttl: u64,
+    /// The issuer URL (`iss`) of the tokens, fixed in the data dir at the
+    /// first start (default: `http://` and the first address served).
+    #[arg(long)]
+    pub issuer_url: Option<String>,
+    /// Where metrics go: nowhere, EMF lines on stdout, or CloudWatch
+    /// PutMetricData (standard AWS environment; flushed every
+    /// METRICS_FLUSH_SECONDS, default 60, and at shutdown).
+    #[arg(long, value_enum, default_value_t = MetricsMode::Off)]
     pub metrics: MetricsMode,
-    pub issuer_url: Option<&'a str>,
-    pub lambda: &'a LambdaModeArgs,
+    #[command(flatten)]
+    pub lambda: LambdaModeArgs,
+}
+
+impl Default for ServeArgs {
+    /// The options of `serve` with no flags: the defaults above, written once.
+    fn default() -> Self {
+        Self::parse_from(["serve"])
+    }
 }
 
 /// Starts the stack, prints how to try it, and serves until a shutdown
 /// signal; CloudWatch metrics are flushed before returning.
-pub async fn run(data: DataDir, options: ServeOptions<'_>) -> anyhow::Result<()> {
+pub async fn run(data: DataDir, options: ServeArgs) -> anyhow::Result<()> {
     let addr: std::net::SocketAddr = options
         .addr
         .parse()
@@ -54,7 +75,7 @@ pub async fn run(data: DataDir, options: ServeOptions<'_>) -> anyhow::Result<()>
         StackOptions::new(addr, ttl)
             .with_metrics(sink)
             .with_mode(mode),
-        options.issuer_url,
+        options.issuer_url.as_deref(),
     )
     .await?;
     print_welcome(

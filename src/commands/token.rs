@@ -2,12 +2,56 @@
 //! token; `tollgate token revoke` revokes one.
 
 use anyhow::bail;
+use clap::{Args, Subcommand};
 use issuer::Revoker;
 use tollgate::local_stack::DataDir;
 
+/// `token --url --username --password-stdin`, or `token revoke TOKEN`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct TokenArgs {
+    #[command(subcommand)]
+    pub action: Option<TokenCommand>,
+    #[arg(long, required = true)]
+    pub url: Option<String>,
+    #[arg(long, required = true)]
+    pub username: Option<String>,
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+/// What else `token` does.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Revoke a token of this data directory's issuer (TOKEN, or - for
+    /// stdin): its status list entry turns INVALID. A running serve on the
+    /// same data directory refuses it within two seconds.
+    Revoke {
+        #[arg(allow_hyphen_values = true)]
+        token: String,
+    },
+}
+
+/// Logs in, or revokes, as `args` say.
+pub async fn dispatch(data: &DataDir, args: TokenArgs) -> anyhow::Result<()> {
+    match args {
+        TokenArgs {
+            action: Some(TokenCommand::Revoke { token }),
+            ..
+        } => revoke(data, token).await,
+        TokenArgs {
+            action: None,
+            url: Some(url),
+            username: Some(username),
+            password_stdin,
+        } => run(&url, &username, password_stdin).await,
+        TokenArgs { .. } => bail!("token needs --url and --username (or: token revoke TOKEN)"),
+    }
+}
+
 /// Posts the credentials to `{url}/token`; any answer without a token is
 /// an error that shows the status and body.
-pub async fn run(url: &str, username: &str, password_stdin: bool) -> anyhow::Result<()> {
+async fn run(url: &str, username: &str, password_stdin: bool) -> anyhow::Result<()> {
     let password = super::read_password_stdin(password_stdin)?;
     // A password for a loopback stack never goes through a proxy named by
     // HTTP_PROXY/ALL_PROXY: it would leave the host in clear text.
@@ -36,7 +80,7 @@ pub async fn run(url: &str, username: &str, password_stdin: bool) -> anyhow::Res
 /// token's status list entry to INVALID in the data directory's status
 /// store (or `STATUS_TABLE`). The token must be this issuer's (`JWT_ISSUER`,
 /// else the data directory's issuer URL), and unexpired.
-pub async fn revoke(data: &DataDir, token: String) -> anyhow::Result<()> {
+async fn revoke(data: &DataDir, token: String) -> anyhow::Result<()> {
     let token = if token == "-" {
         std::io::read_to_string(std::io::stdin())?
     } else {

@@ -1,16 +1,39 @@
 //! `tollgate user add`: a user with a password read from standard input;
 //! `tollgate user revoke-tokens`: every unexpired token of a user revoked.
 
+use clap::Subcommand;
 use issuer::accounts::AccountKind;
 use tollgate::local_stack::DataDir;
 
+/// What to do with users.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user.
+    Add {
+        name: String,
+        #[arg(long)]
+        scopes: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Revoke every unexpired token of a user (logs it out everywhere).
+    RevokeTokens { name: String },
+}
+
+/// Runs `command`.
+pub async fn run(data: &DataDir, command: UserCommand) -> anyhow::Result<()> {
+    match command {
+        UserCommand::Add {
+            name,
+            scopes,
+            password_stdin,
+        } => add(data, &name, &scopes, password_stdin).await,
+        UserCommand::RevokeTokens { name } => revoke_tokens(data, &name).await,
+    }
+}
+
 /// Saves the user and prints its scopes.
-pub async fn add(
-    data: &DataDir,
-    name: &str,
-    scopes: &str,
-    password_stdin: bool,
-) -> anyhow::Result<()> {
+async fn add(data: &DataDir, name: &str, scopes: &str, password_stdin: bool) -> anyhow::Result<()> {
     let password = super::read_password_stdin(password_stdin)?;
     let account = super::save_account(data, AccountKind::User, name, scopes, &password).await?;
     println!(
@@ -21,7 +44,7 @@ pub async fn add(
 }
 
 /// Revokes every unexpired token whose `sub` is the user `name`.
-pub async fn revoke_tokens(data: &DataDir, name: &str) -> anyhow::Result<()> {
+async fn revoke_tokens(data: &DataDir, name: &str) -> anyhow::Result<()> {
     let service = super::issuer_of(data).await?;
     let revocation = service.revoke_subject(name, "the CLI").await?;
     super::print_revocation(
