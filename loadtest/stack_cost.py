@@ -39,6 +39,7 @@ from runner.host import log, machine  # noqa: E402
 from runner.k6 import duration_seconds, run_k6  # noqa: E402
 from runner.paths import OUT  # noqa: E402
 from runner.stack import LocalStack  # noqa: E402
+from runner.tollgate_defaults import ISSUER_DEFAULT_JWKS_MAX_AGE_SECONDS, ISSUER_DEFAULT_STATUS_LIST_MAX_AGE_SECONDS  # noqa: E402
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 TOKENS = 50
@@ -95,7 +96,7 @@ def mint(url, username, password, count):
 
 
 def measure(tollgate, command, args, out):
-    stack = LocalStack(tollgate, command, "warm", "300", 60)
+    stack = LocalStack(tollgate, command, "warm", str(ISSUER_DEFAULT_JWKS_MAX_AGE_SECONDS), ISSUER_DEFAULT_STATUS_LIST_MAX_AGE_SECONDS)
     perf = None
     try:
         stack.wait_ready()

@@ -20,9 +20,20 @@ from pathlib import Path
 import hcl2
 import pytest
 
-INFRA = Path(__file__).resolve().parent.parent
-ROOT = INFRA.parent
-FUNCTIONS = {"authorizer", "issuer", "issuer-rotation", "backend"}
+from rust_source import (
+    FUNCTION_SOURCES,
+    ROOT,
+    axum_routes,
+    default_route_scopes,
+    env_names,
+    function_source,
+    read,
+    rust_files,
+    strip_tests,
+)
+
+INFRA = ROOT / "infra"
+FUNCTIONS = set(FUNCTION_SOURCES)
 # Which crate and binary each function is.
 CRATE = {"authorizer": "authorizer", "issuer": "issuer", "issuer-rotation": "issuer", "backend": "backend"}
 # The IAM policy document of each function's AWS calls in iam.tf (the
@@ -140,59 +151,6 @@ def hcl_map_keys(text: str) -> list[str]:
 
 # ---------------------------------------------------------------- Rust
 
-def rust_files(*paths: str) -> list[Path]:
-    files: list[Path] = []
-    for p in paths:
-        p = ROOT / p
-        files.extend(sorted(p.rglob("*.rs")) if p.is_dir() else [p])
-    assert files, paths
-    return files
-
-
-def read(files: list[Path]) -> str:
-    return "\n".join(f.read_text(encoding="utf-8") for f in files)
-
-
-def strip_tests(source: str) -> str:
-    """The source without `#[cfg(test)]` modules (unit tests are not the binary)."""
-    return re.split(r"#\[cfg\(test\)\]", source)[0]
-
-
-def env_names(source: str) -> set[str]:
-    """Environment variable names a source reads: upper-case string literals
-    with an underscore passed to an env lookup or a settings helper."""
-    names = set()
-    for m in re.finditer(r"\"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\"", source):
-        before = source[max(0, m.start() - 60):m.start()]
-        if "env!(" in before[-6:]:
-            continue
-        names.add(m.group(1))
-    return names
-
-
-# Sources each function's binary is built from (its crate, minus unit tests).
-FUNCTION_SOURCES = {
-    "authorizer": ["authorizer/src", "telemetry/src"],
-    "issuer": ["issuer/src", "telemetry/src", "identity/src"],
-    # The rotation binary: its main, the rotation steps and the secret store.
-    "issuer-rotation": ["issuer/src/bin/issuer-rotation.rs", "issuer/src/rotation.rs",
-                        "issuer/src/keys/secrets_manager.rs", "issuer/src/config.rs", "telemetry/src"],
-    "backend": ["backend/src", "telemetry/src", "identity/src"],
-}
-
-
-def function_source(fn: str) -> str:
-    files = rust_files(*FUNCTION_SOURCES[fn])
-    if fn == "issuer-rotation":
-        # Of config.rs, all but the issuer service's own settings.
-        config = strip_tests((ROOT / "issuer/src/config.rs").read_text(encoding="utf-8"))
-        rotation_config = re.sub(r"\nimpl IssuerConfig \{.*?\n\}\n", "\n", config, flags=re.S)
-        assert rotation_config != config, "impl IssuerConfig not found in issuer/src/config.rs"
-        others = [f for f in files if f.name != "config.rs" or "issuer" not in str(f)]
-        return strip_tests(read(others)) + rotation_config
-    return "\n".join(strip_tests(f.read_text(encoding="utf-8")) for f in files)
-
-
 @cache
 def sdk_operations() -> dict[str, set[str]]:
     """Every operation of the SDK crates in Cargo.lock: {crate: {snake_name}}."""
@@ -241,7 +199,7 @@ NOT_ON_THE_FUNCTIONS_PATH = {
 def issuer_put_item_is_cli_only() -> bool:
     """The issuer's account writes (`AccountStore::put`) are `tollgate user
     add` / `client add`; no route or service path writes an account."""
-    served = read(rust_files("issuer/src/routes.rs", "issuer/src/service.rs", "issuer/src/bin/issuer.rs"))
+    served = read(rust_files("issuer/src/routes*", "issuer/src/service.rs", "issuer/src/bin/issuer.rs"))
     return not re.search(r"\.put\(\s*&", served)
 
 
@@ -381,15 +339,6 @@ def api_routes() -> dict[str, dict]:
     return local("api.tf", "routes")
 
 
-def route_scopes_default() -> list[tuple[str, str, str]]:
-    source = (ROOT / "authorizer/src/route_scopes.rs").read_text(encoding="utf-8")
-    body = source[source.index("fn books_defaults"):]
-    body = body[:body.index("\n    }\n")]
-    routes = re.findall(r'Route::new\("(\S+)", "(\S+)", "([^"]+)"\)', body)
-    assert routes
-    return routes
-
-
 def api_pattern(path: str) -> re.Pattern:
     """An API Gateway resource path as a regex ({proxy+}: one or more segments)."""
     out = ""
@@ -415,7 +364,7 @@ def glob(pattern: str, path: str) -> bool:
 
 def test_the_api_routes_and_the_default_route_scopes_agree():
     api = api_routes()
-    scoped = route_scopes_default()
+    scoped = default_route_scopes()
     protected = {k: r for k, r in api.items() if r["authorized"]}
     # Every scoped route is served by a protected API method ...
     for method, path, scopes in scoped:
@@ -433,17 +382,7 @@ def test_the_api_routes_and_the_default_route_scopes_agree():
             assert not any(m == method and glob(p, sample(path)) for m, p, _ in scoped), key
 
 
-def axum_routes(path: str) -> list[tuple[str, str]]:
-    source = (ROOT / path).read_text(encoding="utf-8")
-    routes = []
-    for route, handlers in re.findall(r'\.route\(\s*"([^"]+)",\s*((?:[a-z]+\([a-z_]+\)\.?)+)', source):
-        for method in re.findall(r"([a-z]+)\([a-z_]+\)", handlers):
-            routes.append((method.upper(), route))
-    assert routes, path
-    return routes
-
-
-@pytest.mark.parametrize("fn,source", [("issuer", "issuer/src/routes.rs"), ("backend", "backend/src/routes/mod.rs")])
+@pytest.mark.parametrize("fn,source", [("issuer", "issuer/src/routes*"), ("backend", "backend/src/routes/mod.rs")])
 def test_every_route_a_function_serves_is_reachable_through_the_api(fn, source):
     api = api_routes()
     for method, path in axum_routes(source):

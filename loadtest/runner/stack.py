@@ -11,6 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from .tollgate_defaults import ISSUER_DEFAULT_JWKS_MAX_AGE_SECONDS
+
 # The gateway's Lambda mode for the measured authorizers.
 LAMBDA_MAX_INSTANCES = "4"
 LAMBDA_TIMEOUT_MS = "10000"
@@ -45,7 +47,8 @@ class LocalStack:
         if scenario == "cold":
             args.append("--lambda-fresh-instances")
         env = dict(os.environ, RUST_LOG=os.environ.get("LOADTEST_RUST_LOG", "warn"))
-        env["JWKS_MAX_AGE_SECONDS"] = jwks_max_age if scenario == "rotation" else "300"
+        # Short JWKS lifetimes for the rotation scenario only; the others keep the issuer's default.
+        env["JWKS_MAX_AGE_SECONDS"] = jwks_max_age if scenario == "rotation" else str(ISSUER_DEFAULT_JWKS_MAX_AGE_SECONDS)
         # The issuer's lists say it (ttl, Cache-Control), and the functions get it too.
         env["STATUS_LIST_MAX_AGE_SECONDS"] = str(status_list_max_age)
         self.log = open(self.data / "serve.log", "w+")
