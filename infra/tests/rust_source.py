@@ -3,8 +3,9 @@ binary reads and the defaults the code states next to them, constants, the
 routes of an axum router, the authorizer's default ROUTE_SCOPES.
 
 Shared by the contract tests that derive their expectations from the code
-rather than from a copy: infra/tests/test_contract.py (the HCL) and
-loadtest/tests/test_tollgate_defaults.py (the load test's copies).
+rather than from a copy: infra/tests/test_contract.py (the HCL),
+infra/tests/test_reference.py (docs/reference.md and the docs' settings
+tables) and loadtest/tests/test_tollgate_defaults.py (the load test's copies).
 Standard library only: the load test's venv has no HCL parser.
 """
 
@@ -77,8 +78,8 @@ def function_source(fn: str) -> str:
         config = strip_tests((ROOT / "issuer/src/config.rs").read_text(encoding="utf-8"))
         rotation_config = re.sub(r"\nimpl IssuerConfig \{.*?\n\}\n", "\n", config, flags=re.S)
         assert rotation_config != config, "impl IssuerConfig not found in issuer/src/config.rs"
-        others = [f for f in files if f.name != "config.rs" or "issuer" not in str(f)]
-        return strip_tests(read(others)) + rotation_config
+        files = [f for f in files if f.name != "config.rs" or "issuer" not in str(f)]
+        return "\n".join([*(strip_tests(f.read_text(encoding="utf-8")) for f in files), rotation_config])
     return "\n".join(strip_tests(f.read_text(encoding="utf-8")) for f in files)
 
 
