@@ -1,4 +1,4 @@
-"""The Terraform in infra/ checked against DESIGN.md and the code.
+"""The Terraform in infra/ checked against the code (and docs/reference.md's names).
 
 Parses the HCL (bc-python-hcl2, the parser checkov uses) and the Rust
 sources, and derives every expectation it can from the code rather than
@@ -642,14 +642,16 @@ def test_the_root_module_creates_every_alarm_and_the_dashboard():
 
 # ---------------------------------------------------------------- variables, outputs, versions
 
-DESIGN_VARIABLES = {"name", "stage_name", "signing_alg", "token_ttl_seconds", "authorizer_cache_ttl_seconds",
+# Names users and the other modules rely on (docs/reference.md lists every
+# one, infra/tests/test_reference.py checks that list): removing one breaks them.
+PINNED_VARIABLES = {"name", "stage_name", "signing_alg", "token_ttl_seconds", "authorizer_cache_ttl_seconds",
                     "rotation_schedule", "log_retention_days", "alarm_topic_arn", "lambda_dir"}
-DESIGN_OUTPUTS = {"api_url", "issuer_url", "jwks_url", "keyset_secret_arn", "users_table", "books_table", "dashboard_url"}
+PINNED_OUTPUTS = {"api_url", "issuer_url", "jwks_url", "keyset_secret_arn", "users_table", "books_table", "dashboard_url"}
 
 
-def test_variables_have_descriptions_types_and_the_design_defaults():
+def test_variables_have_descriptions_types_and_the_pinned_defaults():
     variables = {k: v for block in hcl("variables.tf")["variable"] for k, v in block.items()}
-    assert DESIGN_VARIABLES <= set(variables)
+    assert PINNED_VARIABLES <= set(variables)
     for name, v in variables.items():
         assert one(v.get("description", [""])).strip(), f"{name}: no description"
         assert "type" in v, f"{name}: no type"
@@ -658,16 +660,16 @@ def test_variables_have_descriptions_types_and_the_design_defaults():
     assert one(variables["signing_alg"]["default"]) == "RS256"
     assert one(variables["alarm_topic_arn"]["default"]) is None
     validated = {name for name, v in variables.items() if "validation" in v}
-    assert validated >= DESIGN_VARIABLES
+    assert validated >= PINNED_VARIABLES
     # The settings module tests these very validations: it uses this file.
     assert (INFRA / "modules/settings/variables.tf").resolve() == (INFRA / "variables.tf").resolve()
     settings_call = next(m for m in hcl("main.tf")["module"] if "settings" in m)["settings"]
     assert set(settings_call) - {"source", "__start_line__", "__end_line__"} == set(variables)
 
 
-def test_outputs_per_design():
+def test_outputs_include_the_pinned_ones():
     outputs = {k for block in hcl("outputs.tf")["output"] for k in block}
-    assert DESIGN_OUTPUTS <= outputs
+    assert PINNED_OUTPUTS <= outputs
 
 
 def test_versions_pin_terraform_and_the_aws_provider():
@@ -678,24 +680,24 @@ def test_versions_pin_terraform_and_the_aws_provider():
     assert re.fullmatch(r"~> \d+\.\d+", aws["version"])
 
 
-DESIGN_MODULE_VARIABLES = {
+PINNED_MODULE_VARIABLES = {
     "name", "lambda_zip", "issuer", "audiences", "trusted_issuers", "jwks_uri", "route_scopes", "scope_claims",
     "context_claims", "principal_claim", "required_typ", "allow_id_tokens", "jwks_max_age_seconds",
     "jwks_max_stale_seconds", "memory_size", "log_retention_days", "tags", "api_type", "rest_api_id",
     "http_api_id", "result_ttl_seconds", "simple_responses",
 }
-DESIGN_MODULE_OUTPUTS = {"authorizer_id", "function_name", "function_arn", "role_arn", "log_group_name"}
+PINNED_MODULE_OUTPUTS = {"authorizer_id", "function_name", "function_arn", "role_arn", "log_group_name"}
 
 
-def test_the_authorizer_module_has_the_designed_inputs_and_outputs():
+def test_the_authorizer_module_has_the_pinned_inputs_and_outputs():
     variables = {k: v for block in hcl("modules/authorizer/variables.tf")["variable"] for k, v in block.items()}
-    assert DESIGN_MODULE_VARIABLES <= set(variables), sorted(DESIGN_MODULE_VARIABLES - set(variables))
+    assert PINNED_MODULE_VARIABLES <= set(variables), sorted(PINNED_MODULE_VARIABLES - set(variables))
     for name, v in variables.items():
         assert one(v.get("description", [""])).strip(), f"{name}: no description"
         assert "type" in v, f"{name}: no type"
     assert one(variables["memory_size"]["default"]) == 128
     outputs = {k for block in hcl("modules/authorizer/outputs.tf")["output"] for k in block}
-    assert DESIGN_MODULE_OUTPUTS <= outputs
+    assert PINNED_MODULE_OUTPUTS <= outputs
     readme = (INFRA / "modules/authorizer/README.md").read_text(encoding="utf-8")
     for name in sorted(set(variables) | outputs):
         assert f"`{name}`" in readme, f"modules/authorizer/README.md does not document {name}"
