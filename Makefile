@@ -37,7 +37,7 @@ $(VENV)-infra/.installed: requirements-infra.txt
 	touch $@
 
 ## Offline checks of infra/: terraform fmt, terraform test of the
-## provider-less modules, checkov, and the HCL contract test.
+## provider-less modules, checkov, the HCL contract test and the reference check.
 infra-check: setup-infra
 	VENV_INFRA=$(VENV)-infra scripts/infra-check.sh
 

@@ -33,7 +33,13 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-import run  # noqa: E402  (the suite's runner: binaries, LocalStack, k6)
+from runner import summary  # noqa: E402  (the suite's runner, loadtest/runner/)
+from runner.binaries import binaries  # noqa: E402
+from runner.host import log, machine  # noqa: E402
+from runner.k6 import duration_seconds, run_k6  # noqa: E402
+from runner.paths import OUT  # noqa: E402
+from runner.stack import LocalStack  # noqa: E402
+from runner.tollgate_defaults import ISSUER_DEFAULT_JWKS_MAX_AGE_SECONDS, ISSUER_DEFAULT_STATUS_LIST_MAX_AGE_SECONDS  # noqa: E402
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 TOKENS = 50
@@ -90,7 +96,7 @@ def mint(url, username, password, count):
 
 
 def measure(tollgate, command, args, out):
-    stack = run.LocalStack(tollgate, command, "warm", "300", 60)
+    stack = LocalStack(tollgate, command, "warm", str(ISSUER_DEFAULT_JWKS_MAX_AGE_SECONDS), ISSUER_DEFAULT_STATUS_LIST_MAX_AGE_SECONDS)
     perf = None
     try:
         stack.wait_ready()
@@ -110,27 +116,27 @@ def measure(tollgate, command, args, out):
             time.sleep(0.5)
         cpu_before, switches_before = usage(stack.process.pid)
         k6_before = children_cpu()
-        data = run.run_k6(args.scenario, "stack-cost", env, out=out, dashboard=False)
+        data = run_k6(args.scenario, "stack-cost", env, out=out, dashboard=False)
         k6_cpu = children_cpu() - k6_before
         cpu_after, switches_after = usage(stack.process.pid)
     except Exception:
-        run.log(f"stack log:\n{stack.tail()}")
+        log(f"stack log:\n{stack.tail()}")
         raise
     finally:
         if perf:
             perf.send_signal(2)
             perf.wait()
         stack.stop()
-    requests = int(run.metric(data, "http_reqs", "count"))
-    measured = run.row("stack", args.scenario, data)
-    details = run.details("stack", args.scenario, data)
+    requests = int(summary.metric(data, "http_reqs", "count"))
+    measured = summary.row("stack", args.scenario, data)
+    details = summary.details("stack", args.scenario, data)
     return {
         "rate": args.rate,
         "scenario": args.scenario,
         "mode": "lambda" if command else "in-process",
         "requests": requests,
         "measured": measured["requests"],
-        "achieved_per_s": round(measured["requests"] / run.duration_seconds(args.duration), 1),
+        "achieved_per_s": round(measured["requests"] / duration_seconds(args.duration), 1),
         "dropped_iterations": details["dropped_iterations"],
         "failed": measured["failed"],
         "p50_ms": measured["p50_ms"],
@@ -153,12 +159,12 @@ def main():
     parser.add_argument("--lambda", dest="lambda_mode", action="store_true", help="the authorizer as a Lambda function process")
     parser.add_argument("--tollgate", help="the tollgate binary (default: target/release/tollgate, built now)")
     parser.add_argument("--perf", help="record a perf profile of serve to this file")
-    parser.add_argument("--out", default=str(run.OUT / "stack-cost.json"))
+    parser.add_argument("--out", default=str(OUT / "stack-cost.json"))
     args = parser.parse_args()
     if args.tollgate:
         tollgate, authorizer = Path(args.tollgate), Path(args.tollgate).with_name("authorizer")
     else:
-        tollgate, authorizer = run.binaries("release")
+        tollgate, authorizer = binaries("release")
     command = str(authorizer) if args.lambda_mode else None
     work = Path(args.out).parent / "stack-cost"
     work.mkdir(parents=True, exist_ok=True)
@@ -167,7 +173,7 @@ def main():
         result = measure(tollgate, command, args, work)
         results.append(result)
         print(json.dumps(result), flush=True)
-    Path(args.out).write_text(json.dumps({"tollgate": str(tollgate), "machine": run.machine(), "runs": results}, indent=2) + "\n")
+    Path(args.out).write_text(json.dumps({"tollgate": str(tollgate), "machine": machine(), "runs": results}, indent=2) + "\n")
     return 1 if any(r["thresholds_failed"] for r in results) else 0
 
 

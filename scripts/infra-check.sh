@@ -2,7 +2,8 @@
 # The infrastructure checks that run offline (part of `make test`):
 #   terraform fmt, `terraform validate` of the root module, `terraform test`
 #   of every module (the authorizer module's with a mocked AWS provider),
-#   checkov with zero failed checks, and the HCL contract test (pytest).
+#   checkov with zero failed checks, and the HCL contract test and the check of
+#   docs/reference.md against the code (pytest, infra/tests).
 # `terraform apply` of the root module and the examples against moto is
 # `make infra-apply` (scripts/infra-apply.sh).
 set -euo pipefail
@@ -62,5 +63,5 @@ echo "== checkov (infra/, --skip-download)"
 "$VENV_INFRA/bin/checkov" --directory infra --framework terraform --skip-download \
     --quiet --compact --skip-path '\.terraform'
 
-echo "== HCL contract test (pytest)"
+echo "== HCL contract test and reference check (pytest)"
 "$VENV_INFRA/bin/python" -m pytest -q -p no:cacheprovider infra/tests

@@ -1,4 +1,4 @@
-"""The Terraform in infra/ checked against DESIGN.md and the code.
+"""The Terraform in infra/ checked against the code (and docs/reference.md's names).
 
 Parses the HCL (bc-python-hcl2, the parser checkov uses) and the Rust
 sources, and derives every expectation it can from the code rather than
@@ -20,9 +20,20 @@ from pathlib import Path
 import hcl2
 import pytest
 
-INFRA = Path(__file__).resolve().parent.parent
-ROOT = INFRA.parent
-FUNCTIONS = {"authorizer", "issuer", "issuer-rotation", "backend"}
+from rust_source import (
+    FUNCTION_SOURCES,
+    ROOT,
+    axum_routes,
+    default_route_scopes,
+    env_names,
+    function_source,
+    read,
+    rust_files,
+    strip_tests,
+)
+
+INFRA = ROOT / "infra"
+FUNCTIONS = set(FUNCTION_SOURCES)
 # Which crate and binary each function is.
 CRATE = {"authorizer": "authorizer", "issuer": "issuer", "issuer-rotation": "issuer", "backend": "backend"}
 # The IAM policy document of each function's AWS calls in iam.tf (the
@@ -140,59 +151,6 @@ def hcl_map_keys(text: str) -> list[str]:
 
 # ---------------------------------------------------------------- Rust
 
-def rust_files(*paths: str) -> list[Path]:
-    files: list[Path] = []
-    for p in paths:
-        p = ROOT / p
-        files.extend(sorted(p.rglob("*.rs")) if p.is_dir() else [p])
-    assert files, paths
-    return files
-
-
-def read(files: list[Path]) -> str:
-    return "\n".join(f.read_text(encoding="utf-8") for f in files)
-
-
-def strip_tests(source: str) -> str:
-    """The source without `#[cfg(test)]` modules (unit tests are not the binary)."""
-    return re.split(r"#\[cfg\(test\)\]", source)[0]
-
-
-def env_names(source: str) -> set[str]:
-    """Environment variable names a source reads: upper-case string literals
-    with an underscore passed to an env lookup or a settings helper."""
-    names = set()
-    for m in re.finditer(r"\"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\"", source):
-        before = source[max(0, m.start() - 60):m.start()]
-        if "env!(" in before[-6:]:
-            continue
-        names.add(m.group(1))
-    return names
-
-
-# Sources each function's binary is built from (its crate, minus unit tests).
-FUNCTION_SOURCES = {
-    "authorizer": ["authorizer/src", "telemetry/src"],
-    "issuer": ["issuer/src", "telemetry/src", "identity/src"],
-    # The rotation binary: its main, the rotation steps and the secret store.
-    "issuer-rotation": ["issuer/src/bin/issuer-rotation.rs", "issuer/src/rotation.rs",
-                        "issuer/src/keys/secrets_manager.rs", "issuer/src/config.rs", "telemetry/src"],
-    "backend": ["backend/src", "telemetry/src", "identity/src"],
-}
-
-
-def function_source(fn: str) -> str:
-    files = rust_files(*FUNCTION_SOURCES[fn])
-    if fn == "issuer-rotation":
-        # Of config.rs, all but the issuer service's own settings.
-        config = strip_tests((ROOT / "issuer/src/config.rs").read_text(encoding="utf-8"))
-        rotation_config = re.sub(r"\nimpl IssuerConfig \{.*?\n\}\n", "\n", config, flags=re.S)
-        assert rotation_config != config, "impl IssuerConfig not found in issuer/src/config.rs"
-        others = [f for f in files if f.name != "config.rs" or "issuer" not in str(f)]
-        return strip_tests(read(others)) + rotation_config
-    return "\n".join(strip_tests(f.read_text(encoding="utf-8")) for f in files)
-
-
 @cache
 def sdk_operations() -> dict[str, set[str]]:
     """Every operation of the SDK crates in Cargo.lock: {crate: {snake_name}}."""
@@ -241,7 +199,7 @@ NOT_ON_THE_FUNCTIONS_PATH = {
 def issuer_put_item_is_cli_only() -> bool:
     """The issuer's account writes (`AccountStore::put`) are `tollgate user
     add` / `client add`; no route or service path writes an account."""
-    served = read(rust_files("issuer/src/routes", "issuer/src/service.rs", "issuer/src/bin/issuer.rs"))
+    served = read(rust_files("issuer/src/routes*", "issuer/src/service.rs", "issuer/src/bin/issuer.rs"))
     return not re.search(r"\.put\(\s*&", served)
 
 
@@ -381,15 +339,6 @@ def api_routes() -> dict[str, dict]:
     return local("api.tf", "routes")
 
 
-def route_scopes_default() -> list[tuple[str, str, str]]:
-    """The demo API's ROUTE_SCOPES (infra/api-routes.json): the authorizer
-    binary's default and what the root module passes to the authorizer."""
-    table = json.loads((INFRA / "api-routes.json").read_text(encoding="utf-8"))
-    routes = [(*key.split(" ", 1), scopes) for key, scopes in table["route_scopes"].items()]
-    assert routes
-    return routes
-
-
 def api_pattern(path: str) -> re.Pattern:
     """An API Gateway resource path as a regex ({proxy+}: one or more segments)."""
     out = ""
@@ -415,7 +364,7 @@ def glob(pattern: str, path: str) -> bool:
 
 def test_the_api_routes_and_the_default_route_scopes_agree():
     api = api_routes()
-    scoped = route_scopes_default()
+    scoped = default_route_scopes()
     protected = {k: r for k, r in api.items() if r["authorized"]}
     # Every scoped route is served by a protected API method ...
     for method, path, scopes in scoped:
@@ -433,17 +382,7 @@ def test_the_api_routes_and_the_default_route_scopes_agree():
             assert not any(m == method and glob(p, sample(path)) for m, p, _ in scoped), key
 
 
-def axum_routes(path: str) -> list[tuple[str, str]]:
-    source = read(rust_files(path))
-    routes = []
-    for route, handlers in re.findall(r'\.route\(\s*"([^"]+)",\s*((?:[a-z]+\([a-z_]+\)\.?)+)', source):
-        for method in re.findall(r"([a-z]+)\([a-z_]+\)", handlers):
-            routes.append((method.upper(), route))
-    assert routes, path
-    return routes
-
-
-@pytest.mark.parametrize("fn,source", [("issuer", "issuer/src/routes"), ("backend", "backend/src/routes/mod.rs")])
+@pytest.mark.parametrize("fn,source", [("issuer", "issuer/src/routes*"), ("backend", "backend/src/routes/mod.rs")])
 def test_every_route_a_function_serves_is_reachable_through_the_api(fn, source):
     api = api_routes()
     for method, path in axum_routes(source):
@@ -703,14 +642,16 @@ def test_the_root_module_creates_every_alarm_and_the_dashboard():
 
 # ---------------------------------------------------------------- variables, outputs, versions
 
-DESIGN_VARIABLES = {"name", "stage_name", "signing_alg", "token_ttl_seconds", "authorizer_cache_ttl_seconds",
+# Names users and the other modules rely on (docs/reference.md lists every
+# one, infra/tests/test_reference.py checks that list): removing one breaks them.
+PINNED_VARIABLES = {"name", "stage_name", "signing_alg", "token_ttl_seconds", "authorizer_cache_ttl_seconds",
                     "rotation_schedule", "log_retention_days", "alarm_topic_arn", "lambda_dir"}
-DESIGN_OUTPUTS = {"api_url", "issuer_url", "jwks_url", "keyset_secret_arn", "users_table", "books_table", "dashboard_url"}
+PINNED_OUTPUTS = {"api_url", "issuer_url", "jwks_url", "keyset_secret_arn", "users_table", "books_table", "dashboard_url"}
 
 
-def test_variables_have_descriptions_types_and_the_design_defaults():
+def test_variables_have_descriptions_types_and_the_pinned_defaults():
     variables = {k: v for block in hcl("variables.tf")["variable"] for k, v in block.items()}
-    assert DESIGN_VARIABLES <= set(variables)
+    assert PINNED_VARIABLES <= set(variables)
     for name, v in variables.items():
         assert one(v.get("description", [""])).strip(), f"{name}: no description"
         assert "type" in v, f"{name}: no type"
@@ -719,16 +660,16 @@ def test_variables_have_descriptions_types_and_the_design_defaults():
     assert one(variables["signing_alg"]["default"]) == "RS256"
     assert one(variables["alarm_topic_arn"]["default"]) is None
     validated = {name for name, v in variables.items() if "validation" in v}
-    assert validated >= DESIGN_VARIABLES
+    assert validated >= PINNED_VARIABLES
     # The settings module tests these very validations: it uses this file.
     assert (INFRA / "modules/settings/variables.tf").resolve() == (INFRA / "variables.tf").resolve()
     settings_call = next(m for m in hcl("main.tf")["module"] if "settings" in m)["settings"]
     assert set(settings_call) - {"source", "__start_line__", "__end_line__"} == set(variables)
 
 
-def test_outputs_per_design():
+def test_outputs_include_the_pinned_ones():
     outputs = {k for block in hcl("outputs.tf")["output"] for k in block}
-    assert DESIGN_OUTPUTS <= outputs
+    assert PINNED_OUTPUTS <= outputs
 
 
 def test_versions_pin_terraform_and_the_aws_provider():
@@ -739,24 +680,24 @@ def test_versions_pin_terraform_and_the_aws_provider():
     assert re.fullmatch(r"~> \d+\.\d+", aws["version"])
 
 
-DESIGN_MODULE_VARIABLES = {
+PINNED_MODULE_VARIABLES = {
     "name", "lambda_zip", "issuer", "audiences", "trusted_issuers", "jwks_uri", "route_scopes", "scope_claims",
     "context_claims", "principal_claim", "required_typ", "allow_id_tokens", "jwks_max_age_seconds",
     "jwks_max_stale_seconds", "memory_size", "log_retention_days", "tags", "api_type", "rest_api_id",
     "http_api_id", "result_ttl_seconds", "simple_responses",
 }
-DESIGN_MODULE_OUTPUTS = {"authorizer_id", "function_name", "function_arn", "role_arn", "log_group_name"}
+PINNED_MODULE_OUTPUTS = {"authorizer_id", "function_name", "function_arn", "role_arn", "log_group_name"}
 
 
-def test_the_authorizer_module_has_the_designed_inputs_and_outputs():
+def test_the_authorizer_module_has_the_pinned_inputs_and_outputs():
     variables = {k: v for block in hcl("modules/authorizer/variables.tf")["variable"] for k, v in block.items()}
-    assert DESIGN_MODULE_VARIABLES <= set(variables), sorted(DESIGN_MODULE_VARIABLES - set(variables))
+    assert PINNED_MODULE_VARIABLES <= set(variables), sorted(PINNED_MODULE_VARIABLES - set(variables))
     for name, v in variables.items():
         assert one(v.get("description", [""])).strip(), f"{name}: no description"
         assert "type" in v, f"{name}: no type"
     assert one(variables["memory_size"]["default"]) == 128
     outputs = {k for block in hcl("modules/authorizer/outputs.tf")["output"] for k in block}
-    assert DESIGN_MODULE_OUTPUTS <= outputs
+    assert PINNED_MODULE_OUTPUTS <= outputs
     readme = (INFRA / "modules/authorizer/README.md").read_text(encoding="utf-8")
     for name in sorted(set(variables) | outputs):
         assert f"`{name}`" in readme, f"modules/authorizer/README.md does not document {name}"

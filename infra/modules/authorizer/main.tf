@@ -8,7 +8,7 @@ data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
-  # The function's configuration: the variables the binary reads (DESIGN.md),
+  # The function's configuration: the variables the binary reads (docs/reference.md),
   # set only when they differ from its defaults.
   environment = merge(
     var.issuer == null ? { TRUSTED_ISSUERS = var.trusted_issuers } : { JWT_ISSUER = var.issuer },

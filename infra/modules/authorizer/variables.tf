@@ -1,4 +1,4 @@
-# Inputs of the authorizer module (names fixed by DESIGN.md). Every one is
+# Inputs of the authorizer module (listed in docs/reference.md). Every one is
 # checked here, so a bad value fails at plan, not at the first request.
 
 variable "name" {

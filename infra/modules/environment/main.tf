@@ -1,5 +1,5 @@
 # The environment of the issuer, rotation and books functions, with the
-# names the binaries read (DESIGN.md; checked against the code by
+# names the binaries read (docs/reference.md; checked against the code by
 # infra/tests/test_contract.py), and the issuer URL the authorizer module
 # trusts. The authorizer's own environment is modules/authorizer's.
 

@@ -1,0 +1,39 @@
+"""The binaries a local run starts: tollgate, and each authorizer's command."""
+
+import os
+import subprocess
+from pathlib import Path
+
+from .host import log
+from .paths import PYJWT_BOOTSTRAP, ROOT
+
+
+def binaries(build):
+    """The tollgate and authorizer binaries. release: built now (fat LTO, the
+    measured run). debug: the ones `cargo test --workspace` built (make test),
+    used as they are; building them again with other features would cost a
+    minute for a smoke run."""
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    if not target.is_absolute():
+        target = ROOT / target
+    if build == "release":
+        log("building tollgate and authorizer (release)")
+        subprocess.run(
+            ["cargo", "build", "--release", "-p", "tollgate", "-p", "authorizer", "--bin", "tollgate", "--bin", "authorizer"],
+            cwd=ROOT,
+            check=True,
+        )
+    directory = target / ("release" if build == "release" else "debug")
+    found = directory / "tollgate", directory / "authorizer"
+    for binary in found:
+        if not binary.exists():
+            raise SystemExit(f"{binary} is missing: run `cargo test --workspace` (or `cargo build -p tollgate -p authorizer`)")
+    return found
+
+
+def authorizer_command(name, authorizer_binary):
+    if name == "tollgate":
+        return str(authorizer_binary)
+    if name == "pyjwt":
+        return str(PYJWT_BOOTSTRAP)
+    raise SystemExit(f"unknown authorizer {name!r} (tollgate or pyjwt)")
