@@ -605,8 +605,19 @@ def test_the_authorizer_modules_role_writes_its_own_logs_only():
     logs = one(data["own_logs"]["statement"])
     assert one(logs["actions"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
     assert one(logs["resources"]) == ["${aws_cloudwatch_log_group.this.arn}:*"]
-    assert set(resources["aws_iam_role_policy"]) == {"own_logs"}, "no other policy on the role"
+    assert set(resources["aws_iam_role_policy"]) == {"own_logs", "network_interfaces"}, "no other policy on the role"
     assert "aws_iam_role_policy_attachment" not in resources
+    # In a VPC only: the network interfaces Lambda attaches the function
+    # through, nothing else (no logs beyond its own group, no data).
+    interfaces = resources["aws_iam_role_policy"]["network_interfaces"]
+    assert one(interfaces["count"]) == one(data["network_interfaces"]["count"]) == "${var.vpc_config == None ? 0 : 1}"
+    assert one(interfaces["policy"]) == "${data.aws_iam_policy_document.network_interfaces[0].json}"
+    actions = {a for statement in data["network_interfaces"]["statement"] for a in one(statement["actions"])}
+    assert actions == {"ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:CreateNetworkInterface",
+                       "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"}
+    for statement in data["network_interfaces"]["statement"]:
+        if one(statement["resources"]) == ["*"]:
+            assert all(a.startswith("ec2:Describe") for a in one(statement["actions"])), "only Describe calls on *"
     assume = one(data["assume"]["statement"])
     assert [(one(p["type"]), one(p["identifiers"])) for p in assume["principals"]] == [("Service", ["lambda.amazonaws.com"])]
     assert [(one(c["variable"])) for c in assume["condition"]] == ["aws:SourceAccount"]
