@@ -36,17 +36,68 @@ locals {
   )
 }
 
+# endpoint_type: REGIONAL (the default), EDGE (API Gateway's own CloudFront
+# distribution in front; the authorizer cache and every function stay in
+# this region) or PRIVATE (only through the VPC endpoints, below).
 resource "aws_api_gateway_rest_api" "tollgate" {
   name        = var.name
   description = "Tollgate: books API and issuer behind a JWT TOKEN authorizer"
 
   endpoint_configuration {
-    types = ["REGIONAL"]
+    types            = [var.endpoint_type]
+    vpc_endpoint_ids = local.private_api ? var.vpc_endpoint_ids : null
   }
 
   lifecycle {
     create_before_destroy = true
   }
+}
+
+# A private API answers through its interface VPC endpoints only: its
+# resource policy allows execute-api:Invoke and denies it from any other
+# source (`execute-api:/*`: every stage, method and path of this API). The
+# token authorizer still guards every protected route; the policy decides
+# who may reach the API at all. API Gateway refuses to deploy a private API
+# without one.
+locals {
+  private_api = var.endpoint_type == "PRIVATE"
+}
+
+data "aws_iam_policy_document" "private_api" {
+  count = local.private_api ? 1 : 0
+
+  statement {
+    sid       = "Invoke"
+    actions   = ["execute-api:Invoke"]
+    resources = ["execute-api:/*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+  }
+
+  statement {
+    sid       = "OnlyThroughTheVpcEndpoints"
+    effect    = "Deny"
+    actions   = ["execute-api:Invoke"]
+    resources = ["execute-api:/*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "StringNotEquals"
+      variable = "aws:SourceVpce"
+      values   = var.vpc_endpoint_ids
+    }
+  }
+}
+
+resource "aws_api_gateway_rest_api_policy" "private_api" {
+  count = local.private_api ? 1 : 0
+
+  rest_api_id = aws_api_gateway_rest_api.tollgate.id
+  policy      = data.aws_iam_policy_document.private_api[0].json
 }
 
 # The path tree: top-level segments under the root, then one `{proxy+}`
@@ -130,22 +181,23 @@ resource "aws_api_gateway_deployment" "tollgate" {
   # hashed, from the configuration and the ids: whole resource objects would
   # change on every refresh (the provider reads unset maps and lists back
   # empty) and replace the deployment on every plan.
+  # A private API's resource policy takes effect at the next deployment.
   triggers = {
-    redeployment = sha1(jsonencode({
+    redeployment = sha1(jsonencode(merge({
       routes       = local.routes
       resources    = local.resource_ids
       methods      = { for key, m in aws_api_gateway_method.route : key => m.id }
       integrations = { for key, i in aws_api_gateway_integration.route : key => [i.id, i.uri] }
       authorizer   = [module.authorizer.authorizer_id, var.authorizer_cache_ttl_seconds]
       responses    = local.gateway_responses
-    }))
+    }, local.private_api ? { policy = aws_api_gateway_rest_api_policy.private_api[0].policy } : {})))
   }
 
   lifecycle {
     create_before_destroy = true
   }
 
-  depends_on = [aws_api_gateway_integration.route, aws_api_gateway_gateway_response.problem]
+  depends_on = [aws_api_gateway_integration.route, aws_api_gateway_gateway_response.problem, aws_api_gateway_rest_api_policy.private_api]
 }
 
 resource "aws_cloudwatch_log_group" "api_access" {

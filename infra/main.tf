@@ -20,6 +20,9 @@ module "settings" {
   jwks_max_age_seconds         = var.jwks_max_age_seconds
   status_list_max_age_seconds  = var.status_list_max_age_seconds
   authorizer_cache_ttl_seconds = var.authorizer_cache_ttl_seconds
+  endpoint_type                = var.endpoint_type
+  vpc_endpoint_ids             = var.vpc_endpoint_ids
+  authorizer_vpc_config        = var.authorizer_vpc_config
   rotation_schedule            = var.rotation_schedule
   route_scopes                 = var.route_scopes
   log_retention_days           = var.log_retention_days
@@ -40,6 +43,8 @@ module "environment" {
   region               = data.aws_region.current.name
   url_suffix           = data.aws_partition.current.dns_suffix
   stage_name           = var.stage_name
+  endpoint_type        = var.endpoint_type
+  vpc_endpoint_ids     = var.vpc_endpoint_ids
   audience             = module.settings.audience
   signing_alg          = var.signing_alg
   token_ttl_seconds    = var.token_ttl_seconds
@@ -71,6 +76,8 @@ module "authorizer" {
   memory_size                 = local.authorizer.memory_mb
   timeout_seconds             = local.authorizer.timeout_s
   log_retention_days          = var.log_retention_days
+  # A PRIVATE API's JWKS and status lists answer only inside the VPC.
+  vpc_config = var.authorizer_vpc_config
 
   api_type           = "rest"
   rest_api_id        = aws_api_gateway_rest_api.tollgate.id

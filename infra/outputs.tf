@@ -1,6 +1,16 @@
 output "api_url" {
-  description = "Base URL of the API (the stage's invoke URL)."
+  description = "Base URL of the API (the stage's invoke URL), the same form for every endpoint type: an EDGE API's is answered through API Gateway's CloudFront distribution, a PRIVATE API's resolves only inside a VPC whose execute-api endpoint has private DNS enabled (else vpc_endpoint_urls)."
   value       = aws_api_gateway_stage.tollgate.invoke_url
+}
+
+output "vpc_endpoint_urls" {
+  description = "endpoint_type = PRIVATE: the API's URL through each VPC endpoint (https://{api-id}-{vpce-id}.execute-api.{region}.amazonaws.com/{stage}), which needs no private DNS; empty for REGIONAL and EDGE."
+  value       = module.environment.vpc_endpoint_urls
+}
+
+output "endpoint_note" {
+  description = "Where the API answers, for its endpoint_type."
+  value       = module.environment.endpoint_note
 }
 
 output "issuer_url" {

@@ -86,6 +86,49 @@ variable "status_list_max_age_seconds" {
   }
 }
 
+variable "endpoint_type" {
+  description = "The API's endpoint type: REGIONAL (served in this region; put your own CloudFront in front if you need one), EDGE (API Gateway's own CloudFront distribution in front; the authorizer cache and the functions stay in this region) or PRIVATE (only through the interface VPC endpoints in vpc_endpoint_ids; needs authorizer_vpc_config)."
+  type        = string
+  default     = "REGIONAL"
+  nullable    = false
+
+  validation {
+    condition     = contains(["REGIONAL", "EDGE", "PRIVATE"], var.endpoint_type)
+    error_message = "endpoint_type must be REGIONAL, EDGE or PRIVATE."
+  }
+}
+
+variable "vpc_endpoint_ids" {
+  description = "endpoint_type = PRIVATE: the interface VPC endpoints (com.amazonaws.<region>.execute-api) the API answers through; its resource policy refuses every other source. Empty for REGIONAL and EDGE."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for id in var.vpc_endpoint_ids : can(regex("^vpce-[0-9a-f]{8,17}$", id))])
+    error_message = "vpc_endpoint_ids must be VPC endpoint ids (vpce-0123456789abcdef0)."
+  }
+
+  validation {
+    condition     = (var.endpoint_type == "PRIVATE") == (length(var.vpc_endpoint_ids) > 0)
+    error_message = "vpc_endpoint_ids: a PRIVATE API needs at least one execute-api VPC endpoint id; REGIONAL and EDGE APIs take none."
+  }
+}
+
+variable "authorizer_vpc_config" {
+  description = "Subnets and security groups to run the authorizer function in (modules/authorizer's vpc_config, which checks the ids). Required with endpoint_type = PRIVATE: the authorizer fetches the JWKS and status lists from the API's own URL, which only the VPC endpoints answer, so it must run in a VPC whose execute-api endpoint has private DNS enabled. null: outside any VPC."
+  type = object({
+    subnet_ids         = list(string)
+    security_group_ids = list(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.endpoint_type != "PRIVATE" || var.authorizer_vpc_config != null
+    error_message = "endpoint_type = PRIVATE needs authorizer_vpc_config: the authorizer fetches the JWKS and status lists from the private API itself, which a function outside the VPC cannot reach. Give it subnets in a VPC whose execute-api endpoint has private DNS enabled, and security groups that reach that endpoint on port 443."
+  }
+}
+
 variable "authorizer_cache_ttl_seconds" {
   description = "API Gateway's authorizer result cache TTL: no longer than a token lives (0 disables the cache)."
   type        = number

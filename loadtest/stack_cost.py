@@ -1,7 +1,8 @@
 """What one `GET /books` costs the local stack: latency under a constant
 arrival rate, and CPU time and context switches per request.
 
-Starts `tollgate serve --authorizer-cache-ttl 0` (its authorizer in process,
+Starts `tollgate serve --authorizer-cache-ttl 0` (or each TTL that
+--authorizer-cache-ttl names, alternating; its authorizer in process,
 or with --lambda as a Lambda function process) on a free loopback port,
 mints the tokens before k6 starts (so logins, which hash passwords, are left
 out of the CPU figures), runs the warm scenario (loadtest/scenarios/warm.js,
@@ -15,6 +16,7 @@ getrusage: on 2 cores k6 is the stack's biggest neighbour).
     loadtest/.venv/bin/python loadtest/stack_cost.py --rate 5000 --scenario bare
     loadtest/.venv/bin/python loadtest/stack_cost.py --rate 500 --lambda --runs 3
     loadtest/.venv/bin/python loadtest/stack_cost.py --tollgate /path/to/other/tollgate  # another build, same load
+    loadtest/.venv/bin/python loadtest/stack_cost.py --authorizer-cache-ttl 300 0 --runs 3  # the gateway's cache on, off, on, ...
 
 --perf FILE records a call-graph profile of `serve` during the run (perf
 record -g), for `perf report -i FILE`. Prints one line per run and writes
@@ -95,8 +97,9 @@ def mint(url, username, password, count):
     return tokens
 
 
-def measure(tollgate, command, args, out):
-    stack = LocalStack(tollgate, command, "warm", str(ISSUER_DEFAULT_JWKS_MAX_AGE_SECONDS), ISSUER_DEFAULT_STATUS_LIST_MAX_AGE_SECONDS)
+def measure(tollgate, command, args, out, cache_ttl):
+    stack = LocalStack(tollgate, command, "warm", str(ISSUER_DEFAULT_JWKS_MAX_AGE_SECONDS),
+                       ISSUER_DEFAULT_STATUS_LIST_MAX_AGE_SECONDS, authorizer_cache_ttl=cache_ttl)
     perf = None
     try:
         stack.wait_ready()
@@ -134,6 +137,7 @@ def measure(tollgate, command, args, out):
         "rate": args.rate,
         "scenario": args.scenario,
         "mode": "lambda" if command else "in-process",
+        "authorizer_cache_ttl": cache_ttl,
         "requests": requests,
         "measured": measured["requests"],
         "achieved_per_s": round(measured["requests"] / duration_seconds(args.duration), 1),
@@ -155,6 +159,8 @@ def main():
     parser.add_argument("--warmup", default="3s", help="the unmeasured warm-up (default 3s)")
     parser.add_argument("--vus", type=int, default=100, help="k6 VUs pre-allocated (default 100)")
     parser.add_argument("--runs", type=int, default=1, help="runs, one after another (default 1)")
+    parser.add_argument("--authorizer-cache-ttl", type=int, nargs="+", default=[0], metavar="SECONDS",
+                        help="the gateway's authorizer cache TTL (default 0: off); several: each run alternates through them")
     parser.add_argument("--scenario", choices=("warm", "bare"), default="warm", help="warm.js (the suite's) or bare.js (k6 at its lightest)")
     parser.add_argument("--lambda", dest="lambda_mode", action="store_true", help="the authorizer as a Lambda function process")
     parser.add_argument("--tollgate", help="the tollgate binary (default: target/release/tollgate, built now)")
@@ -170,9 +176,10 @@ def main():
     work.mkdir(parents=True, exist_ok=True)
     results = []
     for _ in range(args.runs):
-        result = measure(tollgate, command, args, work)
-        results.append(result)
-        print(json.dumps(result), flush=True)
+        for cache_ttl in args.authorizer_cache_ttl:
+            result = measure(tollgate, command, args, work, cache_ttl)
+            results.append(result)
+            print(json.dumps(result), flush=True)
     Path(args.out).write_text(json.dumps({"tollgate": str(tollgate), "machine": machine(), "runs": results}, indent=2) + "\n")
     return 1 if any(r["thresholds_failed"] for r in results) else 0
 

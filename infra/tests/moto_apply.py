@@ -8,9 +8,13 @@ zips and a provider override file that points every AWS endpoint at moto
 `validate`, `plan`, `apply`, a second `plan` that must show no change but
 the known moto gaps below, the outputs and the resources checked through
 boto3, then `destroy` (turning the tables' deletion protection off first,
-as README's teardown does). Skipped, saying so, only where the AWS
-provider is not installed in /opt/tf-plugins (the registry is out of
-reach here).
+as README's teardown does). The root module is applied with its default
+endpoint_type (REGIONAL), then applied again as EDGE (a second plan as
+clean), and planned, not applied, as PRIVATE: moto cannot hold a private
+API (it returns a resource policy unescaped, which the provider fails to
+read back, and drops the VPC endpoint ids an update adds). Skipped, saying
+so, only where the AWS provider is not installed in /opt/tf-plugins (the
+registry is out of reach here).
 """
 
 from __future__ import annotations
@@ -53,6 +57,26 @@ MOTO_GAPS = {
 }
 
 
+def changed_attributes(change: dict) -> set[str]:
+    """The top-level attributes a planned resource change changes."""
+    before = change["change"].get("before") or {}
+    after = change["change"].get("after") or {}
+    return {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+
+
+def beyond_moto_gaps(plan: dict) -> list[dict]:
+    """A plan's resource changes other than reads and updates of nothing
+    but moto's known gaps."""
+    beyond = []
+    for change in plan.get("resource_changes", []):
+        actions = change["change"]["actions"]
+        gaps = {attribute for (t, attribute) in MOTO_GAPS if t == change["type"]}
+        if actions in (["no-op"], ["read"]) or (actions == ["update"] and changed_attributes(change) <= gaps):
+            continue
+        beyond.append(change)
+    return beyond
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -81,7 +105,7 @@ OVERRIDE = """provider "aws" {{
   }}
 }}
 """
-SERVICES = ("apigateway", "apigatewayv2", "cloudwatch", "cognitoidp", "dynamodb", "iam", "lambda", "logs",
+SERVICES = ("apigateway", "apigatewayv2", "cloudwatch", "cognitoidp", "dynamodb", "ec2", "iam", "lambda", "logs",
             "secretsmanager", "sns", "sts")
 
 
@@ -144,8 +168,9 @@ class Configuration:
     def terraform(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         started = time.monotonic()
         command = ["terraform", f"-chdir={self.dir}", args[0]]
-        # Variables go to plan and destroy; an apply of a saved plan takes none.
-        if args[0] in ("plan", "destroy"):
+        # Variables go to plan, destroy and an apply without a saved plan;
+        # an apply of a saved plan takes none.
+        if args[0] in ("plan", "destroy") or args[:2] == ("apply", "-auto-approve"):
             command += [f"-var={k}={v}" for k, v in self.variables.items()]
         command += args[1:]
         result = subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=900)
@@ -154,20 +179,12 @@ class Configuration:
             raise AssertionError(f"{self.name}: terraform {' '.join(args)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
         return result
 
-    def plan_changes(self) -> list[tuple[str, str, list[str], set[str]]]:
-        """The second plan's changes: (address, type, actions, changed attributes)."""
-        self.terraform("plan", "-out=second.tfplan", "-detailed-exitcode")
-        shown = self.terraform("show", "-json", "second.tfplan")
-        changes = []
-        for change in json.loads(shown.stdout).get("resource_changes", []):
-            actions = change["change"]["actions"]
-            if actions in (["no-op"], ["read"]):
-                continue
-            before = change["change"].get("before") or {}
-            after = change["change"].get("after") or {}
-            changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
-            changes.append((change["address"], change["type"], actions, changed))
-        return changes
+    def planned(self, plan_file: str, *more: str) -> dict:
+        """`plan -out=plan_file` (with `more` arguments, such as -var
+        overrides) as `terraform show -json` shows it."""
+        self.terraform("plan", f"-out={plan_file}", "-detailed-exitcode", *more)
+        return json.loads(self.terraform("show", "-json", plan_file).stdout)
+
 
     def outputs(self) -> dict:
         shown = self.terraform("output", "-json")
@@ -195,8 +212,9 @@ class ApplyAgainstMoto(unittest.TestCase):
         cls.moto.stop()
         shutil.rmtree(cls.scratch, ignore_errors=True)
 
-    def cycle(self, relative: str, variables: dict[str, str], check, before_destroy=None) -> None:
-        """init, validate, plan, apply, plan again, `check(outputs)`, destroy."""
+    def cycle(self, relative: str, variables: dict[str, str], check, before_destroy=None, then=None) -> None:
+        """init, validate, plan, apply, plan again, `check(outputs)`,
+        `then(config)` (more of the same state), destroy."""
         config = Configuration(self.scratch, relative, self.moto, variables)
         print(f"\n  {config.name}:", flush=True)
         config.terraform("init", f"-plugin-dir={PLUGIN_DIR}")
@@ -204,18 +222,30 @@ class ApplyAgainstMoto(unittest.TestCase):
         config.terraform("plan", "-out=first.tfplan")
         try:
             config.terraform("apply", "first.tfplan")
-            unexpected = []
-            for address, type_, actions, changed in config.plan_changes():
-                gaps = {attribute for (t, attribute) in MOTO_GAPS if t == type_}
-                if actions != ["update"] or not changed <= gaps:
-                    unexpected.append(f"{address}: {actions} {sorted(changed - gaps)}")
-            self.assertEqual(unexpected, [], f"{config.name}: a second plan wants changes beyond moto's gaps")
+            self.assert_second_plan_clean(config)
             check(config.outputs())
+            if then:
+                then(config)
         finally:
             if before_destroy:
                 before_destroy()
             destroyed = config.terraform("destroy", "-auto-approve", check=False)
             self.assertEqual(destroyed.returncode, 0, f"{config.name}: destroy failed:\n{destroyed.stdout[-3000:]}\n{destroyed.stderr[-3000:]}")
+
+    def assert_second_plan_clean(self, config: Configuration) -> None:
+        """A plan after an apply changes nothing but moto's known gaps."""
+        unexpected = [f"{c['address']}: {c['change']['actions']} {sorted(changed_attributes(c))}"
+                      for c in beyond_moto_gaps(config.planned("second.tfplan"))]
+        self.assertEqual(unexpected, [], f"{config.name}: a second plan wants changes beyond moto's gaps")
+
+    def apply_variant(self, config: Configuration, more: dict[str, str], check) -> None:
+        """The applied configuration again with `more` variables (kept for
+        destroy): apply, a second plan as clean as the first's, `check(outputs)`."""
+        config.variables = config.variables | more
+        print(f"  {config.name}, {more}:", flush=True)
+        config.terraform("apply", "-auto-approve")
+        self.assert_second_plan_clean(config)
+        check(config.outputs())
 
     def function(self, name: str) -> dict:
         return self.moto.client("lambda").get_function(FunctionName=name)["Configuration"]
@@ -279,6 +309,7 @@ class ApplyAgainstMoto(unittest.TestCase):
             self.assertEqual(sorted(a["AlarmName"] for a in alarms), sorted(outputs["alarm_names"]))
             self.assertIn("tollgate-status-lists-unavailable", outputs["alarm_names"])
             self.moto.client("secretsmanager").describe_secret(SecretId=outputs["keyset_secret_arn"])
+            self.assert_endpoint(outputs, "REGIONAL")
 
         def unprotect() -> None:
             # README's teardown: deletion protection off, then destroy.
@@ -288,8 +319,72 @@ class ApplyAgainstMoto(unittest.TestCase):
                 except dynamodb.exceptions.ResourceNotFoundException:
                     pass
 
-        self.cycle("", {"lambda_dir": str(self.lambda_dir)}, check, before_destroy=unprotect)
+        def other_endpoint_types(config: Configuration) -> None:
+            api_url = config.outputs()["api_url"]
+
+            def edge(outputs: dict) -> None:
+                self.assertEqual(outputs["api_url"], api_url, "an edge-optimized API keeps its invoke URL")
+                self.assert_endpoint(outputs, "EDGE")
+
+            self.apply_variant(config, {"endpoint_type": "EDGE"}, edge)
+            self.assert_private_api_plan(config)
+
+        self.cycle("", {"lambda_dir": str(self.lambda_dir)}, check, before_destroy=unprotect, then=other_endpoint_types)
         self.assertFalse(set(tables) & set(dynamodb.list_tables()["TableNames"]), "tables left after destroy")
+
+    def assert_endpoint(self, outputs: dict, endpoint_type: str) -> None:
+        """The root module's API is of `endpoint_type`, and its outputs say so."""
+        api_id = re.fullmatch(rf"https://(\w+)\.execute-api\.{REGION}\.amazonaws\.com/prod", outputs["api_url"]).group(1)
+        api = self.moto.client("apigateway").get_rest_api(restApiId=api_id)
+        self.assertEqual(api["endpointConfiguration"]["types"], [endpoint_type])
+        self.assertTrue(outputs["endpoint_note"].startswith(f"{endpoint_type}: "), outputs["endpoint_note"])
+        self.assertEqual(outputs["vpc_endpoint_urls"], {})
+
+    def assert_private_api_plan(self, config: Configuration) -> None:
+        """endpoint_type = PRIVATE, planned over the applied state with an
+        execute-api VPC endpoint and the authorizer's subnet made in moto:
+        the API's type and endpoint, its resource policy, a redeployment,
+        the authorizer in the VPC with its network interface permissions,
+        and the per-endpoint URL. (Planned, not applied: see the module
+        docstring.)"""
+        ec2 = self.moto.client("ec2")
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+        group = ec2.create_security_group(GroupName="tollgate-authorizer", Description="authorizer", VpcId=vpc)["GroupId"]
+        endpoint = ec2.create_vpc_endpoint(
+            VpcId=vpc, ServiceName=f"com.amazonaws.{REGION}.execute-api", VpcEndpointType="Interface",
+            SubnetIds=[subnet], SecurityGroupIds=[group], PrivateDnsEnabled=True)["VpcEndpoint"]["VpcEndpointId"]
+        print(f"  {config.name}, PRIVATE through {endpoint} (plan only):", flush=True)
+        plan = config.planned(
+            "private.tfplan", "-var=endpoint_type=PRIVATE", f'-var=vpc_endpoint_ids=["{endpoint}"]',
+            f'-var=authorizer_vpc_config={{subnet_ids = ["{subnet}"], security_group_ids = ["{group}"]}}')
+        changes = {c["address"]: c["change"] for c in beyond_moto_gaps(plan)}
+        api = changes["aws_api_gateway_rest_api.tollgate"]
+        self.assertEqual(api["actions"], ["update"])
+        self.assertEqual(api["after"]["endpoint_configuration"][0]["types"], ["PRIVATE"])
+        self.assertEqual(api["after"]["endpoint_configuration"][0]["vpc_endpoint_ids"], [endpoint])
+        policy = changes["aws_api_gateway_rest_api_policy.private_api[0]"]
+        self.assertEqual(policy["actions"], ["create"])
+        statements = {s["Sid"]: s for s in json.loads(policy["after"]["policy"])["Statement"]}
+        self.assertEqual(statements["OnlyThroughTheVpcEndpoints"]["Effect"], "Deny")
+        self.assertEqual(statements["OnlyThroughTheVpcEndpoints"]["Condition"],
+                         {"StringNotEquals": {"aws:SourceVpce": endpoint}})
+        self.assertEqual(changes["aws_api_gateway_deployment.tollgate"]["actions"], ["create", "delete"],
+                         "a private API's policy takes effect at a new deployment")
+        function = changes["module.authorizer.aws_lambda_function.this"]
+        self.assertEqual(function["actions"], ["update"])
+        self.assertEqual((function["after"]["vpc_config"][0]["subnet_ids"], function["after"]["vpc_config"][0]["security_group_ids"]),
+                         ([subnet], [group]))
+        self.assertEqual(changes["module.authorizer.aws_iam_role_policy.network_interfaces[0]"]["actions"], ["create"])
+        api_id = api["before"]["id"]
+        self.assertEqual(plan["output_changes"]["vpc_endpoint_urls"]["after"],
+                         {endpoint: f"https://{api_id}-{endpoint}.execute-api.{REGION}.amazonaws.com/prod"})
+        unexpected = set(changes) - {
+            "aws_api_gateway_rest_api.tollgate", "aws_api_gateway_rest_api_policy.private_api[0]",
+            "aws_api_gateway_deployment.tollgate", "aws_api_gateway_stage.tollgate",
+            "module.authorizer.aws_lambda_function.this", "module.authorizer.aws_iam_role_policy.network_interfaces[0]",
+        }
+        self.assertEqual(unexpected, set(), "PRIVATE changes nothing else")
 
     def test_the_rest_api_example(self) -> None:
         def check(outputs: dict) -> None:

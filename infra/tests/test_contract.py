@@ -544,8 +544,19 @@ def test_the_authorizer_modules_role_writes_its_own_logs_only():
     logs = one(data["own_logs"]["statement"])
     assert one(logs["actions"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
     assert one(logs["resources"]) == ["${aws_cloudwatch_log_group.this.arn}:*"]
-    assert set(resources["aws_iam_role_policy"]) == {"own_logs"}, "no other policy on the role"
+    assert set(resources["aws_iam_role_policy"]) == {"own_logs", "network_interfaces"}, "no other policy on the role"
     assert "aws_iam_role_policy_attachment" not in resources
+    # In a VPC only: the network interfaces Lambda attaches the function
+    # through, nothing else (no logs beyond its own group, no data).
+    interfaces = resources["aws_iam_role_policy"]["network_interfaces"]
+    assert one(interfaces["count"]) == one(data["network_interfaces"]["count"]) == "${var.vpc_config == None ? 0 : 1}"
+    assert one(interfaces["policy"]) == "${data.aws_iam_policy_document.network_interfaces[0].json}"
+    actions = {a for statement in data["network_interfaces"]["statement"] for a in one(statement["actions"])}
+    assert actions == {"ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:CreateNetworkInterface",
+                       "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"}
+    for statement in data["network_interfaces"]["statement"]:
+        if one(statement["resources"]) == ["*"]:
+            assert all(a.startswith("ec2:Describe") for a in one(statement["actions"])), "only Describe calls on *"
     assume = one(data["assume"]["statement"])
     assert [(one(p["type"]), one(p["identifiers"])) for p in assume["principals"]] == [("Service", ["lambda.amazonaws.com"])]
     assert [(one(c["variable"])) for c in assume["condition"]] == ["aws:SourceAccount"]
@@ -701,6 +712,92 @@ def test_the_authorizer_module_has_the_pinned_inputs_and_outputs():
     readme = (INFRA / "modules/authorizer/README.md").read_text(encoding="utf-8")
     for name in sorted(set(variables) | outputs):
         assert f"`{name}`" in readme, f"modules/authorizer/README.md does not document {name}"
+
+
+ENDPOINT_TYPES = {"REGIONAL", "EDGE", "PRIVATE"}
+
+
+def root_variables() -> dict:
+    return {k: v for block in hcl("variables.tf")["variable"] for k, v in block.items()}
+
+
+def conditions(variable: dict) -> list[str]:
+    return [one(v["condition"]) for v in variable.get("validation", [])]
+
+
+def test_the_endpoint_type_is_validated_with_its_vpc_settings():
+    variables = root_variables()
+    endpoint_type = variables["endpoint_type"]
+    assert one(endpoint_type["default"]) == "REGIONAL"
+    assert one(endpoint_type["nullable"]) is False
+    assert [set(re.findall(r"'([A-Z]+)'", c)) for c in conditions(endpoint_type)] == [ENDPOINT_TYPES]
+    # PRIVATE needs at least one execute-api VPC endpoint, the others none ...
+    vpce = variables["vpc_endpoint_ids"]
+    assert one(vpce["default"]) == []
+    checks = conditions(vpce)
+    assert any("vpce-" in c for c in checks), "VPC endpoint ids are checked for their form"
+    assert 'var.endpoint_type == "PRIVATE" == length(var.vpc_endpoint_ids) > 0' in "".join(checks)
+    # ... and the authorizer in the VPC, to reach the private API's own JWKS.
+    vpc = variables["authorizer_vpc_config"]
+    assert one(vpc["default"]) is None
+    assert conditions(vpc) == ['${var.endpoint_type != "PRIVATE" || var.authorizer_vpc_config != None}']
+    # The ids themselves are the authorizer module's to check (its vpc_config).
+    module = {k: v for block in hcl("modules/authorizer/variables.tf")["variable"] for k, v in block.items()}
+    assert one(vpc["type"]) == one(module["vpc_config"]["type"])
+    assert "subnet-" in conditions(module["vpc_config"])[0] and "sg-" in conditions(module["vpc_config"])[0]
+
+
+def test_the_api_is_of_the_endpoint_type_and_a_private_one_answers_its_vpc_endpoints_only():
+    resources = root_blocks("resource")
+    assert local("api.tf", "private_api") == '${var.endpoint_type == "PRIVATE"}'
+    endpoint = one(resources["aws_api_gateway_rest_api"]["tollgate"]["endpoint_configuration"])
+    assert one(endpoint["types"]) == ["${var.endpoint_type}"]
+    assert one(endpoint["vpc_endpoint_ids"]) == "${local.private_api ? var.vpc_endpoint_ids : None}"
+    # The resource policy: Allow, then Deny to any source but the endpoints.
+    policy = resources["aws_api_gateway_rest_api_policy"]["private_api"]
+    document = root_blocks("data")["aws_iam_policy_document"]["private_api"]
+    assert one(policy["count"]) == one(document["count"]) == "${local.private_api ? 1 : 0}"
+    assert one(policy["policy"]) == "${data.aws_iam_policy_document.private_api[0].json}"
+    allow, deny = document["statement"]
+    assert "effect" not in allow and one(allow["actions"]) == one(deny["actions"]) == ["execute-api:Invoke"]
+    assert one(deny["effect"]) == "Deny"
+    assert [(one(c["test"]), one(c["variable"]), one(c["values"])) for c in deny["condition"]] == [
+        ("StringNotEquals", "aws:SourceVpce", "${var.vpc_endpoint_ids}")
+    ]
+    # A private API deploys only with its policy, which takes effect at a deployment.
+    deployment = resources["aws_api_gateway_deployment"]["tollgate"]
+    assert "${aws_api_gateway_rest_api_policy.private_api}" in one(deployment["depends_on"])
+    assert "aws_api_gateway_rest_api_policy.private_api[0].policy" in one(deployment["triggers"])["redeployment"]
+    # The authorizer runs where the private API's JWKS answers.
+    assert one(module_call("authorizer")["vpc_config"]) == "${var.authorizer_vpc_config}"
+    authorizer = module_blocks("authorizer", "resource")["aws_lambda_function"]["this"]
+    assert one(one(authorizer["dynamic"])["vpc_config"]["for_each"]) == "${var.vpc_config == None ? [] : ['${var.vpc_config}']}"
+
+
+def test_the_outputs_follow_the_endpoint_type():
+    outputs = {k: v for block in hcl("outputs.tf")["output"] for k, v in block.items()}
+    assert one(outputs["api_url"]["value"]) == "${aws_api_gateway_stage.tollgate.invoke_url}"
+    assert one(outputs["vpc_endpoint_urls"]["value"]) == "${module.environment.vpc_endpoint_urls}"
+    assert one(outputs["endpoint_note"]["value"]) == "${module.environment.endpoint_note}"
+    call = module_call("environment")
+    assert one(call["endpoint_type"]) == "${var.endpoint_type}"
+    assert one(call["vpc_endpoint_ids"]) == "${var.vpc_endpoint_ids}"
+    # A note for every type the variable accepts, and the per-endpoint URL
+    # form of a private API.
+    notes = local("modules/environment/main.tf", "endpoint_notes")
+    assert set(notes) - {"__start_line__", "__end_line__"} == ENDPOINT_TYPES
+    # (hcl2 quotes a string with a function call in it as "${"...")
+    assert all(note.removeprefix('${"').startswith(f"{kind}: ") for kind, note in notes.items() if kind in ENDPOINT_TYPES)
+    urls = local("modules/environment/main.tf", "vpc_endpoint_urls")
+    assert "https://${var.api_id}-${id}.execute-api.${var.region}.${var.url_suffix}/${var.stage_name}" in urls
+
+
+def test_http_apis_are_said_to_be_regional_where_the_module_serves_one():
+    """HTTP APIs have no EDGE or PRIVATE endpoint type: every page that
+    shows the module with api_type = "http" says so."""
+    for page in ["modules/authorizer/README.md", "examples/http-api/README.md", "examples/cognito/README.md"]:
+        text = (INFRA / page).read_text(encoding="utf-8")
+        assert "HTTP APIs are regional" in text, page
 
 
 def test_http_api_authorizers_read_the_token_from_the_identity_sources_only():

@@ -30,13 +30,15 @@ class LocalStack:
     its authorizer is `command` run as a Lambda function, or in process
     when `command` is None."""
 
-    def __init__(self, tollgate, command, scenario, jwks_max_age, status_list_max_age):
+    def __init__(self, tollgate, command, scenario, jwks_max_age, status_list_max_age, authorizer_cache_ttl=0):
         self.data = Path(tempfile.mkdtemp(prefix="tollgate-loadtest-"))
         self.url = f"http://127.0.0.1:{free_port()}"
+        # The suite measures authorizers: its gateway caches no answers (TTL 0)
+        # unless a caller (stack_cost.py) asks for one.
         args = [
             str(tollgate), "--data-dir", str(self.data), "serve",
             "--addr", self.url.removeprefix("http://"),
-            "--authorizer-cache-ttl", "0",
+            "--authorizer-cache-ttl", str(authorizer_cache_ttl),
         ]
         if command is not None:
             args += [

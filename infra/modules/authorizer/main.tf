@@ -1,7 +1,8 @@
 # Tollgate's authorizer in front of an existing API: the arm64 function with
-# its own log group and a role that writes those logs and nothing else, the
-# permission for that API alone to invoke it, and the API Gateway authorizer
-# itself (REST: TOKEN; HTTP API: REQUEST, payload 2.0).
+# its own log group and a role that writes those logs and nothing else (in a
+# VPC, also its network interfaces), the permission for that API alone to
+# invoke it, and the API Gateway authorizer itself (REST: TOKEN; HTTP API:
+# REQUEST, payload 2.0).
 
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
@@ -60,7 +61,8 @@ data "aws_iam_policy_document" "assume" {
 }
 
 # The authorizer calls no AWS API (it fetches keys and lists over https):
-# its role writes its own log group and nothing else.
+# its role writes its own log group and nothing else (and, in a VPC, lets
+# Lambda manage the function's network interfaces, below).
 data "aws_iam_policy_document" "own_logs" {
   statement {
     sid       = "OwnLogs"
@@ -82,8 +84,41 @@ resource "aws_iam_role_policy" "own_logs" {
   policy = data.aws_iam_policy_document.own_logs.json
 }
 
+# In a VPC (vpc_config), Lambda attaches the function through network
+# interfaces it manages with this role: the EC2 actions AWS documents for
+# it (AWSLambdaVPCAccessExecutionRole's, without its logs on every group),
+# the changes within this account and region. Describe calls take no
+# resource ARN.
+data "aws_iam_policy_document" "network_interfaces" {
+  count = var.vpc_config == null ? 0 : 1
+
+  statement {
+    sid       = "DescribeNetworkInterfaces"
+    actions   = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"]
+    resources = ["*"]
+  }
+  statement {
+    sid = "ManageNetworkInterfaces"
+    actions = [
+      "ec2:CreateNetworkInterface",
+      "ec2:DeleteNetworkInterface",
+      "ec2:AssignPrivateIpAddresses",
+      "ec2:UnassignPrivateIpAddresses",
+    ]
+    resources = ["arn:${data.aws_partition.current.partition}:ec2:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:*/*"]
+  }
+}
+
+resource "aws_iam_role_policy" "network_interfaces" {
+  count = var.vpc_config == null ? 0 : 1
+
+  name   = "${var.name}-network-interfaces"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.network_interfaces[0].json
+}
+
 resource "aws_lambda_function" "this" {
-  #checkov:skip=CKV_AWS_117:The authorizer calls only the issuer's https JWKS and status list URLs; a VPC would add NAT or endpoints and cold-start latency for no isolation gain (place it in one if your IdP is private).
+  #checkov:skip=CKV_AWS_117:Outside a VPC unless vpc_config says otherwise: the authorizer calls only the issuer's https JWKS and status list URLs, and a VPC would add NAT or endpoints for no isolation gain; set vpc_config where the issuer answers only inside one (a private IdP, a PRIVATE API).
   #checkov:skip=CKV_AWS_116:Invoked synchronously by API Gateway only; a dead-letter queue applies to asynchronous invocations.
   #checkov:skip=CKV_AWS_115:No reserved concurrency by default: capping the authorizer caps the API, and a new account's unreserved minimum makes a reservation fail. API Gateway throttling bounds the load.
   #checkov:skip=CKV_AWS_173:The environment holds issuer URLs, audiences and settings only (no secret); Lambda encrypts it at rest with its service key.
@@ -110,6 +145,15 @@ resource "aws_lambda_function" "this" {
     log_group  = aws_cloudwatch_log_group.this.name
   }
 
-  # Its first invocations must be able to write logs (and the EMF metrics in them).
-  depends_on = [aws_iam_role_policy.own_logs]
+  dynamic "vpc_config" {
+    for_each = var.vpc_config == null ? [] : [var.vpc_config]
+    content {
+      subnet_ids         = vpc_config.value.subnet_ids
+      security_group_ids = vpc_config.value.security_group_ids
+    }
+  }
+
+  # Its first invocations must be able to write logs (and the EMF metrics in
+  # them); in a VPC, Lambda needs its network interfaces first.
+  depends_on = [aws_iam_role_policy.own_logs, aws_iam_role_policy.network_interfaces]
 }

@@ -217,6 +217,25 @@ variable "log_retention_days" {
   }
 }
 
+variable "vpc_config" {
+  description = "Run the function in a VPC: its subnets and security groups. For issuers whose JWKS and status lists answer only there (a private IdP, or a PRIVATE API serving its own issuer through an execute-api VPC endpoint); the subnets must reach them (a VPC endpoint, or NAT for a public issuer). null: outside any VPC."
+  type = object({
+    subnet_ids         = list(string)
+    security_group_ids = list(string)
+  })
+  default = null
+
+  validation {
+    condition = var.vpc_config == null || try(
+      length(var.vpc_config.subnet_ids) > 0 && length(var.vpc_config.security_group_ids) > 0
+      && alltrue([for id in var.vpc_config.subnet_ids : can(regex("^subnet-[0-9a-f]{8,17}$", id))])
+      && alltrue([for id in var.vpc_config.security_group_ids : can(regex("^sg-[0-9a-f]{8,17}$", id))]),
+      false
+    )
+    error_message = "vpc_config needs at least one subnet id (subnet-...) and one security group id (sg-...)."
+  }
+}
+
 variable "tags" {
   description = "Tags on every resource the module creates."
   type        = map(string)

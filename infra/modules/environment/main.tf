@@ -4,7 +4,23 @@
 # trusts. The authorizer's own environment is modules/authorizer's.
 
 locals {
+  # The stage's invoke URL, whatever the endpoint type: an EDGE API's
+  # default hostname is answered through API Gateway's CloudFront
+  # distribution, a PRIVATE API's only inside a VPC whose execute-api
+  # endpoint has private DNS enabled.
   issuer_url = "https://${var.api_id}.execute-api.${var.region}.${var.url_suffix}/${var.stage_name}"
+
+  # A PRIVATE API through one endpoint by name, without private DNS:
+  # https://{api-id}-{vpce-id}.execute-api.{region}.amazonaws.com/{stage}.
+  vpc_endpoint_urls = {
+    for id in var.vpc_endpoint_ids : id => "https://${var.api_id}-${id}.execute-api.${var.region}.${var.url_suffix}/${var.stage_name}"
+  }
+
+  endpoint_notes = {
+    REGIONAL = "REGIONAL: api_url is served in ${var.region}; for a CDN, put your own CloudFront distribution in front (docs/caching.md)."
+    EDGE     = "EDGE: api_url reaches the API through API Gateway's own CloudFront distribution (the client's nearest point of presence); the authorizer cache and the functions stay in ${var.region}."
+    PRIVATE  = "PRIVATE: api_url resolves only inside a VPC whose execute-api endpoint (${join(", ", var.vpc_endpoint_ids)}) has private DNS enabled; from elsewhere in the network use vpc_endpoint_urls."
+  }
 
   issuer = {
     JWT_ISSUER           = local.issuer_url
@@ -42,6 +58,16 @@ output "issuer_url" {
 output "jwks_url" {
   description = "Where the issuer publishes its JWKS."
   value       = "${local.issuer_url}/.well-known/jwks.json"
+}
+
+output "vpc_endpoint_urls" {
+  description = "PRIVATE: the API's URL through each VPC endpoint, which needs no private DNS; empty otherwise."
+  value       = local.vpc_endpoint_urls
+}
+
+output "endpoint_note" {
+  description = "Where the API answers, for its endpoint type."
+  value       = local.endpoint_notes[var.endpoint_type]
 }
 
 output "variables" {

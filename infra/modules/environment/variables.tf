@@ -19,6 +19,18 @@ variable "stage_name" {
   type        = string
 }
 
+variable "endpoint_type" {
+  description = "The API's endpoint type: REGIONAL, EDGE or PRIVATE."
+  type        = string
+  default     = "REGIONAL"
+}
+
+variable "vpc_endpoint_ids" {
+  description = "PRIVATE: the execute-api VPC endpoints the API answers through."
+  type        = list(string)
+  default     = []
+}
+
 variable "audience" {
   description = "JWT_AUDIENCE, comma-separated."
   type        = string

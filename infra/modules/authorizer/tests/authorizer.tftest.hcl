@@ -304,3 +304,38 @@ run "bounds_are_checked" {
   }
   expect_failures = [var.memory_size, var.result_ttl_seconds, var.jwks_max_stale_seconds, var.log_retention_days, var.status_list_check, var.api_type]
 }
+
+run "outside_a_vpc_by_default" {
+  command = apply
+
+  assert {
+    condition     = length(aws_lambda_function.this.vpc_config) == 0 && length(aws_iam_role_policy.network_interfaces) == 0
+    error_message = "no VPC, and no network interface permissions, unless vpc_config is set"
+  }
+}
+
+run "in_a_vpc_when_asked" {
+  command = apply
+
+  variables {
+    vpc_config = { subnet_ids = ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"], security_group_ids = ["sg-0123456789abcdef0"] }
+  }
+
+  assert {
+    condition = (aws_lambda_function.this.vpc_config[0].subnet_ids == toset(["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"])
+    && aws_lambda_function.this.vpc_config[0].security_group_ids == toset(["sg-0123456789abcdef0"]))
+    error_message = "the function runs in the given subnets and security groups"
+  }
+  assert {
+    condition     = length(aws_iam_role_policy.network_interfaces) == 1 && aws_iam_role_policy.network_interfaces[0].role == aws_iam_role.this.id
+    error_message = "Lambda may manage the function's network interfaces with its role"
+  }
+}
+
+run "a_vpc_needs_subnets_and_security_groups" {
+  command = plan
+  variables {
+    vpc_config = { subnet_ids = [], security_group_ids = ["vpc-0123456789abcdef0"] }
+  }
+  expect_failures = [var.vpc_config]
+}

@@ -81,3 +81,50 @@ run "other_partitions_keep_their_dns_suffix" {
     error_message = "China partition URL"
   }
 }
+
+run "a_regional_api_has_no_vpc_endpoint_urls" {
+  command = plan
+
+  assert {
+    condition     = output.vpc_endpoint_urls == {} && startswith(output.endpoint_note, "REGIONAL: ")
+    error_message = "REGIONAL is the default: no VPC endpoint URL"
+  }
+}
+
+run "an_edge_api_keeps_its_stage_url_and_its_region" {
+  command = plan
+  variables {
+    endpoint_type = "EDGE"
+  }
+  assert {
+    condition     = output.issuer_url == "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod" && output.vpc_endpoint_urls == {}
+    error_message = "an edge-optimized API answers at the same invoke URL"
+  }
+  assert {
+    condition     = startswith(output.endpoint_note, "EDGE: ") && strcontains(output.endpoint_note, "stay in eu-west-1")
+    error_message = "the note says the authorizer cache stays in the API's region"
+  }
+}
+
+run "a_private_api_is_reachable_through_each_vpc_endpoint" {
+  command = plan
+  variables {
+    endpoint_type    = "PRIVATE"
+    vpc_endpoint_ids = ["vpce-0123456789abcdef0", "vpce-0fedcba9876543210"]
+  }
+  assert {
+    condition = output.vpc_endpoint_urls == {
+      "vpce-0123456789abcdef0" = "https://a1b2c3d4e5-vpce-0123456789abcdef0.execute-api.eu-west-1.amazonaws.com/prod"
+      "vpce-0fedcba9876543210" = "https://a1b2c3d4e5-vpce-0fedcba9876543210.execute-api.eu-west-1.amazonaws.com/prod"
+    }
+    error_message = "https://{api-id}-{vpce-id}.execute-api.{region}.amazonaws.com/{stage} per endpoint"
+  }
+  assert {
+    condition     = output.issuer_url == "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod"
+    error_message = "iss stays the API's own hostname (private DNS resolves it inside the VPC)"
+  }
+  assert {
+    condition     = startswith(output.endpoint_note, "PRIVATE: ") && strcontains(output.endpoint_note, "vpce-0123456789abcdef0, vpce-0fedcba9876543210")
+    error_message = "the note names the endpoints"
+  }
+}

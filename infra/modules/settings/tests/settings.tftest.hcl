@@ -221,3 +221,72 @@ run "route_scopes_without_scopes_are_refused" {
   }
   expect_failures = [var.route_scopes]
 }
+
+run "edge_is_accepted_without_vpc_endpoints" {
+  command = plan
+  variables {
+    endpoint_type = "EDGE"
+  }
+  assert {
+    condition     = var.endpoint_type == "EDGE" && length(var.vpc_endpoint_ids) == 0
+    error_message = "an edge-optimized API takes no VPC endpoint"
+  }
+}
+
+run "private_with_endpoints_and_an_authorizer_in_the_vpc_is_accepted" {
+  command = plan
+  variables {
+    endpoint_type         = "PRIVATE"
+    vpc_endpoint_ids      = ["vpce-0123456789abcdef0"]
+    authorizer_vpc_config = { subnet_ids = ["subnet-0123456789abcdef0"], security_group_ids = ["sg-0123456789abcdef0"] }
+  }
+  assert {
+    condition     = var.endpoint_type == "PRIVATE"
+    error_message = "a private API with its VPC endpoint and the authorizer's subnets"
+  }
+}
+
+run "unknown_endpoint_type_is_refused" {
+  command = plan
+  variables {
+    endpoint_type = "regional"
+  }
+  expect_failures = [var.endpoint_type]
+}
+
+run "private_without_vpc_endpoints_is_refused" {
+  command = plan
+  variables {
+    endpoint_type         = "PRIVATE"
+    authorizer_vpc_config = { subnet_ids = ["subnet-0123456789abcdef0"], security_group_ids = ["sg-0123456789abcdef0"] }
+  }
+  expect_failures = [var.vpc_endpoint_ids]
+}
+
+run "private_without_the_authorizer_in_the_vpc_is_refused" {
+  command = plan
+  variables {
+    endpoint_type    = "PRIVATE"
+    vpc_endpoint_ids = ["vpce-0123456789abcdef0"]
+  }
+  expect_failures = [var.authorizer_vpc_config]
+}
+
+run "vpc_endpoints_on_a_public_api_are_refused" {
+  command = plan
+  variables {
+    endpoint_type    = "REGIONAL"
+    vpc_endpoint_ids = ["vpce-0123456789abcdef0"]
+  }
+  expect_failures = [var.vpc_endpoint_ids]
+}
+
+run "malformed_vpc_endpoint_ids_are_refused" {
+  command = plan
+  variables {
+    endpoint_type         = "PRIVATE"
+    vpc_endpoint_ids      = ["vpc-0123456789abcdef0"]
+    authorizer_vpc_config = { subnet_ids = ["subnet-0123456789abcdef0"], security_group_ids = ["sg-0123456789abcdef0"] }
+  }
+  expect_failures = [var.vpc_endpoint_ids]
+}
