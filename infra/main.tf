@@ -66,8 +66,9 @@ module "authorizer" {
   issuer     = module.environment.issuer_url
   jwks_uri   = module.environment.jwks_url
   audiences  = var.audiences
-  # The built-in table is this API's; a route_scopes variable replaces it.
-  route_scopes = var.route_scopes
+  # This API's own table (api-routes.json, which the local stack and the
+  # authorizer binary's default read too); a route_scopes variable replaces it.
+  route_scopes = var.route_scopes != null ? var.route_scopes : local.api_routes.route_scopes
   # RFC 9068 access tokens, every one with a status list entry.
   required_typ                = "at+jwt"
   status_list_check           = "required"
@@ -87,6 +88,9 @@ module "authorizer" {
 }
 
 locals {
+  # The demo API's route table: its methods (api.tf) and their scopes.
+  api_routes = jsondecode(file("${path.module}/api-routes.json"))
+
   # The functions deployed here; the authorizer is the module's.
   authorizer = module.settings.functions["authorizer"]
   functions  = { for fn, f in module.settings.functions : fn => f if fn != "authorizer" }

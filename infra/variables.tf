@@ -178,7 +178,7 @@ variable "rotation_schedule" {
 }
 
 variable "route_scopes" {
-  description = "ROUTE_SCOPES for the authorizer: \"METHOD /path\" to the scopes (space-separated) that grant it. null keeps the built-in books and admin table, which matches this API."
+  description = "ROUTE_SCOPES for the authorizer: \"METHOD /path\" to the scopes (space-separated) that grant it. null: this API's own table, infra/api-routes.json."
   type        = map(string)
   default     = null
 

@@ -362,6 +362,18 @@ def glob(pattern: str, path: str) -> bool:
     return re.fullmatch(".*".join(map(re.escape, pattern.split("*"))), path) is not None
 
 
+def test_the_api_has_exactly_the_route_tables_methods():
+    """api.tf's methods are infra/api-routes.json's, which the local gateway
+    routes by: same keys, functions and authorization."""
+    table = json.loads((INFRA / "api-routes.json").read_text(encoding="utf-8"))
+    api = {key: (r["function"], r["authorized"]) for key, r in api_routes().items()}
+    assert api == {key: (m["function"], m["authorized"]) for key, m in table["methods"].items()}
+    call = module_call("authorizer")
+    # (the HCL parser spells null None)
+    assert one(call["route_scopes"]) == "${var.route_scopes != None ? var.route_scopes : local.api_routes.route_scopes}"
+    assert root_locals()["api_routes"] == '${jsondecode(file("${path.module}/api-routes.json"))}'
+
+
 def test_the_api_routes_and_the_default_route_scopes_agree():
     api = api_routes()
     scoped = default_route_scopes()

@@ -7,9 +7,9 @@
 use std::time::Duration;
 
 use crate::config::RotationConfig;
-use crate::keys::secrets_manager::{SecretsManagerKeyStore, CURRENT, PENDING};
 use crate::keys::KeySet;
 use crate::keys::KeyStoreError;
+use crate::keys::{SecretsManagerKeyStore, CURRENT, PENDING};
 
 /// One step of a rotation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use crate::accounts::{AccountStore, DynamoAccountStore, FileAccountStore};
 use crate::config::{ConfigError, StoreLocation};
-use crate::keys::secrets_manager::SecretsManagerKeyStore;
 use crate::keys::FileKeyStore;
 use crate::keys::KeyStore;
+use crate::keys::SecretsManagerKeyStore;
 use crate::status::{DynamoStatusStore, FileStatusStore, StatusStore};
 
 /// The keyset file in a data directory.

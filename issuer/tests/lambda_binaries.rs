@@ -1,8 +1,8 @@
 //! The `issuer` and `issuer-rotation` binaries through the Lambda Runtime
 //! API, with the events API Gateway and Secrets Manager send.
 
-use issuer::keys::secrets_manager::SecretsManagerKeyStore;
 use issuer::keys::KeyStore;
+use issuer::keys::SecretsManagerKeyStore;
 use serde_json::{json, Value};
 use testkit::function::{LambdaError, TestFunction};
 

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use aws_sdk_secretsmanager::Client;
-use issuer::keys::secrets_manager::SecretsManagerKeyStore;
 use issuer::keys::KeyStore;
+use issuer::keys::SecretsManagerKeyStore;
 use issuer::keys::{KeySet, KeyState};
 use issuer::RotationConfig;
 use issuer::SigningAlg;

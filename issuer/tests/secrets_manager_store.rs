@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use issuer::keys::secrets_manager::{SecretsManagerKeyStore, SAVING};
 use issuer::keys::KeySet;
 use issuer::keys::{KeyStore, KeyStoreError};
+use issuer::keys::{SecretsManagerKeyStore, SAVING};
 use issuer::SigningAlg;
 
 mod common;
@@ -181,7 +181,7 @@ const PLACEHOLDER: &str =
 
 #[test]
 fn only_a_one_member_placeholder_object_is_a_placeholder() {
-    use issuer::keys::secrets_manager::is_placeholder;
+    use issuer::keys::is_placeholder;
     assert!(is_placeholder(PLACEHOLDER));
     assert!(is_placeholder(r#"{ "placeholder" : true }"#));
     for not in [

@@ -15,7 +15,7 @@ locals {
     var.issuer == null ? { TRUSTED_ISSUERS = var.trusted_issuers } : { JWT_ISSUER = var.issuer },
     length(var.audiences) == 0 ? {} : { JWT_AUDIENCE = join(",", var.audiences) },
     var.jwks_uri == null ? {} : { JWKS_URI = var.jwks_uri },
-    var.route_scopes == null ? {} : { ROUTE_SCOPES = jsonencode({ for route, scopes in var.route_scopes : route => trimspace(scopes) }) },
+    { ROUTE_SCOPES = jsonencode({ for route, scopes in var.route_scopes : route => trimspace(scopes) }) },
     length(var.scope_claims) == 0 ? {} : { SCOPE_CLAIMS = join(",", var.scope_claims) },
     length(var.context_claims) == 0 ? {} : { CONTEXT_CLAIMS = join(",", var.context_claims) },
     var.principal_claim == null ? {} : { PRINCIPAL_CLAIM = var.principal_claim },

@@ -77,16 +77,16 @@ variable "jwks_uri" {
 }
 
 variable "route_scopes" {
-  description = "Which scopes grant each route (ROUTE_SCOPES): {\"METHOD /path\" = \"scope other-scope\"}, any one suffices; `*` in a path matches anything, `/` included. null: the built-in books API table."
+  description = "Which scopes grant each route of your API (ROUTE_SCOPES): {\"METHOD /path\" = \"scope other-scope\"}, any one suffices; `*` in a path matches anything, `/` included. Required: the authorizer has no table of its own for your API."
   type        = map(string)
-  default     = null
+  nullable    = false
 
   validation {
-    condition = var.route_scopes == null || alltrue([
-      for route, scopes in coalesce(var.route_scopes, {}) :
+    condition = length(var.route_scopes) > 0 && alltrue([
+      for route, scopes in var.route_scopes :
       can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|\\*) /[^\\s]*$", route)) && length(trimspace(scopes)) > 0
     ])
-    error_message = "route_scopes keys are \"METHOD /path\" (GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS or *), values non-empty scope lists."
+    error_message = "route_scopes needs at least one route; keys are \"METHOD /path\" (GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS or *), values non-empty scope lists."
   }
 }
 

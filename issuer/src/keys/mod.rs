@@ -1,7 +1,7 @@
 //! The [`KeySet`], its signing keys ([`PrivateKey`], [`SigningAlg`]) and
 //! where it lives: [`FileKeyStore`], [`SecretsManagerKeyStore`] (with the
-//! secret's staging labels in [`secrets_manager`]), either wrapped by
-//! [`MeteredKeyStore`]. Every store implementation has the same semantics:
+//! secret's staging labels), either wrapped by the service in
+//! `MeteredKeyStore`. Every store implementation has the same semantics:
 //! `save` succeeds only if the stored keyset is still at the version the
 //! caller read, so of two racing rotations exactly one wins and the other
 //! gets [`KeyStoreError::Conflict`] (a 409 at the endpoint).
@@ -9,13 +9,16 @@
 mod file;
 mod keyset;
 mod metered;
-pub mod secrets_manager;
+mod secrets_manager;
 mod signing_key;
 
 pub use file::FileKeyStore;
 pub use keyset::{KeyMetadata, KeyRecord, KeySet, KeySetError, KeyState};
-pub use metered::MeteredKeyStore;
-pub use secrets_manager::{SecretsManagerKeyStore, Stages};
+pub(crate) use metered::MeteredKeyStore;
+pub use secrets_manager::{
+    is_placeholder, SecretsManagerKeyStore, Stages, CURRENT, PENDING, PLACEHOLDER_MEMBER, PREVIOUS,
+    SAVING,
+};
 pub use signing_key::{KeyError, PrivateKey, SigningAlg};
 
 use async_trait::async_trait;

@@ -36,12 +36,13 @@ mock_provider "aws" {
 }
 
 variables {
-  name        = "orders-authorizer"
-  lambda_zip  = "tests/fixtures/bootstrap.zip"
-  issuer      = "https://idp.example.com"
-  audiences   = ["orders-api"]
-  api_type    = "rest"
-  rest_api_id = "abc123"
+  name         = "orders-authorizer"
+  lambda_zip   = "tests/fixtures/bootstrap.zip"
+  issuer       = "https://idp.example.com"
+  audiences    = ["orders-api"]
+  api_type     = "rest"
+  rest_api_id  = "abc123"
+  route_scopes = { "GET /orders" = "orders:read" }
 }
 
 run "rest_api_gets_a_token_authorizer_in_the_bearer_form" {
@@ -76,8 +77,9 @@ run "rest_api_gets_a_token_authorizer_in_the_bearer_form" {
       JWKS_MAX_STALE_SECONDS      = "3600"
       STATUS_LIST_CHECK           = "if_present"
       STATUS_LIST_MAX_AGE_SECONDS = "60"
+      ROUTE_SCOPES                = jsonencode({ "GET /orders" = "orders:read" })
     })
-    error_message = "the environment names only what differs from the binary's defaults (discovery finds the JWKS)"
+    error_message = "the environment names the routes, and otherwise only what differs from the binary's defaults (discovery finds the JWKS)"
   }
   assert {
     condition     = aws_cloudwatch_log_group.this.name == "/aws/lambda/orders-authorizer" && output.log_group_name == "/aws/lambda/orders-authorizer"
@@ -287,6 +289,14 @@ run "route_scopes_are_method_and_path" {
   command = plan
   variables {
     route_scopes = { "/orders" = "orders:read", "FETCH /orders" = "x", "GET /orders" = " " }
+  }
+  expect_failures = [var.route_scopes]
+}
+
+run "route_scopes_may_not_be_empty" {
+  command = plan
+  variables {
+    route_scopes = {}
   }
   expect_failures = [var.route_scopes]
 }
