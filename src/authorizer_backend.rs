@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use authorizer::Authorizer;
+use authorizer::{Authorizer, Refusal};
 use serde_json::Value;
 
 use lambda_host::{FunctionSpec, HostSettings, LambdaError, LambdaHost};
@@ -26,16 +26,24 @@ pub enum AuthorizerFailure {
     /// Any other failure (error, crash, init error, timeout): 500.
     #[error("authorizer failed: {0}")]
     Failed(#[from] LambdaError),
+    /// The in-process authorizer cannot answer the event as configured: 500.
+    #[error("authorizer misconfigured: {0}")]
+    Misconfigured(&'static str),
 }
 
 impl AuthorizerBackend {
     /// One authorizer event in, its answer out.
     pub async fn invoke(&self, event: Value) -> Result<Value, AuthorizerFailure> {
         match self {
-            Self::InProcess(authorizer) => authorizer
-                .handle(event)
-                .await
-                .map_err(|_| AuthorizerFailure::Unauthorized),
+            Self::InProcess(authorizer) => {
+                authorizer
+                    .handle(event)
+                    .await
+                    .map_err(|refusal| match refusal {
+                        Refusal::Unauthorized => AuthorizerFailure::Unauthorized,
+                        Refusal::Misconfigured(why) => AuthorizerFailure::Misconfigured(why),
+                    })
+            }
             Self::Lambda(host) => match host.invoke(&event).await {
                 Ok(answer) => Ok(answer),
                 Err(LambdaError::Function { message, .. }) if message == "Unauthorized" => {
@@ -118,17 +126,30 @@ const PASSED_TO_FUNCTION: &[&str] = &[
     "STATUS_LIST_CHECK",
     "STATUS_LIST_MAX_AGE_SECONDS",
     "STATUS_LIST_MAX_STALE_SECONDS",
+    "DPOP_MODE",
+    "DPOP_ALGORITHMS",
+    "DPOP_MAX_AGE_SECONDS",
+    "DPOP_REPLAY_TABLE",
 ];
 
 /// The authorizer function's configuration when the issuer is this stack
 /// at `issuer_url`: tokens must be its RFC 9068 access tokens for `audience`.
 pub fn function_env(issuer_url: &str, jwks_uri: &str, audience: &str) -> Vec<(String, String)> {
     let from_gateway = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let served_at = jwks_uri.trim_end_matches("/.well-known/jwks.json");
+    let configured: Vec<String> = from_gateway("DPOP_PUBLIC_BASE_URLS")
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default();
+    let base_urls = crate::local_stack::public_base_urls(&configured, issuer_url, served_at);
     let mut env = vec![
         ("JWT_ISSUER".to_owned(), issuer_url.to_owned()),
         ("JWKS_URI".to_owned(), jwks_uri.to_owned()),
         ("JWT_AUDIENCE".to_owned(), audience.to_owned()),
         ("JWT_REQUIRED_TYP".to_owned(), required_typ()),
+        (
+            "DPOP_PUBLIC_BASE_URLS".to_owned(),
+            serde_json::Value::from(base_urls).to_string(),
+        ),
     ];
     env.extend(
         PASSED_TO_FUNCTION

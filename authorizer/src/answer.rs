@@ -18,13 +18,27 @@ use crate::error::VerifyError;
 use crate::events::AuthorizerEvent;
 use crate::metrics::Outcome;
 use crate::policy::{MethodArn, PolicyBuilder};
+use crate::sender_settings::DpopMode;
 use crate::verified::VerifiedToken;
 
-/// The invocation fails with exactly this message, which API Gateway turns
-/// into a 401.
+/// Why an invocation gives no answer; its message is what the invocation
+/// fails with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("Unauthorized")]
-pub struct Unauthorized;
+pub enum Refusal {
+    /// Exactly `Unauthorized`, which API Gateway turns into a 401.
+    #[error("Unauthorized")]
+    Unauthorized,
+    /// The authorizer cannot answer this event safely as configured: a
+    /// `TOKEN` event with DPoP checks on (it carries no `DPoP` header).
+    /// API Gateway answers 500; the message says what to change.
+    #[error("{0}")]
+    Misconfigured(&'static str),
+}
+
+/// What a `TOKEN` event gets while `DPOP_MODE` is not `off`.
+pub const DPOP_NEEDS_REQUEST_EVENTS: &str = "DPoP needs a REQUEST authorizer: a TOKEN event \
+carries no DPoP header, so DPOP_MODE (default if_bound) cannot be enforced; use a REQUEST \
+authorizer with the Authorization and DPoP headers as identity sources, or set DPOP_MODE=off";
 
 /// The `context` of an answer: strings only (API Gateway refuses objects).
 pub type Context = HashMap<String, Value>;
@@ -42,18 +56,18 @@ pub enum Answer {
 }
 
 impl Authorizer {
-    /// Answers a raw Lambda event: the JSON response, or `Unauthorized`.
-    pub async fn handle(&self, event: Value) -> Result<Value, Unauthorized> {
+    /// Answers a raw Lambda event: the JSON response, or a refusal.
+    pub async fn handle(&self, event: Value) -> Result<Value, Refusal> {
         let event = match AuthorizerEvent::from_json(event) {
             Ok(event) => event,
             Err(_) => {
                 self.metrics()
                     .decision(Outcome::Unauthorized, "unknown_event", 0.0, false);
-                return Err(Unauthorized);
+                return Err(Refusal::Unauthorized);
             }
         };
         let answer = self.authorize(&event).await?;
-        let mut json = serde_json::to_value(answer).map_err(|_| Unauthorized)?;
+        let mut json = serde_json::to_value(answer).map_err(|_| Refusal::Unauthorized)?;
         // Unset optional members (`usageIdentifierKey`) are left out, not sent as null.
         if let Value::Object(members) = &mut json {
             members.retain(|_, value| !value.is_null());
@@ -61,30 +75,49 @@ impl Authorizer {
         Ok(json)
     }
 
-    /// Decides one event. Invalid or missing token: `Unauthorized` (401).
-    /// Valid token: a policy over the whole API built from its scopes (or,
-    /// for HTTP API simple responses, `isAuthorized` for this route).
-    pub async fn authorize(&self, event: &AuthorizerEvent) -> Result<Answer, Unauthorized> {
+    /// Decides one event. Invalid or missing token, or a sender that does
+    /// not hold what the token is bound to: `Unauthorized` (401). Valid
+    /// token: a policy over the whole API built from its scopes (or, for
+    /// HTTP API simple responses, `isAuthorized` for this route).
+    pub async fn authorize(&self, event: &AuthorizerEvent) -> Result<Answer, Refusal> {
         let started = Instant::now();
-        let verified = match event.bearer_token() {
+        if matches!(event, AuthorizerEvent::Token(_)) && self.config().sender.mode != DpopMode::Off
+        {
+            tracing::error!("{DPOP_NEEDS_REQUEST_EVENTS}");
+            self.metrics()
+                .decision(Outcome::Unauthorized, "dpop_token_event", 0.0, false);
+            return Err(Refusal::Misconfigured(DPOP_NEEDS_REQUEST_EVENTS));
+        }
+        let credential = event.credential();
+        let verified = match credential {
             None => Err(VerifyError::MissingToken),
-            Some(token) => self.verify_traced(token).await,
+            Some(credential) => self.verify_traced(credential.token).await,
         };
-        let micros = started.elapsed().as_secs_f64() * 1e6;
         let (verified, cache_hit) = match verified {
             Ok(ok) => ok,
             Err(error) => {
+                let micros = started.elapsed().as_secs_f64() * 1e6;
                 tracing::info!(reason = error.reason(), "unauthorized");
                 self.metrics()
                     .decision(Outcome::Unauthorized, error.reason(), micros, false);
-                return Err(Unauthorized);
+                return Err(Refusal::Unauthorized);
             }
         };
+        if let Some(credential) = credential {
+            if let Err(error) = self.check_sender(event, credential, &verified).await {
+                let micros = started.elapsed().as_secs_f64() * 1e6;
+                tracing::info!(reason = error.reason(), %error, "unauthorized");
+                self.metrics()
+                    .decision(Outcome::Unauthorized, error.reason(), micros, cache_hit);
+                return Err(Refusal::Unauthorized);
+            }
+        }
+        let micros = started.elapsed().as_secs_f64() * 1e6;
         let Some(arn) = event.route_arn().and_then(MethodArn::parse) else {
             tracing::warn!("event has no parsable methodArn/routeArn");
             self.metrics()
                 .decision(Outcome::Unauthorized, "bad_route_arn", micros, cache_hit);
-            return Err(Unauthorized);
+            return Err(Refusal::Unauthorized);
         };
         let scopes = verified.scopes();
         let (permitted, reason) = self.permits(event, &arn, &scopes);

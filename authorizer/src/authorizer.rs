@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use dpop::{ProofChecker, ReplayStore};
 use telemetry::MetricsSink;
 
 use crate::claims::{ClaimChecks, Claims};
@@ -12,13 +13,13 @@ use crate::config::{AuthorizerConfig, ConfigError, StatusCheck};
 use crate::decision_cache::DecisionCache;
 use crate::error::VerifyError;
 use crate::fetch::{FetchError, Fetcher};
-use crate::jwk::VerifyingKey;
 use crate::key_cache::KeyCache;
 use crate::metrics::Metrics;
 use crate::route_scopes::RouteScopes;
 use crate::status_lists::StatusLists;
 use crate::token::{parse_token, typ_matches, SignatureBuf, UnverifiedToken};
-use crate::verified::{StatusEntry, VerifiedToken};
+use crate::verified::{Binding, StatusEntry, VerifiedToken};
+use jose::VerifyingKey;
 
 /// Why the authorizer could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +36,8 @@ pub struct Authorizer {
     /// One per trusted issuer: its settings and keys, and its status lists.
     issuers: Vec<TrustedKeys>,
     decisions: DecisionCache,
+    /// DPoP proofs' checks and the replay store they remember proofs in.
+    proofs: ProofChecker,
     metrics: Metrics,
 }
 
@@ -94,17 +97,35 @@ impl Authorizer {
                 TrustedKeys { keys, status }
             })
             .collect();
+        let proofs = config
+            .sender
+            .proofs
+            .checker(config.sender.proofs.replay_store());
         Ok(Self {
             decisions: DecisionCache::new(config.decision_cache_capacity),
+            proofs,
             config,
             issuers,
             metrics,
         })
     }
 
+    /// Remembers used DPoP proofs in `replay` instead of what
+    /// `DPOP_REPLAY_TABLE` names (the local stack shares one store between
+    /// its issuer and authorizer).
+    pub fn with_replay_store(mut self, replay: Arc<dyn ReplayStore>) -> Self {
+        self.proofs = self.config.sender.proofs.checker(replay);
+        self
+    }
+
     /// The configuration in force.
     pub fn config(&self) -> &AuthorizerConfig {
         &self.config
+    }
+
+    /// The DPoP proof checks.
+    pub(crate) fn proofs(&self) -> &ProofChecker {
+        &self.proofs
     }
 
     /// The metrics recorder (the Lambda binary records its cold start here).
@@ -273,6 +294,14 @@ impl Authorizer {
             .claim_mapping
             .identity(&claims, parsed.payload())?;
         let status = self.status_entry(&claims, trusted)?;
+        let binding = claims
+            .cnf
+            .as_ref()
+            .map(|cnf| Binding {
+                jkt: cnf.jkt.as_deref().map(str::to_owned),
+                x5t_s256: cnf.x5t_s256.as_deref().map(str::to_owned),
+            })
+            .unwrap_or_default();
         Ok(VerifiedToken {
             sub: claims.sub.as_deref().unwrap_or_default().to_owned(),
             principal_claim: identity.principal,
@@ -285,6 +314,7 @@ impl Authorizer {
             issuer: Arc::clone(issuer),
             key,
             status,
+            binding,
         })
     }
 

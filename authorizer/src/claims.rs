@@ -47,6 +47,24 @@ pub struct Claims<'a> {
     /// draft-ietf-oauth-status-list: where the token's status is published.
     #[serde(borrow)]
     pub status: Option<StatusClaim<'a>>,
+    /// RFC 7800: the key or certificate the token is bound to.
+    #[serde(borrow)]
+    pub cnf: Option<Confirmation<'a>>,
+}
+
+/// `cnf` (RFC 7800): what a sender must hold to use the token. Only the
+/// methods Tollgate checks are read; any other (`jwk`, `kid`, `jku`, …)
+/// fails the token rather than being ignored, which would turn a bound
+/// token into a bearer one.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Confirmation<'a> {
+    /// RFC 9449 §6: the DPoP key's RFC 7638 thumbprint.
+    #[serde(borrow)]
+    pub jkt: Option<Cow<'a, str>>,
+    /// RFC 8705 §3.1: the client certificate's SHA-256 thumbprint.
+    #[serde(borrow, rename = "x5t#S256")]
+    pub x5t_s256: Option<Cow<'a, str>>,
 }
 
 /// The `status` claim: an object naming status mechanisms; the one read
@@ -287,7 +305,8 @@ mod tests {
     #[test]
     fn claims_in_an_array_are_refused() {
         // serde would read this as iss, sub, aud, exp, nbf, iat, scope, ….
-        let array = r#"["i","alice","books-api",1800000100,0,0,"keys:admin",[],null,null,null]"#;
+        let array =
+            r#"["i","alice","books-api",1800000100,0,0,"keys:admin",[],null,null,null,null]"#;
         assert!(serde_json::from_str::<Claims<'_>>(array).is_ok());
         assert_eq!(claims(array), Err(VerifyError::InvalidClaims));
         assert_eq!(

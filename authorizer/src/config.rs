@@ -8,6 +8,8 @@ use serde::Deserialize;
 
 use crate::claim_mapping::{ClaimMapping, ClaimMappingError};
 use crate::route_scopes::{RouteScopes, RouteScopesError};
+use crate::sender_settings::SenderSettings;
+use dpop::DpopSettingsError;
 
 /// The largest duration setting honoured (one year); larger values are capped.
 pub const MAX_DURATION_SECONDS: u64 = 365 * 24 * 3600;
@@ -207,6 +209,8 @@ pub struct AuthorizerConfig {
     pub allow_id_tokens: bool,
     /// `STATUS_LIST_CHECK` and the status lists' cache times.
     pub status: StatusSettings,
+    /// `DPOP_MODE` and the DPoP proof settings.
+    pub sender: SenderSettings,
 }
 
 /// Why the environment was refused at start; the message names the variable.
@@ -246,6 +250,15 @@ pub enum ConfigError {
     /// `STATUS_LIST_CHECK` is not `off`, `if_present` or `required`.
     #[error("STATUS_LIST_CHECK must be off, if_present or required, not {0:?}")]
     StatusListCheck(String),
+    /// `DPOP_MODE` is not `off`, `if_bound` or `required`.
+    #[error("DPOP_MODE must be off, if_bound or required, not {0:?}")]
+    DpopMode(String),
+    /// `DPOP_ALGORITHMS` or `DPOP_MAX_AGE_SECONDS` was refused.
+    #[error(transparent)]
+    Dpop(#[from] DpopSettingsError),
+    /// `DPOP_PUBLIC_BASE_URLS` is not a JSON array of base URLs.
+    #[error("DPOP_PUBLIC_BASE_URLS: {0}")]
+    DpopPublicBaseUrls(String),
     /// A key or discovery URL that is not https (or loopback http).
     #[error("refusing key URL {url:?}: {why}")]
     InsecureUrl {
@@ -294,6 +307,7 @@ impl AuthorizerConfig {
                 .map(|t| t.trim().to_owned()),
             allow_id_tokens: settings.flag("JWT_ALLOW_ID_TOKENS")?,
             status: status_settings(&settings)?,
+            sender: SenderSettings::from_settings(&settings)?,
             issuers: trusted_issuers(&settings)?,
         };
         for issuer in &config.issuers {

@@ -1,5 +1,7 @@
-//! The three authorizer event shapes API Gateway sends, and the bearer
-//! token and route each carries.
+//! The authorizer event shapes API Gateway sends, and what each carries:
+//! the credential (`Bearer` or `DPoP`), the route, and for sender
+//! constraints the `DPoP` headers, the request's method and URI, and the
+//! client certificate.
 
 use aws_lambda_events::event::apigw::{
     ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerRequestTypeRequest,
@@ -68,31 +70,36 @@ impl AuthorizerEvent {
         }
     }
 
-    /// The bearer token, read only from what API Gateway keys its authorizer
+    /// The credential, read only from what API Gateway keys its authorizer
     /// cache on: the `TOKEN` event's `authorizationToken`; for REST `REQUEST`
     /// events the `Authorization` header (which must therefore be an identity
     /// source); for HTTP API events, payload 1.0 and 2.0, the
-    /// `identitySource` values alone, the first that is a Bearer credential.
-    /// (A Bearer credential holds no comma, so payload 1.0's comma-joined
-    /// values split without ambiguity.)
-    pub fn bearer_token(&self) -> Option<&str> {
+    /// `identitySource` values alone, the first that is a credential. (A
+    /// credential holds no comma, so payload 1.0's comma-joined values split
+    /// without ambiguity.)
+    pub fn credential(&self) -> Option<Credential<'_>> {
         match self {
-            AuthorizerEvent::Token(e) => {
-                e.authorization_token.as_deref().and_then(bearer_credential)
-            }
+            AuthorizerEvent::Token(e) => e.authorization_token.as_deref().and_then(credential),
             AuthorizerEvent::Request(e) => authorization_header(&e.headers)
                 .or_else(|| authorization_header(&e.multi_value_headers))
-                .and_then(bearer_credential),
+                .and_then(credential),
             AuthorizerEvent::HttpApiV1 {
                 identity_source, ..
-            } => identity_source.split(',').find_map(bearer_credential),
+            } => identity_source.split(',').find_map(credential),
             AuthorizerEvent::HttpApiV2(e) => e
                 .identity_source
                 .as_deref()
                 .unwrap_or_default()
                 .iter()
-                .find_map(|source| bearer_credential(source)),
+                .find_map(|source| credential(source)),
         }
+    }
+
+    /// The token of a `Bearer` credential (see [`Self::credential`]).
+    pub fn bearer_token(&self) -> Option<&str> {
+        self.credential()
+            .filter(|c| c.scheme == Scheme::Bearer)
+            .map(|c| c.token)
     }
 
     /// The HTTP API route key (`GET /books/{id}`, `$default`); `None` for
@@ -155,17 +162,50 @@ fn authorization_header(headers: &HeaderMap) -> Option<&str> {
     headers.get(http::header::AUTHORIZATION)?.to_str().ok()
 }
 
-/// The token of a `Bearer` credential, RFC 6750 §2.1: `Bearer 1*SP b64token`,
-/// the scheme name case-insensitive, nothing before the scheme or after the
-/// token. A bare token, another scheme, a tab, a second word or trailing
-/// space has none.
+/// The authorization scheme a token came in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheme {
+    /// `Bearer` (RFC 6750): whoever holds the token may use it.
+    Bearer,
+    /// `DPoP` (RFC 9449 §7.1): a proof of the bound key comes with it.
+    DPoP,
+}
+
+/// A token and the scheme it came in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Credential<'a> {
+    /// `Bearer` or `DPoP`.
+    pub scheme: Scheme,
+    /// The token.
+    pub token: &'a str,
+}
+
+/// A credential in either scheme: `Bearer 1*SP b64token` (RFC 6750 §2.1)
+/// or `DPoP 1*SP token68` (RFC 9449 §7.1, the same characters), the scheme
+/// name case-insensitive, nothing before the scheme or after the token. A
+/// bare token, another scheme, a tab, a second word or trailing space has
+/// none.
+pub fn credential(value: &str) -> Option<Credential<'_>> {
+    [("bearer", Scheme::Bearer), ("dpop", Scheme::DPoP)]
+        .into_iter()
+        .find_map(|(name, scheme)| {
+            let token = scheme_token(value, name)?;
+            Some(Credential { scheme, token })
+        })
+}
+
+/// The token of a `Bearer` credential (see [`credential`]).
 pub fn bearer_credential(value: &str) -> Option<&str> {
-    const SCHEME: &str = "bearer";
-    let scheme = value.get(..SCHEME.len())?;
-    if !scheme.eq_ignore_ascii_case(SCHEME) {
+    scheme_token(value, "bearer")
+}
+
+/// The token after the scheme `name` (lower case) and one or more spaces.
+fn scheme_token<'v>(value: &'v str, name: &str) -> Option<&'v str> {
+    let scheme = value.get(..name.len())?;
+    if !scheme.eq_ignore_ascii_case(name) {
         return None;
     }
-    let rest = &value[SCHEME.len()..];
+    let rest = &value[name.len()..];
     let token = rest.trim_start_matches(' ');
     if token.len() == rest.len() || !is_b64token(token) {
         return None;

@@ -13,9 +13,9 @@ use crate::authorizer::Authorizer;
 use crate::claims::{ClaimChecks, Claims};
 use crate::config::StatusCheck;
 use crate::error::VerifyError;
-use crate::jwk::VerifyingKey;
 use crate::token::{parse_token, SignatureBuf, UnverifiedToken};
 use crate::verified::VerifiedToken;
+use jose::VerifyingKey;
 
 /// One check's verdict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

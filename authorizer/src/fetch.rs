@@ -15,7 +15,7 @@ use reqwest::header::{CACHE_CONTROL, CONTENT_LENGTH, ETAG, IF_NONE_MATCH};
 use reqwest::StatusCode;
 
 use crate::config::CacheSettings;
-use crate::jwk::JwkSet;
+use jose::JwkSet;
 
 /// Why a fetch failed. What was held before stays in use.
 #[derive(Debug, thiserror::Error)]

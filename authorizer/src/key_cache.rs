@@ -15,8 +15,8 @@ use tokio::sync::Mutex;
 use crate::config::{CacheSettings, JwksSource, TrustedIssuer};
 use crate::error::VerifyError;
 use crate::fetch::{FetchError, FetchedJwks, Fetcher};
-use crate::jwk::VerifyingKey;
 use crate::metrics::Metrics;
+use jose::VerifyingKey;
 
 /// The keys of the last good fetch and how long they may serve.
 #[derive(Debug, Default)]

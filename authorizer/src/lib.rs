@@ -46,7 +46,6 @@
 
 #![deny(missing_docs)]
 
-mod algorithm;
 mod answer;
 mod authorizer;
 mod claim_mapping;
@@ -54,22 +53,23 @@ mod claims;
 mod config;
 mod decision_cache;
 mod error;
+mod event_request;
 mod events;
 pub mod explain;
 mod fetch;
 mod json;
-mod jwk;
 mod key_cache;
 mod metrics;
 mod policy;
 mod route_key;
 mod route_scopes;
+mod sender;
+mod sender_settings;
 mod status_lists;
 mod token;
 mod verified;
 
-pub use algorithm::Algorithm;
-pub use answer::{Answer, Unauthorized};
+pub use answer::{Answer, Refusal, DPOP_NEEDS_REQUEST_EVENTS};
 pub use authorizer::{Authorizer, BuildError};
 pub use config::{
     is_loopback_url, AuthorizerConfig, CacheSettings, ConfigError, JwksSource, StatusCheck,
@@ -77,12 +77,14 @@ pub use config::{
 };
 pub use environment::SettingError;
 pub use error::VerifyError;
-pub use events::{bearer_credential, AuthorizerEvent};
-pub use jwk::{JwkError, JwkSet, VerifyingKey};
+pub use events::{bearer_credential, credential, AuthorizerEvent, Credential, Scheme};
+pub use jose::{Algorithm, JwkError, JwkSet, VerifyingKey};
 pub use policy::{MethodArn, PolicyBuilder};
 pub use route_key::HTTP_METHODS;
 pub use route_scopes::{glob_matches, Route, RouteScopes, RouteScopesError};
-pub use verified::VerifiedToken;
+pub use sender::SenderError;
+pub use sender_settings::{DpopMode, SenderSettings};
+pub use verified::{Binding, VerifiedToken};
 
 /// Reading a token *without* verifying it: the compact-JWS parser and the
 /// claim checks, for benches and diagnostics. Nothing here checks a

@@ -10,10 +10,10 @@ use base64_simd::{Out, URL_SAFE_NO_PAD};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
-use crate::algorithm::Algorithm;
 use crate::claims::Claims;
 use crate::error::VerifyError;
 use crate::json::is_json_object;
+use jose::Algorithm;
 
 /// Tokens above this size are refused before any decoding. Real access
 /// tokens are well under 2 KiB.

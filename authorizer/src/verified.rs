@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::jwk::VerifyingKey;
 use crate::key_cache::KeyCache;
 use crate::status_lists::{ListEntry, StatusLists};
+use jose::VerifyingKey;
 
 /// Where a verified token's status is checked: its issuer's lists, the
 /// list's entry, and the token's index in it.
@@ -43,6 +43,24 @@ pub struct VerifiedToken {
     /// Its status list entry, when it names one and the check is on: checked
     /// on every use, decision-cache hits included.
     pub(crate) status: Option<StatusEntry>,
+    /// What its sender must hold (`cnf`): checked on every use.
+    pub binding: Binding,
+}
+
+/// A token's sender constraint (`cnf`): none for a bearer token.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Binding {
+    /// `cnf.jkt`: the DPoP key's thumbprint (RFC 9449).
+    pub jkt: Option<String>,
+    /// `cnf.x5t#S256`: the client certificate's thumbprint (RFC 8705).
+    pub x5t_s256: Option<String>,
+}
+
+impl Binding {
+    /// Whether the token is bound to anything.
+    pub fn is_bound(&self) -> bool {
+        self.jkt.is_some() || self.x5t_s256.is_some()
+    }
 }
 
 impl VerifiedToken {
@@ -59,6 +77,8 @@ impl VerifiedToken {
                 .iter()
                 .map(|(path, value)| path.len() + value.len())
                 .sum::<usize>()
+            + self.binding.jkt.as_ref().map_or(0, String::len)
+            + self.binding.x5t_s256.as_ref().map_or(0, String::len)
     }
 
     /// The status list URI and index this token is checked against, if any.

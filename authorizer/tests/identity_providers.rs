@@ -14,12 +14,14 @@ use serde_json::{json, Value};
 use telemetry::CaptureSink;
 use testkit::{now, JwksServer, TestKey};
 
-/// An authorizer built from exactly `env` (nothing added).
+/// An authorizer built from `env` and, answering `TOKEN` events,
+/// `DPOP_MODE=off`.
 async fn authorizer_with(env: &[(&str, String)]) -> Authorizer {
-    let env: HashMap<String, String> = env
+    let mut env: HashMap<String, String> = env
         .iter()
         .map(|(k, v)| ((*k).to_owned(), v.clone()))
         .collect();
+    env.insert("DPOP_MODE".to_owned(), "off".to_owned());
     let config =
         AuthorizerConfig::from_lookup(|name| env.get(name).cloned(), common::demo_routes())
             .expect("config");

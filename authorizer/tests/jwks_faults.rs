@@ -356,7 +356,10 @@ async fn each_issuers_keys_verify_only_its_own_tokens() {
         {"issuer": "https://a.example", "jwks_uri": server_a.url(), "audiences": ["api-a"]},
         {"issuer": "https://b.example", "jwks_uri": server_b.url(), "audiences": ["api-b"]},
     ]);
-    let env = std::collections::HashMap::from([("TRUSTED_ISSUERS", trusted.to_string())]);
+    let env = std::collections::HashMap::from([
+        ("TRUSTED_ISSUERS", trusted.to_string()),
+        ("DPOP_MODE", "off".to_owned()),
+    ]);
     let config =
         authorizer::AuthorizerConfig::from_lookup(|n| env.get(n).cloned(), common::demo_routes())
             .unwrap();

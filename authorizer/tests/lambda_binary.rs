@@ -18,12 +18,15 @@ fn start_function(env: &[(&str, String)]) -> TestFunction {
     TestFunction::new(&binary, "tollgate-authorizer", env)
 }
 
+/// A `TOKEN` authorizer's configuration (`DPOP_MODE=off`: the event
+/// carries no `DPoP` header).
 fn env_for(server: &JwksServer) -> Vec<(&'static str, String)> {
     vec![
         ("JWT_ISSUER", ISSUER.to_owned()),
         ("JWKS_URI", server.url()),
         ("JWT_AUDIENCE", AUDIENCE.to_owned()),
         ("JWKS_REFRESH_COOLDOWN_SECONDS", "1".to_owned()),
+        ("DPOP_MODE", "off".to_owned()),
     ]
 }
 
@@ -143,6 +146,7 @@ impl StatusIssuer {
             ("JWT_ISSUER", self.server.base_url()),
             ("JWKS_URI", self.server.url()),
             ("JWT_AUDIENCE", AUDIENCE.to_owned()),
+            ("DPOP_MODE", "off".to_owned()),
         ]
     }
 

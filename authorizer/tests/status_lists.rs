@@ -37,6 +37,7 @@ impl Issuer {
             ("JWT_ISSUER".into(), server.base_url()),
             ("JWKS_URI".into(), server.url()),
             ("JWT_AUDIENCE".into(), common::AUDIENCE.into()),
+            ("DPOP_MODE".into(), "off".into()),
         ];
         env.extend(overrides.iter().map(|(k, v)| ((*k).into(), (*v).into())));
         let config = authorizer::AuthorizerConfig::from_lookup(

@@ -57,7 +57,8 @@ def env_names(source: str) -> set[str]:
 
 # Sources each Lambda function's binary is built from (its crate, minus unit tests).
 FUNCTION_SOURCES = {
-    "authorizer": ["authorizer/src", "telemetry/src"],
+    # DPoP proofs and their replay store (dpop), JWKs (jose): linked in.
+    "authorizer": ["authorizer/src", "telemetry/src", "dpop/src", "jose/src"],
     "issuer": ["issuer/src", "telemetry/src", "identity/src"],
     # The rotation binary: its main, the rotation steps and the secret store.
     "issuer-rotation": ["issuer/src/bin/issuer-rotation.rs", "issuer/src/rotation.rs",

@@ -208,6 +208,11 @@ HAND_CHECKED_DEFAULTS = {
     # The enum's #[default] variant, taken when the variable is unset.
     ("authorizer", "STATUS_LIST_CHECK"): ("if_present", "authorizer/src/config.rs",
                                           r'#\[default\]\s*IfPresent[\s\S]*"if_present" => Some\(Self::IfPresent\)'),
+    ("authorizer", "DPOP_MODE"): ("if_bound", "authorizer/src/sender_settings.rs",
+                                  r'#\[default\]\s*IfBound[\s\S]*"if_bound" => Some\(Self::IfBound\)'),
+    # dpop's DEFAULT_ALGORITHMS, a constant array taken when the list is unset.
+    ("authorizer", "DPOP_ALGORITHMS"): ("ES256,EdDSA,PS256,RS256", "dpop/src/settings.rs",
+                                        r'DEFAULT_ALGORITHMS: \[Algorithm; 4\] = \[\s*Algorithm::ES256,\s*Algorithm::EdDSA,\s*Algorithm::PS256,\s*Algorithm::RS256,\s*\]'),
     # ClaimMapping::default(), kept for each claim setting that is unset.
     ("authorizer", "SCOPE_CLAIMS"): ("scope,scp", "authorizer/src/claim_mapping.rs",
                                      r'scope_claims: vec!\[ClaimPath\("scope"\.into\(\)\), ClaimPath\("scp"\.into\(\)\)\]'),
@@ -543,6 +548,9 @@ def records() -> dict[str, dict]:
     authorizer = strip_tests((ROOT / "authorizer/src/metrics.rs").read_text(encoding="utf-8"))
     answer = strip_tests((ROOT / "authorizer/src/answer.rs").read_text(encoding="utf-8"))
     errors = strip_tests((ROOT / "authorizer/src/error.rs").read_text(encoding="utf-8"))
+    # Sender constraints: ProofError::reason (the dpop crate) and SenderError::reason.
+    proof_errors = strip_tests((ROOT / "dpop/src/error.rs").read_text(encoding="utf-8"))
+    sender = strip_tests((ROOT / "authorizer/src/sender.rs").read_text(encoding="utf-8"))
     authorizer_records = {
         "metrics": metric_units(authorizer),
         # Outcome::as_str, the fetches' ok/failed, NONE for the others.
@@ -551,6 +559,8 @@ def records() -> dict[str, dict]:
         | ({none} if re.search(r"emit\(\s*NONE", authorizer) else set()),
         # VerifyError::reason, the decisions answer.rs records, NONE for the others.
         "reasons": literals(function_body(errors, "reason"))
+        | literals(function_body(proof_errors, "reason"))
+        | literals(function_body(sender, "reason"))
         | set(re.findall(r'decision\(\s*Outcome::\w+,\s*"(\w+)"', answer))
         | set(re.findall(r'\((?:true|false), "(\w+)"\)', function_body(answer, "permits")))
         | ({none} if "Record::new(SERVICE, decision, NONE" in authorizer else set()),

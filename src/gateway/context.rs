@@ -11,9 +11,9 @@ use lambda_http::request::RequestContext;
 use serde_json::Value;
 
 /// The local API's id, stage and account, as they appear in its ARNs.
-const API_ID: &str = "tollgate";
-const STAGE: &str = "local";
-const ACCOUNT_ID: &str = "000000000000";
+pub(super) const API_ID: &str = "tollgate";
+pub(super) const STAGE: &str = "local";
+pub(super) const ACCOUNT_ID: &str = "000000000000";
 
 /// The local API's ARN prefix (`apiId/stage` = `tollgate/local`).
 pub const API_BASE: &str = "arn:aws:execute-api:local:000000000000:tollgate/local";
@@ -22,7 +22,7 @@ pub const API_BASE: &str = "arn:aws:execute-api:local:000000000000:tollgate/loca
 pub(super) type Refusal = (StatusCode, Option<&'static str>);
 
 /// The peer's IP address, as API Gateway's `identity.sourceIp`.
-fn source_ip(request: &Request) -> Option<String> {
+pub(super) fn source_ip(request: &Request) -> Option<String> {
     request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()

@@ -41,25 +41,30 @@ pub struct Gateway {
     books: Router,
     /// What is open, what is behind the authorizer, and who serves it.
     routes: ApiRoutes,
+    /// The host and port clients call (the authorizer events' `domainName`).
+    domain_name: String,
     answers: AnswerCache,
     metrics: Arc<dyn MetricsSink>,
 }
 
 impl Gateway {
     /// A gateway routing by `routes` to the issuer and books routers,
-    /// caching authorizer answers per token for `cache_ttl` (zero: no cache).
+    /// caching authorizer answers per token for `cache_ttl` (zero: no cache),
+    /// answering at `domain_name` (host and port).
     pub fn new(
         authorizer: AuthorizerBackend,
         issuer: Router,
         books: Router,
         routes: ApiRoutes,
         cache_ttl: Duration,
+        domain_name: String,
     ) -> Self {
         Self {
             authorizer,
             issuer,
             books,
             routes,
+            domain_name,
             answers: AnswerCache::new(cache_ttl),
             metrics: Arc::new(DiscardSink),
         }
@@ -173,7 +178,14 @@ async fn route(gateway: &Gateway, request: Request) -> (Response, Option<bool>) 
         let request = context::with_public_context(request);
         return (forward(target, request).await, None);
     }
-    match authorize::authorize(&gateway.authorizer, &gateway.answers, request).await {
+    let authorized = authorize::authorize(
+        &gateway.authorizer,
+        &gateway.answers,
+        &gateway.domain_name,
+        request,
+    )
+    .await;
+    match authorized {
         Ok((request, cache_hit)) => (forward(target, request).await, Some(cache_hit)),
         Err(refusal) => (refusal, None),
     }

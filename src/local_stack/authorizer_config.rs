@@ -37,7 +37,22 @@ pub fn authorizer_config(
             issuer.status_lists_served_at = Some(served_at.to_owned());
         }
     }
+    config.sender.public_base_urls =
+        public_base_urls(&config.sender.public_base_urls, issuer_url, served_at);
     Ok(config)
+}
+
+/// Where clients call the stack, for DPoP proofs' `htu`: the address it
+/// serves on and the issuer URL it issues as (a `--issuer-url` name that
+/// resolves to it), after any `DPOP_PUBLIC_BASE_URLS` given.
+pub fn public_base_urls(configured: &[String], issuer_url: &str, served_at: &str) -> Vec<String> {
+    let mut urls = configured.to_vec();
+    for url in [served_at, issuer_url].map(|url| url.trim_end_matches('/').to_owned()) {
+        if !urls.contains(&url) {
+            urls.push(url);
+        }
+    }
+    urls
 }
 
 /// The demo API's `ROUTE_SCOPES` (books and key administration): the

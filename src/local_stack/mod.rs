@@ -15,7 +15,7 @@ mod issuer;
 mod start;
 mod stores;
 
-pub use authorizer_config::{authorizer_config, demo_route_scopes};
+pub use authorizer_config::{authorizer_config, demo_route_scopes, public_base_urls};
 pub use data_dir::DataDir;
 pub use first_start::{first_start, FirstStart};
 pub use issuer::{audiences, issuer_service, issuer_service_recording, AUDIENCE, KEYSET_POLL};

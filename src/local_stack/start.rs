@@ -182,6 +182,7 @@ fn gateway(
             backend::router(Arc::clone(&stores.books)),
             ApiRoutes::demo()?,
             options.authorizer_cache_ttl,
+            served_at.trim_start_matches("http://").to_owned(),
         )
         .with_metrics(options.metrics),
     );

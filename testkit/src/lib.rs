@@ -6,6 +6,7 @@
 
 #![deny(missing_docs)]
 
+pub mod dpop;
 pub mod function;
 pub mod jwks_server;
 pub mod keys;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use api_routes::ApiRoutes;
-use authorizer::{Authorizer, RouteScopes, Unauthorized};
+use authorizer::{Authorizer, Refusal, RouteScopes};
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::Value;
 use telemetry::StdoutSink;
@@ -30,16 +30,21 @@ async fn main() -> anyhow::Result<()> {
 
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let authorizer = Arc::clone(&authorizer);
-        async move { authorizer.handle(event.payload).await.map_err(unauthorized) }
+        async move { authorizer.handle(event.payload).await.map_err(diagnostic) }
     }))
     .await
     .map_err(|e| anyhow::anyhow!(e))
 }
 
-/// API Gateway answers 401 only when the error message is exactly `Unauthorized`.
-fn unauthorized(_: Unauthorized) -> Diagnostic {
+/// API Gateway answers 401 only when the error message is exactly
+/// `Unauthorized`; any other failure is a 500.
+fn diagnostic(refusal: Refusal) -> Diagnostic {
+    let error_type = match refusal {
+        Refusal::Unauthorized => "Unauthorized",
+        Refusal::Misconfigured(_) => "Misconfigured",
+    };
     Diagnostic {
-        error_type: "Unauthorized".to_owned(),
-        error_message: Unauthorized.to_string(),
+        error_type: error_type.to_owned(),
+        error_message: refusal.to_string(),
     }
 }

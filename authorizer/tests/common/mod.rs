@@ -20,12 +20,15 @@ pub struct Harness {
     pub metrics: CaptureSink,
 }
 
-/// Environment overrides on top of the defaults.
+/// Environment overrides on top of the defaults. The tests send `TOKEN`
+/// events, so the authorizer is configured as a `TOKEN` authorizer must be:
+/// `DPOP_MODE=off` (a `TOKEN` event carries no `DPoP` header).
 pub fn config(server: &JwksServer, overrides: &[(&str, &str)]) -> AuthorizerConfig {
     let mut env: HashMap<String, String> = HashMap::from([
         ("JWT_ISSUER".to_owned(), ISSUER.to_owned()),
         ("JWKS_URI".to_owned(), server.url()),
         ("JWT_AUDIENCE".to_owned(), AUDIENCE.to_owned()),
+        ("DPOP_MODE".to_owned(), "off".to_owned()),
     ]);
     for (k, v) in overrides {
         env.insert((*k).to_owned(), (*v).to_owned());

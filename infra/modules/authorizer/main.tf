@@ -23,6 +23,9 @@ locals {
     var.allow_id_tokens ? { JWT_ALLOW_ID_TOKENS = "true" } : {},
     var.simple_responses ? { HTTP_API_SIMPLE_RESPONSES = "true" } : {},
     {
+      # A TOKEN authorizer never sees a DPoP header: DPoP checks stay off
+      # (the binary refuses TOKEN events otherwise).
+      DPOP_MODE                   = "off"
       JWKS_MAX_AGE_SECONDS        = tostring(var.jwks_max_age_seconds)
       JWKS_MAX_STALE_SECONDS      = tostring(var.jwks_max_stale_seconds)
       STATUS_LIST_CHECK           = var.status_list_check

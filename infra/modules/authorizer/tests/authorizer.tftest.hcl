@@ -78,6 +78,7 @@ run "rest_api_gets_a_token_authorizer_in_the_bearer_form" {
       STATUS_LIST_CHECK           = "if_present"
       STATUS_LIST_MAX_AGE_SECONDS = "60"
       ROUTE_SCOPES                = jsonencode({ "GET /orders" = "orders:read" })
+      DPOP_MODE                   = "off"
     })
     error_message = "the environment names the routes, and otherwise only what differs from the binary's defaults (discovery finds the JWKS)"
   }
@@ -124,6 +125,7 @@ run "every_setting_reaches_the_function" {
       JWKS_MAX_STALE_SECONDS      = "0"
       STATUS_LIST_CHECK           = "required"
       STATUS_LIST_MAX_AGE_SECONDS = "30"
+      DPOP_MODE                   = "off"
     })
     error_message = "every input as its variable"
   }

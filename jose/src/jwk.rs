@@ -1,7 +1,8 @@
 //! JWK → parsed verification key.
 //!
 //! A JWK is turned into aws-lc-rs `ParsedPublicKey`s once, when its JWKS is
-//! loaded, so verifying a token costs one signature check and no key parsing.
+//! loaded (or a DPoP proof names it), so verifying a signature costs one
+//! signature check and no key parsing.
 //! The JWK is read with our own serde type rather than jsonwebtoken's `Jwk`
 //! because we must see private members (`d`, `p`, …) to refuse them, and
 //! jsonwebtoken's type silently drops them.
@@ -54,6 +55,9 @@ pub enum JwkError {
     /// A member is missing or not base64url.
     #[error("JWK member {0} is missing or not base64url")]
     BadMember(&'static str),
+    /// Not a JSON object of JWK members.
+    #[error("not a JWK object")]
+    NotAnObject,
     /// aws-lc-rs refused the key material.
     #[error("JWK key material was rejected: {0}")]
     Rejected(String),
@@ -101,7 +105,10 @@ impl RawJwk {
 /// When the JWK names an `alg`, that is the only one; otherwise its key
 /// type's default (RS256 for RSA), never a whole family (RFC 8725 §3.1).
 pub struct VerifyingKey {
+    /// The JWK's `kid` (empty for a key that names none, as a DPoP proof's).
     kid: String,
+    /// RFC 7638: base64url SHA-256 of the required members, in order.
+    thumbprint: String,
     family: KeyFamily,
     /// The parsed key with the one algorithm it is pinned to (a list, so a
     /// future multi-algorithm pin stays a local change).
@@ -119,6 +126,16 @@ impl fmt::Debug for VerifyingKey {
             .field("algorithms", &self.algorithms().collect::<Vec<_>>())
             .finish()
     }
+}
+
+/// How strictly a JWK is read: a JWKS key needs a `kid` and may pad its
+/// members (some issuers do); a key a client sends (a DPoP proof's) needs no
+/// `kid`, and its members must be exactly base64url, since the thumbprint
+/// that binds a token to it is computed over their text.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    KeySet,
+    Client,
 }
 
 /// The key's family from `kty` (and `crv`): only the families Tollgate verifies.
@@ -151,18 +168,48 @@ fn pinned_algorithms(raw: &RawJwk, family: KeyFamily) -> Result<Vec<Algorithm>, 
 }
 
 impl VerifyingKey {
-    /// Parses one JWK given as JSON.
+    /// Parses one JWK of a key set given as JSON (a `kid` is required).
     pub fn from_jwk_json(json: &str) -> Result<Self, JwkError> {
         let raw: RawJwk =
             serde_json::from_str(json).map_err(|e| JwkError::Rejected(e.to_string()))?;
-        Self::from_raw(raw)
+        Self::from_raw(raw, Origin::KeySet)
     }
 
-    fn from_raw(raw: RawJwk) -> Result<Self, JwkError> {
+    /// Parses a public JWK a client sent (a DPoP proof's `jwk` header): no
+    /// `kid` needed, private members refused, members exactly base64url.
+    /// With `alg` (the proof's), the key is pinned to it: it must suit the
+    /// key type, and the JWK's own `alg`, if any, must be the same.
+    pub fn from_public_jwk(
+        jwk: &serde_json::Value,
+        alg: Option<Algorithm>,
+    ) -> Result<Self, JwkError> {
+        if !jwk.is_object() {
+            return Err(JwkError::NotAnObject);
+        }
+        let mut raw = RawJwk::deserialize(jwk).map_err(|e| JwkError::Rejected(e.to_string()))?;
+        if let Some(alg) = alg {
+            match raw.alg.as_deref() {
+                Some(own) if own != alg.name() => {
+                    return Err(JwkError::AlgorithmKeyMismatch { alg: alg.name() })
+                }
+                _ => raw.alg = Some(alg.name().to_owned()),
+            }
+        }
+        Self::from_raw(raw, Origin::Client)
+    }
+
+    fn from_raw(raw: RawJwk, origin: Origin) -> Result<Self, JwkError> {
         if raw.has_private_members() {
             return Err(JwkError::PrivateMembers);
         }
-        let kid = raw.kid.clone().ok_or(JwkError::MissingKid)?;
+        let kid = match (raw.kid.clone(), origin) {
+            (Some(kid), _) => kid,
+            (None, Origin::Client) => String::new(),
+            (None, Origin::KeySet) => return Err(JwkError::MissingKid),
+        };
+        if origin == Origin::Client {
+            check_canonical_members(&raw)?;
+        }
         if let Some(use_) = &raw.use_ {
             if use_ != "sig" {
                 return Err(JwkError::NotForSignatures(use_.clone()));
@@ -181,6 +228,7 @@ impl VerifyingKey {
             KeyFamily::EcP384 => parse_ec(&raw, 48, &algorithms)?,
             KeyFamily::Ed25519 => parse_ed25519(&raw, &algorithms)?,
         };
+        let thumbprint = thumbprint(&raw, family);
         let algorithm_names: Vec<&str> = algorithms.iter().map(|a| a.name()).collect();
         let fingerprint = [
             algorithm_names.join(","),
@@ -192,10 +240,16 @@ impl VerifyingKey {
         .join("|");
         Ok(Self {
             kid,
+            thumbprint,
             family,
             parsed,
             fingerprint,
         })
+    }
+
+    /// The RFC 7638 thumbprint (SHA-256, base64url): what `cnf.jkt` names.
+    pub fn thumbprint(&self) -> &str {
+        &self.thumbprint
     }
 
     /// Whether `other` is the same public key with the same pinning.
@@ -221,7 +275,7 @@ impl VerifyingKey {
     }
 
     /// The parsed key for `alg`, or `None` when the key is not pinned to it.
-    pub(crate) fn for_algorithm(&self, alg: Algorithm) -> Option<&ParsedPublicKey> {
+    pub fn for_algorithm(&self, alg: Algorithm) -> Option<&ParsedPublicKey> {
         self.parsed
             .iter()
             .find(|(pinned, _)| *pinned == alg)
@@ -236,6 +290,49 @@ impl VerifyingKey {
             None => false,
         }
     }
+}
+
+/// RFC 7638 §3.2: the required members of the key type, lexicographically,
+/// as compact JSON, hashed with SHA-256 and base64url-encoded. Members are
+/// taken unpadded (RFC 7518 spells them so).
+fn thumbprint(raw: &RawJwk, family: KeyFamily) -> String {
+    let text = |value: &Option<String>| serde_json::Value::from(member_text(value)).to_string();
+    let json = match family {
+        KeyFamily::Rsa => format!(
+            r#"{{"e":{},"kty":"RSA","n":{}}}"#,
+            text(&raw.e),
+            text(&raw.n)
+        ),
+        KeyFamily::EcP256 | KeyFamily::EcP384 => format!(
+            r#"{{"crv":{},"kty":"EC","x":{},"y":{}}}"#,
+            text(&raw.crv),
+            text(&raw.x),
+            text(&raw.y)
+        ),
+        KeyFamily::Ed25519 => format!(
+            r#"{{"crv":{},"kty":"OKP","x":{}}}"#,
+            text(&raw.crv),
+            text(&raw.x)
+        ),
+    };
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, json.as_bytes());
+    base64_simd::URL_SAFE_NO_PAD.encode_to_string(digest.as_ref())
+}
+
+/// A client's key members must be unpadded base64url that decodes and
+/// encodes back to the same text: two spellings of one key would have two
+/// thumbprints.
+fn check_canonical_members(raw: &RawJwk) -> Result<(), JwkError> {
+    for (value, name) in [(&raw.n, "n"), (&raw.e, "e"), (&raw.x, "x"), (&raw.y, "y")] {
+        let Some(text) = value else { continue };
+        let decoded = base64_simd::URL_SAFE_NO_PAD
+            .decode_to_vec(text)
+            .map_err(|_| JwkError::BadMember(name))?;
+        if base64_simd::URL_SAFE_NO_PAD.encode_to_string(&decoded) != *text {
+            return Err(JwkError::BadMember(name));
+        }
+    }
+    Ok(())
 }
 
 fn member_text(value: &Option<String>) -> String {
@@ -345,7 +442,9 @@ fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
 /// A JWK that was skipped, with its `kid` when it had one.
 #[derive(Debug, PartialEq, Eq)]
 pub struct SkippedJwk {
+    /// Its `kid`, if it had one.
     pub kid: Option<String>,
+    /// Why it was skipped.
     pub error: JwkError,
 }
 
@@ -381,7 +480,7 @@ impl JwkSet {
             let kid = value.get("kid").and_then(|k| k.as_str()).map(str::to_owned);
             let parsed = RawJwk::deserialize(value)
                 .map_err(|e| JwkError::Rejected(e.to_string()))
-                .and_then(VerifyingKey::from_raw);
+                .and_then(|raw| VerifyingKey::from_raw(raw, Origin::KeySet));
             match parsed {
                 Ok(key) => {
                     if set.keys.contains_key(key.kid()) || duplicated.contains(key.kid()) {
@@ -401,5 +500,67 @@ impl JwkSet {
             });
         }
         Ok(set)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 7638 §3.1's example key and thumbprint.
+    #[test]
+    fn the_thumbprint_is_rfc_7638s() {
+        let jwk = serde_json::json!({
+            "kty": "RSA",
+            "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw",
+            "e": "AQAB",
+            "alg": "RS256",
+            "kid": "2011-04-29"
+        });
+        let key = VerifyingKey::from_jwk_json(&jwk.to_string()).unwrap();
+        assert_eq!(
+            key.thumbprint(),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
+    }
+
+    #[test]
+    fn a_client_key_needs_no_kid_but_exact_base64url() {
+        let jwk = serde_json::json!({"kty": "EC", "crv": "P-256",
+            "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+            "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"});
+        assert!(VerifyingKey::from_public_jwk(&jwk, None).is_ok());
+        assert_eq!(
+            VerifyingKey::from_jwk_json(&jwk.to_string()).err(),
+            Some(JwkError::MissingKid)
+        );
+        let mut padded = jwk.clone();
+        padded["x"] = serde_json::json!("f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU=");
+        assert_eq!(
+            VerifyingKey::from_public_jwk(&padded, None).err(),
+            Some(JwkError::BadMember("x"))
+        );
+        let mut private = jwk.clone();
+        private["d"] = serde_json::json!("jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI");
+        assert_eq!(
+            VerifyingKey::from_public_jwk(&private, None).err(),
+            Some(JwkError::PrivateMembers)
+        );
+        assert_eq!(
+            VerifyingKey::from_public_jwk(&serde_json::json!("EC"), None).err(),
+            Some(JwkError::NotAnObject)
+        );
+        // Pinned to the proof's alg: a P-256 key cannot verify EdDSA or RS256.
+        for alg in [Algorithm::EdDSA, Algorithm::RS256, Algorithm::ES384] {
+            assert!(
+                VerifyingKey::from_public_jwk(&jwk, Some(alg)).is_err(),
+                "{alg:?}"
+            );
+        }
+        let pinned = VerifyingKey::from_public_jwk(&jwk, Some(Algorithm::ES256)).unwrap();
+        assert_eq!(pinned.algorithms().collect::<Vec<_>>(), [Algorithm::ES256]);
+        let mut other_alg = jwk.clone();
+        other_alg["alg"] = serde_json::json!("ES384");
+        assert!(VerifyingKey::from_public_jwk(&other_alg, Some(Algorithm::ES256)).is_err());
     }
 }

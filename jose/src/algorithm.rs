@@ -33,9 +33,13 @@ pub enum Algorithm {
 /// The key type an algorithm needs, used to pin a JWK that names no `alg`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum KeyFamily {
+    /// RSA (`kty` `RSA`), 2048 to 8192 bits.
     Rsa,
+    /// ECDSA on P-256 (`kty` `EC`, `crv` `P-256`).
     EcP256,
+    /// ECDSA on P-384 (`kty` `EC`, `crv` `P-384`).
     EcP384,
+    /// Ed25519 (`kty` `OKP`, `crv` `Ed25519`).
     Ed25519,
 }
 
