@@ -6,22 +6,24 @@ use std::fmt::Write;
 use std::sync::Arc;
 
 use authorizer::explain::Explanation;
-use authorizer::{Authorizer, AuthorizerConfig};
+use authorizer::{Authorizer, AuthorizerConfig, ProofInput};
 
 /// The token as given: bare, or as an `Authorization` value in the
-/// Bearer scheme (read with the authorizer's own grammar).
+/// Bearer or DPoP scheme (read with the authorizer's own grammar).
 pub fn token_text(input: &str) -> &str {
     let input = input.trim();
-    authorizer::bearer_credential(input).unwrap_or(input)
+    authorizer::credential(input).map_or(input, |credential| credential.token)
 }
 
-/// Explains `token` under `config` (JWKS fetched as the authorizer would).
+/// Explains `token` under `config` (JWKS fetched as the authorizer would),
+/// and the DPoP proof of a request, if one is given.
 pub async fn explain(
     config: AuthorizerConfig,
     token: &str,
+    proof: Option<&ProofInput<'_>>,
 ) -> Result<Explanation, authorizer::BuildError> {
     let authorizer = Authorizer::new(config, Arc::new(telemetry::DiscardSink))?;
-    Ok(authorizer.explain(token).await)
+    Ok(authorizer.explain_request(token, proof).await)
 }
 
 /// The explanation as the CLI prints it.
@@ -34,8 +36,20 @@ pub fn render(explanation: &Explanation) -> String {
             check.name, check.verdict, check.detail
         );
     }
-    match &explanation.outcome {
-        Ok(verified) => {
+    let sender_refusal = explanation
+        .checks
+        .iter()
+        .find(|check| check.verdict == authorizer::explain::Verdict::Fail);
+    match (&explanation.outcome, sender_refusal) {
+        (Ok(_), Some(check)) => {
+            let _ = writeln!(
+                out,
+                "\nverdict: Unauthorized (reason {}: the {} check failed)",
+                check.reason.unwrap_or("refused"),
+                check.name
+            );
+        }
+        (Ok(verified), None) => {
             let _ = writeln!(
                 out,
                 "\nverdict: valid (principalId {:?})",
@@ -51,7 +65,7 @@ pub fn render(explanation: &Explanation) -> String {
                 );
             }
         }
-        Err(error) => {
+        (Err(error), _) => {
             let _ = writeln!(
                 out,
                 "\nverdict: Unauthorized (reason {}: {error})",

@@ -14,6 +14,7 @@
 //! - `store_watch`: a running stack noticing key changes and token
 //!   revocations made beside it;
 //! - [`explain`]: `tollgate explain`, why a token is accepted or refused;
+//! - [`dpop_key`]: a client's DPoP key and the proofs it signs;
 //! - [`log_batch`]: the stack's log lines, written to stderr in batches.
 //!
 //! The CLI itself (`src/main.rs` and `src/commands/`) only parses and calls
@@ -22,6 +23,7 @@
 #![deny(missing_docs)]
 
 pub mod authorizer_backend;
+pub mod dpop_key;
 pub mod explain;
 mod gateway;
 pub mod lambda_mode_args;

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use commands::client::ClientCommand;
+use commands::dpop::DpopCommand;
 use commands::explain::ExplainArgs;
 use commands::keys::KeysCommand;
 use commands::metrics::MetricsArgs;
@@ -54,8 +55,12 @@ enum Command {
     #[command(subcommand)]
     Client(ClientCommand),
     /// Log in and print an access token (`--url --username
-    /// --password-stdin`), or revoke one (`token revoke TOKEN`).
+    /// --password-stdin`, `--dpop-key` for a DPoP-bound one), or revoke one
+    /// (`token revoke TOKEN`).
     Token(TokenArgs),
+    /// DPoP proofs for requests with a DPoP-bound token.
+    #[command(subcommand)]
+    Dpop(DpopCommand),
 }
 
 // The local stack allocates on every request from several threads, and
@@ -102,6 +107,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Keys(command) => commands::keys::run(&data, command).await,
         Command::Explain(args) => commands::explain::run(&data, args).await,
         Command::Token(args) => commands::token::dispatch(&data, args).await,
+        Command::Dpop(command) => commands::dpop::run(command),
     }
 }
 
@@ -130,7 +136,8 @@ mod tests {
                 action: None,
                 url: Some(_),
                 username: Some(_),
-                password_stdin: true
+                password_stdin: true,
+                dpop_key: None,
             }))
         ));
         let revoke = Cli::try_parse_from(["tollgate", "token", "revoke", "-"]).unwrap();

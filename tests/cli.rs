@@ -499,3 +499,146 @@ fn serve_logs_each_request_while_it_runs_without_colour_codes() {
     );
     serve.stop();
 }
+
+/// DPoP from the command line, as README's walk-through does it: a
+/// DPoP-only user, `token --dpop-key`, `dpop proof` for each request, and
+/// `explain --dpop` showing every proof check.
+#[test]
+fn dpop_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let key = dir.path().join("dpop.pem");
+    let key = key.to_str().unwrap();
+    let (ok, out, err) = tollgate(
+        &data,
+        &[
+            "user",
+            "add",
+            "erin",
+            "--scopes",
+            "books:read",
+            "--password-stdin",
+            "--dpop-only",
+        ],
+        Some("erin-pass\n"),
+    );
+    assert!(ok && out.contains("DPoP only"), "{out}{err}");
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut server = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["serve", "--addr", &addr])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://{addr}");
+    wait_until_listening(&addr);
+    let bearer = token_from_cli(&data, &url, "erin", "erin-pass\n");
+    let dpop_login = tollgate(
+        &data,
+        &[
+            "token",
+            "--url",
+            &url,
+            "--username",
+            "erin",
+            "--password-stdin",
+            "--dpop-key",
+            key,
+        ],
+        Some("erin-pass\n"),
+    );
+    let token = dpop_login.1.trim().to_owned();
+    let books = format!("{url}/books?limit=5");
+    let proof = tollgate(
+        &data,
+        &[
+            "dpop", "proof", "--key", key, "--method", "GET", "--url", &books, "--token", &token,
+        ],
+        None,
+    );
+    let status = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        reqwest::Client::new()
+            .get(&books)
+            .header("authorization", format!("DPoP {token}"))
+            .header("DPoP", proof.1.trim())
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+    });
+    let fresh = tollgate(
+        &data,
+        &[
+            "dpop", "proof", "--key", key, "--method", "GET", "--url", &books, "--token", &token,
+        ],
+        None,
+    )
+    .1;
+    let explained = tollgate(
+        &data,
+        &[
+            "explain",
+            &token,
+            "--url",
+            &url,
+            "--dpop",
+            fresh.trim(),
+            "--method",
+            "GET",
+            "--request-url",
+            &books,
+        ],
+        None,
+    );
+    let without_proof = tollgate(&data, &["explain", &token, "--url", &url], None);
+    let wrong_method = tollgate(
+        &data,
+        &[
+            "explain",
+            &token,
+            "--url",
+            &url,
+            "--dpop",
+            fresh.trim(),
+            "--method",
+            "POST",
+            "--request-url",
+            &books,
+        ],
+        None,
+    );
+    let _ = Command::new("kill").arg(server.id().to_string()).status();
+    server.wait().unwrap();
+
+    assert!(
+        !bearer.0 && bearer.2.contains("invalid_dpop_proof"),
+        "a DPoP-only user: {bearer:?}"
+    );
+    assert!(dpop_login.0, "{dpop_login:?}");
+    assert!(proof.0, "{proof:?}");
+    assert_eq!(status.ok(), Some(200));
+    assert!(explained.0, "{explained:?}");
+    for check in [
+        "dpop       pass",
+        "htm        pass",
+        "htu        pass",
+        "iat        pass",
+        "ath        pass",
+        "jkt        pass",
+        "replay     skip",
+    ] {
+        assert!(explained.1.contains(check), "{check}: {}", explained.1);
+    }
+    assert!(explained.1.contains("verdict: valid"), "{}", explained.1);
+    assert!(
+        !without_proof.0 && without_proof.1.contains("reason dpop_missing"),
+        "{}",
+        without_proof.1
+    );
+    assert!(
+        !wrong_method.0 && wrong_method.1.contains("reason dpop_htm"),
+        "{}",
+        wrong_method.1
+    );
+}

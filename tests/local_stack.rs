@@ -458,6 +458,7 @@ async fn first_start_keeps_existing_accounts_and_writes_private_files_only() {
         secret_hash: issuer::hash_secret("mine").unwrap(),
         scopes: vec!["books:read".into()],
         disabled: false,
+        dpop_only: false,
     };
     stores.accounts.put(&demo).await.unwrap();
     let first = local_stack::first_start(&data, stores.accounts.as_ref())

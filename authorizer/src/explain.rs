@@ -13,6 +13,7 @@ use crate::authorizer::Authorizer;
 use crate::claims::{ClaimChecks, Claims};
 use crate::config::StatusCheck;
 use crate::error::VerifyError;
+use crate::explain_sender::ProofInput;
 use crate::token::{parse_token, SignatureBuf, UnverifiedToken};
 use crate::verified::VerifiedToken;
 use jose::VerifyingKey;
@@ -67,11 +68,17 @@ impl Explanation {
     pub fn first_failure(&self) -> Option<&'static str> {
         self.checks.iter().find_map(|c| c.reason)
     }
+
+    /// Whether the request is refused: the token, or a sender check
+    /// (DPoP, certificate), failed.
+    pub fn refused(&self) -> bool {
+        self.outcome.is_err() || self.checks.iter().any(|c| c.verdict == Verdict::Fail)
+    }
 }
 
 /// Collects checks; a failure makes the dependent checks `Skipped`.
 #[derive(Default)]
-struct Report {
+pub(crate) struct Report {
     checks: Vec<Check>,
     /// The token's `status.status_list` (URI, index), when it has one.
     status: Option<(String, u64)>,
@@ -83,6 +90,18 @@ impl Report {
         name: &'static str,
         result: Result<String, (VerifyError, String)>,
     ) -> bool {
+        self.record_reason(
+            name,
+            result.map_err(|(error, detail)| (error.reason(), format!("{detail} ({error})"))),
+        )
+    }
+
+    /// A check whose refusal is any reason (a sender check's).
+    pub(crate) fn record_reason(
+        &mut self,
+        name: &'static str,
+        result: Result<String, (&'static str, String)>,
+    ) -> bool {
         let check = match result {
             Ok(detail) => Check {
                 name,
@@ -90,11 +109,11 @@ impl Report {
                 detail,
                 reason: None,
             },
-            Err((error, detail)) => Check {
+            Err((reason, detail)) => Check {
                 name,
                 verdict: Verdict::Fail,
-                detail: format!("{detail} ({error})"),
-                reason: Some(error.reason()),
+                detail,
+                reason: Some(reason),
             },
         };
         let passed = check.verdict == Verdict::Pass;
@@ -102,19 +121,25 @@ impl Report {
         passed
     }
 
-    fn skip(&mut self, names: &[&'static str]) {
+    pub(crate) fn skip(&mut self, names: &[&'static str]) {
+        self.skip_saying(names, "not checked: an earlier check failed");
+    }
+
+    pub(crate) fn skip_saying(&mut self, names: &[&'static str], why: &str) {
         for name in names {
             self.checks.push(Check {
                 name,
                 verdict: Verdict::Skipped,
-                detail: "not checked: an earlier check failed".to_owned(),
+                detail: why.to_owned(),
                 reason: None,
             });
         }
     }
 }
 
-const AFTER_STRUCTURE: [&str; 12] = [
+/// The checks after `structure`; `status` is left to `explain_status`,
+/// which records it once whatever failed before.
+const AFTER_STRUCTURE: [&str; 11] = [
     "claims",
     "issuer",
     "key",
@@ -126,12 +151,22 @@ const AFTER_STRUCTURE: [&str; 12] = [
     "token_use",
     "subject",
     "principal",
-    "status",
 ];
 
 impl Authorizer {
     /// Explains what [`Authorizer::verify`] decides for `token`, check by check.
     pub async fn explain(&self, token: &str) -> Explanation {
+        self.explain_request(token, None).await
+    }
+
+    /// [`Self::explain`], then the sender checks a request would meet: the
+    /// DPoP proof given (each check of RFC 9449 §4.3) or its absence, as
+    /// `DPOP_MODE` and the token's binding say.
+    pub async fn explain_request(
+        &self,
+        token: &str,
+        proof: Option<&ProofInput<'_>>,
+    ) -> Explanation {
         let mut report = Report::default();
         let mut signature = SignatureBuf::default();
         match parse_token(token, &mut signature) {
@@ -182,6 +217,7 @@ impl Authorizer {
         };
         if let Ok(verified) = &outcome {
             report.record("scopes", Ok(format!("{:?}", verified.scopes)));
+            self.explain_sender(token, verified, proof, &mut report);
         }
         Explanation {
             checks: report.checks,
@@ -344,6 +380,18 @@ impl Authorizer {
         let check = self.config().status.check;
         let status = report.status.clone();
         let result = match (check, status, outcome) {
+            // An earlier check refused the token: the status was not read.
+            (_, _, Err(error))
+                if !matches!(
+                    error,
+                    VerifyError::Revoked
+                        | VerifyError::StatusUnavailable
+                        | VerifyError::MissingStatus
+                ) =>
+            {
+                report.skip(&["status"]);
+                return;
+            }
             (StatusCheck::Off, _, _) => Ok("STATUS_LIST_CHECK=off: not checked".to_owned()),
             (StatusCheck::Required, None, _) => Err((
                 VerifyError::MissingStatus,
@@ -362,10 +410,7 @@ impl Authorizer {
                 };
                 Err((*error, format!("entry {idx} of {uri:?} {why}")))
             }
-            (_, Some(_), Err(_)) => {
-                report.skip(&["status"]);
-                return;
-            }
+            (_, Some((uri, idx)), Err(error)) => Err((*error, format!("entry {idx} of {uri:?}"))),
         };
         report.record("status", result);
     }

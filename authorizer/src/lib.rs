@@ -56,6 +56,7 @@ mod error;
 mod event_request;
 mod events;
 pub mod explain;
+mod explain_sender;
 mod fetch;
 mod json;
 mod key_cache;
@@ -78,6 +79,7 @@ pub use config::{
 pub use environment::SettingError;
 pub use error::VerifyError;
 pub use events::{bearer_credential, credential, AuthorizerEvent, Credential, Scheme};
+pub use explain_sender::ProofInput;
 pub use jose::{Algorithm, JwkError, JwkSet, VerifyingKey};
 pub use policy::{MethodArn, PolicyBuilder};
 pub use route_key::HTTP_METHODS;

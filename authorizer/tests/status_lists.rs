@@ -456,3 +456,28 @@ async fn explain_shows_the_status_check() {
     assert_eq!(revoked.first_failure(), Some("revoked"));
     assert_eq!(status_line(&revoked).verdict, Verdict::Fail);
 }
+
+/// The review's finding: when an earlier check failed, `explain` printed
+/// the status line twice (`skip`, then `pass`). It is there once, skipped.
+#[tokio::test]
+async fn explain_shows_the_status_check_once_whatever_failed_before() {
+    use authorizer::explain::Verdict;
+    let issuer = Issuer::start(&[]).await;
+    issuer.publish(&[], 60);
+    let token = issuer.token(2);
+    let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+    parts[2] = format!("{}A", &parts[2][..parts[2].len() - 1]);
+    for (refused, why) in [
+        ("not-a-token".to_owned(), "structure"),
+        (parts.join("."), "signature"),
+    ] {
+        let explanation = issuer.authorizer.explain(&refused).await;
+        let status: Vec<_> = explanation
+            .checks
+            .iter()
+            .filter(|c| c.name == "status")
+            .collect();
+        assert_eq!(status.len(), 1, "{why}: {:?}", explanation.checks);
+        assert_eq!(status[0].verdict, Verdict::Skipped, "{why}");
+    }
+}

@@ -72,44 +72,70 @@ impl ProofChecker {
         self.reader.algorithms()
     }
 
-    /// Every check of §4.3 on `proof` for `request`; the verified proof.
+    /// Every check of §4.3 on `proof` for `request`, the replay store's
+    /// last; the verified proof.
     pub async fn check(
         &self,
         proof: &str,
         request: &ProofRequest<'_>,
     ) -> Result<Proof, ProofError> {
+        let verified = self.verify(proof, request)?;
+        self.remember(&verified).await?;
+        Ok(verified)
+    }
+
+    /// Every check but the replay store's: the token endpoint remembers a
+    /// proof only once its client has authenticated, so that nobody can
+    /// fill the store without credentials.
+    pub fn verify(&self, proof: &str, request: &ProofRequest<'_>) -> Result<Proof, ProofError> {
         let read = self.reader.read(proof)?;
         self.check_claims(&read, request)?;
-        let key = replay_key(&read);
-        let expires_at = read
+        Ok(read)
+    }
+
+    /// Records a verified proof as used: a replay (or a store that cannot
+    /// say) is refused.
+    pub async fn remember(&self, proof: &Proof) -> Result<(), ProofError> {
+        let expires_at = proof
             .iat
             .saturating_add(self.max_age.as_secs())
             .saturating_add(CLOCK_SKEW_SECONDS);
-        match self.replay.first_use(&key, expires_at).await {
-            Ok(true) => Ok(read),
+        match self.replay.first_use(&replay_key(proof), expires_at).await {
+            Ok(true) => Ok(()),
             Ok(false) => Err(ProofError::Replay),
             Err(error) => Err(ProofError::ReplayStore(error.to_string())),
         }
     }
 
-    /// The checks that need no store, in RFC 9449's order.
+    /// The checks that need no store, in RFC 9449's order: the first
+    /// failure.
     pub fn check_claims(
         &self,
         proof: &Proof,
         request: &ProofRequest<'_>,
     ) -> Result<(), ProofError> {
-        if proof.htm != request.method {
-            return Err(ProofError::Method);
-        }
-        let htu = htu::normalize(&proof.htu).ok_or(ProofError::Uri)?;
-        let seen = request
-            .uris
-            .iter()
-            .filter_map(|uri| htu::normalize(htu::without_query(uri)))
-            .any(|uri| uri == htu);
-        if !seen {
-            return Err(ProofError::Uri);
-        }
+        self.claim_checks(proof, request)
+            .into_iter()
+            .try_for_each(|(_, result)| result)
+    }
+
+    /// Each check that needs no store, by name, each run on its own (for
+    /// `tollgate explain`): `htm`, `htu`, `iat`, `ath`, `jkt`.
+    pub fn claim_checks(
+        &self,
+        proof: &Proof,
+        request: &ProofRequest<'_>,
+    ) -> [(&'static str, Result<(), ProofError>); 5] {
+        [
+            ("htm", check_method(proof, request)),
+            ("htu", check_uri(proof, request)),
+            ("iat", self.check_age(proof, request)),
+            ("ath", check_token_hash(proof, request)),
+            ("jkt", check_binding(proof, request)),
+        ]
+    }
+
+    fn check_age(&self, proof: &Proof, request: &ProofRequest<'_>) -> Result<(), ProofError> {
         let oldest = request
             .now
             .saturating_sub(self.max_age.as_secs())
@@ -117,17 +143,55 @@ impl ProofChecker {
         if proof.iat < oldest || proof.iat > request.now.saturating_add(CLOCK_SKEW_SECONDS) {
             return Err(ProofError::Stale);
         }
-        if let Some(token) = request.access_token {
-            if proof.ath.as_deref() != Some(access_token_hash(token).as_str()) {
-                return Err(ProofError::AccessTokenHash);
-            }
-        }
-        if let Some(jkt) = request.bound_jkt {
-            if proof.jkt != jkt {
-                return Err(ProofError::Binding);
-            }
-        }
         Ok(())
+    }
+
+    /// How old a proof may be.
+    pub fn max_age(&self) -> Duration {
+        self.max_age
+    }
+
+    /// Reads a proof and checks its signature, nothing more.
+    pub fn read(&self, proof: &str) -> Result<Proof, ProofError> {
+        self.reader.read(proof)
+    }
+}
+
+fn check_method(proof: &Proof, request: &ProofRequest<'_>) -> Result<(), ProofError> {
+    if proof.htm == request.method {
+        Ok(())
+    } else {
+        Err(ProofError::Method)
+    }
+}
+
+fn check_uri(proof: &Proof, request: &ProofRequest<'_>) -> Result<(), ProofError> {
+    let htu = htu::normalize(&proof.htu).ok_or(ProofError::Uri)?;
+    let seen = request
+        .uris
+        .iter()
+        .filter_map(|uri| htu::normalize(htu::without_query(uri)))
+        .any(|uri| uri == htu);
+    if seen {
+        Ok(())
+    } else {
+        Err(ProofError::Uri)
+    }
+}
+
+fn check_token_hash(proof: &Proof, request: &ProofRequest<'_>) -> Result<(), ProofError> {
+    match request.access_token {
+        Some(token) if proof.ath.as_deref() != Some(access_token_hash(token).as_str()) => {
+            Err(ProofError::AccessTokenHash)
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_binding(proof: &Proof, request: &ProofRequest<'_>) -> Result<(), ProofError> {
+    match request.bound_jkt {
+        Some(jkt) if proof.jkt != jkt => Err(ProofError::Binding),
+        _ => Ok(()),
     }
 }
 

@@ -59,7 +59,7 @@ def env_names(source: str) -> set[str]:
 FUNCTION_SOURCES = {
     # DPoP proofs and their replay store (dpop), JWKs (jose): linked in.
     "authorizer": ["authorizer/src", "telemetry/src", "dpop/src", "jose/src"],
-    "issuer": ["issuer/src", "telemetry/src", "identity/src"],
+    "issuer": ["issuer/src", "telemetry/src", "identity/src", "dpop/src", "jose/src"],
     # The rotation binary: its main, the rotation steps and the secret store.
     "issuer-rotation": ["issuer/src/bin/issuer-rotation.rs", "issuer/src/rotation.rs",
                         "issuer/src/keys/secrets_manager.rs", "issuer/src/config.rs", "telemetry/src"],

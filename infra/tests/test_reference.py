@@ -211,8 +211,9 @@ HAND_CHECKED_DEFAULTS = {
     ("authorizer", "DPOP_MODE"): ("if_bound", "authorizer/src/sender_settings.rs",
                                   r'#\[default\]\s*IfBound[\s\S]*"if_bound" => Some\(Self::IfBound\)'),
     # dpop's DEFAULT_ALGORITHMS, a constant array taken when the list is unset.
-    ("authorizer", "DPOP_ALGORITHMS"): ("ES256,EdDSA,PS256,RS256", "dpop/src/settings.rs",
-                                        r'DEFAULT_ALGORITHMS: \[Algorithm; 4\] = \[\s*Algorithm::ES256,\s*Algorithm::EdDSA,\s*Algorithm::PS256,\s*Algorithm::RS256,\s*\]'),
+    **{(fn, "DPOP_ALGORITHMS"): ("ES256,EdDSA,PS256,RS256", "dpop/src/settings.rs",
+                                 r'DEFAULT_ALGORITHMS: \[Algorithm; 4\] = \[\s*Algorithm::ES256,\s*Algorithm::EdDSA,\s*Algorithm::PS256,\s*Algorithm::RS256,\s*\]')
+       for fn in ("authorizer", "issuer")},
     # ClaimMapping::default(), kept for each claim setting that is unset.
     ("authorizer", "SCOPE_CLAIMS"): ("scope,scp", "authorizer/src/claim_mapping.rs",
                                      r'scope_claims: vec!\[ClaimPath\("scope"\.into\(\)\), ClaimPath\("scp"\.into\(\)\)\]'),

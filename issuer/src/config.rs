@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use dpop::{DpopSettings, DpopSettingsError};
+
 use environment::{SettingError, Settings};
 
 use crate::keys::{KeyError, SigningAlg};
@@ -50,6 +52,9 @@ pub struct IssuerConfig {
     /// `STATUS_LIST_MAX_AGE_SECONDS`: the status lists' `ttl` and
     /// `Cache-Control: max-age`.
     pub status_list_max_age_seconds: u64,
+    /// DPoP proofs at the token endpoint: `DPOP_ALGORITHMS`,
+    /// `DPOP_MAX_AGE_SECONDS`, `DPOP_REPLAY_TABLE` (the authorizer's).
+    pub dpop: DpopSettings,
 }
 
 /// Why the environment was refused at start; the message names the variable.
@@ -58,6 +63,9 @@ pub enum ConfigError {
     /// A required variable is unset or blank.
     #[error("{0} is required")]
     Missing(&'static str),
+    /// `DPOP_ALGORITHMS` or `DPOP_MAX_AGE_SECONDS` was refused.
+    #[error(transparent)]
+    Dpop(#[from] DpopSettingsError),
     /// A number out of its bounds, or not a number.
     #[error(transparent)]
     Setting(#[from] SettingError),
@@ -174,6 +182,7 @@ impl IssuerConfig {
                 DEFAULT_STATUS_LIST_MAX_AGE,
                 1..=MAX_STATUS_LIST_MAX_AGE_SECONDS,
             )?,
+            dpop: DpopSettings::from_settings(&settings)?,
         })
     }
 

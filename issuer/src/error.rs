@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use dpop::ProofError;
+
 use crate::accounts::AccountStoreError;
 use crate::keys::{KeySetError, KeyStoreError};
 use crate::status::{ListTokenError, StatusStoreError};
@@ -25,6 +27,10 @@ pub enum LoginError {
     /// The keys or accounts could not be read (500).
     #[error(transparent)]
     Service(#[from] ServiceError),
+    /// The DPoP proof was refused, or a DPoP-only account sent none
+    /// (RFC 9449 §5: `invalid_dpop_proof`).
+    #[error("DPoP proof refused: {0}")]
+    DpopProof(#[from] ProofError),
 }
 
 /// Why a key operation or token signing failed.

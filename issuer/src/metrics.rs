@@ -84,7 +84,12 @@ impl IssuerMetrics {
                     .emit(&Record::new(SERVICE, "ok", reason, &metrics));
                 return;
             }
-            Err(LoginError::InvalidCredentials | LoginError::InvalidScope) => "refused",
+            Err(LoginError::DpopProof(dpop::ProofError::ReplayStore(_))) => "failed",
+            Err(
+                LoginError::InvalidCredentials
+                | LoginError::InvalidScope
+                | LoginError::DpopProof(_),
+            ) => "refused",
             // Busy: the password-hashing pool is full, a load-shedding throttle.
             Err(LoginError::Throttled(_) | LoginError::Busy) => "throttled",
             Err(LoginError::Service(_)) => "failed",

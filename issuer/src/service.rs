@@ -23,6 +23,7 @@ use crate::status::{
 };
 use crate::throttle::LoginThrottle;
 use crate::tokens::{mint, read_own, Grant, IssuedToken};
+use dpop::{Proof, ProofChecker, ProofError, ProofRequest, ReplayStore};
 
 /// The issuer: configuration, stores, and the keyset cached for a few seconds.
 pub struct IssuerService {
@@ -35,6 +36,10 @@ pub struct IssuerService {
     metrics: IssuerMetrics,
     status: Option<StatusRegistry>,
     listeners: Listeners,
+    /// DPoP proofs at the token endpoint, and where used ones are kept.
+    proofs: ProofChecker,
+    /// The token endpoint's URLs a proof's `htu` may name.
+    token_endpoints: Vec<String>,
 }
 
 impl IssuerService {
@@ -44,7 +49,11 @@ impl IssuerService {
         keys: Arc<dyn KeyStore>,
         accounts: Arc<dyn AccountStore>,
     ) -> Self {
+        let proofs = config.dpop.checker(config.dpop.replay_store());
+        let token_endpoints = vec![format!("{}/token", config.issuer.trim_end_matches('/'))];
         Self {
+            proofs,
+            token_endpoints,
             config,
             keys,
             accounts,
@@ -55,6 +64,26 @@ impl IssuerService {
             status: None,
             listeners: Listeners::default(),
         }
+    }
+
+    /// Remembers used DPoP proofs in `replay` instead of what
+    /// `DPOP_REPLAY_TABLE` names (the local stack shares one store between
+    /// its issuer and its authorizer).
+    pub fn with_replay_store(mut self, replay: Arc<dyn ReplayStore>) -> Self {
+        self.proofs = self.config.dpop.checker(replay);
+        self
+    }
+
+    /// Accepts proofs for the token endpoint at these URLs too (the local
+    /// stack's own address, when it issues as another URL).
+    pub fn with_token_endpoint_urls(mut self, urls: impl IntoIterator<Item = String>) -> Self {
+        self.token_endpoints.extend(urls);
+        self
+    }
+
+    /// The DPoP proof checks (their algorithms for discovery).
+    pub fn proofs(&self) -> &ProofChecker {
+        &self.proofs
     }
 
     /// Tells `listener` of every revocation that changes something, before
@@ -215,8 +244,8 @@ impl IssuerService {
     }
 
     /// Authenticates a user or client calling from `address` (the client
-    /// address API Gateway saw, if known) and mints a token for the granted
-    /// (or narrowed) scopes.
+    /// address API Gateway saw, if known) and mints a bearer token for the
+    /// granted (or narrowed) scopes.
     pub async fn login(
         &self,
         kind: AccountKind,
@@ -225,12 +254,52 @@ impl IssuerService {
         requested_scope: Option<&str>,
         address: Option<&str>,
     ) -> Result<IssuedToken, LoginError> {
-        let result = match self.authenticate(kind, name, secret, address).await {
-            Ok(account) => self.mint_for(&account, requested_scope).await,
-            Err(error) => Err(error),
-        };
+        self.login_with_proof(kind, name, secret, requested_scope, address, None)
+            .await
+    }
+
+    /// [`Self::login`] with the request's DPoP proof, if it sent one: a
+    /// valid proof (`POST` to this token endpoint, never used before) binds
+    /// the token to its key (`cnf.jkt`, `token_type` `DPoP`). The proof is
+    /// checked before the secret, and remembered as used only once the
+    /// client has authenticated. A DPoP-only account without a proof is
+    /// refused.
+    pub async fn login_with_proof(
+        &self,
+        kind: AccountKind,
+        name: &str,
+        secret: &str,
+        requested_scope: Option<&str>,
+        address: Option<&str>,
+        proof: Option<&str>,
+    ) -> Result<IssuedToken, LoginError> {
+        let result = async {
+            let proof = proof.map(|proof| self.verify_proof(proof)).transpose()?;
+            let account = self.authenticate(kind, name, secret, address).await?;
+            if account.dpop_only && proof.is_none() {
+                return Err(ProofError::Missing.into());
+            }
+            if let Some(proof) = &proof {
+                self.proofs.remember(proof).await?;
+            }
+            let jkt = proof.as_ref().map(|proof| proof.jkt.as_str());
+            self.mint_for(&account, requested_scope, jkt).await
+        }
+        .await;
         self.metrics.login(kind, &result);
         result
+    }
+
+    /// A token request's proof: `POST` to this token endpoint, no `ath`.
+    fn verify_proof(&self, proof: &str) -> Result<Proof, ProofError> {
+        let request = ProofRequest {
+            method: "POST",
+            uris: &self.token_endpoints,
+            access_token: None,
+            bound_jkt: None,
+            now: unix_now(),
+        };
+        self.proofs.verify(proof, &request)
     }
 
     /// Authenticates an OAuth client (RFC 7009 revocation), throttled and
@@ -288,6 +357,7 @@ impl IssuerService {
         &self,
         account: &Account,
         requested_scope: Option<&str>,
+        jkt: Option<&str>,
     ) -> Result<IssuedToken, LoginError> {
         let scopes = account
             .narrow(requested_scope)
@@ -307,6 +377,7 @@ impl IssuerService {
             client_id: (account.kind == AccountKind::Client).then_some(account.name.as_str()),
             jti: &jti,
             status: assigned.as_ref().map(|(_, reference)| reference),
+            jkt,
         };
         let issued = mint(
             &keyset,

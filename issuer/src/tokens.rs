@@ -23,6 +23,14 @@ struct AccessClaims<'a> {
     client_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     status: Option<Status<&'a StatusReference>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cnf: Option<Confirmation<'a>>,
+}
+
+/// RFC 7800's `cnf`: the key a DPoP-bound token needs (RFC 9449 §6).
+#[derive(Debug, Serialize)]
+struct Confirmation<'a> {
+    jkt: &'a str,
 }
 
 /// The `status` claim: draft-ietf-oauth-status-list §6.
@@ -44,6 +52,8 @@ pub struct Grant<'a> {
     pub jti: &'a str,
     /// Its status list entry, when the issuer keeps token status.
     pub status: Option<&'a StatusReference>,
+    /// The DPoP key it is bound to (`cnf.jkt`), if any.
+    pub jkt: Option<&'a str>,
 }
 
 /// A signed token and what the token endpoint reports about it.
@@ -57,6 +67,9 @@ pub struct IssuedToken {
     pub scope: String,
     /// The key that signed it.
     pub kid: String,
+    /// `DPoP` for a token bound to a DPoP key, else `Bearer` (the token
+    /// response's `token_type`).
+    pub token_type: &'static str,
 }
 
 /// Signs a token for `grant` with the keyset's active key, valid from
@@ -85,6 +98,7 @@ pub fn mint(
         scope: scope.clone(),
         client_id: grant.client_id,
         status: grant.status.map(|status_list| Status { status_list }),
+        cnf: grant.jkt.map(|jkt| Confirmation { jkt }),
     };
     let access_token = jsonwebtoken::encode(&header, &claims, &active.encoding_key()?)
         .map_err(|_| KeySetError::Key(crate::keys::KeyError::BadPrivateKey))?;
@@ -93,6 +107,11 @@ pub fn mint(
         expires_in: exp.saturating_sub(now),
         scope,
         kid: active.kid.clone(),
+        token_type: if grant.jkt.is_some() {
+            "DPoP"
+        } else {
+            "Bearer"
+        },
     })
 }
 

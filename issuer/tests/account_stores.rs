@@ -11,6 +11,7 @@ fn account(kind: AccountKind, name: &str, disabled: bool) -> Account {
         secret_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g".to_owned(),
         scopes: vec!["books:read".to_owned(), "keys:admin".to_owned()],
         disabled,
+        dpop_only: false,
     }
 }
 
@@ -35,6 +36,8 @@ async fn suite(store: &dyn AccountStore) {
     );
     let mut changed = alice;
     changed.disabled = true;
+    // DPoP-only survives a round trip through the store.
+    changed.dpop_only = true;
     changed.scopes = vec!["books:read".to_owned()];
     store.put(&changed).await.unwrap();
     assert_eq!(

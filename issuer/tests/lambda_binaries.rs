@@ -108,6 +108,7 @@ async fn the_issuer_binary_logs_in_and_publishes_its_jwks() {
             secret_hash: issuer::hash_secret("pw").unwrap(),
             scopes: vec!["books:read".into()],
             disabled: false,
+            dpop_only: false,
         },
     )
     .await

@@ -39,6 +39,7 @@ async fn service(keyset_path: std::path::PathBuf, dir: &std::path::Path) -> Issu
                 secret_hash: hash_secret("right-secret").unwrap(),
                 scopes: vec!["books:read".to_owned()],
                 disabled: false,
+                dpop_only: false,
             })
             .await
             .unwrap();

@@ -77,6 +77,7 @@ async fn responses_and_logs_never_carry_private_keys() {
             secret_hash: hash_secret("pw").unwrap(),
             scopes: vec!["books:read".into()],
             disabled: false,
+            dpop_only: false,
         })
         .await
         .unwrap();

@@ -80,6 +80,7 @@ async fn issuer() -> Issuer {
                 secret_hash: hash_secret(secret).unwrap(),
                 scopes: scopes.into_iter().map(str::to_owned).collect(),
                 disabled,
+                dpop_only: false,
             })
             .await
             .unwrap();

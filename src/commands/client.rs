@@ -15,6 +15,9 @@ pub enum ClientCommand {
         scopes: String,
         #[arg(long)]
         secret_stdin: bool,
+        /// Tokens only with a DPoP proof: a request without one is refused.
+        #[arg(long)]
+        dpop_only: bool,
     },
 }
 
@@ -24,18 +27,27 @@ pub async fn run(data: &DataDir, command: ClientCommand) -> anyhow::Result<()> {
         name,
         scopes,
         secret_stdin,
+        dpop_only,
     } = command;
-    add(data, &name, &scopes, secret_stdin).await
+    add(data, &name, &scopes, secret_stdin, dpop_only).await
 }
 
 /// Saves the client and prints its scopes and token subject.
-async fn add(data: &DataDir, name: &str, scopes: &str, secret_stdin: bool) -> anyhow::Result<()> {
+async fn add(
+    data: &DataDir,
+    name: &str,
+    scopes: &str,
+    secret_stdin: bool,
+    dpop_only: bool,
+) -> anyhow::Result<()> {
     let secret = super::read_secret_stdin(secret_stdin, "client secret", "--secret-stdin")?;
-    let account = super::save_account(data, AccountKind::Client, name, scopes, &secret).await?;
+    let account =
+        super::save_account(data, AccountKind::Client, name, scopes, &secret, dpop_only).await?;
     println!(
-        "client {name} saved with scopes: {} (token subject {})",
+        "client {name} saved with scopes: {} (token subject {}){}",
         account.scopes.join(" "),
-        account.subject()
+        account.subject(),
+        if account.dpop_only { ", DPoP only" } else { "" }
     );
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! `tollgate explain`: why a token is accepted or refused.
 
+use authorizer::ProofInput;
 use clap::Args;
 use tollgate::local_stack::{self, DataDir};
 
@@ -12,6 +13,15 @@ pub struct ExplainArgs {
     /// TRUSTED_ISSUERS are unset; the issuer is the data dir's.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub url: String,
+    /// A request's DPoP proof (its `DPoP` header): each check of it is shown.
+    #[arg(long, value_name = "PROOF", requires_all = ["method", "request_url"])]
+    pub dpop: Option<String>,
+    /// The method of the request the proof came with.
+    #[arg(long, value_name = "M", requires = "dpop")]
+    pub method: Option<String>,
+    /// The URL of the request the proof came with, as the client called it.
+    #[arg(long, value_name = "U", requires = "dpop")]
+    pub request_url: Option<String>,
 }
 
 /// Explains `token` (or standard input for `-`) under the authorizer
@@ -19,7 +29,13 @@ pub struct ExplainArgs {
 /// `TRUSTED_ISSUERS` is set, else the local stack's at `url`. A refused
 /// token exits with status 1 after the explanation.
 pub async fn run(data: &DataDir, args: ExplainArgs) -> anyhow::Result<()> {
-    let ExplainArgs { token, url } = args;
+    let ExplainArgs {
+        token,
+        url,
+        dpop,
+        method,
+        request_url,
+    } = args;
     let input = if token == "-" {
         std::io::read_to_string(std::io::stdin())?
     } else {
@@ -33,10 +49,18 @@ pub async fn run(data: &DataDir, args: ExplainArgs) -> anyhow::Result<()> {
         let issuer_url = data.stored_issuer_url()?.unwrap_or_else(|| url.to_owned());
         local_stack::authorizer_config(&issuer_url, url)?
     };
-    let explanation =
-        tollgate::explain::explain(config, tollgate::explain::token_text(&input)).await?;
+    let proof = match (&dpop, &method, &request_url) {
+        (Some(proof), Some(method), Some(request_url)) => Some(ProofInput {
+            proof: proof.trim(),
+            method,
+            request_url,
+        }),
+        _ => None,
+    };
+    let token = tollgate::explain::token_text(&input);
+    let explanation = tollgate::explain::explain(config, token, proof.as_ref()).await?;
     print!("{}", tollgate::explain::render(&explanation));
-    if explanation.outcome.is_err() {
+    if explanation.refused() {
         std::process::exit(1);
     }
     Ok(())

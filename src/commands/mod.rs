@@ -2,6 +2,7 @@
 //! hands the parsed arguments to the matching `run`.
 
 pub mod client;
+pub mod dpop;
 pub mod explain;
 pub mod keys;
 pub mod metrics;
@@ -45,8 +46,9 @@ async fn save_account(
     name: &str,
     scopes: &str,
     secret: &str,
+    dpop_only: bool,
 ) -> anyhow::Result<Account> {
-    let account = Account::new(kind, name, secret, scopes)?;
+    let account = Account::new(kind, name, secret, scopes)?.dpop_only(dpop_only);
     local_stack::identity_stores(data)
         .await?
         .accounts

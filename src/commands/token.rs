@@ -1,9 +1,12 @@
 //! `tollgate token`: logs in at a running stack and prints the access
 //! token; `tollgate token revoke` revokes one.
 
+use std::path::{Path, PathBuf};
+
 use anyhow::bail;
 use clap::{Args, Subcommand};
 use issuer::Revoker;
+use tollgate::dpop_key::DpopKey;
 use tollgate::local_stack::DataDir;
 
 /// `token --url --username --password-stdin`, or `token revoke TOKEN`.
@@ -18,6 +21,10 @@ pub struct TokenArgs {
     pub username: Option<String>,
     #[arg(long)]
     pub password_stdin: bool,
+    /// Get a DPoP-bound token: prove this ES256 key (PKCS#8 PEM; made,
+    /// mode 0600, if missing) to the token endpoint.
+    #[arg(long, value_name = "FILE")]
+    pub dpop_key: Option<PathBuf>,
 }
 
 /// What else `token` does.
@@ -44,27 +51,38 @@ pub async fn dispatch(data: &DataDir, args: TokenArgs) -> anyhow::Result<()> {
             url: Some(url),
             username: Some(username),
             password_stdin,
-        } => run(&url, &username, password_stdin).await,
+            dpop_key,
+        } => run(&url, &username, password_stdin, dpop_key.as_deref()).await,
         TokenArgs { .. } => bail!("token needs --url and --username (or: token revoke TOKEN)"),
     }
 }
 
-/// Posts the credentials to `{url}/token`; any answer without a token is
-/// an error that shows the status and body.
-async fn run(url: &str, username: &str, password_stdin: bool) -> anyhow::Result<()> {
+/// Posts the credentials to `{url}/token` (with a DPoP proof of the key in
+/// `dpop_key`, if given); any answer without a token is an error that shows
+/// the status and body.
+async fn run(
+    url: &str,
+    username: &str,
+    password_stdin: bool,
+    dpop_key: Option<&Path>,
+) -> anyhow::Result<()> {
     let password = super::read_password_stdin(password_stdin)?;
+    let token_url = format!("{}/token", url.trim_end_matches('/'));
     // A password for a loopback stack never goes through a proxy named by
     // HTTP_PROXY/ALL_PROXY: it would leave the host in clear text.
     let mut client = reqwest::Client::builder();
     if authorizer::is_loopback_url(url) {
         client = client.no_proxy();
     }
-    let response = client
+    let mut request = client
         .build()?
-        .post(format!("{}/token", url.trim_end_matches('/')))
-        .json(&serde_json::json!({"username": username, "password": password}))
-        .send()
-        .await?;
+        .post(&token_url)
+        .json(&serde_json::json!({"username": username, "password": password}));
+    if let Some(path) = dpop_key {
+        let key = DpopKey::load_or_create(path)?;
+        request = request.header("DPoP", key.proof("POST", &token_url, None)?);
+    }
+    let response = request.send().await?;
     let status = response.status();
     let body: serde_json::Value = response.json().await?;
     match body.get("access_token").and_then(|t| t.as_str()) {

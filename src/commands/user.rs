@@ -15,6 +15,9 @@ pub enum UserCommand {
         scopes: String,
         #[arg(long)]
         password_stdin: bool,
+        /// Tokens only with a DPoP proof: a login without one is refused.
+        #[arg(long)]
+        dpop_only: bool,
     },
     /// Revoke every unexpired token of a user (logs it out everywhere).
     RevokeTokens { name: String },
@@ -27,18 +30,31 @@ pub async fn run(data: &DataDir, command: UserCommand) -> anyhow::Result<()> {
             name,
             scopes,
             password_stdin,
-        } => add(data, &name, &scopes, password_stdin).await,
+            dpop_only,
+        } => add(data, &name, &scopes, password_stdin, dpop_only).await,
         UserCommand::RevokeTokens { name } => revoke_tokens(data, &name).await,
     }
 }
 
 /// Saves the user and prints its scopes.
-async fn add(data: &DataDir, name: &str, scopes: &str, password_stdin: bool) -> anyhow::Result<()> {
+async fn add(
+    data: &DataDir,
+    name: &str,
+    scopes: &str,
+    password_stdin: bool,
+    dpop_only: bool,
+) -> anyhow::Result<()> {
     let password = super::read_password_stdin(password_stdin)?;
-    let account = super::save_account(data, AccountKind::User, name, scopes, &password).await?;
+    let account =
+        super::save_account(data, AccountKind::User, name, scopes, &password, dpop_only).await?;
     println!(
-        "user {name} saved with scopes: {}",
-        account.scopes.join(" ")
+        "user {name} saved with scopes: {}{}",
+        account.scopes.join(" "),
+        if account.dpop_only {
+            " (DPoP only)"
+        } else {
+            ""
+        }
     );
     Ok(())
 }

@@ -30,6 +30,11 @@ impl DataDir {
     pub fn credentials(&self) -> PathBuf {
         self.0.join("credentials")
     }
+    /// The used DPoP proofs (one file each), shared by the stack's issuer
+    /// and authorizer.
+    pub fn dpop_proofs(&self) -> PathBuf {
+        self.0.join("dpop-proofs")
+    }
     /// The issuer URL (`iss`), fixed at first start.
     pub fn issuer_url(&self) -> PathBuf {
         self.0.join("issuer-url")

@@ -30,15 +30,20 @@ pub fn issuer_service(
     stores: &issuer::Stores,
     issuer_url: &str,
 ) -> anyhow::Result<Arc<IssuerService>> {
-    issuer_service_recording(stores, issuer_url, IssuerMetrics::default())
+    Ok(Arc::new(issuer_service_recording(
+        stores,
+        issuer_url,
+        IssuerMetrics::default(),
+    )?))
 }
 
-/// The same, recording the issuer's metrics.
+/// The same, recording the issuer's metrics (not yet shared, so the stack
+/// can add its DPoP replay store and address).
 pub fn issuer_service_recording(
     stores: &issuer::Stores,
     issuer_url: &str,
     metrics: IssuerMetrics,
-) -> anyhow::Result<Arc<IssuerService>> {
+) -> anyhow::Result<IssuerService> {
     let audiences = audiences();
     let config = IssuerConfig::from_lookup(|name| match name {
         "JWT_ISSUER" => Some(issuer_url.to_owned()),
@@ -48,13 +53,11 @@ pub fn issuer_service_recording(
     // One issuer instance, which re-reads its store every KEYSET_POLL: no
     // other instance's keyset cache to wait for between two rotations.
     .with_keyset_ttl(KEYSET_POLL);
-    Ok(Arc::new(
-        IssuerService::new(
-            config,
-            Arc::clone(&stores.keys),
-            Arc::clone(&stores.accounts),
-        )
-        .with_metrics(metrics)
-        .with_status(Arc::clone(&stores.status)),
-    ))
+    Ok(IssuerService::new(
+        config,
+        Arc::clone(&stores.keys),
+        Arc::clone(&stores.accounts),
+    )
+    .with_metrics(metrics)
+    .with_status(Arc::clone(&stores.status)))
 }

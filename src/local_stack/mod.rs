@@ -4,14 +4,16 @@
 //! authorizer fetches the JWKS from the issuer over real loopback HTTP, as
 //! it does on AWS.
 //!
-//! The map: `data_dir` (where state lives), `stores`, `first_start` (the
-//! demo users), `issuer` and `authorizer_config` (the two services as the
-//! stack configures them), `start` (binding and wiring).
+//! The map: `data_dir` (where state lives), `stores` (with `replay_dir`,
+//! used DPoP proofs), `first_start` (the demo users), `issuer` and
+//! `authorizer_config` (the two services as the stack configures them),
+//! `start` (binding and wiring).
 
 mod authorizer_config;
 mod data_dir;
 mod first_start;
 mod issuer;
+mod replay_dir;
 mod start;
 mod stores;
 
@@ -19,5 +21,6 @@ pub use authorizer_config::{authorizer_config, demo_route_scopes, public_base_ur
 pub use data_dir::DataDir;
 pub use first_start::{first_start, FirstStart};
 pub use issuer::{audiences, issuer_service, issuer_service_recording, AUDIENCE, KEYSET_POLL};
+pub use replay_dir::DirectoryReplayStore;
 pub use start::{start, start_in, RunningStack, StackOptions};
 pub use stores::{identity_stores, Stores};

@@ -120,17 +120,26 @@ pub async fn start(stores: Stores, options: StackOptions) -> anyhow::Result<Runn
     // Keys and status lists are fetched from this very listener, whatever
     // the issuer URL says.
     let served_at = format!("http://{addr}");
-    let issuer = issuer_service_recording(
-        &stores.identity(),
-        &issuer_url,
-        IssuerMetrics::new(Arc::clone(&options.metrics)),
-    )?;
+    // One replay store for both: a proof used at the token endpoint is
+    // used, wherever it is shown next.
+    let issuer = Arc::new(
+        issuer_service_recording(
+            &stores.identity(),
+            &issuer_url,
+            IssuerMetrics::new(Arc::clone(&options.metrics)),
+        )?
+        .with_replay_store(Arc::clone(&stores.replay))
+        .with_token_endpoint_urls([format!("{served_at}/token")]),
+    );
     let keyset = issuer.keyset().await?; // creates the first keyset on a fresh store
     let status_revision = stores.status.revision().await?;
-    let authorizer = Arc::new(Authorizer::new(
-        authorizer_config(&issuer_url, &served_at)?,
-        Arc::clone(&options.metrics),
-    )?);
+    let authorizer = Arc::new(
+        Authorizer::new(
+            authorizer_config(&issuer_url, &served_at)?,
+            Arc::clone(&options.metrics),
+        )?
+        .with_replay_store(Arc::clone(&stores.replay)),
+    );
     let in_process = matches!(options.mode, AuthorizerMode::InProcess);
     let gateway = gateway(
         &stores,

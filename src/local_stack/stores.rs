@@ -10,7 +10,10 @@ use issuer::atomic_file;
 use issuer::keys::KeyStore;
 use issuer::status::StatusStore;
 
+use dpop::{DynamoReplayStore, ReplayStore};
+
 use super::data_dir::DataDir;
+use super::replay_dir::DirectoryReplayStore;
 
 /// The key, account and token status stores alone: what the administration
 /// commands need. They never open the books store, whose embedded file a
@@ -22,8 +25,8 @@ pub async fn identity_stores(data: &DataDir) -> anyhow::Result<issuer::Stores> {
 
 /// The stores behind the stack: the data directory's files by default;
 /// Secrets Manager and DynamoDB when `KEYSET_SECRET_ID`, `USERS_TABLE`,
-/// `STATUS_TABLE` and `BOOKS_TABLE` are set (with credentials, or
-/// `AWS_ENDPOINT_URL` for moto).
+/// `STATUS_TABLE`, `BOOKS_TABLE` and `DPOP_REPLAY_TABLE` are set (with
+/// credentials, or `AWS_ENDPOINT_URL` for moto).
 pub struct Stores {
     /// The issuer's signing keys.
     pub keys: Arc<dyn KeyStore>,
@@ -33,6 +36,9 @@ pub struct Stores {
     pub status: Arc<dyn StatusStore>,
     /// The books backend's data.
     pub books: Arc<dyn BookStore>,
+    /// Used DPoP proofs, shared by the issuer's token endpoint and the
+    /// authorizer: `DPOP_REPLAY_TABLE`, else the data directory.
+    pub replay: Arc<dyn ReplayStore>,
 }
 
 impl Stores {
@@ -50,11 +56,17 @@ impl Stores {
             atomic_file::ensure_private(path)?;
         }
         let books = location.open().await?;
+        let replay: Arc<dyn ReplayStore> =
+            match environment::Settings::from_env().text("DPOP_REPLAY_TABLE") {
+                Some(table) => Arc::new(DynamoReplayStore::from_env(table)),
+                None => Arc::new(DirectoryReplayStore::new(data.dpop_proofs())),
+            };
         Ok(Self {
             keys,
             accounts,
             status,
             books,
+            replay,
         })
     }
 

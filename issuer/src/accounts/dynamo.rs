@@ -83,6 +83,7 @@ impl AccountStore for DynamoAccountStore {
             secret_hash: text(item, "secret_hash")?,
             scopes,
             disabled: matches!(item.get("disabled"), Some(AttributeValue::Bool(true))),
+            dpop_only: matches!(item.get("dpop_only"), Some(AttributeValue::Bool(true))),
         }))
     }
 
@@ -149,5 +150,6 @@ impl DynamoAccountStore {
                 ),
             )
             .item("disabled", AttributeValue::Bool(account.disabled))
+            .item("dpop_only", AttributeValue::Bool(account.dpop_only))
     }
 }

@@ -91,6 +91,10 @@ pub struct Account {
     /// A disabled account cannot log in; its record is kept.
     #[serde(default)]
     pub disabled: bool,
+    /// Tokens only with a DPoP proof (RFC 9449 §5): a login without one
+    /// is refused, so this account's tokens are never bearer tokens.
+    #[serde(default)]
+    pub dpop_only: bool,
 }
 
 impl std::fmt::Debug for Account {
@@ -100,6 +104,7 @@ impl std::fmt::Debug for Account {
             .field("name", &self.name)
             .field("scopes", &self.scopes)
             .field("disabled", &self.disabled)
+            .field("dpop_only", &self.dpop_only)
             .finish_non_exhaustive()
     }
 }
@@ -136,7 +141,14 @@ impl Account {
                 .map(str::to_owned)
                 .collect(),
             disabled: false,
+            dpop_only: false,
         })
+    }
+
+    /// The same account, DPoP-only (`--dpop-only`).
+    pub fn dpop_only(mut self, dpop_only: bool) -> Self {
+        self.dpop_only = dpop_only;
+        self
     }
 
     /// The store key: kind and name, so a user and a client may share a name.
@@ -218,6 +230,7 @@ mod tests {
             secret_hash: "$argon2id$secret".into(),
             scopes: vec!["books:read".into(), "books:write".into()],
             disabled: false,
+            dpop_only: false,
         }
     }
 

@@ -12,7 +12,10 @@ use lambda_http::request::RequestContext;
 use serde::Deserialize;
 use serde_json::json;
 
+use dpop::ProofError;
+
 use crate::accounts::AccountKind;
+use crate::error::LoginError;
 use crate::service::IssuerService;
 use crate::tokens::IssuedToken;
 
@@ -150,7 +153,7 @@ impl TokenRequest {
 pub(super) fn token_response(issued: IssuedToken) -> Response {
     let mut response = Json(json!({
         "access_token": issued.access_token,
-        "token_type": "Bearer",
+        "token_type": issued.token_type,
         "expires_in": issued.expires_in,
         "scope": issued.scope,
     }))
@@ -164,6 +167,7 @@ pub(super) fn token_response(issued: IssuedToken) -> Response {
 pub(super) async fn token(
     State(service): State<Arc<IssuerService>>,
     request_context: Option<Extension<RequestContext>>,
+    headers: HeaderMap,
     request: TokenRequest,
 ) -> Response {
     let address = client_address(&request_context);
@@ -173,8 +177,32 @@ pub(super) async fn token(
         secret,
         scope,
     } = request;
+    // RFC 9449 §4.3: exactly one DPoP header field, when there is one.
+    let proofs: Vec<&str> = headers
+        .get_all("dpop")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let proof = match proofs.as_slice() {
+        [] => None,
+        [proof] => Some(*proof),
+        _ => {
+            let error =
+                LoginError::DpopProof(ProofError::Invalid("more than one DPoP header".to_owned()));
+            return LoginFailure { kind, error }.into_response();
+        }
+    };
     match service
-        .login(kind, &name, &secret, scope.as_deref(), address.as_deref())
+        .login_with_proof(
+            kind,
+            &name,
+            &secret,
+            scope.as_deref(),
+            address.as_deref(),
+            proof,
+        )
         .await
     {
         Ok(issued) => token_response(issued),
@@ -197,6 +225,13 @@ pub(super) async fn discovery(State(service): State<Arc<IssuerService>>) -> Resp
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "status_list_aggregation_endpoint": format!("{issuer}/statuslists"),
         "scopes_supported": ["books:read", "books:write", "books:admin", "keys:admin"],
+        // RFC 9449 §5.1: the token endpoint binds tokens to DPoP keys.
+        "dpop_signing_alg_values_supported": service
+            .proofs()
+            .algorithms()
+            .iter()
+            .map(|alg| alg.name())
+            .collect::<Vec<_>>(),
     }))
     .into_response()
 }

@@ -7,6 +7,8 @@ use identity::Problem;
 use serde_json::json;
 
 use crate::accounts::AccountKind;
+use dpop::ProofError;
+
 use crate::error::LoginError;
 
 /// An RFC 6749 §5.2 error answer.
@@ -71,10 +73,31 @@ impl IntoResponse for LoginFailure {
     fn into_response(self) -> Response {
         let retry_after = match &self.error {
             LoginError::Throttled(wait) => Some(HeaderValue::from(wait.as_secs().max(1))),
-            LoginError::Busy => Some(HeaderValue::from_static("1")),
+            LoginError::Busy | LoginError::DpopProof(ProofError::ReplayStore(_)) => {
+                Some(HeaderValue::from_static("1"))
+            }
             _ => None,
         };
+        let dpop_description;
         let (status, error, description) = match self.error {
+            LoginError::DpopProof(ProofError::ReplayStore(_)) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "DPoP proofs cannot be checked now; retry",
+            ),
+            LoginError::DpopProof(ProofError::Missing) => (
+                StatusCode::BAD_REQUEST,
+                "invalid_dpop_proof",
+                "this client must send a DPoP proof",
+            ),
+            LoginError::DpopProof(refused) => {
+                dpop_description = refused.to_string();
+                (
+                    StatusCode::BAD_REQUEST,
+                    "invalid_dpop_proof",
+                    dpop_description.as_str(),
+                )
+            }
             LoginError::InvalidCredentials => match self.kind {
                 AccountKind::User => (
                     StatusCode::BAD_REQUEST,
