@@ -6,6 +6,10 @@
 //!   the whole per-token path with the key already parsed and cached, no decision cache.
 //! - `verify/RS256/warm+status`: the warm RS256 path for a token with a
 //!   `status.status_list` claim, checked against its list as cached (a bit lookup).
+//! - `verify/ES256/warm+dpop`: the warm ES256 path for a DPoP-bound token
+//!   plus its fresh ES256 proof checked (RFC 9449 §4.3, replay store in
+//!   memory): what the authorizer does per DPoP request, proofs signed
+//!   outside the measurement.
 //! - `verify/RS256/cold`: the same path, but the key is parsed from its JWK every time.
 //! - `decision_cache/hit`: a repeat of a token already verified.
 //! - `baseline/jsonwebtoken/RS256`: jsonwebtoken's `decode` with a prepared `DecodingKey`.
@@ -23,7 +27,7 @@ use authorizer::{Authorizer, AuthorizerConfig};
 use aws_lc_rs::signature::{ParsedPublicKey, RsaPublicKeyComponents, RSA_PKCS1_2048_8192_SHA256};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use testkit::{JwksServer, TestKey};
 
@@ -221,6 +225,8 @@ fn verify(c: &mut Criterion, fx: &Fixture) {
         })
     });
 
+    verify_dpop(&mut group, fx);
+
     let jwk_json = fx.rs256.key.jwk.to_string();
     let token = &fx.rs256.token;
     let audiences = vec![AUDIENCE.to_owned()];
@@ -238,6 +244,45 @@ fn verify(c: &mut Criterion, fx: &Fixture) {
         })
     });
     group.finish();
+}
+
+/// `ES256/warm+dpop`: a bound ES256 token verified with its key cached,
+/// then a fresh proof of the client's ES256 key checked for the request.
+fn verify_dpop(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    fx: &Fixture,
+) {
+    const URL: &str = "https://abc123.execute-api.eu-west-1.amazonaws.com/prod/books";
+    let client = testkit::dpop::ProofKey::generate(Algorithm::ES256);
+    let mut claims = testkit::access_claims(ISSUER, AUDIENCE, SUBJECT, SCOPE, TOKEN_TTL_SECONDS);
+    claims["cnf"] = serde_json::json!({"jkt": client.thumbprint()});
+    let token = fx.es256.key.sign(&claims);
+    // More proofs than a bench run checks a minute: none is forgotten.
+    let replay = Arc::new(dpop::MemoryReplayStore::with_capacity(10_000_000));
+    let checker = dpop::DpopSettings::default().checker(replay);
+    let uris = [URL.to_owned()];
+    let check = |proof: &str| {
+        let verified = fx.authorizer.verify_with_cached_keys(&token)?;
+        let request = dpop::ProofRequest {
+            method: "GET",
+            uris: &uris,
+            access_token: Some(&token),
+            bound_jkt: verified.binding.jkt.as_deref(),
+            now: testkit::now(),
+        };
+        fx.runtime
+            .block_on(checker.check(proof, &request))
+            .map_err(|_| authorizer::VerifyError::BadSignature)
+    };
+    check(&client.proof("GET", URL, Some(&token)))
+        .unwrap_or_else(|e| panic!("ES256/warm+dpop: the first proof failed: {e:?}"));
+    group.bench_function("ES256/warm+dpop", |b| {
+        b.iter_batched(
+            || client.proof("GET", URL, Some(&token)),
+            |proof| check(black_box(&proof)),
+            BatchSize::SmallInput,
+        )
+    });
 }
 
 fn decision_cache(c: &mut Criterion, fx: &Fixture) {

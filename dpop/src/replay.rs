@@ -29,15 +29,31 @@ pub const MEMORY_STORE_CAPACITY: usize = 100_000;
 
 /// One process's memory of used proofs. It does not stop a proof replayed
 /// at another instance, nor one replayed after this process restarted.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryReplayStore {
     seen: Mutex<HashMap<String, u64>>,
+    capacity: usize,
+}
+
+impl Default for MemoryReplayStore {
+    fn default() -> Self {
+        Self::with_capacity(MEMORY_STORE_CAPACITY)
+    }
 }
 
 impl MemoryReplayStore {
-    /// An empty store.
+    /// An empty store of [`MEMORY_STORE_CAPACITY`] entries.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty store of `capacity` unexpired entries at most (a bench that
+    /// checks more proofs a minute than a process would).
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            seen: Mutex::new(HashMap::new()),
+            capacity,
+        }
     }
 }
 
@@ -54,9 +70,9 @@ impl ReplayStore for MemoryReplayStore {
                 return Ok(false);
             }
         }
-        if seen.len() >= MEMORY_STORE_CAPACITY {
+        if seen.len() >= self.capacity {
             seen.retain(|_, until| *until >= now);
-            if seen.len() >= MEMORY_STORE_CAPACITY {
+            if seen.len() >= self.capacity {
                 return Err(ReplayStoreError(
                     "replay memory full of unexpired proofs".into(),
                 ));
