@@ -637,12 +637,17 @@ def test_the_metrics_page_names_only_what_the_code_records():
 
 def bench_ids() -> set[str]:
     """`group/id` of every bench in benches/benches/verify.rs: literal ids,
+    those of a helper the group is passed to (`helper(&mut group, ...)`),
     and the names of a `for (name, ...) in [("id", ...), ...]` loop."""
     source = (ROOT / "benches/benches/verify.rs").read_text(encoding="utf-8")
     ids = set()
     for chunk in re.split(r"let mut group = c\.benchmark_group\(", source)[1:]:
         group = re.match(r'"([^"]+)"', chunk).group(1)
         chunk = chunk.split("group.finish()")[0]
+        for helper in re.findall(r"\b(\w+)\(&mut group\b", chunk):
+            body = re.search(rf"\nfn {helper}\(.*?\n}}\n", source, re.S)
+            assert body, f"verify.rs: the bench helper {helper} is not found"
+            chunk += body.group(0)
         ids |= {f"{group}/{i}" for i in re.findall(r'bench_function\(\s*"([^"]+)"', chunk)}
         if re.search(r"bench_function\(\s*name\b", chunk):
             loop = re.search(r"for \(name, [^)]*\) in \[(.*?)\]", chunk, re.S)
