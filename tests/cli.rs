@@ -140,6 +140,23 @@ fn user_add_keys_serve_and_token() {
         &["explain", &format!("Bearer {tampered}"), "--url", &url],
         None,
     );
+    let route = |path: &str| {
+        let (ok, out, _) = tollgate(
+            &data,
+            &[
+                "explain",
+                token.trim(),
+                "--url",
+                &url,
+                "--route",
+                &format!("GET {path}"),
+            ],
+            None,
+        );
+        (ok, out)
+    };
+    let (own_shelf, own_shelf_out) = route("/shelves/carol/books");
+    let (other_shelf, other_shelf_out) = route("/shelves/dave/books");
     // SIGTERM: graceful shutdown.
     let _ = Command::new("kill").arg(server.id().to_string()).status();
     let status = server.wait().unwrap();
@@ -150,9 +167,19 @@ fn user_add_keys_serve_and_token() {
     assert!(explained.contains("verdict: valid"), "{explained}");
     assert!(
         explained.contains(
-            "routes granted: DELETE /books/*, GET /books, GET /books/*, PATCH /books/*, POST /books\n"
+            "routes granted: DELETE /books/*, GET /books, GET /books/*, GET /shelves/carol/books, PATCH /books/*, POST /books\n"
         ),
         "{explained}"
+    );
+    assert!(own_shelf, "{own_shelf_out}");
+    assert!(
+        own_shelf_out.contains("route GET /shelves/carol/books: allowed"),
+        "{own_shelf_out}"
+    );
+    assert!(!other_shelf, "a refused route exits non-zero");
+    assert!(
+        other_shelf_out.contains("route GET /shelves/dave/books: 403 (reason rule_denied"),
+        "{other_shelf_out}"
     );
     assert!(!tampered_ok, "a refused token exits non-zero");
     assert!(

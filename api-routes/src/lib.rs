@@ -1,6 +1,8 @@
 //! The demo API's route table, the one home of what Tollgate's own API is:
 //! which function serves each method, which methods are behind the
-//! authorizer, and which scopes grant each route. It is the JSON file
+//! authorizer, which scopes grant each route, and the rules on some routes
+//! (`GET /shelves/{owner}/books` is the caller's own shelf, or any shelf
+//! for `books:admin`). It is the JSON file
 //! `infra/api-routes.json`, read by Terraform (the REST API's methods and
 //! the authorizer's `route_scopes`) and compiled in here for the local
 //! gateway, which routes by it as API Gateway does, and for the `authorizer`
@@ -61,6 +63,8 @@ struct MethodEntry {
 struct Table {
     methods: BTreeMap<String, MethodEntry>,
     route_scopes: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
+    route_rules: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// The route table could not be read.
@@ -79,6 +83,7 @@ pub enum RoutesError {
 pub struct ApiRoutes {
     methods: Vec<ApiMethod>,
     route_scopes: serde_json::Map<String, serde_json::Value>,
+    route_rules: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl ApiRoutes {
@@ -109,6 +114,7 @@ impl ApiRoutes {
         Ok(Self {
             methods,
             route_scopes: table.route_scopes,
+            route_rules: table.route_rules,
         })
     }
 
@@ -139,6 +145,13 @@ impl ApiRoutes {
     /// The scopes of each route, in the `ROUTE_SCOPES` JSON format.
     pub fn route_scopes_json(&self) -> String {
         serde_json::Value::Object(self.route_scopes.clone()).to_string()
+    }
+
+    /// The rules on some routes, in the `ROUTE_RULES` JSON format, if any.
+    pub fn route_rules_json(&self) -> Option<String> {
+        self.route_rules
+            .as_ref()
+            .map(|rules| serde_json::Value::Object(rules.clone()).to_string())
     }
 }
 
@@ -202,7 +215,13 @@ mod tests {
     #[test]
     fn the_demo_table_reads() {
         let routes = ApiRoutes::demo().unwrap();
-        assert_eq!(routes.methods().len(), 12);
+        assert_eq!(routes.methods().len(), 13);
+        let rules: serde_json::Value =
+            serde_json::from_str(&routes.route_rules_json().unwrap()).unwrap();
+        assert_eq!(
+            rules["GET /shelves/{owner}/books"][0]["bind"]["owner"],
+            "sub"
+        );
         let scopes: serde_json::Value = serde_json::from_str(&routes.route_scopes_json()).unwrap();
         assert_eq!(scopes["GET /books"], "books:read");
         assert_eq!(scopes["POST /admin/keys/*"], "keys:admin");

@@ -18,6 +18,9 @@ use crate::error::VerifyError;
 use crate::events::AuthorizerEvent;
 use crate::metrics::Outcome;
 use crate::policy::{MethodArn, PolicyBuilder};
+use crate::route_key::RouteKeyRequests;
+use crate::route_scopes::Access;
+use crate::rule_grants::RuleGrants;
 use crate::sender_settings::DpopMode;
 use crate::verified::VerifiedToken;
 
@@ -120,7 +123,7 @@ impl Authorizer {
             return Err(Refusal::Unauthorized);
         };
         let scopes = verified.scopes();
-        let (permitted, reason) = self.permits(event, &arn, &scopes);
+        let (permitted, reason) = self.permits(event, &arn, &scopes, &verified.rule_grants);
         let outcome = if permitted {
             Outcome::Allow
         } else {
@@ -130,12 +133,14 @@ impl Authorizer {
         Ok(self.answer(event, &verified, &arn, &scopes, permitted))
     }
 
-    /// Whether the scopes grant the route, and the decision's reason.
+    /// Whether the scopes (and route rules) grant the route, and the
+    /// decision's reason.
     fn permits(
         &self,
         event: &AuthorizerEvent,
         arn: &MethodArn<'_>,
         scopes: &[&str],
+        rules: &RuleGrants,
     ) -> (bool, &'static str) {
         // A simple response answers for one route, and API Gateway reuses it
         // for every request with the same identity sources: it may be `true`
@@ -151,27 +156,51 @@ impl Authorizer {
             return (false, "route_key_not_in_identity_source");
         }
         let table = &self.config().route_scopes;
-        if !table.permits(arn.method, arn.path, scopes) {
-            return (false, "missing_scope");
+        match table.access(arn.method, arn.path, scopes, rules) {
+            Access::Allowed => {}
+            Access::MissingScope => return (false, "missing_scope"),
+            Access::RuleDenied => return (false, "rule_denied"),
         }
-        // With the route key in the cache key, the answer still serves every
-        // request of that key (`GET /books/{id}` for any id, `ANY` for every
-        // verb): `true` only if the scopes grant all of them.
-        match event.route_key() {
-            Some(route_key)
-                if self.config().http_api_simple_responses
-                    && !table.permits_route_key(route_key, scopes) =>
-            {
-                tracing::warn!(
-                    route_key,
-                    "HTTP API simple response refused: API Gateway would reuse it for every \
-                     request of this route key, and the token's scopes do not grant them all; \
-                     use narrower routes or IAM policy responses"
-                );
-                (false, "route_key_wider_than_scopes")
-            }
-            _ => (true, "ok"),
+        let Some(route_key) = event.route_key() else {
+            return (true, "ok");
+        };
+        if !self.config().http_api_simple_responses {
+            return (true, "ok");
         }
+        // With the path in the cache key too, the answer serves this path
+        // for every verb of the route key (`ANY`); without it, every request
+        // of the route key (`GET /books/{id}` for any id).
+        if event.path_in_identity_source().is_some() {
+            let every_verb = RouteKeyRequests::parse(route_key).is_some_and(|key| {
+                key.methods
+                    .iter()
+                    .all(|verb| table.access(verb, arn.path, scopes, rules) == Access::Allowed)
+            });
+            return match every_verb {
+                true => (true, "ok"),
+                false => (false, "route_key_wider_than_scopes"),
+            };
+        }
+        if table.permits_route_key_with(route_key, scopes, rules) {
+            return (true, "ok");
+        }
+        // Granted by the scopes alone, narrowed by rules to some paths.
+        if table.permits_route_key(route_key, scopes) {
+            tracing::warn!(
+                route_key,
+                "HTTP API simple response refused: the route rules allow this path only, and \
+                 API Gateway would reuse the answer for every path of this route key; add \
+                 $context.path to the identity sources"
+            );
+            return (false, "path_not_in_identity_source");
+        }
+        tracing::warn!(
+            route_key,
+            "HTTP API simple response refused: API Gateway would reuse it for every \
+             request of this route key, and the token's scopes do not grant them all; \
+             use narrower routes or IAM policy responses"
+        );
+        (false, "route_key_wider_than_scopes")
     }
 
     /// The answer in the shape `event` asked for.
@@ -184,7 +213,13 @@ impl Authorizer {
         permitted: bool,
     ) -> Answer {
         let context = verified.context();
-        let policy = || PolicyBuilder::new(&self.config().route_scopes).build(arn.api_base, scopes);
+        let policy = || {
+            PolicyBuilder::new(&self.config().route_scopes).build_with_rules(
+                arn.api_base,
+                scopes,
+                &verified.rule_grants,
+            )
+        };
         match event {
             AuthorizerEvent::HttpApiV2(_) if self.config().http_api_simple_responses => {
                 let mut response = ApiGatewayV2CustomAuthorizerSimpleResponse::default();

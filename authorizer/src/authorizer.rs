@@ -15,7 +15,8 @@ use crate::error::VerifyError;
 use crate::fetch::{FetchError, Fetcher};
 use crate::key_cache::KeyCache;
 use crate::metrics::Metrics;
-use crate::route_scopes::RouteScopes;
+use crate::route_table::RouteTable;
+use crate::rule_grants::RuleGrants;
 use crate::status_lists::StatusLists;
 use crate::token::{parse_token, typ_matches, SignatureBuf, UnverifiedToken};
 use crate::verified::{Binding, StatusEntry, VerifiedToken};
@@ -60,7 +61,7 @@ impl Authorizer {
     /// `default_routes` when `ROUTE_SCOPES` is unset.
     pub fn from_env(
         sink: Arc<dyn MetricsSink>,
-        default_routes: Option<RouteScopes>,
+        default_routes: Option<RouteTable>,
     ) -> Result<Self, BuildError> {
         Self::new(AuthorizerConfig::from_env(default_routes)?, sink)
     }
@@ -294,6 +295,7 @@ impl Authorizer {
             .claim_mapping
             .identity(&claims, parsed.payload())?;
         let status = self.status_entry(&claims, trusted)?;
+        let rule_grants = self.rule_grants(parsed.payload(), &identity.scopes)?;
         let binding = claims
             .cnf
             .as_ref()
@@ -315,7 +317,24 @@ impl Authorizer {
             key,
             status,
             binding,
+            rule_grants,
         })
+    }
+
+    /// What the token's route rules grant it, evaluated once here so that
+    /// every answer built from a cached decision carries the same grants.
+    fn rule_grants(&self, payload: &[u8], scopes: &[String]) -> Result<RuleGrants, VerifyError> {
+        let rules = &self.config.route_rules;
+        if rules.is_empty() {
+            return Ok(RuleGrants::default());
+        }
+        let claims: serde_json::Value =
+            serde_json::from_slice(payload).map_err(|_| VerifyError::InvalidClaims)?;
+        let (grants, refused) = rules.grants(&claims, scopes);
+        if refused > 0 {
+            self.metrics.rule_values_refused(refused);
+        }
+        Ok(grants)
     }
 
     /// The list entry a token's status is checked in, as `STATUS_LIST_CHECK`

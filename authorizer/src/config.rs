@@ -1,13 +1,16 @@
 //! Authorizer configuration, read once from the environment at Lambda init.
 //! Names and defaults are the contract of docs/reference.md.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use environment::{SettingError, Settings};
 use serde::Deserialize;
 
 use crate::claim_mapping::{ClaimMapping, ClaimMappingError};
+use crate::route_rules::{RouteRules, RouteRulesError};
 use crate::route_scopes::{RouteScopes, RouteScopesError};
+use crate::route_table::RouteTable;
 use crate::sender_settings::SenderSettings;
 use dpop::DpopSettingsError;
 
@@ -197,6 +200,8 @@ pub struct AuthorizerConfig {
     pub leeway_seconds: u64,
     /// `ROUTE_SCOPES`: which scopes grant each route.
     pub route_scopes: RouteScopes,
+    /// `ROUTE_RULES`: conditions and bound path parameters on some routes.
+    pub route_rules: Arc<RouteRules>,
     /// HTTP API payload 2.0: answer `isAuthorized` instead of an IAM policy.
     pub http_api_simple_responses: bool,
     /// Entries of the decision cache (verified tokens).
@@ -239,6 +244,9 @@ pub enum ConfigError {
     /// `ROUTE_SCOPES` was refused.
     #[error("ROUTE_SCOPES: {0}")]
     RouteScopes(#[from] RouteScopesError),
+    /// `ROUTE_RULES` was refused.
+    #[error("ROUTE_RULES: {0}")]
+    RouteRules(#[from] RouteRulesError),
     /// No `ROUTE_SCOPES`, and the program gave no table of its own.
     #[error(
         "ROUTE_SCOPES is required (a JSON object of \"METHOD /path\" to the scopes that grant it)"
@@ -271,8 +279,9 @@ pub enum ConfigError {
 
 impl AuthorizerConfig {
     /// Reads the process environment; `default_routes` is the table used
-    /// when `ROUTE_SCOPES` is unset (none: it is required).
-    pub fn from_env(default_routes: Option<RouteScopes>) -> Result<Self, ConfigError> {
+    /// when `ROUTE_SCOPES` is unset (none: it is required), its rules unless
+    /// `ROUTE_RULES` is set.
+    pub fn from_env(default_routes: Option<RouteTable>) -> Result<Self, ConfigError> {
         Self::from_lookup(environment::process_lookup, default_routes)
     }
 
@@ -280,13 +289,18 @@ impl AuthorizerConfig {
     /// tests), as [`Self::from_env`] does.
     pub fn from_lookup(
         lookup: impl Fn(&str) -> Option<String>,
-        default_routes: Option<RouteScopes>,
+        default_routes: Option<RouteTable>,
     ) -> Result<Self, ConfigError> {
         let settings = Settings::new(lookup);
-        let route_scopes = match (settings.text("ROUTE_SCOPES"), default_routes) {
-            (Some(json), _) => RouteScopes::from_json(&json)?,
-            (None, Some(routes)) => routes,
+        let (route_scopes, default_rules) = match (settings.text("ROUTE_SCOPES"), default_routes) {
+            (Some(json), _) => (RouteScopes::from_json(&json)?, None),
+            (None, Some(table)) => (table.scopes, Some(table.rules)),
             (None, None) => return Err(ConfigError::NoRouteScopes),
+        };
+        let route_rules = match (settings.text("ROUTE_RULES"), default_rules) {
+            (Some(json), _) => Arc::new(RouteRules::from_json(&json, &route_scopes)?),
+            (None, Some(rules)) => rules,
+            (None, None) => Arc::new(RouteRules::none()),
         };
         let claim_mapping = ClaimMapping::new(
             settings.text("SCOPE_CLAIMS").as_deref(),
@@ -299,6 +313,7 @@ impl AuthorizerConfig {
             // off expiry.
             leeway_seconds: settings.number_in("JWT_LEEWAY_SECONDS", 30, 0..=300)?,
             route_scopes,
+            route_rules,
             http_api_simple_responses: settings.flag("HTTP_API_SIMPLE_RESPONSES")?,
             decision_cache_capacity: settings.number("DECISION_CACHE_MAX_ENTRIES", 4096)?,
             claim_mapping,
@@ -416,7 +431,7 @@ mod tests {
             .collect();
         AuthorizerConfig::from_lookup(
             |name| env.get(name).cloned(),
-            Some(crate::route_scopes::books_routes()),
+            Some(crate::route_scopes::books_routes().into()),
         )
     }
 

@@ -133,6 +133,25 @@ impl AuthorizerEvent {
         Some(listed && !client_sent(e, route_key))
     }
 
+    /// For HTTP API simple responses under route rules: the request path,
+    /// when it is among the identity sources (`$context.path`) and the
+    /// client did not also send its text in a header, query parameter,
+    /// cookie or path parameter; the cached answer is then reused only for
+    /// this path. `None` otherwise.
+    pub fn path_in_identity_source(&self) -> Option<&str> {
+        let AuthorizerEvent::HttpApiV2(e) = self else {
+            return None;
+        };
+        let sources = e.identity_source.as_deref().unwrap_or_default();
+        [
+            e.request_context.http.path.as_deref(),
+            e.raw_path.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .find(|path| sources.iter().any(|s| s == path) && !client_sent(e, path))
+    }
+
     /// The `methodArn` (REST) or `routeArn` (HTTP API) being authorized.
     pub fn route_arn(&self) -> Option<&str> {
         match self {

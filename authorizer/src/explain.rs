@@ -14,6 +14,8 @@ use crate::claims::{ClaimChecks, Claims};
 use crate::config::StatusCheck;
 use crate::error::VerifyError;
 use crate::explain_sender::ProofInput;
+use crate::route_scopes::Access;
+use crate::rule_grants::RuleOutcome;
 use crate::token::{parse_token, SignatureBuf, UnverifiedToken};
 use crate::verified::VerifiedToken;
 use jose::VerifyingKey;
@@ -59,8 +61,12 @@ pub struct Explanation {
     pub checks: Vec<Check>,
     /// The authorizer's own decision for the token.
     pub outcome: Result<Arc<VerifiedToken>, VerifyError>,
-    /// `METHOD /path` of every configured route the token's scopes grant.
+    /// `METHOD /path` of every configured route the token's scopes grant;
+    /// a route with rules as the paths they allow (`GET /shelves/alice/books`).
     pub granted_routes: Vec<String>,
+    /// Each route rule, evaluated for the token: every alternative's
+    /// verdict, the bound values, and the paths allowed.
+    pub rules: Vec<RuleOutcome>,
 }
 
 impl Explanation {
@@ -202,18 +208,12 @@ impl Authorizer {
                 );
             }
         }
-        let granted_routes = match &outcome {
-            Ok(verified) => {
-                let scopes = verified.scopes();
-                self.config()
-                    .route_scopes
-                    .routes()
-                    .iter()
-                    .filter(|route| route.granted_by(scopes.iter().copied()))
-                    .map(|route| format!("{} {}", route.method, route.path))
-                    .collect()
-            }
-            Err(_) => Vec::new(),
+        let (granted_routes, rules) = match &outcome {
+            Ok(verified) => (
+                self.granted_routes(verified),
+                self.rule_outcomes(token, verified),
+            ),
+            Err(_) => (Vec::new(), Vec::new()),
         };
         if let Ok(verified) = &outcome {
             report.record("scopes", Ok(format!("{:?}", verified.scopes)));
@@ -223,6 +223,46 @@ impl Authorizer {
             checks: report.checks,
             outcome,
             granted_routes,
+            rules,
+        }
+    }
+
+    /// Whether a verified token may call `method path` (the resource path
+    /// below the stage), as its policy says: [`Access::RuleDenied`] when its
+    /// scopes grant the route but no rule alternative allows this path.
+    pub fn route_access(&self, verified: &VerifiedToken, method: &str, path: &str) -> Access {
+        self.config()
+            .route_scopes
+            .access(method, path, &verified.scopes(), &verified.rule_grants)
+    }
+
+    fn granted_routes(&self, verified: &VerifiedToken) -> Vec<String> {
+        let scopes = verified.scopes();
+        let routes = self.config().route_scopes.routes().iter().enumerate();
+        routes
+            .filter(|(_, route)| route.granted_by(scopes.iter().copied()))
+            .flat_map(|(i, route)| match verified.rule_grants.for_route(i) {
+                None => vec![format!("{} {}", route.method, route.path)],
+                Some(paths) => paths
+                    .iter()
+                    .map(|path| format!("{} {path}", route.method))
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// The route rules evaluated for a verified token, from its claims.
+    fn rule_outcomes(&self, token: &str, verified: &VerifiedToken) -> Vec<RuleOutcome> {
+        let mut signature = SignatureBuf::default();
+        let claims = parse_token(token, &mut signature)
+            .ok()
+            .and_then(|parsed| serde_json::from_slice(parsed.payload()).ok());
+        match claims {
+            Some(claims) => self
+                .config()
+                .route_rules
+                .evaluate(&claims, &verified.scopes),
+            None => Vec::new(),
         }
     }
 

@@ -12,7 +12,7 @@
 //! use authorizer::Authorizer;
 //!
 //! let routes = authorizer::RouteScopes::from_json(r#"{"GET /books": "books:read"}"#)?;
-//! let authorizer = Authorizer::from_env(Arc::new(telemetry::StdoutSink), Some(routes))?;
+//! let authorizer = Authorizer::from_env(Arc::new(telemetry::StdoutSink), Some(routes.into()))?;
 //! authorizer.prewarm().await;
 //! let event = serde_json::json!({"type": "TOKEN",
 //!     "authorizationToken": "Bearer eyJ...",
@@ -37,6 +37,9 @@
 //!   `decision_cache`, `verified`, `error`;
 //! - answers: `answer` (the three API Gateway shapes), `events`, `policy`
 //!   and `route_scopes` (whole-API IAM policies from `ROUTE_SCOPES`),
+//!   `route_rules`, `rule_expr` and `rule_grants` (`ROUTE_RULES`: CEL
+//!   conditions and path parameters bound to claims), `route_template`
+//!   (paths read as API Gateway does), `route_table` (the two together),
 //!   `route_key` (the requests an HTTP API simple response is reused for);
 //! - around them: `config` (the environment, docs/reference.md), `metrics` (EMF),
 //!   [`explain`] (`tollgate explain`).
@@ -63,7 +66,12 @@ mod key_cache;
 mod metrics;
 mod policy;
 mod route_key;
+mod route_rules;
 mod route_scopes;
+mod route_table;
+mod route_template;
+mod rule_expr;
+mod rule_grants;
 mod sender;
 mod sender_settings;
 mod status_lists;
@@ -83,7 +91,11 @@ pub use explain_sender::ProofInput;
 pub use jose::{Algorithm, JwkError, JwkSet, VerifyingKey};
 pub use policy::{MethodArn, PolicyBuilder};
 pub use route_key::HTTP_METHODS;
-pub use route_scopes::{glob_matches, Route, RouteScopes, RouteScopesError};
+pub use route_rules::{RouteRules, RouteRulesError};
+pub use route_scopes::{glob_matches, Access, Route, RouteScopes, RouteScopesError};
+pub use route_table::{RouteTable, RouteTableError};
+pub use rule_expr::RULE_VARIABLES;
+pub use rule_grants::{AlternativeOutcome, RuleGrants, RuleOutcome, MAX_VALUES, MAX_VALUE_BYTES};
 pub use sender::SenderError;
 pub use sender_settings::{DpopMode, SenderSettings};
 pub use verified::{Binding, VerifiedToken};

@@ -122,6 +122,16 @@ impl Metrics {
         );
     }
 
+    /// Route-rule values (or whole alternatives) that granted nothing
+    /// because they could have widened the grant: one record per token.
+    pub fn rule_values_refused(&self, count: usize) {
+        self.emit(
+            NONE,
+            &[Metric::count("RuleValuesRefused", count as f64)],
+            None,
+        );
+    }
+
     pub fn cold_start(&self, init_millis: f64) {
         let metrics = [
             Metric::count("ColdStart", 1.0),
@@ -148,12 +158,13 @@ mod tests {
         metrics.cold_start(40.0);
         metrics.status_list_fetch("https://issuer.example", true, 3.0);
         metrics.status_list_stale_serve("https://issuer.example");
+        metrics.rule_values_refused(2);
         let lines: Vec<Value> = sink
             .lines()
             .iter()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
-        assert_eq!(lines.len(), 7);
+        assert_eq!(lines.len(), 8);
         for line in &lines {
             assert_eq!(
                 line["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
@@ -181,5 +192,7 @@ mod tests {
         assert_eq!(lines[5]["Issuer"], "https://issuer.example");
         assert_eq!(dims(&lines[6]), (json!("none"), json!("none")));
         assert_eq!(lines[6]["StatusListStaleServes"], 1.0);
+        assert_eq!(dims(&lines[7]), (json!("none"), json!("none")));
+        assert_eq!(lines[7]["RuleValuesRefused"], 2.0);
     }
 }

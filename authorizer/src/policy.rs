@@ -4,11 +4,15 @@
 //! every route of the API for the cache TTL. So the policy never names only
 //! the `methodArn` that triggered it: it lists every configured route the
 //! token's scopes grant (Allow) and every one they don't (explicit Deny).
+//! A route with rules is allowed only on the paths its rules grant the
+//! token (`GET/tenants/acme/orders`), and is never denied explicitly, since
+//! a Deny of the whole route would also deny those paths.
 
 use aws_lambda_events::event::apigw::ApiGatewayCustomAuthorizerPolicy;
 use aws_lambda_events::event::iam::{IamPolicyEffect, IamPolicyStatement};
 
 use crate::route_scopes::RouteScopes;
+use crate::rule_grants::RuleGrants;
 
 /// A parsed `methodArn`/`routeArn`:
 /// `arn:{partition}:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/{path}`.
@@ -85,15 +89,32 @@ impl<'r> PolicyBuilder<'r> {
     /// The policy for a token holding `scopes`, over the API at `api_base`.
     /// A token that is granted nothing gets one Deny over the whole API.
     pub fn build(&self, api_base: &str, scopes: &[&str]) -> ApiGatewayCustomAuthorizerPolicy {
+        self.build_with_rules(api_base, scopes, &RuleGrants::default())
+    }
+
+    /// The policy for a token holding `scopes` whose route rules granted
+    /// `rules`.
+    pub fn build_with_rules(
+        &self,
+        api_base: &str,
+        scopes: &[&str],
+        rules: &RuleGrants,
+    ) -> ApiGatewayCustomAuthorizerPolicy {
         let mut allowed = Vec::new();
         let mut denied = Vec::new();
-        for route in self.routes.routes() {
-            let list = if route.granted_by(scopes.iter().copied()) {
-                &mut allowed
-            } else {
-                &mut denied
-            };
-            list.extend(route.resources().map(|r| format!("{api_base}/{r}")));
+        for (i, route) in self.routes.routes().iter().enumerate() {
+            if !route.granted_by(scopes.iter().copied()) {
+                denied.extend(route.resources().map(|r| format!("{api_base}/{r}")));
+                continue;
+            }
+            match rules.for_route(i) {
+                None => allowed.extend(route.resources().map(|r| format!("{api_base}/{r}"))),
+                Some(paths) => {
+                    for method in route.methods() {
+                        allowed.extend(paths.iter().map(|p| format!("{api_base}/{method}{p}")));
+                    }
+                }
+            }
         }
         if allowed.is_empty() {
             denied = vec![format!("{api_base}/*")];
@@ -159,7 +180,11 @@ mod tests {
         assert_eq!(allow.effect, IamPolicyEffect::Allow);
         assert_eq!(
             allow.resource,
-            [format!("{base}/GET/books"), format!("{base}/GET/books/*")]
+            [
+                format!("{base}/GET/books"),
+                format!("{base}/GET/books/*"),
+                format!("{base}/GET/shelves/*/books"),
+            ]
         );
         let deny = &policy.statement[1];
         assert_eq!(deny.effect, IamPolicyEffect::Deny);

@@ -4,7 +4,9 @@
 //! as an array or a space-separated string; any one of them is enough.
 //! `METHOD` is one of API Gateway's verbs (`GET`, `POST`, `PUT`, `PATCH`,
 //! `DELETE`, `HEAD`, `OPTIONS`) or `*` for all seven; `*` in a path matches
-//! any characters, `/` included, as in an execute-api ARN. Example (the
+//! any characters, `/` included, as in an execute-api ARN. A segment may be
+//! a path parameter, `{name}` or a last `{name+}`, as API Gateway writes
+//! them: in the policy it is `*`, unless `ROUTE_RULES` binds it. Example (the
 //! demo API's table, the `authorizer` binary's default):
 //!
 //! ```json
@@ -29,13 +31,16 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::route_key::{RouteKeyRequests, HTTP_METHODS};
+use crate::route_template::{resource_glob, RouteTemplate};
+use crate::rule_grants::RuleGrants;
 
 /// One route and the scopes, any of which grants it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Route {
     /// An HTTP verb, or `*` for all of them.
     pub method: String,
-    /// The resource path; `*` matches any run of characters.
+    /// The resource path; `*` matches any run of characters, and path
+    /// parameters (`{id}`, `{proxy+}`) are `*` in the policy.
     pub path: String,
     /// Any one of these grants the route.
     pub scopes: Vec<String>,
@@ -50,7 +55,7 @@ impl Route {
     /// Whether this route covers a request for `method` and `path`: exactly
     /// when one of its policy resources matches the request's ARN.
     pub fn matches(&self, method: &str, path: &str) -> bool {
-        self.methods().any(|m| m == method) && glob_matches(self.path.as_bytes(), path.as_bytes())
+        self.methods().any(|m| m == method) && glob_matches(self.glob().as_bytes(), path.as_bytes())
     }
 
     /// The concrete verbs this route covers.
@@ -64,10 +69,17 @@ impl Route {
     /// The route's policy resources below `{api}/{stage}/`: `VERB/path`, one
     /// per concrete verb.
     pub fn resources(&self) -> impl Iterator<Item = String> + '_ {
-        self.methods().map(|m| format!("{m}{}", self.path))
+        let glob = self.glob();
+        self.methods().map(move |m| format!("{m}{glob}"))
     }
 
-    fn key(&self) -> String {
+    /// The path as a policy resource glob: each path parameter is `*`.
+    pub fn glob(&self) -> std::borrow::Cow<'_, str> {
+        resource_glob(&self.path)
+    }
+
+    /// `METHOD /path`, as the table writes it.
+    pub(crate) fn key(&self) -> String {
         format!("{} {}", self.method, self.path)
     }
 
@@ -121,8 +133,8 @@ impl RouteScopes {
                 .split_once(' ')
                 .map(|(m, p)| (m.trim().to_ascii_uppercase(), p.trim().to_owned()))
                 .ok_or_else(|| RouteScopesError::BadRoute(key.clone()))?;
-            let path_ok =
-                path.starts_with('/') && path.bytes().all(|b| b.is_ascii_graphic() && b != b'?');
+            let path_ok = path.bytes().all(|b| b.is_ascii_graphic() && b != b'?')
+                && RouteTemplate::parse(&path).is_some();
             if !(method == "*" || HTTP_METHODS.contains(&method.as_str())) || !path_ok {
                 return Err(RouteScopesError::BadRoute(key));
             }
@@ -148,10 +160,17 @@ impl RouteScopes {
 
     /// Builds a table, refusing one whose policy could not mean what it
     /// says: two routes with different scopes whose policy resources can
-    /// match the same request ARN (checked on the resources themselves).
+    /// match the same request ARN (checked on the resources themselves), or
+    /// a path whose braces are not whole `{name}` segments.
     pub fn new(routes: Vec<Route>) -> Result<Self, RouteScopesError> {
         if routes.is_empty() {
             return Err(RouteScopesError::Empty);
+        }
+        if let Some(bad) = routes
+            .iter()
+            .find(|r| RouteTemplate::parse(&r.path).is_none())
+        {
+            return Err(RouteScopesError::BadRoute(bad.key()));
         }
         for (i, a) in routes.iter().enumerate() {
             for b in &routes[i + 1..] {
@@ -177,9 +196,35 @@ impl RouteScopes {
 
     /// Whether `granted` scopes permit `method path`: some matching route is granted.
     pub fn permits(&self, method: &str, path: &str, granted: &[&str]) -> bool {
-        self.routes
-            .iter()
-            .any(|r| r.matches(method, path) && r.granted_by(granted.iter().copied()))
+        self.access(method, path, granted, &RuleGrants::default()) == Access::Allowed
+    }
+
+    /// Whether a token with `granted` scopes and `rules` (its route rules'
+    /// grants) may call `method path`: some matching route is granted by
+    /// its scopes and, if it has rules, allows this path. Exactly what the
+    /// policy [`crate::PolicyBuilder`] builds for the token allows.
+    pub fn access(&self, method: &str, path: &str, granted: &[&str], rules: &RuleGrants) -> Access {
+        let mut scoped = false;
+        for (i, route) in self.routes.iter().enumerate() {
+            if !route.matches(method, path) || !route.granted_by(granted.iter().copied()) {
+                continue;
+            }
+            scoped = true;
+            let allowed = match rules.for_route(i) {
+                None => true,
+                Some(paths) => paths
+                    .iter()
+                    .any(|p| glob_matches(p.as_bytes(), path.as_bytes())),
+            };
+            if allowed {
+                return Access::Allowed;
+            }
+        }
+        if scoped {
+            Access::RuleDenied
+        } else {
+            Access::MissingScope
+        }
     }
 
     /// Whether `granted` scopes permit every request an HTTP API route key
@@ -188,17 +233,45 @@ impl RouteScopes {
     /// granted route must cover the key's whole path: sound, and exact
     /// unless only several routes together would cover it (then `false`).
     pub fn permits_route_key(&self, route_key: &str, granted: &[&str]) -> bool {
+        self.permits_route_key_with(route_key, granted, &RuleGrants::default())
+    }
+
+    /// [`Self::permits_route_key`] for a token with route rules: a ruled
+    /// route covers the key only through a path it allows (an unbound one,
+    /// such as an admin alternative's).
+    pub fn permits_route_key_with(
+        &self,
+        route_key: &str,
+        granted: &[&str],
+        rules: &RuleGrants,
+    ) -> bool {
         let Some(requests) = RouteKeyRequests::parse(route_key) else {
             return false;
         };
+        let key = requests.path.as_bytes();
         requests.methods.iter().all(|verb| {
-            self.routes.iter().any(|r| {
+            self.routes.iter().enumerate().any(|(i, r)| {
                 r.methods().any(|m| m == *verb)
                     && r.granted_by(granted.iter().copied())
-                    && glob_covers(r.path.as_bytes(), requests.path.as_bytes())
+                    && match rules.for_route(i) {
+                        None => glob_covers(r.glob().as_bytes(), key),
+                        Some(paths) => paths.iter().any(|p| glob_covers(p.as_bytes(), key)),
+                    }
             })
         })
     }
+}
+
+/// A token's access to one request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Allowed.
+    Allowed,
+    /// No route that matches is granted by the token's scopes.
+    MissingScope,
+    /// Scopes grant a matching route, but none of its rules' alternatives
+    /// allows this request.
+    RuleDenied,
 }
 
 /// IAM-style wildcard match: `*` any run of characters (`/` included), `?`

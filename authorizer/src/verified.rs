@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::key_cache::KeyCache;
+use crate::rule_grants::RuleGrants;
 use crate::status_lists::{ListEntry, StatusLists};
 use jose::VerifyingKey;
 
@@ -45,6 +46,8 @@ pub struct VerifiedToken {
     pub(crate) status: Option<StatusEntry>,
     /// What its sender must hold (`cnf`): checked on every use.
     pub binding: Binding,
+    /// The paths its route rules allow it, per ruled route.
+    pub rule_grants: RuleGrants,
 }
 
 /// A token's sender constraint (`cnf`): none for a bearer token.
@@ -79,6 +82,7 @@ impl VerifiedToken {
                 .sum::<usize>()
             + self.binding.jkt.as_ref().map_or(0, String::len)
             + self.binding.x5t_s256.as_ref().map_or(0, String::len)
+            + self.rule_grants.bytes()
     }
 
     /// The status list URI and index this token is checked against, if any.

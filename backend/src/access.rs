@@ -17,6 +17,8 @@ pub trait CallerRules {
     fn require(&self, scope: &str) -> Result<(), Problem>;
     /// Owners (same `sub` from the same issuer) and admins may change a book.
     fn may_change(&self, book: &crate::model::Book) -> bool;
+    /// The caller's own shelf (its `sub`), or any for admins.
+    fn may_read_shelf(&self, owner: &str) -> bool;
 }
 
 impl CallerRules for Caller {
@@ -31,5 +33,9 @@ impl CallerRules for Caller {
     fn may_change(&self, book: &crate::model::Book) -> bool {
         let same_owner = self.sub == book.owner && self.iss == book.owner_issuer;
         same_owner || self.has_scope(ADMIN_SCOPE)
+    }
+
+    fn may_read_shelf(&self, owner: &str) -> bool {
+        self.sub == owner || self.has_scope(ADMIN_SCOPE)
     }
 }

@@ -514,8 +514,13 @@ impl backend::BookStore for AlwaysOvertaken {
     async fn delete(&self, id: &str, v: Option<u64>) -> Result<(), backend::StoreError> {
         self.0.delete(id, v).await
     }
-    async fn list(&self, n: usize, c: Option<&str>) -> Result<backend::Page, backend::StoreError> {
-        self.0.list(n, c).await
+    async fn list(
+        &self,
+        o: Option<&str>,
+        n: usize,
+        c: Option<&str>,
+    ) -> Result<backend::Page, backend::StoreError> {
+        self.0.list(o, n, c).await
     }
 }
 
@@ -679,7 +684,12 @@ impl backend::BookStore for FailingStore {
     async fn delete(&self, _: &str, _: Option<u64>) -> Result<(), backend::StoreError> {
         Err((self.0)())
     }
-    async fn list(&self, _: usize, _: Option<&str>) -> Result<backend::Page, backend::StoreError> {
+    async fn list(
+        &self,
+        _: Option<&str>,
+        _: usize,
+        _: Option<&str>,
+    ) -> Result<backend::Page, backend::StoreError> {
         Err((self.0)())
     }
 }

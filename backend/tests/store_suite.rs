@@ -96,7 +96,7 @@ async fn pagination_walks_every_book_once(store: &dyn BookStore) {
     let mut cursor: Option<String> = None;
     let mut pages = 0;
     loop {
-        let page = store.list(20, cursor.as_deref()).await.unwrap();
+        let page = store.list(None, 20, cursor.as_deref()).await.unwrap();
         assert!(page.items.len() <= 20);
         for book in page.items {
             assert!(
@@ -115,9 +115,47 @@ async fn pagination_walks_every_book_once(store: &dyn BookStore) {
     assert!(pages >= 3, "45 books in pages of 20 take at least 3 pages");
     assert!(created.is_subset(&seen), "every created book listed");
     assert!(matches!(
-        store.list(20, Some("not-a-cursor")).await,
+        store.list(None, 20, Some("not-a-cursor")).await,
         Err(StoreError::BadCursor)
     ));
+}
+
+/// A shelf lists its owner's books only, every one once across pages, even
+/// when other owners' books lie between them (a filtered scan).
+async fn a_shelf_holds_its_owners_books_only(store: &dyn BookStore) {
+    let mut carols = HashSet::new();
+    for i in 0..25 {
+        let owner = if i % 3 == 0 { "carol" } else { "dave" };
+        let book = new_book(&format!("Shelf {i}"), owner);
+        store.create(&book).await.unwrap();
+        if owner == "carol" {
+            carols.insert(book.id);
+        }
+    }
+    let mut seen = HashSet::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..20 {
+        let page = store
+            .list(Some("carol"), 3, cursor.as_deref())
+            .await
+            .unwrap();
+        assert!(page.items.len() <= 3);
+        for book in page.items {
+            assert_eq!(book.owner, "carol");
+            assert!(
+                seen.insert(book.id.clone()),
+                "book {} listed twice",
+                book.id
+            );
+        }
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, carols);
+    let nobody = store.list(Some("nobody"), 5, None).await.unwrap();
+    assert!(nobody.items.is_empty() && nobody.next_cursor.is_none());
 }
 
 async fn racing_writers_leave_exactly_one_winner(store: Arc<dyn BookStore>) {
@@ -154,6 +192,7 @@ async fn suite(store: Arc<dyn BookStore>) {
     injection_is_stored_verbatim(store.as_ref()).await;
     racing_writers_leave_exactly_one_winner(Arc::clone(&store)).await;
     pagination_walks_every_book_once(store.as_ref()).await;
+    a_shelf_holds_its_owners_books_only(store.as_ref()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -1,6 +1,6 @@
 //! `tollgate explain`: why a token is accepted or refused.
 
-use authorizer::ProofInput;
+use authorizer::{Access, ProofInput};
 use clap::Args;
 use tollgate::local_stack::{self, DataDir};
 
@@ -22,6 +22,10 @@ pub struct ExplainArgs {
     /// The URL of the request the proof came with, as the client called it.
     #[arg(long, value_name = "U", requires = "dpop")]
     pub request_url: Option<String>,
+    /// A request, as "METHOD /path" below the stage: whether the token's
+    /// policy allows it (scopes and route rules).
+    #[arg(long, value_name = "\"METHOD /path\"")]
+    pub route: Option<String>,
 }
 
 /// Explains `token` (or standard input for `-`) under the authorizer
@@ -35,7 +39,11 @@ pub async fn run(data: &DataDir, args: ExplainArgs) -> anyhow::Result<()> {
         dpop,
         method,
         request_url,
+        route,
     } = args;
+    let route = route
+        .map(|route| tollgate::explain::RouteRequest::parse(&route))
+        .transpose()?;
     let input = if token == "-" {
         std::io::read_to_string(std::io::stdin())?
     } else {
@@ -43,7 +51,7 @@ pub async fn run(data: &DataDir, args: ExplainArgs) -> anyhow::Result<()> {
     };
     let config = if std::env::var("JWT_ISSUER").is_ok() || std::env::var("TRUSTED_ISSUERS").is_ok()
     {
-        authorizer::AuthorizerConfig::from_env(Some(local_stack::demo_route_scopes()?))?
+        authorizer::AuthorizerConfig::from_env(Some(local_stack::demo_route_table()?))?
     } else {
         let url = url.trim_end_matches('/');
         let issuer_url = data.stored_issuer_url()?.unwrap_or_else(|| url.to_owned());
@@ -58,9 +66,13 @@ pub async fn run(data: &DataDir, args: ExplainArgs) -> anyhow::Result<()> {
         _ => None,
     };
     let token = tollgate::explain::token_text(&input);
-    let explanation = tollgate::explain::explain(config, token, proof.as_ref()).await?;
-    print!("{}", tollgate::explain::render(&explanation));
-    if explanation.refused() {
+    let (explanation, access) =
+        tollgate::explain::explain(config, token, proof.as_ref(), route.as_ref()).await?;
+    let route_refused = access
+        .as_ref()
+        .is_some_and(|(_, access)| *access != Access::Allowed);
+    print!("{}", tollgate::explain::render(&explanation, access));
+    if explanation.refused() || route_refused {
         std::process::exit(1);
     }
     Ok(())

@@ -1,8 +1,9 @@
 //! The stack's authorizer: the environment's settings, with this stack as
-//! the issuer and the demo API's route table as the default `ROUTE_SCOPES`.
+//! the issuer and the demo API's route table as the default `ROUTE_SCOPES`
+//! and `ROUTE_RULES`.
 
 use api_routes::ApiRoutes;
-use authorizer::{AuthorizerConfig, RouteScopes, RouteScopesError};
+use authorizer::{AuthorizerConfig, RouteScopesError, RouteTable};
 
 use super::issuer::audiences;
 use crate::authorizer_backend::required_typ;
@@ -28,7 +29,7 @@ pub fn authorizer_config(
             "JWT_REQUIRED_TYP" => Some(required_typ()),
             other => std::env::var(other).ok(),
         },
-        Some(demo_route_scopes()?),
+        Some(demo_route_table()?),
     )?;
     // Tokens name lists under the issuer URL the data dir fixed; this
     // listener serves them, wherever it listens now.
@@ -55,10 +56,13 @@ pub fn public_base_urls(configured: &[String], issuer_url: &str, served_at: &str
     urls
 }
 
-/// The demo API's `ROUTE_SCOPES` (books and key administration): the
-/// stack's authorizer's table unless `ROUTE_SCOPES` says otherwise, as for
-/// the `authorizer` binary.
-pub fn demo_route_scopes() -> Result<RouteScopes, authorizer::ConfigError> {
+/// The demo API's `ROUTE_SCOPES` and `ROUTE_RULES` (books, shelves and key
+/// administration): the stack's authorizer's table unless `ROUTE_SCOPES`
+/// says otherwise, as for the `authorizer` binary.
+pub fn demo_route_table() -> Result<RouteTable, authorizer::ConfigError> {
     let demo = ApiRoutes::demo().map_err(|error| RouteScopesError::NotJson(error.to_string()))?;
-    Ok(RouteScopes::from_json(&demo.route_scopes_json())?)
+    Ok(RouteTable::from_json(
+        &demo.route_scopes_json(),
+        demo.route_rules_json().as_deref(),
+    )?)
 }

@@ -17,7 +17,7 @@ mod replay_dir;
 mod start;
 mod stores;
 
-pub use authorizer_config::{authorizer_config, demo_route_scopes, public_base_urls};
+pub use authorizer_config::{authorizer_config, demo_route_table, public_base_urls};
 pub use data_dir::DataDir;
 pub use first_start::{first_start, FirstStart};
 pub use issuer::{audiences, issuer_service, issuer_service_recording, AUDIENCE, KEYSET_POLL};

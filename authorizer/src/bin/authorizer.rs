@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use api_routes::ApiRoutes;
-use authorizer::{Authorizer, Refusal, RouteScopes};
+use authorizer::{Authorizer, Refusal, RouteTable};
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::Value;
 use telemetry::StdoutSink;
@@ -14,8 +14,13 @@ use telemetry::StdoutSink;
 async fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     telemetry::init_logging();
-    // `ROUTE_SCOPES` unset: the demo API's table (books and key administration).
-    let demo_routes = RouteScopes::from_json(&ApiRoutes::demo()?.route_scopes_json())?;
+    // `ROUTE_SCOPES` unset: the demo API's table (books, shelves and key
+    // administration) with its rules.
+    let demo = ApiRoutes::demo()?;
+    let demo_routes = RouteTable::from_json(
+        &demo.route_scopes_json(),
+        demo.route_rules_json().as_deref(),
+    )?;
     let authorizer = Arc::new(Authorizer::from_env(
         Arc::new(StdoutSink),
         Some(demo_routes),

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use authorizer::{Authorizer, AuthorizerConfig, RouteScopes};
+use authorizer::{Authorizer, AuthorizerConfig, RouteTable};
 use serde_json::{json, Value};
 use telemetry::CaptureSink;
 use testkit::{JwksServer, TestKey};
@@ -36,11 +36,15 @@ pub fn config(server: &JwksServer, overrides: &[(&str, &str)]) -> AuthorizerConf
     AuthorizerConfig::from_lookup(|name| env.get(name).cloned(), demo_routes()).expect("config")
 }
 
-/// The demo API's route table (books and key administration), which the
-/// tests' events and scopes are written against.
-pub fn demo_routes() -> Option<RouteScopes> {
+/// The demo API's route table (books, shelves and key administration,
+/// with its rules), which the tests' events and scopes are written against.
+pub fn demo_routes() -> Option<RouteTable> {
     let demo = api_routes::ApiRoutes::demo().expect("the demo route table");
-    Some(RouteScopes::from_json(&demo.route_scopes_json()).expect("the demo ROUTE_SCOPES"))
+    let table = RouteTable::from_json(
+        &demo.route_scopes_json(),
+        demo.route_rules_json().as_deref(),
+    );
+    Some(table.expect("the demo ROUTE_SCOPES and ROUTE_RULES"))
 }
 
 pub async fn harness(jwks: Value, overrides: &[(&str, &str)]) -> Harness {

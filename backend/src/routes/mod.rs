@@ -37,6 +37,7 @@ pub fn router(store: Arc<dyn BookStore>) -> Router {
             "/books/{id}",
             get(get_book).patch(patch_book).delete(delete_book),
         )
+        .route("/shelves/{owner}/books", get(list_shelf))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .with_state(AppState { store });
@@ -69,7 +70,33 @@ async fn list_books(
     caller.require(READ_SCOPE)?;
     let Query(query) =
         query.map_err(|_| Problem::bad_request("query parameters are limit and cursor"))?;
-    let page = state.store.list(query.limit()?, query.cursor()).await?;
+    let page = state
+        .store
+        .list(None, query.limit()?, query.cursor())
+        .await?;
+    Ok(Json(json!({"items": page.items, "next_cursor": page.next_cursor})).into_response())
+}
+
+/// One owner's books. The authorizer's route rule allows a caller its own
+/// shelf (`{owner}` bound to `sub`) or any with `books:admin`; checked here
+/// again, as the scope is.
+async fn list_shelf(
+    State(state): State<AppState>,
+    caller: Caller,
+    owner: Result<Path<String>, PathRejection>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    caller.require(READ_SCOPE)?;
+    let Path(owner) = owner.map_err(|_| Problem::not_found("no such shelf"))?;
+    if !caller.may_read_shelf(&owner) {
+        return Err(Problem::forbidden("this is another caller's shelf"));
+    }
+    let Query(query) =
+        query.map_err(|_| Problem::bad_request("query parameters are limit and cursor"))?;
+    let page = state
+        .store
+        .list(Some(&owner), query.limit()?, query.cursor())
+        .await?;
     Ok(Json(json!({"items": page.items, "next_cursor": page.next_cursor})).into_response())
 }
 

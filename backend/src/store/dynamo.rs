@@ -23,6 +23,10 @@ const THROTTLING: [&str; 3] = [
     "ThrottlingException",
 ];
 
+/// Items one filtered scan request evaluates: a shelf page is filled in
+/// few requests however few of the table's books are its owner's.
+const FILTERED_SCAN_ITEMS: usize = 500;
+
 /// Books in one DynamoDB table.
 #[derive(Clone, Debug)]
 pub struct DynamoStore {
@@ -222,31 +226,64 @@ impl BookStore for DynamoStore {
         }
     }
 
-    async fn list(&self, limit: usize, cursor: Option<&str>) -> Result<Page, StoreError> {
-        let start = cursor
+    async fn list(
+        &self,
+        owner: Option<&str>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page, StoreError> {
+        let mut start = cursor
             .map(decode_cursor)
             .transpose()?
             .map(|id| HashMap::from([("id".to_owned(), s(&id))]));
-        let output = self
-            .client
-            .scan()
-            .table_name(&self.table)
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .consistent_read(true)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| classify(&e, StoreError::Internal("scan failed".to_owned())))?;
-        let items = output
-            .items()
-            .iter()
-            .map(from_item)
-            .collect::<Result<Vec<_>, _>>()?;
-        let next_cursor = output
-            .last_evaluated_key()
-            .and_then(|key| key.get("id"))
-            .and_then(|id| id.as_s().ok())
-            .map(|id| encode_cursor(id));
+        let mut items: Vec<Book> = Vec::with_capacity(limit);
+        // A filtered scan evaluates up to `Limit` items and returns those
+        // that match: scan on until the page is full or the table ends, and
+        // past a full page resume after its last book.
+        let next_cursor = loop {
+            let evaluate = match owner {
+                Some(_) => FILTERED_SCAN_ITEMS,
+                None => limit - items.len(),
+            };
+            let mut scan = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .limit(i32::try_from(evaluate).unwrap_or(i32::MAX))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take());
+            if let Some(owner) = owner {
+                scan = scan
+                    .filter_expression("#owner = :owner")
+                    .expression_attribute_names("#owner", "owner")
+                    .expression_attribute_values(":owner", s(owner));
+            }
+            let output = scan
+                .send()
+                .await
+                .map_err(|e| classify(&e, StoreError::Internal("scan failed".to_owned())))?;
+            let found = output.items();
+            let mut cut_short = false;
+            for (i, item) in found.iter().enumerate() {
+                items.push(from_item(item)?);
+                if items.len() == limit {
+                    cut_short = i + 1 < found.len();
+                    break;
+                }
+            }
+            let more = output.last_evaluated_key().is_some();
+            if items.len() == limit {
+                // Resume after the last book listed: any item evaluated
+                // past it did not match, so scanning it again changes nothing.
+                break (cut_short || more)
+                    .then(|| items.last().map(|book| encode_cursor(&book.id)))
+                    .flatten();
+            }
+            match output.last_evaluated_key() {
+                Some(key) => start = Some(key.clone()),
+                None => break None,
+            }
+        };
         Ok(Page { items, next_cursor })
     }
 }

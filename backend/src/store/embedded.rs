@@ -143,7 +143,12 @@ impl BookStore for EmbeddedStore {
         .await
     }
 
-    async fn list(&self, limit: usize, cursor: Option<&str>) -> Result<Page, StoreError> {
+    async fn list(
+        &self,
+        owner: Option<&str>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page, StoreError> {
         let after = cursor.map(decode_cursor).transpose()?;
         let txn = self.db.begin_read().map_err(internal)?;
         let table = txn.open_table(BOOKS).map_err(internal)?;
@@ -158,11 +163,15 @@ impl BookStore for EmbeddedStore {
             .map_err(internal)?
         {
             let (_, value) = entry.map_err(internal)?;
+            let book = decode(value.value())?;
+            if owner.is_some_and(|owner| book.owner != owner) {
+                continue;
+            }
             if items.len() == limit {
                 more = true;
                 break;
             }
-            items.push(decode(value.value())?);
+            items.push(book);
         }
         let next_cursor = if more {
             items.last().map(|b: &Book| encode_cursor(&b.id))

@@ -64,8 +64,14 @@ pub trait BookStore: Send + Sync {
     /// Deletes the book, only at `expected_version` when one is given.
     async fn delete(&self, id: &str, expected_version: Option<u64>) -> Result<(), StoreError>;
 
-    /// Up to `limit` books after `cursor`; holds one page in memory.
-    async fn list(&self, limit: usize, cursor: Option<&str>) -> Result<Page, StoreError>;
+    /// Up to `limit` books after `cursor`, only those whose `owner` is
+    /// `owner` when given (a shelf); holds one page in memory.
+    async fn list(
+        &self,
+        owner: Option<&str>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page, StoreError>;
 }
 
 /// Where the books live: DynamoDB when `BOOKS_TABLE` is set, else an
