@@ -370,8 +370,13 @@ fn benches(c: &mut Criterion) {
 criterion_group!(verify_benches, benches);
 criterion_main!(verify_benches);
 
-/// The demo API's route table (the `authorizer` binary's default).
-fn demo_routes() -> authorizer::RouteScopes {
+/// The demo API's route table with its rules (the `authorizer` binary's
+/// default).
+fn demo_routes() -> authorizer::RouteTable {
     let demo = api_routes::ApiRoutes::demo().expect("the demo route table");
-    authorizer::RouteScopes::from_json(&demo.route_scopes_json()).expect("the demo ROUTE_SCOPES")
+    authorizer::RouteTable::from_json(
+        &demo.route_scopes_json(),
+        demo.route_rules_json().as_deref(),
+    )
+    .expect("the demo ROUTE_SCOPES and ROUTE_RULES")
 }

@@ -92,8 +92,8 @@ fn main() {
     ]);
     let demo = api_routes::ApiRoutes::demo().expect("the demo route table");
     let routes = authorizer::RouteScopes::from_json(&demo.route_scopes_json()).expect("routes");
-    let config =
-        AuthorizerConfig::from_lookup(|n| env.get(n).cloned(), Some(routes)).expect("config");
+    let config = AuthorizerConfig::from_lookup(|n| env.get(n).cloned(), Some(routes.into()))
+        .expect("config");
     let authorizer = Authorizer::new(config, Arc::new(telemetry::DiscardSink)).expect("authorizer");
     runtime.block_on(authorizer.prewarm());
     runtime

@@ -636,10 +636,17 @@ def test_the_metrics_page_names_only_what_the_code_records():
 
 
 def bench_ids() -> set[str]:
-    """`group/id` of every bench in benches/benches/verify.rs: literal ids,
+    """`group/id` of every bench in benches/benches/*.rs: literal ids,
     those of a helper the group is passed to (`helper(&mut group, ...)`),
     and the names of a `for (name, ...) in [("id", ...), ...]` loop."""
-    source = (ROOT / "benches/benches/verify.rs").read_text(encoding="utf-8")
+    ids = set()
+    for path in sorted((ROOT / "benches/benches").glob("*.rs")):
+        ids |= bench_ids_of(path.read_text(encoding="utf-8"))
+    assert ids
+    return ids
+
+
+def bench_ids_of(source: str) -> set[str]:
     ids = set()
     for chunk in re.split(r"let mut group = c\.benchmark_group\(", source)[1:]:
         group = re.match(r'"([^"]+)"', chunk).group(1)
@@ -652,7 +659,6 @@ def bench_ids() -> set[str]:
         if re.search(r"bench_function\(\s*name\b", chunk):
             loop = re.search(r"for \(name, [^)]*\) in \[(.*?)\]", chunk, re.S)
             ids |= {f"{group}/{i}" for i in re.findall(r'\(\s*"([^"]+)",', loop.group(1))}
-    assert ids
     return ids
 
 
