@@ -836,7 +836,7 @@ def test_http_api_authorizers_read_the_token_from_the_identity_sources_only():
 
 def test_every_example_protects_its_routes_with_the_module():
     examples = sorted(p for p in (INFRA / "examples").iterdir() if p.is_dir())
-    assert [p.name for p in examples] == ["cognito", "http-api", "rest-api"]
+    assert [p.name for p in examples] == ["cognito", "dpop", "http-api", "rest-api"]
     for example in examples:
         calls = [block for tf in sorted(example.glob("*.tf")) for block in hcl(str(tf.relative_to(INFRA))).get("module", [])]
         authorizers = [c[name] for c in calls for name in c if one(c[name]["source"]) == "../../modules/authorizer"]
@@ -970,6 +970,16 @@ def test_rest_apis_with_dpop_challenge_for_it():
     assert one(response["response_parameters"]) == {"gatewayresponse.header.WWW-Authenticate": "'${local.dpop_challenge}'"}
     challenge = local("modules/authorizer/dpop.tf", "dpop_challenge")
     assert 'DPoP algs=\\"%s\\"' in challenge and 'join(" ",var.dpop.algorithms)' in challenge
+
+
+def test_the_dpop_example_calls_the_module_with_dpop_and_no_cache():
+    call = one(hcl("examples/dpop/main.tf")["module"])["authorizer"]
+    assert one(call["api_type"]) == "rest"
+    assert one(call["dpop"]) == "${local.dpop}"
+    assert one(call["result_ttl_seconds"]) == 0
+    assert local("examples/dpop/main.tf", "dpop")["mode"] == "required"
+    outputs = {k for block in hcl("modules/authorizer/outputs.tf")["output"] for k in block}
+    assert "replay_table_name" in outputs
 
 
 def test_tfvars_example_sets_only_known_variables():
