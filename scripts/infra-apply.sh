@@ -9,11 +9,12 @@ VENV=${VENV:-.venv}
 # Two processes, each with its own moto_server: terraform spends much of a
 # cycle waiting on moto, so two at once take about 60% of the time of one
 # after the other. The root module's cycle (applied REGIONAL, then EDGE,
-# then planned PRIVATE) takes about as long as the three examples' together.
+# then planned PRIVATE) takes about as long as the rest-api, http-api and
+# cognito examples' together; the DPoP example goes with it.
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 "$VENV/bin/python" infra/tests/moto_apply.py \
-  ApplyAgainstMoto.test_the_root_module >"$logs/first" 2>&1 &
+  ApplyAgainstMoto.test_the_root_module ApplyAgainstMoto.test_the_dpop_example >"$logs/first" 2>&1 &
 first=$!
 "$VENV/bin/python" infra/tests/moto_apply.py \
   ApplyAgainstMoto.test_the_rest_api_example ApplyAgainstMoto.test_the_http_api_example \

@@ -425,6 +425,56 @@ class ApplyAgainstMoto(unittest.TestCase):
 
         self.cycle("examples/http-api", {"lambda_zip": str(self.lambda_dir / "authorizer" / "bootstrap.zip")}, check)
 
+    def test_the_dpop_example(self) -> None:
+        def check(outputs: dict) -> None:
+            api_id = re.fullmatch(rf"https://(\w+)\.execute-api\.{REGION}\.amazonaws\.com/prod", outputs["api_url"]).group(1)
+            gateway = self.moto.client("apigateway")
+            authorizer = gateway.get_authorizer(restApiId=api_id, authorizerId=outputs["authorizer_id"])
+            self.assertEqual((authorizer["type"], authorizer["identitySource"], authorizer["authorizerResultTtlInSeconds"]),
+                             ("REQUEST", "method.request.header.Authorization,method.request.header.DPoP", 0),
+                             "a REQUEST authorizer that sees the proof and never caches an answer")
+            resource = next(r for r in gateway.get_resources(restApiId=api_id)["items"] if r.get("path") == "/transfers")
+            for verb in ("GET", "POST"):
+                method = gateway.get_method(restApiId=api_id, resourceId=resource["id"], httpMethod=verb)
+                self.assertEqual((method["authorizationType"], method["authorizerId"]), ("CUSTOM", outputs["authorizer_id"]))
+            unauthorized = gateway.get_gateway_response(restApiId=api_id, responseType="UNAUTHORIZED")
+            self.assertEqual((unauthorized["statusCode"], unauthorized["responseParameters"]),
+                             ("401", {"gatewayresponse.header.WWW-Authenticate": "'DPoP algs=\"ES256 EdDSA PS256 RS256\"'"}))
+            table = outputs["replay_table_name"]
+            self.assertEqual(table, "transfers-authorizer-dpop-replay")
+            env = self.assert_lambda(outputs["function_name"])["Environment"]["Variables"]
+            self.assertEqual({k: v for k, v in env.items() if k.startswith("DPOP_")},
+                             {"DPOP_MODE": "required", "DPOP_ALGORITHMS": "ES256,EdDSA,PS256,RS256", "DPOP_REPLAY_TABLE": table})
+            dynamodb = self.moto.client("dynamodb")
+            described = dynamodb.describe_table(TableName=table)["Table"]
+            self.assertEqual((described["KeySchema"], described["AttributeDefinitions"]),
+                             ([{"AttributeName": "pk", "KeyType": "HASH"}], [{"AttributeName": "pk", "AttributeType": "S"}]))
+            self.assertEqual(described["BillingModeSummary"]["BillingMode"], "PAY_PER_REQUEST")
+            self.assertEqual(described["SSEDescription"]["Status"], "ENABLED")
+            ttl = dynamodb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
+            self.assertEqual((ttl["TimeToLiveStatus"], ttl["AttributeName"]), ("ENABLED", "purge_at"))
+            backups = dynamodb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
+            self.assertEqual(backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"], "DISABLED",
+                             "a proof record matters for a minute: nothing to restore")
+            self.assert_invoked_only_by(outputs["function_name"], api_id, outputs["authorizer_id"])
+            self.assert_own_logs_and_replay_table_only(outputs["function_name"], described["TableArn"])
+
+        self.cycle("examples/dpop", {"lambda_zip": str(self.lambda_dir / "authorizer" / "bootstrap.zip")}, check)
+
+    def assert_own_logs_and_replay_table_only(self, function_name: str, table_arn: str) -> None:
+        """The DPoP authorizer's role: its own logs, and PutItem on its replay table."""
+        iam = self.moto.client("iam")
+        role = self.function(function_name)["Role"].rsplit("/", 1)[1]
+        self.assertEqual(iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"], [])
+        statements = {}
+        for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+            for statement in iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]["Statement"]:
+                statements[statement["Sid"]] = statement
+        self.assertEqual(set(statements), {"OwnLogs", "RecordDpopProofs"})
+        replay = statements["RecordDpopProofs"]
+        self.assertEqual((replay["Effect"], replay["Action"], replay["Resource"]), ("Allow", "dynamodb:PutItem", table_arn))
+        self.assertTrue(statements["OwnLogs"]["Resource"].endswith(f":log-group:/aws/lambda/{function_name}:*"))
+
     def test_the_cognito_example(self) -> None:
         def check(outputs: dict) -> None:
             _, routes = self.http_api(outputs)

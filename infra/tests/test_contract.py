@@ -285,7 +285,8 @@ def test_required_settings_are_set():
     env = environment()
     assert {"JWT_ISSUER", "TRUSTED_ISSUERS", "JWKS_URI", "JWT_AUDIENCE", "JWT_REQUIRED_TYP", "STATUS_LIST_CHECK",
             "HTTP_API_SIMPLE_RESPONSES", "ROUTE_SCOPES", "SCOPE_CLAIMS", "CONTEXT_CLAIMS", "PRINCIPAL_CLAIM",
-            "JWT_ALLOW_ID_TOKENS", "JWKS_MAX_AGE_SECONDS", "JWKS_MAX_STALE_SECONDS"} <= env["authorizer"]
+            "JWT_ALLOW_ID_TOKENS", "JWKS_MAX_AGE_SECONDS", "JWKS_MAX_STALE_SECONDS", "DPOP_MODE", "DPOP_ALGORITHMS",
+            "DPOP_PUBLIC_BASE_URLS", "DPOP_REPLAY_TABLE"} <= env["authorizer"]
     assert {"JWT_ISSUER", "JWT_AUDIENCE", "KEYSET_SECRET_ID", "USERS_TABLE", "STATUS_TABLE", "SIGNING_ALG"} <= env["issuer"]
     assert {"SIGNING_ALG", "TOKEN_TTL_SECONDS", "JWKS_MAX_AGE_SECONDS"} <= env["issuer-rotation"]
     assert env["backend"] == {"BOOKS_TABLE"}
@@ -556,7 +557,9 @@ def test_the_authorizer_modules_role_writes_its_own_logs_only():
     logs = one(data["own_logs"]["statement"])
     assert one(logs["actions"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
     assert one(logs["resources"]) == ["${aws_cloudwatch_log_group.this.arn}:*"]
-    assert set(resources["aws_iam_role_policy"]) == {"own_logs", "network_interfaces"}, "no other policy on the role"
+    # (dpop_replay: PutItem on the DPoP replay table, with dpop only;
+    # test_the_authorizer_may_put_items_in_its_replay_table_and_nothing_else.)
+    assert set(resources["aws_iam_role_policy"]) == {"own_logs", "network_interfaces", "dpop_replay"}, "no other policy on the role"
     assert "aws_iam_role_policy_attachment" not in resources
     # In a VPC only: the network interfaces Lambda attaches the function
     # through, nothing else (no logs beyond its own group, no data).
@@ -707,9 +710,9 @@ PINNED_MODULE_VARIABLES = {
     "name", "lambda_zip", "issuer", "audiences", "trusted_issuers", "jwks_uri", "route_scopes", "scope_claims",
     "context_claims", "principal_claim", "required_typ", "allow_id_tokens", "jwks_max_age_seconds",
     "jwks_max_stale_seconds", "memory_size", "log_retention_days", "tags", "api_type", "rest_api_id",
-    "http_api_id", "result_ttl_seconds", "simple_responses",
+    "http_api_id", "result_ttl_seconds", "simple_responses", "dpop",
 }
-PINNED_MODULE_OUTPUTS = {"authorizer_id", "function_name", "function_arn", "role_arn", "log_group_name"}
+PINNED_MODULE_OUTPUTS = {"authorizer_id", "function_name", "function_arn", "role_arn", "log_group_name", "replay_table_name"}
 
 
 def test_the_authorizer_module_has_the_pinned_inputs_and_outputs():
@@ -821,8 +824,11 @@ def test_http_api_authorizers_read_the_token_from_the_identity_sources_only():
     assert one(request["identity_sources"]) == "${local.identity_sources}"
     # With simple responses the route key joins the cache key: a cached
     # `true` is never reused for another route.
+    # With DPoP the proof joins it too: the authorizer refuses a proof that
+    # is not among the identity sources.
     sources = local("modules/authorizer/api.tf", "identity_sources").replace(" ", "")
-    assert sources == "${concat(['$request.header.Authorization'],var.simple_responses?['$context.routeKey']:[])}"
+    assert sources == ("${concat(['$request.header.Authorization'],var.dpop==None?[]:['$request.header.DPoP'],"
+                       "var.simple_responses?['$context.routeKey']:[])}")
     token = resources["aws_api_gateway_authorizer"]["token"]
     expression = re.compile(one(token["identity_validation_expression"]))
     assert expression.match("Bearer a.b.c") and not expression.match("Basic x")
@@ -830,12 +836,150 @@ def test_http_api_authorizers_read_the_token_from_the_identity_sources_only():
 
 def test_every_example_protects_its_routes_with_the_module():
     examples = sorted(p for p in (INFRA / "examples").iterdir() if p.is_dir())
-    assert [p.name for p in examples] == ["cognito", "http-api", "rest-api"]
+    assert [p.name for p in examples] == ["cognito", "dpop", "http-api", "rest-api"]
     for example in examples:
         calls = [block for tf in sorted(example.glob("*.tf")) for block in hcl(str(tf.relative_to(INFRA))).get("module", [])]
         authorizers = [c[name] for c in calls for name in c if one(c[name]["source"]) == "../../modules/authorizer"]
         assert len(authorizers) == 1, example.name
         assert (example / "README.md").is_file(), example.name
+
+
+# ---------------------------------------------------------------- DPoP in the authorizer module
+
+def module_variables() -> dict:
+    return {k: v for block in hcl("modules/authorizer/variables.tf")["variable"] for k, v in block.items()}
+
+
+def replay_table_code() -> str:
+    return strip_tests((ROOT / "dpop/src/dynamo.rs").read_text(encoding="utf-8"))
+
+
+def test_the_dpop_input_takes_what_the_authorizer_accepts():
+    dpop = module_variables()["dpop"]
+    assert one(dpop["default"]) is None, "DPoP off unless asked"
+    type_ = one(dpop["type"])
+    assert re.search(r"'mode': '\$\{string\}'", type_), "mode has no default: a choice"
+    assert "'public_base_urls': '${optional(list(string),[])}'" in type_
+    assert "'replay_table': '${optional(bool,True)}'" in type_
+    # The algorithms default to the authorizer's DPOP_ALGORITHMS default ...
+    default_algorithms = re.search(r"'algorithms': \"\$\{optional\(list\(string\),\[(.*?)\]\)\}\"", type_).group(1)
+    settings = (ROOT / "dpop/src/settings.rs").read_text(encoding="utf-8")
+    code_default = re.search(r"DEFAULT_ALGORITHMS: \[Algorithm; \d\] = \[(.*?)\];", settings, re.S).group(1)
+    assert re.findall(r"'(\w+)'", default_algorithms) == re.findall(r"Algorithm::(\w+)", code_default)
+    # ... and may be any the jose crate names (the asymmetric JWS algorithms).
+    jose = (ROOT / "jose/src/algorithm.rs").read_text(encoding="utf-8")
+    names = set(re.findall(r'"(\w+)" => Algorithm::\w+', function_body_of(jose, "from_name")))
+    checks = conditions(dpop)
+    listed = next(c for c in checks if "var.dpop.algorithms" in c)
+    assert set(re.findall(r"'(\w+)'", listed)) == names
+    # The modes are the authorizer's, but off (which is dpop = null).
+    modes = (ROOT / "authorizer/src/sender_settings.rs").read_text(encoding="utf-8")
+    code_modes = set(re.findall(r'"(\w+)" => Some\(Self::\w+\)', modes))
+    assert code_modes == {"off", "if_bound", "required"}
+    mode_check = next(c for c in checks if "var.dpop.mode)" in c)
+    assert set(re.findall(r"'(\w+)'", mode_check)) == code_modes - {"off"}
+    # Refused at plan time: a cached DPoP answer, and if_bound on an HTTP API.
+    assert "${var.dpop == None ? True : var.result_ttl_seconds == 0}" in checks
+    assert '${var.dpop == None ? True : var.api_type != "http" || var.dpop.mode == "required"}' in checks
+
+
+def function_body_of(source: str, name: str) -> str:
+    start = source.index(f"fn {name}(")
+    return source[start:source.index("\n    }\n", start)]
+
+
+def test_the_dpop_settings_reach_the_function():
+    module = (INFRA / "modules/authorizer/main.tf").read_text(encoding="utf-8")
+    body = module[module.index("  environment = merge("):module.index("  api_id =")]
+    assert 'var.dpop == null ? { DPOP_MODE = "off" } : merge(' in body, "DPoP off without dpop"
+    assert 'DPOP_MODE = var.dpop.mode, DPOP_ALGORITHMS = join(",", var.dpop.algorithms)' in body
+    assert "{ DPOP_PUBLIC_BASE_URLS = jsonencode(var.dpop.public_base_urls) }" in body
+    assert "local.replay_table ? { DPOP_REPLAY_TABLE = aws_dynamodb_table.dpop_replay[0].name } : {}" in body
+    # The algorithms setting is a comma-separated list, the base URLs JSON.
+    source = function_source("authorizer")
+    assert re.search(r'\.list\(\s*"DPOP_ALGORITHMS"\s*\)', source)
+    assert 'settings.text("DPOP_PUBLIC_BASE_URLS")' in source and "serde_json::from_str(json)" in source
+
+
+def test_the_replay_table_is_the_one_the_code_writes():
+    table = module_blocks("authorizer", "resource")["aws_dynamodb_table"]["dpop_replay"]
+    assert local("modules/authorizer/dpop.tf", "replay_table") == "${var.dpop == None ? False : var.dpop.replay_table}"
+    assert one(table["count"]) == "${local.replay_table ? 1 : 0}"
+    code = replay_table_code()
+    # The item the code puts: its hash key and its expiry, a number.
+    item = re.search(r'"Item": \{"(\w+)": \{"S": key\}, "(\w+)": \{"N": ', code)
+    assert item, "dpop/src/dynamo.rs no longer puts {pk, purge_at}"
+    key, expiry = item.groups()
+    assert f'"ConditionExpression": "attribute_not_exists({key})"' in code, "first writer wins"
+    assert one(table["hash_key"]) == key
+    assert [(one(a["name"]), one(a["type"])) for a in table["attribute"]] == [(key, "S")]
+    assert one(one(table["ttl"])["attribute_name"]) == expiry and one(one(table["ttl"])["enabled"]) is True
+    assert one(table["billing_mode"]) == "PAY_PER_REQUEST"
+    assert one(one(table["server_side_encryption"])["enabled"]) is True
+    # Records matter for a minute: nothing worth restoring (the skip says so).
+    assert one(one(table["point_in_time_recovery"])["enabled"]) is False
+    text = (INFRA / "modules/authorizer/dpop.tf").read_text(encoding="utf-8")
+    assert "#checkov:skip=CKV_AWS_28:Point-in-time recovery off" in text
+
+
+def test_the_authorizer_may_put_items_in_its_replay_table_and_nothing_else():
+    # The code's one DynamoDB operation, by its X-Amz-Target ...
+    targets = set(re.findall(r'"DynamoDB_20120810\.(\w+)"', replay_table_code()))
+    assert targets == {"PutItem"}, targets
+    # ... is the one action granted, on the replay table's ARN alone.
+    document = module_blocks("authorizer", "data")["aws_iam_policy_document"]["dpop_replay"]
+    assert one(document["count"]) == "${local.replay_table ? 1 : 0}"
+    statements = document["statement"]
+    assert len(statements) == 1 and "effect" not in statements[0] and "condition" not in statements[0]
+    assert one(statements[0]["actions"]) == [f"dynamodb:{t}" for t in sorted(targets)]
+    assert one(statements[0]["resources"]) == ["${aws_dynamodb_table.dpop_replay[0].arn}"]
+    policy = module_blocks("authorizer", "resource")["aws_iam_role_policy"]["dpop_replay"]
+    assert one(policy["role"]) == "${aws_iam_role.this.id}"
+    assert one(policy["policy"]) == "${data.aws_iam_policy_document.dpop_replay[0].json}"
+    function = module_blocks("authorizer", "resource")["aws_lambda_function"]["this"]
+    assert "${aws_iam_role_policy.dpop_replay}" in one(function["depends_on"])
+    # No other module document names DynamoDB.
+    for name, other in module_blocks("authorizer", "data")["aws_iam_policy_document"].items():
+        if name != "dpop_replay":
+            assert "dynamodb" not in json.dumps(other), name
+
+
+def test_dpop_never_reaches_a_token_authorizer_and_is_never_cached():
+    resources = module_blocks("authorizer", "resource")
+    token = resources["aws_api_gateway_authorizer"]["token"]
+    request = resources["aws_api_gateway_authorizer"]["request"]
+    assert one(token["count"]) == '${var.api_type == "rest" && var.dpop == None ? 1 : 0}'
+    assert one(request["count"]) == '${var.api_type == "rest" && var.dpop != None ? 1 : 0}'
+    assert one(request["type"]) == "REQUEST"
+    # The credential of a REST REQUEST event is read from the Authorization
+    # header, which must therefore be an identity source.
+    assert "for REST `REQUEST`\n    /// events the `Authorization` header" in (ROOT / "authorizer/src/events.rs").read_text(encoding="utf-8")
+    assert one(request["identity_source"]) == '${join(",",local.rest_identity_sources)}'
+    assert local("modules/authorizer/api.tf", "rest_identity_sources").replace(" ", "") == (
+        "${concat(['method.request.header.Authorization'],"
+        "try(var.dpop.mode,None)==\"required\"?['method.request.header.DPoP']:[])}")
+    # The TTL is the variable's, which dpop holds at 0.
+    assert one(request["authorizer_result_ttl_in_seconds"]) == "${var.result_ttl_seconds}"
+    assert one(resources["aws_apigatewayv2_authorizer"]["request"]["authorizer_result_ttl_in_seconds"]) == "${var.result_ttl_seconds}"
+
+
+def test_rest_apis_with_dpop_challenge_for_it():
+    response = module_blocks("authorizer", "resource")["aws_api_gateway_gateway_response"]["dpop_unauthorized"]
+    assert one(response["count"]) == '${var.api_type == "rest" && var.dpop != None ? 1 : 0}'
+    assert (one(response["response_type"]), one(response["status_code"])) == ("UNAUTHORIZED", "401")
+    assert one(response["response_parameters"]) == {"gatewayresponse.header.WWW-Authenticate": "'${local.dpop_challenge}'"}
+    challenge = local("modules/authorizer/dpop.tf", "dpop_challenge")
+    assert 'DPoP algs=\\"%s\\"' in challenge and 'join(" ",var.dpop.algorithms)' in challenge
+
+
+def test_the_dpop_example_calls_the_module_with_dpop_and_no_cache():
+    call = one(hcl("examples/dpop/main.tf")["module"])["authorizer"]
+    assert one(call["api_type"]) == "rest"
+    assert one(call["dpop"]) == "${local.dpop}"
+    assert one(call["result_ttl_seconds"]) == 0
+    assert local("examples/dpop/main.tf", "dpop")["mode"] == "required"
+    outputs = {k for block in hcl("modules/authorizer/outputs.tf")["output"] for k in block}
+    assert "replay_table_name" in outputs
 
 
 def test_tfvars_example_sets_only_known_variables():

@@ -1,12 +1,13 @@
 # The API Gateway authorizer, and the permission for that API (as this
 # authorizer) to invoke the function.
 
-# REST: a TOKEN authorizer. The Authorization header is the identity source
-# and the cache key; a header not in the Bearer form (RFC 6750 §2.1: the
-# scheme case-insensitive, one or more spaces, a b64token, nothing after
-# it) is answered 401 by API Gateway without invoking the function.
+# REST without DPoP: a TOKEN authorizer. The Authorization header is the
+# identity source and the cache key; a header not in the Bearer form (RFC
+# 6750 §2.1: the scheme case-insensitive, one or more spaces, a b64token,
+# nothing after it) is answered 401 by API Gateway without invoking the
+# function.
 resource "aws_api_gateway_authorizer" "token" {
-  count = var.api_type == "rest" ? 1 : 0
+  count = var.api_type == "rest" && var.dpop == null ? 1 : 0
 
   name                             = var.name
   rest_api_id                      = var.rest_api_id
@@ -15,12 +16,40 @@ resource "aws_api_gateway_authorizer" "token" {
   identity_source                  = "method.request.header.Authorization"
   identity_validation_expression   = "^[Bb][Ee][Aa][Rr][Ee][Rr] +[A-Za-z0-9._~+/-]+=*$"
   authorizer_result_ttl_in_seconds = var.result_ttl_seconds
+
+  lifecycle {
+    precondition {
+      condition     = local.environment["DPOP_MODE"] == "off"
+      error_message = "A TOKEN authorizer never sees the DPoP header: with DPoP on, the function would fail every invocation."
+    }
+  }
+}
+
+# REST with DPoP: a REQUEST authorizer, whose event carries the request's
+# headers (the DPoP proof among them) and the domain and path it was sent
+# to. The identity sources are the headers API Gateway requires before it
+# invokes the function (401 otherwise): Authorization always, and the DPoP
+# header when every token must be DPoP-bound (with if_bound a bearer client
+# sends none). TTL 0, always (variables.tf refuses another): a proof is new
+# on every request and names its method and URL, so an answer must never be
+# reused for another proof or route.
+resource "aws_api_gateway_authorizer" "request" {
+  count = var.api_type == "rest" && var.dpop != null ? 1 : 0
+
+  name                             = var.name
+  rest_api_id                      = var.rest_api_id
+  type                             = "REQUEST"
+  authorizer_uri                   = aws_lambda_function.this.invoke_arn
+  identity_source                  = join(",", local.rest_identity_sources)
+  authorizer_result_ttl_in_seconds = var.result_ttl_seconds
 }
 
 # HTTP API: a REQUEST authorizer, payload 2.0. The token is read only from
 # the identity sources (API Gateway's cache key). With simple responses
 # the answer is one boolean for one route: $context.routeKey joins the
 # cache key, so a `true` cached for one route is never reused for another.
+# With DPoP the DPoP header joins them: the authorizer refuses a proof that
+# is not in the cache key, and the TTL is 0 (variables.tf), as for REST.
 resource "aws_apigatewayv2_authorizer" "request" {
   count = var.api_type == "http" ? 1 : 0
 
@@ -38,9 +67,17 @@ resource "aws_apigatewayv2_authorizer" "request" {
 locals {
   identity_sources = concat(
     ["$request.header.Authorization"],
+    var.dpop == null ? [] : ["$request.header.DPoP"],
     var.simple_responses ? ["$context.routeKey"] : [],
   )
-  authorizer_id = var.api_type == "rest" ? aws_api_gateway_authorizer.token[0].id : aws_apigatewayv2_authorizer.request[0].id
+  rest_identity_sources = concat(
+    ["method.request.header.Authorization"],
+    try(var.dpop.mode, null) == "required" ? ["method.request.header.DPoP"] : [],
+  )
+  authorizer_id = (var.api_type == "http" ? aws_apigatewayv2_authorizer.request[0].id
+  : var.dpop == null ? aws_api_gateway_authorizer.token[0].id : aws_api_gateway_authorizer.request[0].id)
+  authorizer_kind = (var.api_type == "http" ? "HTTP API REQUEST"
+  : var.dpop == null ? "REST API TOKEN" : "REST API REQUEST (DPoP)")
 }
 
 # This API, as this authorizer, and nothing else may invoke the function.

@@ -1,7 +1,8 @@
 # Tollgate's authorizer in front of an existing API: the arm64 function with
 # its own log group and a role that writes those logs and nothing else (in a
-# VPC, also its network interfaces), the permission for that API alone to
-# invoke it, and the API Gateway authorizer itself (REST: TOKEN; HTTP API:
+# VPC, also its network interfaces; with DPoP, also its replay table, in
+# dpop.tf), the permission for that API alone to invoke it, and the API
+# Gateway authorizer itself (REST: TOKEN, or REQUEST with DPoP; HTTP API:
 # REQUEST, payload 2.0).
 
 data "aws_partition" "current" {}
@@ -22,10 +23,16 @@ locals {
     var.required_typ == null ? {} : { JWT_REQUIRED_TYP = var.required_typ },
     var.allow_id_tokens ? { JWT_ALLOW_ID_TOKENS = "true" } : {},
     var.simple_responses ? { HTTP_API_SIMPLE_RESPONSES = "true" } : {},
+    # DPoP: off without `dpop` (a TOKEN authorizer never sees a DPoP header,
+    # and the binary refuses TOKEN events unless DPOP_MODE is off); with it,
+    # the mode, the algorithms the 401 challenge names (dpop.tf), the URLs
+    # clients call and the replay table.
+    var.dpop == null ? { DPOP_MODE = "off" } : merge(
+      { DPOP_MODE = var.dpop.mode, DPOP_ALGORITHMS = join(",", var.dpop.algorithms) },
+      length(var.dpop.public_base_urls) == 0 ? {} : { DPOP_PUBLIC_BASE_URLS = jsonencode(var.dpop.public_base_urls) },
+      local.replay_table ? { DPOP_REPLAY_TABLE = aws_dynamodb_table.dpop_replay[0].name } : {},
+    ),
     {
-      # A TOKEN authorizer never sees a DPoP header: DPoP checks stay off
-      # (the binary refuses TOKEN events otherwise).
-      DPOP_MODE                   = "off"
       JWKS_MAX_AGE_SECONDS        = tostring(var.jwks_max_age_seconds)
       JWKS_MAX_STALE_SECONDS      = tostring(var.jwks_max_stale_seconds)
       STATUS_LIST_CHECK           = var.status_list_check
@@ -63,9 +70,10 @@ data "aws_iam_policy_document" "assume" {
   }
 }
 
-# The authorizer calls no AWS API (it fetches keys and lists over https):
-# its role writes its own log group and nothing else (and, in a VPC, lets
-# Lambda manage the function's network interfaces, below).
+# Without DPoP the authorizer calls no AWS API (it fetches keys and lists
+# over https): its role writes its own log group and nothing else (and, in a
+# VPC, lets Lambda manage the function's network interfaces, below; with
+# DPoP, records proofs in its replay table, dpop.tf).
 data "aws_iam_policy_document" "own_logs" {
   statement {
     sid       = "OwnLogs"
@@ -76,7 +84,7 @@ data "aws_iam_policy_document" "own_logs" {
 
 resource "aws_iam_role" "this" {
   name               = var.name
-  description        = "Execution role of the ${var.name} authorizer: its own logs only"
+  description        = "Execution role of the ${var.name} authorizer: its own logs${local.replay_table ? " and DPoP replay table" : ""} only"
   assume_role_policy = data.aws_iam_policy_document.assume.json
   tags               = var.tags
 }
@@ -128,7 +136,7 @@ resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_272:The artefact is the zip `make lambda` builds, pinned by source_code_hash; code signing needs an AWS Signer profile the operator owns.
   #checkov:skip=CKV_AWS_50:The binary carries no X-Ray SDK; its latency is measured by its EMF metrics (VerificationTime, JwksFetchTime, StatusListFetchTime).
   function_name    = var.name
-  description      = "Tollgate JWT authorizer (${var.api_type == "rest" ? "REST API TOKEN" : "HTTP API REQUEST"} authorizer)"
+  description      = "Tollgate JWT authorizer (${local.authorizer_kind} authorizer)"
   role             = aws_iam_role.this.arn
   architectures    = ["arm64"]
   runtime          = "provided.al2023"
@@ -157,6 +165,7 @@ resource "aws_lambda_function" "this" {
   }
 
   # Its first invocations must be able to write logs (and the EMF metrics in
-  # them); in a VPC, Lambda needs its network interfaces first.
-  depends_on = [aws_iam_role_policy.own_logs, aws_iam_role_policy.network_interfaces]
+  # them) and, with DPoP, record proofs; in a VPC, Lambda needs its network
+  # interfaces first.
+  depends_on = [aws_iam_role_policy.own_logs, aws_iam_role_policy.network_interfaces, aws_iam_role_policy.dpop_replay]
 }

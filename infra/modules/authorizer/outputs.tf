@@ -14,7 +14,7 @@ output "function_arn" {
 }
 
 output "role_arn" {
-  description = "The function's execution role (its own logs only)."
+  description = "The function's execution role (its own logs only; with DPoP, also PutItem on its replay table)."
   value       = aws_iam_role.this.arn
 }
 
@@ -31,4 +31,9 @@ output "alarm_names" {
 output "dashboard_widgets" {
   description = "CloudWatch dashboard widgets of the authorizer's metrics (decisions, verification time, JWKS and status list fetches, cold starts), for a dashboard of yours: jsonencode({ widgets = module.<name>.dashboard_widgets })."
   value       = module.monitoring.dashboard_widgets
+}
+
+output "replay_table_name" {
+  description = "The DynamoDB table of used DPoP proofs (DPOP_REPLAY_TABLE); null without dpop or with dpop.replay_table = false."
+  value       = one(aws_dynamodb_table.dpop_replay[*].name)
 }

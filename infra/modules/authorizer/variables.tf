@@ -244,7 +244,7 @@ variable "tags" {
 }
 
 variable "api_type" {
-  description = "The API the authorizer protects: \"rest\" (a TOKEN authorizer) or \"http\" (a REQUEST authorizer, payload 2.0)."
+  description = "The API the authorizer protects: \"rest\" (a TOKEN authorizer; with dpop, a REQUEST authorizer) or \"http\" (a REQUEST authorizer, payload 2.0)."
   type        = string
   nullable    = false
 
@@ -306,4 +306,48 @@ variable "alarms" {
     topic_arn = optional(string)
   })
   default = null
+}
+
+variable "dpop" {
+  description = "Sender-constrained tokens (DPoP, RFC 9449): { mode = \"if_bound\" or \"required\" (DPOP_MODE), public_base_urls = [\"https://api.example.com/v1\"] (DPOP_PUBLIC_BASE_URLS: custom domains, base paths), replay_table = true (a DynamoDB table of used proofs, DPOP_REPLAY_TABLE; false: each instance's memory), algorithms = [\"ES256\", \"EdDSA\", \"PS256\", \"RS256\"] (DPOP_ALGORITHMS) }. A REST API then gets a REQUEST authorizer (a TOKEN authorizer never sees the DPoP header) and a WWW-Authenticate DPoP challenge on 401s. Needs result_ttl_seconds = 0; an HTTP API needs mode = \"required\". null: DPoP off (DPOP_MODE=off)."
+  type = object({
+    mode             = string
+    public_base_urls = optional(list(string), [])
+    replay_table     = optional(bool, true)
+    algorithms       = optional(list(string), ["ES256", "EdDSA", "PS256", "RS256"])
+  })
+  default = null
+
+  validation {
+    condition     = var.dpop == null ? true : contains(["if_bound", "required"], var.dpop.mode)
+    error_message = "dpop.mode must be if_bound (a DPoP-bound token needs a proof, bearer tokens still pass) or required (every token must be DPoP-bound); leave dpop null for off."
+  }
+  validation {
+    condition = var.dpop == null ? true : alltrue([
+      for url in var.dpop.public_base_urls : can(regex("^https://[^/?#@\\s]+(/[^?#\\s]*)?$", url))
+    ])
+    error_message = "dpop.public_base_urls must be absolute https URLs without query or fragment, e.g. https://api.example.com/v1."
+  }
+  validation {
+    condition = var.dpop == null ? true : length(var.dpop.algorithms) > 0 && alltrue([
+      for alg in var.dpop.algorithms : contains(["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"], alg)
+    ])
+    error_message = "dpop.algorithms must name at least one asymmetric JWS algorithm: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384 or EdDSA."
+  }
+  # A proof is new on every request, and says which method and URL it is
+  # for: an answer API Gateway cached for one proof would let another
+  # request (a replay, another route) through without its own proof.
+  validation {
+    condition     = var.dpop == null ? true : var.result_ttl_seconds == 0
+    error_message = "dpop needs result_ttl_seconds = 0: a DPoP answer holds for one proof of one request, and API Gateway must never reuse it for another."
+  }
+  # The authorizer refuses a DPoP answer on an HTTP API unless the proof
+  # is among the identity sources, and API Gateway answers 401, without
+  # invoking the function, to a request missing one of them: with the
+  # DPoP header an identity source, a bearer client cannot pass, so
+  # if_bound would promise what the API cannot do.
+  validation {
+    condition     = var.dpop == null ? true : var.api_type != "http" || var.dpop.mode == "required"
+    error_message = "On an HTTP API dpop.mode must be required: the DPoP header is then an identity source, and API Gateway refuses every request without one (bearer clients too) before the function runs."
+  }
 }

@@ -33,6 +33,9 @@ mock_provider "aws" {
   mock_resource "aws_cloudwatch_log_group" {
     defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/orders-authorizer" }
   }
+  mock_resource "aws_dynamodb_table" {
+    defaults = { arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders-authorizer-dpop-replay" }
+  }
 }
 
 variables {
@@ -89,6 +92,12 @@ run "rest_api_gets_a_token_authorizer_in_the_bearer_form" {
   assert {
     condition     = length(output.alarm_names) == 0
     error_message = "no alarms unless asked"
+  }
+  assert {
+    condition = (length(aws_api_gateway_authorizer.request) == 0 && length(aws_dynamodb_table.dpop_replay) == 0
+      && length(aws_iam_role_policy.dpop_replay) == 0 && length(aws_api_gateway_gateway_response.dpop_unauthorized) == 0
+    && output.replay_table_name == null)
+    error_message = "without dpop: no REQUEST authorizer, replay table, table permission or 401 challenge"
   }
 }
 
@@ -350,4 +359,194 @@ run "a_vpc_needs_subnets_and_security_groups" {
     vpc_config = { subnet_ids = [], security_group_ids = ["vpc-0123456789abcdef0"] }
   }
   expect_failures = [var.vpc_config]
+}
+
+# DPoP (RFC 9449): `dpop` set.
+
+run "rest_api_with_dpop_required_gets_a_request_authorizer_that_never_caches" {
+  command = apply
+
+  variables {
+    result_ttl_seconds = 0
+    dpop = {
+      mode             = "required"
+      public_base_urls = ["https://api.example.com/v1"]
+    }
+  }
+
+  assert {
+    condition = (aws_api_gateway_authorizer.request[0].type == "REQUEST"
+      && aws_api_gateway_authorizer.request[0].identity_source == "method.request.header.Authorization,method.request.header.DPoP"
+    && aws_api_gateway_authorizer.request[0].authorizer_result_ttl_in_seconds == 0)
+    error_message = "a REQUEST authorizer, both headers required by API Gateway, no caching"
+  }
+  assert {
+    condition     = length(aws_api_gateway_authorizer.token) == 0 && length(aws_apigatewayv2_authorizer.request) == 0 && output.authorizer_id == "tok123"
+    error_message = "no TOKEN authorizer; the id is the REQUEST authorizer's"
+  }
+  assert {
+    condition     = aws_lambda_permission.api_gateway.source_arn == "arn:aws:execute-api:eu-west-1:123456789012:abc123/authorizers/tok123"
+    error_message = "only this API, as this authorizer, may invoke the function"
+  }
+  assert {
+    condition = { for name, value in aws_lambda_function.this.environment[0].variables : name => value if startswith(name, "DPOP_") } == {
+      DPOP_MODE             = "required"
+      DPOP_ALGORITHMS       = "ES256,EdDSA,PS256,RS256"
+      DPOP_PUBLIC_BASE_URLS = "[\"https://api.example.com/v1\"]"
+      DPOP_REPLAY_TABLE     = "orders-authorizer-dpop-replay"
+    }
+    error_message = "the DPoP mode, algorithms, public base URLs and replay table reach the function"
+  }
+  assert {
+    condition = (aws_dynamodb_table.dpop_replay[0].name == "orders-authorizer-dpop-replay"
+      && aws_dynamodb_table.dpop_replay[0].hash_key == "pk" && aws_dynamodb_table.dpop_replay[0].billing_mode == "PAY_PER_REQUEST"
+    && [for a in aws_dynamodb_table.dpop_replay[0].attribute : [a.name, a.type]] == [["pk", "S"]])
+    error_message = "the replay table: on demand, hash key pk (S)"
+  }
+  assert {
+    condition = (aws_dynamodb_table.dpop_replay[0].ttl[0].attribute_name == "purge_at" && aws_dynamodb_table.dpop_replay[0].ttl[0].enabled
+      && aws_dynamodb_table.dpop_replay[0].point_in_time_recovery[0].enabled == false
+    && aws_dynamodb_table.dpop_replay[0].server_side_encryption[0].enabled)
+    error_message = "items expire by purge_at; no point-in-time recovery; encrypted"
+  }
+  assert {
+    condition = (length(data.aws_iam_policy_document.dpop_replay[0].statement) == 1
+      && data.aws_iam_policy_document.dpop_replay[0].statement[0].actions == toset(["dynamodb:PutItem"])
+    && data.aws_iam_policy_document.dpop_replay[0].statement[0].resources == toset(["arn:aws:dynamodb:eu-west-1:123456789012:table/orders-authorizer-dpop-replay"]))
+    error_message = "the function may PutItem on its replay table and nothing else"
+  }
+  assert {
+    condition     = aws_iam_role_policy.dpop_replay[0].role == aws_iam_role.this.id && output.replay_table_name == "orders-authorizer-dpop-replay"
+    error_message = "on the function's role; the table's name is an output"
+  }
+  assert {
+    condition = (aws_api_gateway_gateway_response.dpop_unauthorized[0].response_type == "UNAUTHORIZED"
+      && aws_api_gateway_gateway_response.dpop_unauthorized[0].rest_api_id == "abc123"
+      && aws_api_gateway_gateway_response.dpop_unauthorized[0].status_code == "401"
+    && aws_api_gateway_gateway_response.dpop_unauthorized[0].response_parameters["gatewayresponse.header.WWW-Authenticate"] == "'DPoP algs=\"ES256 EdDSA PS256 RS256\"'")
+    error_message = "every 401 of the API challenges for DPoP with the accepted algorithms (RFC 9449 §7.1)"
+  }
+}
+
+run "rest_api_with_dpop_if_bound_still_lets_bearer_clients_reach_the_function" {
+  command = apply
+
+  variables {
+    result_ttl_seconds = 0
+    dpop = {
+      mode         = "if_bound"
+      replay_table = false
+      algorithms   = ["ES256", "EdDSA"]
+    }
+  }
+
+  assert {
+    condition     = aws_api_gateway_authorizer.request[0].identity_source == "method.request.header.Authorization"
+    error_message = "API Gateway requires only the Authorization header: a bearer client sends no DPoP header"
+  }
+  assert {
+    condition     = aws_api_gateway_gateway_response.dpop_unauthorized[0].response_parameters["gatewayresponse.header.WWW-Authenticate"] == "'Bearer, DPoP algs=\"ES256 EdDSA\"'"
+    error_message = "both schemes are offered, DPoP with the configured algorithms (RFC 9449 §7.2)"
+  }
+  assert {
+    condition = (aws_lambda_function.this.environment[0].variables["DPOP_MODE"] == "if_bound"
+      && aws_lambda_function.this.environment[0].variables["DPOP_ALGORITHMS"] == "ES256,EdDSA"
+    && length(setintersection(keys(aws_lambda_function.this.environment[0].variables), ["DPOP_REPLAY_TABLE", "DPOP_PUBLIC_BASE_URLS"])) == 0)
+    error_message = "the mode and algorithms; no replay table (each instance's memory), no public base URLs"
+  }
+  assert {
+    condition     = length(aws_dynamodb_table.dpop_replay) == 0 && length(aws_iam_role_policy.dpop_replay) == 0 && output.replay_table_name == null
+    error_message = "replay_table = false: no table, no DynamoDB permission"
+  }
+}
+
+run "http_api_with_dpop_keys_the_cache_on_the_proof_and_never_caches" {
+  command = apply
+
+  variables {
+    api_type           = "http"
+    rest_api_id        = null
+    http_api_id        = "h77"
+    simple_responses   = true
+    result_ttl_seconds = 0
+    dpop               = { mode = "required" }
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_authorizer.request[0].identity_sources == toset(["$request.header.Authorization", "$request.header.DPoP", "$context.routeKey"])
+    error_message = "the proof is among the identity sources (the authorizer refuses it otherwise)"
+  }
+  assert {
+    condition     = aws_apigatewayv2_authorizer.request[0].authorizer_result_ttl_in_seconds == 0
+    error_message = "no caching"
+  }
+  assert {
+    condition     = length(aws_api_gateway_authorizer.request) == 0 && length(aws_api_gateway_gateway_response.dpop_unauthorized) == 0 && output.authorizer_id == "req456"
+    error_message = "no REST authorizer or gateway response for an HTTP API"
+  }
+  assert {
+    condition = (aws_lambda_function.this.environment[0].variables["DPOP_MODE"] == "required"
+    && aws_lambda_function.this.environment[0].variables["DPOP_REPLAY_TABLE"] == "orders-authorizer-dpop-replay")
+    error_message = "the mode and the replay table reach the function"
+  }
+  assert {
+    condition     = length(aws_dynamodb_table.dpop_replay) == 1 && length(aws_iam_role_policy.dpop_replay) == 1
+    error_message = "the replay table and its permission"
+  }
+}
+
+run "dpop_answers_are_never_cached" {
+  command = plan
+  variables {
+    dpop = { mode = "required" }
+  }
+  expect_failures = [var.dpop]
+}
+
+run "dpop_on_an_http_api_is_required_mode" {
+  command = plan
+  variables {
+    api_type           = "http"
+    rest_api_id        = null
+    http_api_id        = "h77"
+    result_ttl_seconds = 0
+    dpop               = { mode = "if_bound" }
+  }
+  expect_failures = [var.dpop]
+}
+
+run "dpop_mode_is_if_bound_or_required" {
+  command = plan
+  variables {
+    result_ttl_seconds = 0
+    dpop               = { mode = "off" }
+  }
+  expect_failures = [var.dpop]
+}
+
+run "dpop_public_base_urls_are_https_without_query" {
+  command = plan
+  variables {
+    result_ttl_seconds = 0
+    dpop               = { mode = "required", public_base_urls = ["http://api.example.com", "https://api.example.com/v1?x=1", "/v1"] }
+  }
+  expect_failures = [var.dpop]
+}
+
+run "dpop_algorithms_are_asymmetric" {
+  command = plan
+  variables {
+    result_ttl_seconds = 0
+    dpop               = { mode = "required", algorithms = ["ES256", "HS256"] }
+  }
+  expect_failures = [var.dpop]
+}
+
+run "dpop_algorithms_are_not_empty" {
+  command = plan
+  variables {
+    result_ttl_seconds = 0
+    dpop               = { mode = "required", algorithms = [] }
+  }
+  expect_failures = [var.dpop]
 }
