@@ -1,9 +1,11 @@
 """Reference Lambda authorizer: what a careful team writes with PyJWT.
 
-REST API TOKEN authorizer run under awslambdaric (`python -m awslambdaric
+REST API authorizer run under awslambdaric (`python -m awslambdaric
 authorizer.handler`). Same contract as Tollgate's authorizer, so the load
 test compares like with like:
-  - Bearer token from `authorizationToken` (RFC 6750 form), else Unauthorized;
+  - Bearer token (RFC 6750 form) from a TOKEN event's `authorizationToken`
+    or a REQUEST event's `Authorization` header (the local gateway sends
+    REQUEST events), else Unauthorized;
   - signature against the issuer's JWKS (PyJWKClient, keys cached for
     JWKS_MAX_AGE_SECONDS, refetched on an unknown kid), the algorithm pinned
     to the JWK's own `alg`;
@@ -32,7 +34,7 @@ LOG = logging.getLogger("pyjwt-authorizer")
 DEFAULT_LEEWAY_SECONDS = 30
 # Truth: authorizer/src/config.rs, capped("JWKS_MAX_AGE_SECONDS", ...).
 DEFAULT_JWKS_MAX_AGE_SECONDS = 300
-# Truth: authorizer/src/algorithm.rs, Algorithm::from_name.
+# Truth: jose/src/algorithm.rs, Algorithm::from_name.
 ALLOWED_ALGS = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"}
 # The books API's routes and the scopes that grant them.
 # Truth: authorizer/src/route_scopes.rs, RouteScopes::books_defaults.
@@ -113,8 +115,28 @@ def _verify(token):
     return header, claims
 
 
+def _header(event, name):
+    """The first value of header `name` (any case) of a REST REQUEST event:
+    from `headers`, else from `multiValueHeaders`."""
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == name and isinstance(value, str):
+            return value
+    for key, values in (event.get("multiValueHeaders") or {}).items():
+        if key.lower() == name and isinstance(values, list) and values and isinstance(values[0], str):
+            return values[0]
+    return None
+
+
+def _authorization(event):
+    """The credential as API Gateway hands it over: a TOKEN event's
+    `authorizationToken`, a REQUEST event's `Authorization` header."""
+    if str(event.get("type", "")).upper() == "TOKEN":
+        return event.get("authorizationToken") or ""
+    return _header(event, "authorization") or ""
+
+
 def handler(event, _context):
-    match = BEARER.match(event.get("authorizationToken") or "")
+    match = BEARER.match(_authorization(event))
     arn = ARN.match(event.get("methodArn") or "")
     if not match or not arn:
         raise Unauthorized()

@@ -112,6 +112,20 @@ class PyJwtAuthorizerTest(unittest.TestCase):
     def test_the_scheme_is_case_insensitive_and_typ_may_carry_the_media_prefix(self):
         self.assertIn("policyDocument", self.answer("bearer " + token(headers={"typ": "application/at+jwt"})))
 
+    def test_a_rest_request_event_gives_its_authorization_header(self):
+        """The local gateway sends REST REQUEST events (all headers)."""
+        bearer = "Bearer " + token()
+        for headers, multi in (
+            ({"authorization": bearer}, {}),
+            ({"Authorization": bearer}, {"Authorization": [bearer]}),
+            ({}, {"AUTHORIZATION": [bearer]}),
+        ):
+            event = {"type": "REQUEST", "methodArn": f"{API}/GET/books", "headers": headers, "multiValueHeaders": multi}
+            self.assertEqual(self.authorizer.handler(event, None)["principalId"], "demo", headers or multi)
+        with self.assertRaises(Exception) as raised:
+            self.authorizer.handler({"type": "REQUEST", "methodArn": f"{API}/GET/books", "headers": {"Host": "x"}}, None)
+        self.assertEqual(str(raised.exception), "Unauthorized")
+
 
 if __name__ == "__main__":
     unittest.main()

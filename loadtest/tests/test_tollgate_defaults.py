@@ -106,7 +106,7 @@ class PyJwtAuthorizerDefaultsTest(unittest.TestCase):
         self.assertEqual(self.pyjwt["DEFAULT_JWKS_MAX_AGE_SECONDS"], self.tollgate["JWKS_MAX_AGE_SECONDS"])
 
     def test_algorithms(self):
-        source = (ROOT / "authorizer/src/algorithm.rs").read_text(encoding="utf-8")
+        source = (ROOT / "jose/src/algorithm.rs").read_text(encoding="utf-8")
         body = source[source.index("pub fn from_name"):]
         body = body[:body.index("\n    }\n")]
         self.assertEqual(self.pyjwt["ALLOWED_ALGS"], set(re.findall(r'"(\w+)" => Algorithm::', body)))
