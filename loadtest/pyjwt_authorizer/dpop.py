@@ -218,8 +218,10 @@ class ProofChecker:
         self.max_age = max_age
         self.used = used or UsedProofs()
 
-    def check(self, proof, method, uris, access_token, bound_jkt, now=None):
-        """Every check, the replay memory's last."""
+    def check(self, proof, method, uris, access_token=None, bound_jkt=None, now=None):
+        """Every check, the replay memory's last; the proof key's thumbprint.
+        Without `access_token` (a token request) there is no `ath` to check,
+        without `bound_jkt` no binding."""
         now = int(time.time()) if now is None else now
         jkt, claims = self.read(proof)
         if claims["htm"] != method:
@@ -230,13 +232,14 @@ class ProofChecker:
         iat = int(claims["iat"])
         if iat < now - self.max_age - CLOCK_SKEW_SECONDS or iat > now + CLOCK_SKEW_SECONDS:
             raise ProofRefused("iat is too old or in the future")
-        if claims.get("ath") != access_token_hash(access_token):
+        if access_token is not None and claims.get("ath") != access_token_hash(access_token):
             raise ProofRefused("ath is not the access token's hash")
-        if jkt != bound_jkt:
+        if bound_jkt is not None and jkt != bound_jkt:
             raise ProofRefused("the proof's key is not the one the token is bound to")
         replay_key = hashlib.sha256(f"{jkt}\0{claims['jti']}".encode("utf-8")).hexdigest()
         if not self.used.first_use(replay_key, iat + self.max_age + CLOCK_SKEW_SECONDS, now):
             raise ProofRefused("the proof was used before")
+        return jkt
 
     def read(self, proof):
         """The proof's key thumbprint and claims, its signature checked with
