@@ -26,7 +26,7 @@ PROFILES = {
         "warm": {"WARM_RATE": "500", "WARM_WARMUP": "5s", "WARM_DURATION": "30s", "WARM_TOKENS": "50", "WARM_VUS": "50"},
         "rotation": {"ROTATION_RATE": "150", "ROTATIONS": "4", "ROTATION_SPACING_SECONDS": "10", "ROTATION_VUS": "30"},
         "revocation": {"REVOCATION_RATE": "300", "REVOCATION_DURATION": "20s", "REVOCATION_TOKENS": "40", "REVOKED_TOKENS": "10", "REVOKE_AT_SECONDS": "5", "REVOCATION_VUS": "30"},
-        "dpop": {"DPOP_RATE": "200", "DPOP_DURATION": "20s", "DPOP_VUS": "50", "DPOP_REPLAY_EVERY": "10"},
+        "dpop": {"DPOP_RATE": "150", "DPOP_DURATION": "20s", "DPOP_VUS": "50", "DPOP_REPLAY_EVERY": "10"},
         "jwks_max_age_seconds": "5",
         "status_list_max_age_seconds": 5,
     },
