@@ -4,10 +4,11 @@ Reads the runner's summary.json and details.json (so a report can be
 rendered again from a finished run: `python loadtest/report.py [out_dir]`)
 and writes one self-contained page: a few sentences comparing the two
 authorizers, SVG charts (every cold request; percentiles and latency over
-time for the warm, rotation and revocation scenarios, rotations and the
-revocation marked), a table of requests, failures and dropped iterations,
-how soon revoked tokens were refused, links to k6's own dashboards, and the
-raw details behind a disclosure.
+time for the warm, rotation, revocation and dpop scenarios, rotations and
+the revocation marked), a table of requests, failures and dropped
+iterations, how soon revoked tokens were refused, what became of replayed
+DPoP proofs, links to k6's own dashboards, and the raw details behind a
+disclosure.
 """
 
 import html
@@ -22,7 +23,9 @@ OTHER_COLORS = ("#009E73", "#CC79A7", "#56B4E9", "#D55E00")
 NAMES = {"tollgate": "Tollgate", "pyjwt": "PyJWT"}
 # In sentences.
 LONG_NAMES = {"tollgate": "Tollgate", "pyjwt": "the PyJWT reference"}
-STEADY = ("warm", "rotation", "revocation")
+STEADY = ("warm", "rotation", "revocation", "dpop")
+# Chart titles; other scenarios' names are capitalized.
+TITLES = {"dpop": "DPoP"}
 PERCENTILES = ("p50", "p90", "p95", "p99", "max")
 
 
@@ -36,6 +39,10 @@ def name(authorizer):
 
 def long_name(authorizer):
     return LONG_NAMES.get(authorizer, authorizer)
+
+
+def title(scenario):
+    return TITLES.get(scenario, scenario.capitalize())
 
 
 def runs_of(details, scenario):
@@ -64,7 +71,7 @@ def percentile_chart(details, scenario, order):
     if not runs:
         return None
     series = [(name(run["authorizer"]), color(run["authorizer"], order), [run["percentiles_ms"][p] for p in PERCENTILES]) for run in runs]
-    return charts.bar_chart(f"chart-{scenario}-percentiles", f"{scenario.capitalize()}: latency percentiles", list(PERCENTILES), series, "ms")
+    return charts.bar_chart(f"chart-{scenario}-percentiles", f"{title(scenario)}: latency percentiles", list(PERCENTILES), series, "ms")
 
 
 def timeline_chart(details, scenario, order):
@@ -87,7 +94,7 @@ def timeline_chart(details, scenario, order):
             marks.append((revocation["revoke_at_s"] + revocation["bound_ms"] / 1000, "bound"))
     return charts.line_chart(
         f"chart-{scenario}-timeline",
-        f"{scenario.capitalize()}: latency over time (each second)",
+        f"{title(scenario)}: latency over time (each second)",
         series,
         "seconds since the run started",
         "ms",
@@ -126,6 +133,18 @@ def headlines(rows, details):
                 f"Revocation: {long_name(run['authorizer'])} cannot revoke one token; it accepted revoked tokens "
                 f"{revocation.get('accepted_past_bound', 0)} times past the bound."
             )
+    dpop = {r["authorizer"]: r for r in rows if r["scenario"] == "dpop"}
+    replays = {run["authorizer"]: run.get("dpop_replays") or {} for run in runs_of(details, "dpop")}
+    if dpop:
+        found.append(
+            "DPoP, a proof signed for every request: "
+            + "; ".join(
+                f"{long_name(a)} p50 {charts.label(r['p50_ms'])} ms, p99 {charts.label(r['p99_ms'])} ms over {r['requests']} requests, "
+                f"{replays.get(a, {}).get('refused', 0)} of {replays.get(a, {}).get('sent', 0)} replayed proofs refused"
+                for a, r in dpop.items()
+            )
+            + "."
+        )
     return found
 
 
@@ -180,6 +199,25 @@ def revocation_table(details):
     )
 
 
+def replay_table(details):
+    runs = [run for run in runs_of(details, "dpop") if run.get("dpop_replays")]
+    if not runs:
+        return ""
+    head = "".join(f"<th>{h}</th>" for h in ("authorizer", "replayed proofs sent", "refused (401)", "accepted"))
+    body = []
+    for run in runs:
+        r = run["dpop_replays"]
+        cells = [html.escape(name(run["authorizer"])), r.get("sent", 0), r.get("refused", 0), r.get("accepted", 0)]
+        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return (
+        "<h2>DPoP replays</h2>\n<p>One <code>dpop</code> iteration in <code>DPOP_REPLAY_EVERY</code> (10 in both "
+        "profiles) sends the proof it has just had accepted once more, as someone who captured it would: each must "
+        "be refused. The authorizer runs as one instance "
+        "there, since both remember used proofs in their process's memory.</p>\n"
+        f'<table id="dpop-replays"><tr>{head}</tr>\n' + "\n".join(body) + "</table>"
+    )
+
+
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:1.5rem auto;max-width:78rem;padding:0 1rem;color:#222;line-height:1.45}
 h1{margin-bottom:.2rem}.facts{color:#555;margin-top:0}
@@ -222,6 +260,7 @@ token, through the gateway, the authorizer and the books backend). Hover a point
 <h2>Runs</h2>
 {run_table(rows, details)}
 {revocation_table(details)}
+{replay_table(details)}
 <p>Each "open" link is k6's own web-dashboard export for that run (request rate, latency and failures over time).</p>
 <details><summary>Details (the same as <code>details.json</code>)</summary><pre>{html.escape(json.dumps(details, indent=1))}</pre></details>
 </body></html>

@@ -1,7 +1,7 @@
 """Runs the k6 suite and writes loadtest/out/summary.json and report.html.
 
 Locally (no BASE_URL): for each authorizer (tollgate, pyjwt) and scenario
-(cold, warm, rotation, revocation) it starts a fresh local stack (`tollgate serve`, its
+(cold, warm, rotation, revocation, dpop) it starts a fresh local stack (`tollgate serve`, its
 authorizer in Lambda-runtime mode) on a free loopback port, runs k6 against
 it, and stops it. With BASE_URL: the same scripts against a deployed API
 (see README). Every run is bounded in time and request count. The pieces
@@ -10,7 +10,8 @@ are in loadtest/runner/, one job a module (its __init__ lists them).
 Environment: LOADTEST_PROFILE=smoke|full (default full), LOADTEST_BUILD=
 release|debug (which target/ binaries to use; default release),
 LOADTEST_AUTHORIZERS (default "tollgate pyjwt"), LOADTEST_SCENARIOS (default
-"cold warm rotation revocation"), BASE_URL and friends for a deployed API.
+"cold warm rotation revocation dpop"; against BASE_URL, all but dpop),
+BASE_URL and friends for a deployed API.
 """
 
 import json

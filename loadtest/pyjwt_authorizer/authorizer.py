@@ -1,9 +1,13 @@
 """Reference Lambda authorizer: what a careful team writes with PyJWT.
 
-REST API TOKEN authorizer run under awslambdaric (`python -m awslambdaric
+REST API authorizer run under awslambdaric (`python -m awslambdaric
 authorizer.handler`). Same contract as Tollgate's authorizer, so the load
 test compares like with like:
-  - Bearer token from `authorizationToken` (RFC 6750 form), else Unauthorized;
+  - the credential, `Bearer` (RFC 6750) or `DPoP` (RFC 9449 §7.1), from a
+    REST REQUEST event's `Authorization` header (what the local gateway
+    sends), or a TOKEN event's `authorizationToken` with DPOP_MODE=off (a
+    TOKEN event carries no proof: with DPoP on it is a misconfiguration and
+    fails naming DPoP, as Tollgate's does), else Unauthorized;
   - signature against the issuer's JWKS (PyJWKClient, keys cached for
     JWKS_MAX_AGE_SECONDS, refetched on an unknown kid), the algorithm pinned
     to the JWK's own `alg`;
@@ -12,7 +16,15 @@ test compares like with like:
     and `application/at+jwt` are the same);
   - a policy over the whole API (never just the methodArn): Allow the routes
     the token's scopes grant, explicit Deny for the rest, `principalId` = sub,
-    context {sub, scope, iss, kid[, client_id]}.
+    context {sub, scope, iss, kid[, client_id]};
+  - DPoP as Tollgate's DPOP_MODE (default `if_bound`) has it: a token with
+    `cnf.jkt` only in the DPoP scheme with exactly one `DPoP` header, a
+    proof of that key for this request (dpop.py: signature, htm, htu
+    against the request context's domain and path and DPOP_PUBLIC_BASE_URLS,
+    iat, ath, thumbprint, and a `jti` this process has not seen); the DPoP
+    scheme only with a bound token; with `required`, bound tokens only. A
+    token bound to a client certificate (`cnf.x5t#S256`) is refused: the
+    reference has no mTLS.
 Any refusal raises Exception("Unauthorized"), which API Gateway answers 401.
 """
 
@@ -24,6 +36,8 @@ import re
 import jwt
 from jwt import PyJWKClient
 
+import dpop
+
 LOG = logging.getLogger("pyjwt-authorizer")
 
 # Tollgate's authorizer's defaults, so that both run alike when a setting is
@@ -32,7 +46,7 @@ LOG = logging.getLogger("pyjwt-authorizer")
 DEFAULT_LEEWAY_SECONDS = 30
 # Truth: authorizer/src/config.rs, capped("JWKS_MAX_AGE_SECONDS", ...).
 DEFAULT_JWKS_MAX_AGE_SECONDS = 300
-# Truth: authorizer/src/algorithm.rs, Algorithm::from_name.
+# Truth: jose/src/algorithm.rs, Algorithm::from_name.
 ALLOWED_ALGS = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"}
 # The books API's routes and the scopes that grant them.
 # Truth: authorizer/src/route_scopes.rs, RouteScopes::books_defaults.
@@ -54,8 +68,20 @@ REQUIRED_TYP = os.environ.get("JWT_REQUIRED_TYP", "").lower().removeprefix("appl
 LEEWAY = int(os.environ.get("JWT_LEEWAY_SECONDS", DEFAULT_LEEWAY_SECONDS))
 JWKS_MAX_AGE = int(os.environ.get("JWKS_MAX_AGE_SECONDS", DEFAULT_JWKS_MAX_AGE_SECONDS))
 ROUTES = json.loads(os.environ["ROUTE_SCOPES"]) if os.environ.get("ROUTE_SCOPES") else DEFAULT_ROUTE_SCOPES
+# Truth: authorizer/src/sender_settings.rs, DpopMode (default IfBound).
+DPOP_MODES = ("off", "if_bound", "required")
+DPOP_MODE = (os.environ.get("DPOP_MODE") or "if_bound").strip().lower()
+if DPOP_MODE not in DPOP_MODES:
+    raise ValueError(f"DPOP_MODE must be one of {DPOP_MODES}, not {DPOP_MODE!r}")
+# The URLs clients call the API at (the local stack passes its address).
+PUBLIC_BASE_URLS = [url.rstrip("/") for url in json.loads(os.environ.get("DPOP_PUBLIC_BASE_URLS") or "[]")]
+PROOFS = dpop.ProofChecker(
+    [a.strip() for a in os.environ["DPOP_ALGORITHMS"].split(",") if a.strip()] if os.environ.get("DPOP_ALGORITHMS") else None,
+    int(os.environ.get("DPOP_MAX_AGE_SECONDS") or dpop.DEFAULT_DPOP_MAX_AGE_SECONDS),
+)
 
-BEARER = re.compile(r"^[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*)$")
+# `Bearer` or `DPoP`, one or more spaces, the token (RFC 6750 §2.1's b64token).
+CREDENTIAL = re.compile(r"^(bearer|dpop) +([A-Za-z0-9\-._~+/]+=*)$", re.IGNORECASE)
 ARN = re.compile(r"^(arn:[^:]+:execute-api:[^:]+:[^:]+:[^/]+/[^/]+)/")
 
 # Init: the JWKS is fetched once here and cached across warm invocations.
@@ -113,15 +139,62 @@ def _verify(token):
     return header, claims
 
 
+def _header(event, name):
+    """The first value of header `name` (any case) of a REST REQUEST event:
+    from `headers`, else from `multiValueHeaders`."""
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == name and isinstance(value, str):
+            return value
+    for key, values in (event.get("multiValueHeaders") or {}).items():
+        if key.lower() == name and isinstance(values, list) and values and isinstance(values[0], str):
+            return values[0]
+    return None
+
+
+def _authorization(event):
+    """The credential as API Gateway hands it over: a TOKEN event's
+    `authorizationToken`, a REQUEST event's `Authorization` header."""
+    if str(event.get("type", "")).upper() == "TOKEN":
+        if DPOP_MODE != "off":
+            raise RuntimeError("a TOKEN event carries no DPoP proof: use a REQUEST authorizer, or DPOP_MODE=off")
+        return event.get("authorizationToken") or ""
+    return _header(event, "authorization") or ""
+
+
+def _check_sender(event, scheme, token, claims):
+    """The DPoP rules of DPOP_MODE for a verified token presented in `scheme`."""
+    cnf = claims.get("cnf", {})
+    if not isinstance(cnf, dict) or not isinstance(cnf.get("jkt", ""), str):
+        raise dpop.ProofRefused("cnf is not an object, or its jkt not a string")
+    if "x5t#S256" in cnf:
+        raise dpop.ProofRefused("a certificate-bound token: the reference has no mTLS")
+    if DPOP_MODE == "off":
+        return
+    bound_jkt = cnf.get("jkt")
+    if bound_jkt is None:
+        if scheme == "dpop" or DPOP_MODE == "required":
+            raise dpop.ProofRefused("the DPoP scheme, or DPOP_MODE=required, with a token that is not DPoP-bound")
+        return
+    if scheme != "dpop":
+        raise dpop.ProofRefused("a DPoP-bound token presented as Bearer")
+    proofs = dpop.dpop_headers(event)
+    if len(proofs) != 1:
+        raise dpop.ProofRefused("not exactly one DPoP header")
+    uris = dpop.request_uris(event, PUBLIC_BASE_URLS)
+    PROOFS.check(proofs[0], event.get("httpMethod"), uris, token, bound_jkt)
+
+
 def handler(event, _context):
-    match = BEARER.match(event.get("authorizationToken") or "")
+    match = CREDENTIAL.match(_authorization(event))
     arn = ARN.match(event.get("methodArn") or "")
     if not match or not arn:
         raise Unauthorized()
+    scheme, token = match.group(1).lower(), match.group(2)
     try:
-        header, claims = _verify(match.group(1))
-    except (jwt.PyJWTError, KeyError, ValueError) as error:
-        LOG.info("refused: %s", type(error).__name__)
+        header, claims = _verify(token)
+        _check_sender(event, scheme, token, claims)
+    except (jwt.PyJWTError, dpop.ProofRefused, KeyError, ValueError) as error:
+        LOG.info("refused: %s: %s", type(error).__name__, error)
         raise Unauthorized() from None
     if not isinstance(claims.get("sub"), str):
         raise Unauthorized()

@@ -29,6 +29,10 @@ DEPLOYED_ROTATIONS = {"smoke": 1, "full": 2}
 DEPLOYED_COLD_SECONDS_PER_ITERATION = 60
 # How long revocation traffic runs past the bound, so refusals are seen.
 REVOCATION_TAIL_SECONDS = 10
+# What runs against a deployed API. Not dpop: infra/ deploys a TOKEN
+# authorizer with DPOP_MODE=off (a TOKEN event carries no proof), where a
+# replayed proof would pass.
+DEPLOYED_SCENARIOS = tuple(s for s in SCENARIOS if s != "dpop")
 
 
 def deployed_jwks_max_age(environ, lambda_client=None):
@@ -85,7 +89,10 @@ def run_deployed(profile_name):
     from aws_cold_start import ColdStartHook
 
     authorizer = os.environ.get("LOADTEST_AUTHORIZER", "tollgate")
-    scenarios = os.environ.get("LOADTEST_SCENARIOS", " ".join(SCENARIOS)).split()
+    scenarios = os.environ.get("LOADTEST_SCENARIOS", " ".join(DEPLOYED_SCENARIOS)).split()
+    unsupported = [s for s in scenarios if s not in DEPLOYED_SCENARIOS]
+    if unsupported:
+        raise SystemExit(f"against BASE_URL the scenarios are {' '.join(DEPLOYED_SCENARIOS)}, not {' '.join(unsupported)}")
     jwks_max_age = None
     if "rotation" in scenarios:
         jwks_max_age = deployed_jwks_max_age(os.environ)

@@ -42,6 +42,8 @@ def scenario_seconds(scenario, env):
         return duration_seconds(env.get("COLD_MAX_DURATION", "5m"))
     if scenario == "warm":
         return duration_seconds(env.get("WARM_WARMUP", "3s")) + duration_seconds(env.get("WARM_DURATION", "10s"))
+    if scenario == "dpop":
+        return duration_seconds(env.get("DPOP_DURATION", "10s"))
     if scenario == "bare":
         return duration_seconds(env.get("WARM_DURATION", "10s"))
     if scenario == "rotation":

@@ -1,7 +1,7 @@
 """What each profile runs, and the bound a revoked token must be refused
 within."""
 
-SCENARIOS = ("cold", "warm", "rotation", "revocation")
+SCENARIOS = ("cold", "warm", "rotation", "revocation", "dpop")
 AUTHORIZERS = ("tollgate", "pyjwt")
 
 # What each profile runs. smoke: every scenario briefly (under 60 s for
@@ -17,6 +17,7 @@ PROFILES = {
         "warm": {"WARM_RATE": "40", "WARM_WARMUP": "1s", "WARM_DURATION": "2s", "WARM_TOKENS": "4", "WARM_VUS": "40"},
         "rotation": {"ROTATION_RATE": "30", "ROTATIONS": "3", "ROTATION_SPACING_SECONDS": "2", "ROTATION_VUS": "30"},
         "revocation": {"REVOCATION_RATE": "40", "REVOCATION_DURATION": "5s", "REVOCATION_TOKENS": "8", "REVOKED_TOKENS": "2", "REVOKE_AT_SECONDS": "2", "REVOCATION_VUS": "40"},
+        "dpop": {"DPOP_RATE": "20", "DPOP_DURATION": "3s", "DPOP_VUS": "20", "DPOP_REPLAY_EVERY": "10"},
         "jwks_max_age_seconds": "1",
         "status_list_max_age_seconds": 1,
     },
@@ -25,6 +26,7 @@ PROFILES = {
         "warm": {"WARM_RATE": "500", "WARM_WARMUP": "5s", "WARM_DURATION": "30s", "WARM_TOKENS": "50", "WARM_VUS": "50"},
         "rotation": {"ROTATION_RATE": "150", "ROTATIONS": "4", "ROTATION_SPACING_SECONDS": "10", "ROTATION_VUS": "30"},
         "revocation": {"REVOCATION_RATE": "300", "REVOCATION_DURATION": "20s", "REVOCATION_TOKENS": "40", "REVOKED_TOKENS": "10", "REVOKE_AT_SECONDS": "5", "REVOCATION_VUS": "30"},
+        "dpop": {"DPOP_RATE": "150", "DPOP_DURATION": "20s", "DPOP_VUS": "50", "DPOP_REPLAY_EVERY": "10"},
         "jwks_max_age_seconds": "5",
         "status_list_max_age_seconds": 5,
     },

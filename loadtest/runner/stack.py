@@ -15,6 +15,11 @@ from .tollgate_defaults import ISSUER_DEFAULT_JWKS_MAX_AGE_SECONDS
 
 # The gateway's Lambda mode for the measured authorizers.
 LAMBDA_MAX_INSTANCES = "4"
+# The dpop scenario's: one instance. Both authorizers remember used DPoP
+# proofs in their process's memory (Tollgate without DPOP_REPLAY_TABLE, the
+# PyJWT reference always), so a proof replayed at another instance would
+# pass; with one, every replay meets the memory of its first use.
+DPOP_LAMBDA_MAX_INSTANCES = "1"
 LAMBDA_TIMEOUT_MS = "10000"
 STACK_START_SECONDS = 30
 
@@ -43,7 +48,7 @@ class LocalStack:
         if command is not None:
             args += [
                 "--authorizer-command", command,
-                "--lambda-max-instances", LAMBDA_MAX_INSTANCES,
+                "--lambda-max-instances", DPOP_LAMBDA_MAX_INSTANCES if scenario == "dpop" else LAMBDA_MAX_INSTANCES,
                 "--lambda-timeout-ms", LAMBDA_TIMEOUT_MS,
             ]
         if scenario == "cold":

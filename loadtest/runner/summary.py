@@ -30,7 +30,8 @@ def row(authorizer, scenario, data):
 
 
 def details(authorizer, scenario, data):
-    """What the table leaves out: thresholds, first use vs repeats, rotations."""
+    """What the table leaves out: thresholds, first use vs repeats, rotations,
+    revocation timings, DPoP replays."""
     extra = {
         "authorizer": authorizer,
         "scenario": scenario,
@@ -74,6 +75,10 @@ def details(authorizer, scenario, data):
             "first_refusal_ms": round(metric(data, "revoked_token_refused_ms", "min"), 3) if metric(data, "revoked_token_refused_ms", "count") else None,
             "refusals": int(metric(data, "revoked_token_refused_ms", "count")),
             "accepted_past_bound": int(metric(data, "revoked_token_accepted_past_bound", "count")),
+        }
+    if "replays_sent" in data.get("metrics", {}):
+        extra["dpop_replays"] = {
+            outcome: int(metric(data, f"replays_{outcome}", "count")) for outcome in ("sent", "refused", "accepted")
         }
     timeline = tagged_trends(data, "http_req_duration", "second")
     if timeline:

@@ -5,6 +5,8 @@ import http from 'k6/http';
 import { check, fail } from 'k6';
 
 export const BASE_URL = (__ENV.BASE_URL || fail('BASE_URL is required')).replace(/\/+$/, '');
+// The measured request's URL without its query (a DPoP proof's htu).
+export const BOOKS_URL = `${BASE_URL}/books`;
 export const USERNAME = __ENV.LOADTEST_USERNAME || 'demo';
 export const PASSWORD = __ENV.LOADTEST_PASSWORD || '';
 export const ADMIN_USERNAME = __ENV.LOADTEST_ADMIN_USERNAME || 'admin';
@@ -16,22 +18,34 @@ export function envInt(name, fallback) {
   return Number.isFinite(value) && value > 0 ? value : fallback;
 }
 
-/** An access token from the issuer's `POST /token` (not a measured request). */
-export function login(username, password) {
+/**
+ * An access token from the issuer's `POST /token` (not a measured request);
+ * with `dpopProof`, a proof for that request, the token must come back
+ * bound to its key (token_type DPoP).
+ */
+export function login(username, password, dpopProof) {
+  const headers = { 'Content-Type': 'application/json' };
+  if (dpopProof) headers.DPoP = dpopProof;
   const response = http.post(`${BASE_URL}/token`, JSON.stringify({ username, password }), {
-    headers: { 'Content-Type': 'application/json' },
+    headers,
     tags: { measured: 'no', name: 'POST /token' },
     responseType: 'text', // the scenarios discard other bodies (less work for k6)
   });
-  const ok = check(response, { 'login: 200 with a token': (r) => r.status === 200 && !!r.json('access_token') });
+  const ok = check(response, {
+    'login: 200 with a token': (r) => r.status === 200 && !!r.json('access_token') && (!dpopProof || r.json('token_type') === 'DPoP'),
+  });
   if (!ok) fail(`login as ${username} failed: ${response.status} ${response.body}`);
   return response.json('access_token');
 }
 
-/** The measured request: an authorized read through the gateway and the authorizer. */
-export function readBooks(token, tags) {
-  const response = http.get(`${BASE_URL}/books?limit=1`, {
-    headers: { Authorization: `Bearer ${token}` },
+/**
+ * The measured request: an authorized read through the gateway and the
+ * authorizer; with `dpopProof`, in the DPoP scheme with that proof.
+ */
+export function readBooks(token, tags, dpopProof) {
+  const headers = dpopProof ? { Authorization: `DPoP ${token}`, DPoP: dpopProof } : { Authorization: `Bearer ${token}` };
+  const response = http.get(`${BOOKS_URL}?limit=1`, {
+    headers,
     tags: Object.assign({ measured: 'yes', name: 'GET /books' }, tags || {}),
   });
   check(response, { 'GET /books: 200': (r) => r.status === 200 });
@@ -59,6 +73,11 @@ export function durationSeconds(text) {
  */
 const SLACK = 0.02;
 
+/** The fewest of `expected` counts a run may make: `expected` less the slack. */
+export function fewestAllowed(expected) {
+  return Math.ceil(expected * (1 - SLACK));
+}
+
 /**
  * Thresholds on the measured requests: at least `expected` of them, less the
  * slack (a run cut short by maxDuration, or one that made fewer requests than
@@ -71,7 +90,7 @@ export function measuredThresholds(scenario, expected, extra) {
   return Object.assign(
     {
       'http_req_duration{measured:yes}': ['max>=0'],
-      'http_reqs{measured:yes}': [`count>=${Math.ceil(expected * (1 - SLACK))}`],
+      'http_reqs{measured:yes}': [`count>=${fewestAllowed(expected)}`],
       'http_req_failed{measured:yes}': ['rate>=0'],
       // The measured scenario's own: a warm-up's drops are not the run's.
       [`dropped_iterations{scenario:${scenario}}`]: [`count<=${Math.floor(expected * SLACK)}`],
@@ -87,7 +106,7 @@ export function measuredThresholds(scenario, expected, extra) {
  */
 export function wholeRunThresholds(expected) {
   return {
-    http_reqs: [`count>=${Math.ceil(expected * (1 - SLACK))}`],
+    http_reqs: [`count>=${fewestAllowed(expected)}`],
     dropped_iterations: [`count<=${Math.floor(expected * SLACK)}`],
   };
 }

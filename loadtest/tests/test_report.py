@@ -41,7 +41,7 @@ SUMMARY = {
     "rows": [
         {"authorizer": a, "scenario": s, "requests": 100, "failed": 0, "p50_ms": 2.0, "p95_ms": 3.5, "p99_ms": 4.5}
         for a in ("tollgate", "pyjwt")
-        for s in ("cold", "warm", "rotation", "revocation")
+        for s in ("cold", "warm", "rotation", "revocation", "dpop")
     ]
 }
 DETAILS = {
@@ -69,6 +69,8 @@ DETAILS = {
             timeline=timeline(20, 2.5, 5.0),
             revocation={"tokens_revoked": 10, "enforced": False, "bound_ms": 6000, "revoke_at_s": 5, "revocation_request_ms": 9, "accepted_until_ms": 15000, "first_refusal_ms": None, "refusals": 0, "accepted_past_bound": 1350},
         ),
+        run_details("tollgate", "dpop", timeline=timeline(20, 2.2, 4.4), dpop_replays={"sent": 400, "refused": 400, "accepted": 0}),
+        run_details("pyjwt", "dpop", timeline=timeline(20, 2.9, 6.1), dpop_replays={"sent": 399, "refused": 397, "accepted": 2}),
     ],
 }
 
@@ -89,7 +91,7 @@ class ReportTest(unittest.TestCase):
             sorted(self.svgs),
             sorted(
                 ["chart-cold"]
-                + [f"chart-{s}-{kind}" for s in ("warm", "rotation", "revocation") for kind in ("percentiles", "timeline")]
+                + [f"chart-{s}-{kind}" for s in ("warm", "rotation", "revocation", "dpop") for kind in ("percentiles", "timeline")]
             ),
         )
 
@@ -134,6 +136,9 @@ class ReportTest(unittest.TestCase):
         self.assertIn("cannot revoke", revocation)
         self.assertIn("<td>1350</td>", revocation)
         self.assertIn("never", revocation)
+        replays = self.page[self.page.index('<table id="dpop-replays"') :]
+        replays = replays[: replays.index("</table>")]
+        self.assertIn("<tr><td>PyJWT</td><td>399</td><td>397</td><td>2</td></tr>", replays)
 
     def test_the_raw_details_are_behind_a_disclosure(self):
         disclosure = self.page[self.page.index("<details>") : self.page.index("</details>")]
@@ -151,6 +156,7 @@ class ReportTest(unittest.TestCase):
         self.assertIn("Tollgate's median cold request took 12.5 ms, the PyJWT reference's 210 ms (16.8x)", text)
         self.assertIn("Revocation: Tollgate accepted a revoked token until 1234 ms", text)
         self.assertIn("the PyJWT reference cannot revoke one token", text)
+        self.assertIn("Tollgate p50 2 ms, p99 4.5 ms over 100 requests, 400 of 400 replayed proofs refused", text)
 
     def test_the_page_renders_from_files_as_the_runner_writes_them(self):
         with tempfile.TemporaryDirectory() as directory:

@@ -17,6 +17,8 @@ from urllib.parse import parse_qs
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pyjwt_authorizer"))
+import dpop  # noqa: E402  (the PyJWT reference's proof checks)
 from runner import deployed, k6, profiles, summary, tollgate_defaults  # noqa: E402
 from runner.paths import SCENARIO_SCRIPTS, VENV_BIN  # noqa: E402
 
@@ -24,14 +26,19 @@ K6 = VENV_BIN / "k6"
 
 
 class StubApi:
-    """`POST /token` (a new token each time), `GET /books` (after `delay`
-    seconds), `POST /admin/keys/rotate`, `POST /revoke` (a revoked token is
-    refused `revocation_lag` seconds later; None: never) and `POST
-    /cold-start` (the runner's cold-start hook), each call recorded in order
-    as (what, token, time)."""
+    """`POST /token` (a new token each time; bound to the key of a `DPoP`
+    proof sent with it), `GET /books` (after `delay` seconds; a bound token
+    only as DPoP with a proof the PyJWT reference's checks accept, each
+    proof once unless `replays_pass`), `POST /admin/keys/rotate`, `POST
+    /revoke` (a revoked token is refused `revocation_lag` seconds later;
+    None: never) and `POST /cold-start` (the runner's cold-start hook), each
+    call recorded in order as (what, token, time)."""
 
-    def __init__(self, delay=0.0, rotation_wait=0.0, revocation_lag=0.0):
+    def __init__(self, delay=0.0, rotation_wait=0.0, revocation_lag=0.0, replays_pass=False):
         self.delay = delay
+        # token -> the thumbprint of the DPoP key it is bound to
+        self.bound = {}
+        self.proofs = dpop.ProofChecker(used=AnyProofIsNew() if replays_pass else None)
         self.revocation_lag = revocation_lag
         self.revoked = {}
         # Like the deployed issuer: a rotation is refused (429) while the
@@ -54,10 +61,19 @@ class StubApi:
                     stub.record("revoke", token)
                     self.answer(200, "")
                 elif self.path == "/token":
+                    jkt = None
+                    if self.headers.get("DPoP"):
+                        try:
+                            jkt = stub.check_proof(self.headers["DPoP"], "POST", "/token")
+                        except dpop.ProofRefused:
+                            self.answer(400, json.dumps({"error": "invalid_dpop_proof"}))
+                            return
                     with stub.lock:
                         token = f"token-{sum(1 for e in stub.events if e[0] == 'login')}"
                         stub.events.append(("login", token, time.monotonic()))
-                    self.answer(200, json.dumps({"access_token": token, "token_type": "Bearer"}))
+                        if jkt:
+                            stub.bound[token] = jkt
+                    self.answer(200, json.dumps({"access_token": token, "token_type": "DPoP" if jkt else "Bearer"}))
                 elif self.path == "/admin/keys/rotate":
                     with stub.lock:
                         now = time.monotonic()
@@ -75,11 +91,18 @@ class StubApi:
             def do_GET(self):
                 if self.path.startswith("/books"):
                     time.sleep(stub.delay)
-                    token = self.headers.get("Authorization", "").removeprefix("Bearer ")
+                    scheme, _, token = self.headers.get("Authorization", "").partition(" ")
                     stub.record("books", token)
                     with stub.lock:
                         revoked_at = stub.revoked.get(token)
+                        bound_jkt = stub.bound.get(token)
                     refused = revoked_at is not None and stub.revocation_lag is not None and time.monotonic() - revoked_at >= stub.revocation_lag
+                    if bound_jkt is not None:
+                        refused = scheme != "DPoP"
+                        try:
+                            stub.check_proof(self.headers.get("DPoP", ""), "GET", "/books", token, bound_jkt)
+                        except dpop.ProofRefused:
+                            refused = True
                     self.answer(401 if refused else 200, "[]")
                 else:
                     self.answer(404, "")
@@ -102,6 +125,11 @@ class StubApi:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
+    def check_proof(self, proof, method, path, token=None, bound_jkt=None):
+        """The reference's checks of a proof for `method` on `path` here; its key's thumbprint."""
+        with self.lock:
+            return self.proofs.check(proof, method, [self.url + path], token, bound_jkt)
+
     def record(self, what, token):
         with self.lock:
             self.events.append((what, token, time.monotonic()))
@@ -113,6 +141,13 @@ class StubApi:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+class AnyProofIsNew(dpop.UsedProofs):
+    """A replay memory that remembers nothing: every replay passes."""
+
+    def first_use(self, key, expires_at, now):
+        return True
 
 
 @unittest.skipUnless(K6.exists(), f"{K6} is missing: run `make setup-loadtest`")
@@ -212,6 +247,38 @@ class ScenarioThresholdTest(unittest.TestCase):
         for token in books:
             at = events.index(("books", token))
             self.assertEqual(events[at - 2:at], [("login", token), ("cold-start", None)], events)
+
+    def dpop_against(self, stub):
+        return self.run_scenario("dpop", stub, DPOP_RATE="20", DPOP_DURATION="2s", DPOP_VUS="5", DPOP_REPLAY_EVERY="5")
+
+    def test_dpop_proofs_pass_the_references_checks_and_every_replay_is_refused(self):
+        stub = StubApi()
+        self.addCleanup(stub.close)
+        row, details = self.dpop_against(stub)
+        self.assert_passed(details)
+        self.assertGreaterEqual(row["requests"], 39)
+        self.assertEqual(row["failed"], 0)
+        # One login, with a proof: the token is bound.
+        self.assertEqual(len(stub.of("login")), 1)
+        self.assertEqual(list(stub.bound), [stub.of("login")[0][1]])
+        replays = details["dpop_replays"]
+        self.assertGreaterEqual(replays["sent"], 8)
+        self.assertEqual(replays["refused"], replays["sent"])
+        self.assertEqual(replays["accepted"], 0)
+        self.assertTrue(details["timeline"], "a latency-over-time series")
+        # The measured requests, the replays, the warm-up and the bound
+        # token refused as Bearer in setup().
+        self.assertEqual(len(stub.of("books")), row["requests"] + replays["sent"] + 2)
+
+    def test_a_replayed_proof_that_gets_through_fails_the_run(self):
+        stub = StubApi(replays_pass=True)
+        self.addCleanup(stub.close)
+        _, details = self.dpop_against(stub)
+        self.assertGreater(details["dpop_replays"]["accepted"], 0)
+        self.assertEqual(details["dpop_replays"]["refused"], 0)
+        self.assertIn("replays_accepted", details["thresholds_failed"])
+        self.assertIn("checks", details["thresholds_failed"])
+        self.assertNotEqual(details["k6_exit_code"], 0)
 
     def test_a_run_cut_short_by_its_max_duration_fails_and_still_ends_with_a_summary(self):
         stub = StubApi(delay=0.5)
@@ -339,6 +406,14 @@ class DeployedSettingsTest(unittest.TestCase):
         # Nothing set: the issuer's 60 s and Terraform's 300 s.
         self.assertEqual(deployed.deployed_revocation_env({}, "tollgate", "full")["REVOCATION_BOUND_SECONDS"], "361")
 
+    def test_dpop_is_left_out_against_a_deployed_api(self):
+        # infra/ deploys a TOKEN authorizer with DPOP_MODE=off.
+        self.assertEqual(deployed.DEPLOYED_SCENARIOS, tuple(s for s in profiles.SCENARIOS if s != "dpop"))
+        with mock.patch.dict("os.environ", {"LOADTEST_SCENARIOS": "warm dpop"}):
+            with self.assertRaises(SystemExit) as raised:
+                deployed.run_deployed("smoke")
+        self.assertIn("not dpop", str(raised.exception))
+
     def test_the_jwks_max_age_comes_from_the_environment_or_the_issuers_default(self):
         self.assertEqual(deployed.deployed_jwks_max_age({}), 300)
         self.assertEqual(deployed.deployed_jwks_max_age({"JWKS_MAX_AGE_SECONDS": "60"}), 60)
@@ -389,8 +464,10 @@ class TimeLimitTest(unittest.TestCase):
         self.assertEqual(k6.scenario_seconds("revocation", {}), max(seconds(traffic), int(revoke_at) + 30))
         self.assertEqual(k6.scenario_seconds("cold", {"COLD_MAX_DURATION": "10m"}), 600)
         self.assertEqual(k6.scenario_seconds("warm", {"WARM_WARMUP": "5s", "WARM_DURATION": "30s"}), 35)
+        self.assertEqual(k6.scenario_seconds("dpop", {}), seconds(default("dpop.js", "DPOP_DURATION")))
         # rotation.js: the rotator's maxDuration, (ROTATIONS + 2) spacings.
         self.assertEqual(k6.scenario_seconds("rotation", {"ROTATIONS": "4", "ROTATION_SPACING_SECONDS": "10"}), 60)
+        self.assertEqual(k6.scenario_seconds("dpop", {"DPOP_DURATION": "20s"}), 20)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """The suite's outputs after a run (`make loadtest-smoke` runs this after the
 smoke profile): summary.json in docs/reference.md's shape with every row, rotation
 without a failed request, revoked tokens refused within the bound by
-Tollgate, and report.html with its charts, figures and each run's k6
-dashboard."""
+Tollgate, every replayed DPoP proof refused by both, and report.html with
+its charts, figures and each run's k6 dashboard."""
 
 import json
 import re
@@ -16,7 +16,7 @@ import charts  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "out"
 AUTHORIZERS = ("tollgate", "pyjwt")
-SCENARIOS = ("cold", "warm", "rotation", "revocation")
+SCENARIOS = ("cold", "warm", "rotation", "revocation", "dpop")
 ROW_KEYS = {"authorizer", "scenario", "requests", "failed", "p50_ms", "p95_ms", "p99_ms"}
 
 
@@ -69,10 +69,25 @@ class SummaryTest(unittest.TestCase):
         self.assertEqual(pyjwt["refusals"], 0, pyjwt)
         self.assertGreater(pyjwt["accepted_past_bound"], 0, pyjwt)
 
+    def test_both_refused_every_replayed_dpop_proof_and_failed_nothing(self):
+        for row in self.summary["rows"]:
+            if row["scenario"] == "dpop":
+                self.assertEqual(row["failed"], 0, row)
+        details = json.loads((OUT / "details.json").read_text())
+        runs = {run["authorizer"]: run for run in details["runs"] if run["scenario"] == "dpop"}
+        self.assertEqual(sorted(runs), sorted(AUTHORIZERS))
+        for run in runs.values():
+            replays = run["dpop_replays"]
+            self.assertGreater(replays["sent"], 0, run)
+            self.assertEqual(replays["refused"], replays["sent"], run)
+            self.assertEqual(replays["accepted"], 0, run)
+            self.assertEqual(run["all_requests_failed_rate"], 0, run)
+            self.assertEqual(run["thresholds_failed"], [], run)
+
     def test_report_draws_every_chart_with_the_runs_figures(self):
         report = (OUT / "report.html").read_text()
         svgs = {root.get("id"): root for root in (ET.fromstring(s) for s in re.findall(r"<svg.*?</svg>", report, re.S))}
-        expected = {"chart-cold"} | {f"chart-{s}-{kind}" for s in ("warm", "rotation", "revocation") for kind in ("percentiles", "timeline")}
+        expected = {"chart-cold"} | {f"chart-{s}-{kind}" for s in ("warm", "rotation", "revocation", "dpop") for kind in ("percentiles", "timeline")}
         self.assertEqual(set(svgs), expected)
         svg = "{http://www.w3.org/2000/svg}"
         # Every cold request of both authorizers is a dot.
@@ -88,6 +103,7 @@ class SummaryTest(unittest.TestCase):
         self.assertGreaterEqual(len(marks), 3)
         self.assertLess(report.index("<svg"), report.index('<table id="runs"'))
         self.assertIn("<details>", report)
+        self.assertIn('<table id="dpop-replays"', report)
 
     def test_report_opens_and_links_every_run(self):
         report = (OUT / "report.html").read_text()

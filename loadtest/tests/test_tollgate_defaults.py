@@ -21,6 +21,7 @@ from runner import deployed, tollgate_defaults  # noqa: E402
 ISSUER_CONFIG = ROOT / "issuer" / "src" / "config.rs"
 ROOT_VARIABLES = ROOT / "infra" / "variables.tf"
 PYJWT_AUTHORIZER = LOADTEST / "pyjwt_authorizer" / "authorizer.py"
+PYJWT_DPOP = LOADTEST / "pyjwt_authorizer" / "dpop.py"
 
 
 def terraform_default(path, variable):
@@ -106,7 +107,7 @@ class PyJwtAuthorizerDefaultsTest(unittest.TestCase):
         self.assertEqual(self.pyjwt["DEFAULT_JWKS_MAX_AGE_SECONDS"], self.tollgate["JWKS_MAX_AGE_SECONDS"])
 
     def test_algorithms(self):
-        source = (ROOT / "authorizer/src/algorithm.rs").read_text(encoding="utf-8")
+        source = (ROOT / "jose/src/algorithm.rs").read_text(encoding="utf-8")
         body = source[source.index("pub fn from_name"):]
         body = body[:body.index("\n    }\n")]
         self.assertEqual(self.pyjwt["ALLOWED_ALGS"], set(re.findall(r'"(\w+)" => Algorithm::', body)))
@@ -114,6 +115,43 @@ class PyJwtAuthorizerDefaultsTest(unittest.TestCase):
     def test_route_scopes(self):
         expected = {f"{method} {path}": scopes for method, path, scopes in rust_source.default_route_scopes()}
         self.assertEqual(self.pyjwt["DEFAULT_ROUTE_SCOPES"], expected)
+
+
+class PyJwtDpopDefaultsTest(unittest.TestCase):
+    """The PyJWT authorizer's DPoP values against Tollgate's dpop and jose
+    crates: the same algorithms, ages, sizes and memory."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pyjwt = python_constants(PYJWT_DPOP)
+
+    def rust(self, path, name):
+        return rust_source.rust_constant((ROOT / path).read_text(encoding="utf-8"), name)
+
+    def test_numbers(self):
+        for python_name, path, rust_name in (
+            ("DEFAULT_DPOP_MAX_AGE_SECONDS", "dpop/src/settings.rs", "DEFAULT_MAX_AGE_SECONDS"),
+            ("CLOCK_SKEW_SECONDS", "dpop/src/check.rs", "CLOCK_SKEW_SECONDS"),
+            ("MAX_PROOF_BYTES", "dpop/src/proof.rs", "MAX_PROOF_BYTES"),
+            ("MAX_JTI_BYTES", "dpop/src/proof.rs", "MAX_JTI_BYTES"),
+            ("MEMORY_STORE_CAPACITY", "dpop/src/replay.rs", "MEMORY_STORE_CAPACITY"),
+            ("MIN_RSA_BITS", "jose/src/jwk.rs", "MIN_RSA_BITS"),
+            ("MAX_RSA_BITS", "jose/src/jwk.rs", "MAX_RSA_BITS"),
+        ):
+            self.assertEqual(self.pyjwt[python_name], self.rust(path, rust_name), python_name)
+
+    def test_algorithms(self):
+        source = (ROOT / "dpop/src/settings.rs").read_text(encoding="utf-8")
+        listed = re.search(r"const DEFAULT_ALGORITHMS: \[Algorithm; \d+\] = \[(.*?)\];", source, re.S)
+        self.assertIsNotNone(listed, "DEFAULT_ALGORITHMS not found in dpop/src/settings.rs")
+        self.assertEqual(self.pyjwt["DEFAULT_DPOP_ALGORITHMS"], re.findall(r"Algorithm::(\w+)", listed.group(1)))
+
+    def test_the_default_mode(self):
+        source = (ROOT / "authorizer/src/sender_settings.rs").read_text(encoding="utf-8")
+        default = re.search(r"#\[default\]\s*(\w+),", source)
+        self.assertEqual(default.group(1), "IfBound")
+        authorizer = PYJWT_AUTHORIZER.read_text(encoding="utf-8")
+        self.assertIn('DPOP_MODE = (os.environ.get("DPOP_MODE") or "if_bound")', authorizer)
 
 
 if __name__ == "__main__":
