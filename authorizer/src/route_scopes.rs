@@ -32,7 +32,6 @@ use serde::Deserialize;
 
 use crate::route_key::{RouteKeyRequests, HTTP_METHODS};
 use crate::route_template::{resource_glob, RouteTemplate};
-use crate::rule_grants::RuleGrants;
 
 /// One route and the scopes, any of which grants it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -196,35 +195,9 @@ impl RouteScopes {
 
     /// Whether `granted` scopes permit `method path`: some matching route is granted.
     pub fn permits(&self, method: &str, path: &str, granted: &[&str]) -> bool {
-        self.access(method, path, granted, &RuleGrants::default()) == Access::Allowed
-    }
-
-    /// Whether a token with `granted` scopes and `rules` (its route rules'
-    /// grants) may call `method path`: some matching route is granted by
-    /// its scopes and, if it has rules, allows this path. Exactly what the
-    /// policy [`crate::PolicyBuilder`] builds for the token allows.
-    pub fn access(&self, method: &str, path: &str, granted: &[&str], rules: &RuleGrants) -> Access {
-        let mut scoped = false;
-        for (i, route) in self.routes.iter().enumerate() {
-            if !route.matches(method, path) || !route.granted_by(granted.iter().copied()) {
-                continue;
-            }
-            scoped = true;
-            let allowed = match rules.for_route(i) {
-                None => true,
-                Some(paths) => paths
-                    .iter()
-                    .any(|p| glob_matches(p.as_bytes(), path.as_bytes())),
-            };
-            if allowed {
-                return Access::Allowed;
-            }
-        }
-        if scoped {
-            Access::RuleDenied
-        } else {
-            Access::MissingScope
-        }
+        self.routes
+            .iter()
+            .any(|r| r.matches(method, path) && r.granted_by(granted.iter().copied()))
     }
 
     /// Whether `granted` scopes permit every request an HTTP API route key
@@ -233,45 +206,17 @@ impl RouteScopes {
     /// granted route must cover the key's whole path: sound, and exact
     /// unless only several routes together would cover it (then `false`).
     pub fn permits_route_key(&self, route_key: &str, granted: &[&str]) -> bool {
-        self.permits_route_key_with(route_key, granted, &RuleGrants::default())
-    }
-
-    /// [`Self::permits_route_key`] for a token with route rules: a ruled
-    /// route covers the key only through a path it allows (an unbound one,
-    /// such as an admin alternative's).
-    pub fn permits_route_key_with(
-        &self,
-        route_key: &str,
-        granted: &[&str],
-        rules: &RuleGrants,
-    ) -> bool {
         let Some(requests) = RouteKeyRequests::parse(route_key) else {
             return false;
         };
-        let key = requests.path.as_bytes();
         requests.methods.iter().all(|verb| {
-            self.routes.iter().enumerate().any(|(i, r)| {
+            self.routes.iter().any(|r| {
                 r.methods().any(|m| m == *verb)
                     && r.granted_by(granted.iter().copied())
-                    && match rules.for_route(i) {
-                        None => glob_covers(r.glob().as_bytes(), key),
-                        Some(paths) => paths.iter().any(|p| glob_covers(p.as_bytes(), key)),
-                    }
+                    && glob_covers(r.glob().as_bytes(), requests.path.as_bytes())
             })
         })
     }
-}
-
-/// A token's access to one request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Access {
-    /// Allowed.
-    Allowed,
-    /// No route that matches is granted by the token's scopes.
-    MissingScope,
-    /// Scopes grant a matching route, but none of its rules' alternatives
-    /// allows this request.
-    RuleDenied,
 }
 
 /// IAM-style wildcard match: `*` any run of characters (`/` included), `?`
