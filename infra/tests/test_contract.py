@@ -375,6 +375,42 @@ def test_the_api_has_exactly_the_route_tables_methods():
     assert root_locals()["api_routes"] == '${jsondecode(file("${path.module}/api-routes.json"))}'
 
 
+def test_the_modules_route_rules_checks_are_the_authorizers():
+    """The authorizer module's plan-time checks of route_rules refuse what
+    the function refuses at start (route_rules.rs, route_template.rs), and
+    the demo's rules pass both."""
+    variables = {k: v for block in hcl("modules/authorizer/variables.tf")["variable"] for k, v in block.items()}
+    rules = variables["route_rules"]
+    # `any`: converting to an object type would drop a misspelt member
+    # without a word, where the function refuses it.
+    assert (one(rules["type"]), one(rules["default"])) == ("${any}", {})
+    checks = "\n".join(conditions(rules))
+    source = strip_tests((ROOT / "authorizer/src/route_rules.rs").read_text(encoding="utf-8"))
+    alternative = re.search(r"#\[serde\(deny_unknown_fields\)\]\s*struct AlternativeJson \{(.*?)\}", source, re.S).group(1)
+    members = set(re.findall(r"(\w+): Option<", alternative))
+    assert members == {"when", "bind"}
+    allowed = re.search(r"setsubtract\(keys\(alternative\),\[(.*?)\]\)", checks).group(1)
+    assert set(re.findall(r"'(\w+)'", allowed)) == members
+    # A bound parameter's name: the module's regex and the function's bytes.
+    name = re.search(r'regex\("(\^\[[^"]+\]\+\$)",param\)', checks).group(1)
+    template = (ROOT / "authorizer/src/route_template.rs").read_text(encoding="utf-8")
+    extra = re.findall(r"b'(.)'", re.search(r"fn param_name.*?matches!\(b, (.*?)\)\)", template, re.S).group(1))
+    assert "is_ascii_alphanumeric()" in re.search(r"fn param_name.*?\n\}", template, re.S).group(0)
+    for candidate in ["tenant", "owner", "proxy", "a.b", "x-y", "p_1", "A9", "", "a b", "a/b", "x+", "{a}", "é", "a*", "a:b"]:
+        rust = candidate != "" and all((c.isascii() and c.isalnum()) or c in extra for c in candidate)
+        assert bool(re.fullmatch(name, candidate)) == rust, candidate
+    # The demo's rules: routes of its scopes, parameters of those routes
+    # (terraform test renders them; the authorizer's tests compile them).
+    table = json.loads((INFRA / "api-routes.json").read_text(encoding="utf-8"))
+    assert table["route_rules"]
+    for route, alternatives in table["route_rules"].items():
+        assert route in table["route_scopes"], route
+        for alternative in alternatives:
+            assert set(alternative) <= members, route
+            for param in alternative.get("bind", {}):
+                assert f"{{{param}}}" in route.split("/") or route.endswith(f"/{{{param}+}}"), (route, param)
+
+
 def test_the_api_routes_and_the_default_route_scopes_agree():
     api = api_routes()
     scoped = default_route_scopes()
@@ -825,10 +861,16 @@ def test_http_api_authorizers_read_the_token_from_the_identity_sources_only():
     # With simple responses the route key joins the cache key: a cached
     # `true` is never reused for another route.
     # With DPoP the proof joins it too: the authorizer refuses a proof that
-    # is not among the identity sources.
+    # is not among the identity sources. With route rules, the path joins
+    # it after the route key: the authorizer answers `true` for a ruled
+    # route only when the path is among them.
     sources = local("modules/authorizer/api.tf", "identity_sources").replace(" ", "")
     assert sources == ("${concat(['$request.header.Authorization'],var.dpop==None?[]:['$request.header.DPoP'],"
-                       "var.simple_responses?['$context.routeKey']:[])}")
+                       "var.simple_responses?['$context.routeKey']:[],"
+                       "var.simple_responses&&length(var.route_rules)>0?['$context.path']:[])}")
+    # The context variables are the ones the authorizer's refusals name.
+    answer = strip_tests((ROOT / "authorizer/src/answer.rs").read_text(encoding="utf-8"))
+    assert "$context.routeKey" in answer and "$context.path" in answer
     token = resources["aws_api_gateway_authorizer"]["token"]
     expression = re.compile(one(token["identity_validation_expression"]))
     assert expression.match("Bearer a.b.c") and not expression.match("Basic x")

@@ -48,6 +48,10 @@ resource "aws_api_gateway_authorizer" "request" {
 # the identity sources (API Gateway's cache key). With simple responses
 # the answer is one boolean for one route: $context.routeKey joins the
 # cache key, so a `true` cached for one route is never reused for another.
+# With route rules too, it is a boolean for one path (a rule binds a path
+# parameter, or holds on some paths of a route key and not others):
+# $context.path joins it, and the function answers `true` only when the
+# path is among the identity sources (docs/route-rules.md).
 # With DPoP the DPoP header joins them: the authorizer refuses a proof that
 # is not in the cache key, and the TTL is 0 (variables.tf), as for REST.
 resource "aws_apigatewayv2_authorizer" "request" {
@@ -69,6 +73,7 @@ locals {
     ["$request.header.Authorization"],
     var.dpop == null ? [] : ["$request.header.DPoP"],
     var.simple_responses ? ["$context.routeKey"] : [],
+    var.simple_responses && length(var.route_rules) > 0 ? ["$context.path"] : [],
   )
   rest_identity_sources = concat(
     ["method.request.header.Authorization"],
