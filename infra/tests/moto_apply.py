@@ -293,6 +293,11 @@ class ApplyAgainstMoto(unittest.TestCase):
             env = self.function("tollgate-authorizer")["Environment"]["Variables"]
             self.assertEqual((env["JWT_ISSUER"], env["JWKS_URI"]), (outputs["issuer_url"], outputs["jwks_url"]))
             self.assertEqual((env["JWT_REQUIRED_TYP"], env["STATUS_LIST_CHECK"]), ("at+jwt", "required"))
+            # The demo's route table reaches the authorizer: its scopes and
+            # its rules (the shelf bound to the caller), as the JSON holds them.
+            route_table = json.loads((INFRA / "api-routes.json").read_text(encoding="utf-8"))
+            self.assertEqual(json.loads(env["ROUTE_SCOPES"]), route_table["route_scopes"])
+            self.assertEqual(json.loads(env["ROUTE_RULES"]), route_table["route_rules"])
             issuer = self.function("tollgate-issuer")["Environment"]["Variables"]
             self.assertEqual((issuer["STATUS_TABLE"], issuer["USERS_TABLE"]), ("tollgate-status", "tollgate-users"))
             authorizers = self.moto.client("apigateway").get_authorizers(restApiId=api_id)["items"]
@@ -300,6 +305,7 @@ class ApplyAgainstMoto(unittest.TestCase):
                              [("TOKEN", "method.request.header.Authorization")])
             self.assert_invoked_only_by("tollgate-authorizer", api_id, authorizers[0]["id"])
             self.assert_own_logs_only("tollgate-authorizer")
+            self.assert_route_table_methods(api_id, authorizers[0]["id"], route_table)
             for table in tables:
                 described = dynamodb.describe_table(TableName=table)["Table"]
                 self.assertTrue(described["DeletionProtectionEnabled"], table)
@@ -331,6 +337,31 @@ class ApplyAgainstMoto(unittest.TestCase):
 
         self.cycle("", {"lambda_dir": str(self.lambda_dir)}, check, before_destroy=unprotect, then=other_endpoint_types)
         self.assertFalse(set(tables) & set(dynamodb.list_tables()["TableNames"]), "tables left after destroy")
+
+    def assert_route_table_methods(self, api_id: str, authorizer_id: str, table: dict) -> None:
+        """Every method of infra/api-routes.json is on its resource path, behind
+        the authorizer or open as the table says, integrated with its function,
+        each path parameter declared; the backend may be invoked for its own
+        paths only (/books... and the shelves)."""
+        gateway = self.moto.client("apigateway")
+        resources = {r["path"]: r["id"] for r in gateway.get_resources(restApiId=api_id, limit=500)["items"]}
+        self.assertIn("/shelves/{owner}/books", resources)
+        for key, route in table["methods"].items():
+            verb, path = key.split(" ", 1)
+            self.assertIn(path, resources, key)
+            method = gateway.get_method(restApiId=api_id, resourceId=resources[path], httpMethod=verb)
+            authorization = ("CUSTOM", authorizer_id) if route["authorized"] else ("NONE", None)
+            self.assertEqual((method["authorizationType"], method.get("authorizerId")), authorization, key)
+            params = {f"method.request.path.{p}": True for p in re.findall(r"\{(\w+)\+?\}", path)}
+            self.assertEqual(method.get("requestParameters") or {}, params, key)
+            integration = gateway.get_integration(restApiId=api_id, resourceId=resources[path], httpMethod=verb)
+            self.assertIn(f":function:tollgate-{route['function']}/invocations", integration["uri"], key)
+        policy = json.loads(self.moto.client("lambda").get_policy(FunctionName="tollgate-backend")["Policy"])
+        arns = sorted(s["Condition"]["ArnLike"]["AWS:SourceArn"] for s in policy["Statement"])
+        prefix = f"arn:aws:execute-api:{REGION}:"
+        self.assertEqual([arn.split(f":{api_id}/", 1)[1] for arn in arns if arn.startswith(prefix)],
+                         ["prod/*/books*", "prod/GET/shelves/*/books"])
+        self.assertEqual(len(arns), 2, arns)
 
     def assert_endpoint(self, outputs: dict, endpoint_type: str) -> None:
         """The root module's API is of `endpoint_type`, and its outputs say so."""

@@ -372,6 +372,8 @@ def test_the_api_has_exactly_the_route_tables_methods():
     call = module_call("authorizer")
     # (the HCL parser spells null None)
     assert one(call["route_scopes"]) == "${var.route_scopes != None ? var.route_scopes : local.api_routes.route_scopes}"
+    assert one(call["route_rules"]) == (
+        "${jsondecode(var.route_rules != None ? jsonencode(var.route_rules) : jsonencode(local.api_routes.route_rules))}")
     assert root_locals()["api_routes"] == '${jsondecode(file("${path.module}/api-routes.json"))}'
 
 
@@ -496,11 +498,28 @@ def test_the_deployment_is_redone_when_any_part_of_the_api_changes():
 
 def test_lambda_permissions_are_scoped_by_source_arn():
     permissions = instances("aws_lambda_permission")
-    assert set(permissions) == {"issuer", "backend", "rotation"}
+    assert set(permissions) == {"issuer", "backend", "backend_shelves", "rotation"}
     for name, p in permissions.items():
         assert one(p["source_arn"]).startswith("${"), name
         assert "*/*/*" not in one(p["source_arn"]), name
     assert one(permissions["rotation"]["source_arn"]) == "${aws_secretsmanager_secret.keyset.arn}"
+    # API Gateway's: each function may be invoked for every method the
+    # route table gives it, and the backend for nothing else (a source ARN
+    # is .../stage/METHOD/path, `*` matching `/` too).
+    stage = "${local.execute_api_arn}/${var.stage_name}/"
+    granted = {}
+    for name, p in permissions.items():
+        if name == "rotation":
+            continue
+        function = re.fullmatch(r'\$\{aws_lambda_function\.fn\["([\w-]+)"\]\.function_name\}', one(p["function_name"])).group(1)
+        assert one(p["source_arn"]).startswith(stage), name
+        granted.setdefault(function, []).append(one(p["source_arn"]).removeprefix(stage))
+    requests = {key: key.split(" ")[0] + sample(key.split(" ", 1)[1]) for key in api_routes()}
+    for key, r in api_routes().items():
+        assert any(glob(g, requests[key]) for g in granted[r["function"]]), f"{r['function']} may not be invoked for {key}"
+    for key, r in api_routes().items():
+        if r["function"] != "backend":
+            assert not any(glob(g, requests[key]) for g in granted["backend"]), f"the backend may be invoked for {key}"
     # The authorizer: that API, as that authorizer, only.
     authorizer = module_blocks("authorizer", "resource")["aws_lambda_permission"]["api_gateway"]
     assert one(authorizer["principal"]) == "apigateway.amazonaws.com"
