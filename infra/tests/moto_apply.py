@@ -434,13 +434,14 @@ class ApplyAgainstMoto(unittest.TestCase):
 
         self.cycle("examples/rest-api", {"lambda_zip": str(self.lambda_dir / "authorizer" / "bootstrap.zip")}, check)
 
-    def http_api(self, outputs: dict) -> tuple[str, dict]:
+    def http_api(self, outputs: dict, path_in_cache_key: bool = False) -> tuple[str, dict]:
         api_id = re.fullmatch(rf"https://(\w+)\.execute-api\.{REGION}\.amazonaws\.com/?", outputs["api_url"]).group(1)
         authorizer = self.moto.client("apigatewayv2").get_authorizer(ApiId=api_id, AuthorizerId=outputs["authorizer_id"])
         self.assertEqual((authorizer["AuthorizerType"], authorizer["AuthorizerPayloadFormatVersion"]), ("REQUEST", "2.0"))
         self.assertTrue(authorizer["EnableSimpleResponses"])
-        self.assertEqual(set(authorizer["IdentitySource"]), {"$request.header.Authorization", "$context.routeKey"},
-                         "a simple response is cached per route")
+        self.assertEqual(set(authorizer["IdentitySource"]),
+                         {"$request.header.Authorization", "$context.routeKey"} | ({"$context.path"} if path_in_cache_key else set()),
+                         "a simple response is cached per route (and, under route rules, per path)")
         routes = self.moto.client("apigatewayv2").get_routes(ApiId=api_id)["Items"]
         for route in routes:
             self.assertEqual((route["AuthorizationType"], route["AuthorizerId"]), ("CUSTOM", outputs["authorizer_id"]), route["RouteKey"])
@@ -448,10 +449,12 @@ class ApplyAgainstMoto(unittest.TestCase):
 
     def test_the_http_api_example(self) -> None:
         def check(outputs: dict) -> None:
-            api_id, routes = self.http_api(outputs)
-            self.assertEqual(routes, {"GET /items", "POST /items", "ANY /admin/{proxy+}"})
+            api_id, routes = self.http_api(outputs, path_in_cache_key=True)
+            self.assertEqual(routes, {"GET /items", "POST /items", "GET /tenants/{tenant}/items", "ANY /admin/{proxy+}"})
             env = self.assert_lambda(outputs["function_name"])["Environment"]["Variables"]
             self.assertEqual(env["HTTP_API_SIMPLE_RESPONSES"], "true")
+            self.assertEqual(json.loads(env["ROUTE_RULES"]), {
+                "GET /tenants/{tenant}/items": [{"when": "'items:admin' in scopes"}, {"bind": {"tenant": "claims.tenant_id"}}]})
             self.assert_invoked_only_by(outputs["function_name"], api_id, outputs["authorizer_id"])
 
         self.cycle("examples/http-api", {"lambda_zip": str(self.lambda_dir / "authorizer" / "bootstrap.zip")}, check)
