@@ -881,12 +881,12 @@ def test_http_api_authorizers_read_the_token_from_the_identity_sources_only():
     # `true` is never reused for another route.
     # With DPoP the proof joins it too: the authorizer refuses a proof that
     # is not among the identity sources. With route rules, the path joins
-    # it after the route key: the authorizer answers `true` for a ruled
-    # route only when the path is among them.
+    # it after the route key when a rule binds a parameter: the authorizer
+    # answers `true` for a bound route only when the path is among them.
     sources = local("modules/authorizer/api.tf", "identity_sources").replace(" ", "")
     assert sources == ("${concat(['$request.header.Authorization'],var.dpop==None?[]:['$request.header.DPoP'],"
                        "var.simple_responses?['$context.routeKey']:[],"
-                       "var.simple_responses&&length(var.route_rules)>0?['$context.path']:[])}")
+                       "var.simple_responses&&local.rules_bind_paths?['$context.path']:[])}")
     # The context variables are the ones the authorizer's refusals name.
     answer = strip_tests((ROOT / "authorizer/src/answer.rs").read_text(encoding="utf-8"))
     assert "$context.routeKey" in answer and "$context.path" in answer

@@ -103,7 +103,7 @@ variable "route_scopes" {
 # syntax, variables and types, routes that could bypass a rule) fails its
 # start: docs/route-rules.md.
 variable "route_rules" {
-  description = "Rules on some routes beyond their scopes (ROUTE_RULES): { \"METHOD /path\" = [{ when = \"CEL bool\", bind = { param = \"CEL string or list\" } }, ...] }, a route of route_scopes to its alternatives, one of which must hold; `bind` pins a path parameter ({tenant}, or a last {proxy+}) of that route to the token's values. Empty: none. With simple_responses, $context.path joins the identity sources."
+  description = "Rules on some routes beyond their scopes (ROUTE_RULES): { \"METHOD /path\" = [{ when = \"CEL bool\", bind = { param = \"CEL string or list\" } }, ...] }, a route of route_scopes to its alternatives, one of which must hold; `bind` pins a path parameter ({tenant}, or a last {proxy+}) of that route to the token's values. Empty: none. With simple_responses and a rule that binds a parameter, $context.path joins the identity sources."
   type        = any
   default     = {}
   nullable    = false
@@ -356,7 +356,7 @@ variable "result_ttl_seconds" {
 }
 
 variable "simple_responses" {
-  description = "HTTP APIs: answer isAuthorized (simple responses) instead of an IAM policy. The identity sources then include $context.routeKey, so a cached true is never reused for another route, and with route_rules $context.path, so it is never reused for another path."
+  description = "HTTP APIs: answer isAuthorized (simple responses) instead of an IAM policy. The identity sources then include $context.routeKey, so a cached true is never reused for another route, and with route_rules that bind a path parameter $context.path, so it is never reused for another path."
   type        = bool
   default     = false
   nullable    = false

@@ -631,12 +631,30 @@ run "http_api_simple_responses_with_rules_and_dpop" {
     result_ttl_seconds = 0
     dpop               = { mode = "required" }
     route_scopes       = { "GET /tenants/{tenant}/orders" = "orders:read" }
-    route_rules        = { "GET /tenants/{tenant}/orders" = [{ when = "'orders:admin' in scopes" }] }
+    route_rules        = { "GET /tenants/{tenant}/orders" = [{ when = "'orders:admin' in scopes" }, { bind = { tenant = "claims.tenant_id" } }] }
   }
 
   assert {
     condition     = aws_apigatewayv2_authorizer.request[0].identity_sources == toset(["$request.header.Authorization", "$request.header.DPoP", "$context.routeKey", "$context.path"])
     error_message = "the proof, the route key and the path"
+  }
+}
+
+run "http_api_simple_responses_with_rules_that_bind_nothing_key_on_the_route" {
+  command = apply
+
+  variables {
+    api_type         = "http"
+    rest_api_id      = null
+    http_api_id      = "h77"
+    simple_responses = true
+    route_scopes     = { "GET /tenants/{tenant}/orders" = "orders:read" }
+    route_rules      = { "GET /tenants/{tenant}/orders" = [{ when = "'orders:admin' in scopes" }, { bind = {} }] }
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_authorizer.request[0].identity_sources == toset(["$request.header.Authorization", "$context.routeKey"])
+    error_message = "a rule that binds no parameter grants the route key whole or not at all: the route key suffices"
   }
 }
 
