@@ -888,8 +888,9 @@ def test_http_api_authorizers_read_the_token_from_the_identity_sources_only():
                        "var.simple_responses?['$context.routeKey']:[],"
                        "var.simple_responses&&local.rules_bind_paths?['$context.path']:[])}")
     # The context variables are the ones the authorizer's refusals name.
-    answer = strip_tests((ROOT / "authorizer/src/answer.rs").read_text(encoding="utf-8"))
-    assert "$context.routeKey" in answer and "$context.path" in answer
+    refusals = "\n".join(strip_tests(f.read_text(encoding="utf-8")) for f in sorted((ROOT / "authorizer/src").glob("*.rs")))
+    for variable in ("$context.routeKey", "$context.path"):
+        assert re.search(r'"[^"]*' + re.escape(variable), refusals), f"the authorizer names no {variable}"
     token = resources["aws_api_gateway_authorizer"]["token"]
     expression = re.compile(one(token["identity_validation_expression"]))
     assert expression.match("Bearer a.b.c") and not expression.match("Basic x")
