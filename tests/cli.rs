@@ -669,3 +669,44 @@ fn dpop_from_the_command_line() {
         wrong_method.1
     );
 }
+
+/// `explain` of a token whose `kid` names a key the issuer publishes but
+/// the authorizer refused at intake: the key line names the key and the
+/// rule, not an unknown `kid`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_names_a_refused_key_and_why() {
+    let signer = testkit::TestKey::generate(jsonwebtoken::Algorithm::RS256, "good");
+    let mut weak = signer.jwk.clone();
+    weak["kid"] = Value::from("weak");
+    weak["n"] = Value::from(testkit::b64url([0xc5u8; 128]));
+    let server =
+        testkit::JwksServer::start(serde_json::json!({"keys": [signer.jwk.clone(), weak]})).await;
+    let issuer = "https://issuer.tollgate.test";
+    let mut header = signer.header();
+    header.kid = Some("weak".to_owned());
+    let token = signer.sign_with_header(
+        &header,
+        &testkit::access_claims(issuer, "books-api", "alice", "books:read", 600),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["explain", &token])
+        .env("JWT_ISSUER", issuer)
+        .env("JWKS_URI", server.url())
+        .env("JWT_AUDIENCE", "books-api")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        !output.status.success(),
+        "a refused token exits 1: {stdout}"
+    );
+    assert!(
+        stdout.contains("key        FAIL  key \"weak\" refused: RSA modulus 1024 bits < 2048"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("reason refused_key"), "{stdout}");
+    assert!(!stdout.contains("unknown_kid"), "{stdout}");
+}
