@@ -1,8 +1,8 @@
 //! Key material an IdP should never publish, and a DPoP client never send,
 //! refused before aws-lc-rs ever sees it. Every check works on the
 //! big-endian bytes of the JWK members with small-integer arithmetic: no
-//! bignum dependency, and nothing here costs more than a few thousand
-//! multiplications of `u32`s.
+//! bignum dependency, and a 2048-bit modulus costs under a thousand 64-bit
+//! divisions.
 
 use crate::error::JwkError;
 
@@ -13,38 +13,75 @@ use crate::error::JwkError;
 /// a sane IdP generated.
 pub const MAX_RSA_EXPONENT: u64 = u32::MAX as u64;
 
-/// The primes a modulus is trial-divided by: those below 1000. A modulus
-/// with one of them as a factor is not an RSA modulus (its other factor is
-/// then trivially found).
-const SMALL_PRIMES: [u32; 168] = small_primes();
+/// The odd primes a modulus is trial-divided by: those below 256. A
+/// modulus with one of them as a factor is not an RSA modulus (its other
+/// factor is then found at once); no key generator makes one, so the bound
+/// is a sanity check's, kept low because every new DPoP proof key, which a
+/// client chooses, pays for it. The first 38 are the ROCA primes.
+const ODD_PRIMES: [u32; 53] = odd_primes();
 
-const fn small_primes() -> [u32; 168] {
-    let mut primes = [0u32; 168];
+const fn odd_primes() -> [u32; 53] {
+    let mut primes = [0u32; 53];
     let mut found = 0;
-    let mut candidate = 2u32;
-    while found < 168 {
-        let mut divisor = 2u32;
+    let mut candidate = 3u32;
+    while found < 53 {
+        let mut divisor = 3u32;
         let mut prime = true;
         while divisor * divisor <= candidate {
             if candidate.is_multiple_of(divisor) {
                 prime = false;
                 break;
             }
-            divisor += 1;
+            divisor += 2;
         }
         if prime {
             primes[found] = candidate;
             found += 1;
         }
-        candidate += 1;
+        candidate += 2;
     }
     primes
 }
 
-/// `n mod p` for a big-endian unsigned integer `n` and a small `p`.
-fn residue(n: &[u8], p: u32) -> u32 {
-    n.iter()
-        .fold(0u32, |r, &byte| (r * 256 + u32::from(byte)) % p)
+/// `n mod m` for a big-endian unsigned integer `n` and `m < 2^32`, a
+/// 32-bit word at a time (`r < m`, so `r·2^32 + word` fits in a `u64`).
+fn residue(n: &[u8], m: u64) -> u64 {
+    let head = n.len() % 4;
+    let mut r = n[..head]
+        .iter()
+        .fold(0u64, |r, &byte| (r << 8) | u64::from(byte))
+        % m;
+    for word in n[head..].chunks_exact(4) {
+        let word = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+        r = ((r << 32) | u64::from(word)) % m;
+    }
+    r
+}
+
+/// `n mod p` for every prime of [`ODD_PRIMES`]. The primes are taken in
+/// runs whose product stays below 2^32: one pass over `n` per run (12
+/// runs) rather than one per prime, so a 2048-bit modulus costs under a
+/// thousand 64-bit divisions. It runs for every RSA key of a fetched JWKS
+/// and every new DPoP proof key.
+fn residues(n: &[u8]) -> [u32; ODD_PRIMES.len()] {
+    let mut out = [0u32; ODD_PRIMES.len()];
+    let mut start = 0;
+    while start < ODD_PRIMES.len() {
+        let mut product = 1u64;
+        let mut end = start;
+        while end < ODD_PRIMES.len() && product * u64::from(ODD_PRIMES[end]) <= u64::from(u32::MAX)
+        {
+            product *= u64::from(ODD_PRIMES[end]);
+            end += 1;
+        }
+        let r = residue(n, product);
+        for (slot, &p) in out[start..end].iter_mut().zip(&ODD_PRIMES[start..end]) {
+            // r mod p < p < 256.
+            *slot = (r % u64::from(p)) as u32;
+        }
+        start = end;
+    }
+    out
 }
 
 /// The public exponent `e` (its bytes as decoded from the JWK): odd, at
@@ -79,16 +116,16 @@ pub(crate) fn check_exponent(e: &[u8]) -> Result<(), JwkError> {
 }
 
 /// The modulus `n` (minimal big-endian bytes, its size already checked):
-/// odd, without a factor below 1000, and without the ROCA fingerprint.
+/// odd, without a factor below 256, and without the ROCA fingerprint.
 pub(crate) fn check_modulus(n: &[u8]) -> Result<(), JwkError> {
     if n.last().is_none_or(|&last| last % 2 == 0) {
         return Err(JwkError::RsaModulus("is even".into()));
     }
-    // 2 is covered above: start at 3.
-    if let Some(p) = SMALL_PRIMES[1..].iter().find(|&&p| residue(n, p) == 0) {
+    let residues = residues(n);
+    if let Some((p, _)) = ODD_PRIMES.iter().zip(&residues).find(|(_, &r)| r == 0) {
         return Err(JwkError::RsaModulus(format!("has the small factor {p}")));
     }
-    if has_roca_fingerprint(n) {
+    if roca_fingerprint(&residues) {
         return Err(JwkError::Roca);
     }
     Ok(())
@@ -122,11 +159,20 @@ const ROCA_GENERATOR: u32 = 65537;
 /// vulnerable form. A random modulus passes with probability far below
 /// 2^-100.
 pub fn has_roca_fingerprint(n: &[u8]) -> bool {
+    roca_fingerprint(&residues(n))
+}
+
+/// [`has_roca_fingerprint`] from the residues of `n` modulo [`ODD_PRIMES`]
+/// (whose first primes are [`ROCA_PRIMES`]). A modulus that is not
+/// fingerprinted almost always fails at one of the first primes, so the
+/// pairwise condition runs for fingerprinted moduli (and the rare
+/// impostor) only.
+fn roca_fingerprint(residues: &[u32; ODD_PRIMES.len()]) -> bool {
     let mut logs = [(0u32, 0u32); ROCA_PRIMES.len()];
-    for (slot, &p) in logs.iter_mut().zip(ROCA_PRIMES.iter()) {
-        match discrete_log(residue(n, p), ROCA_GENERATOR % p, p) {
-            Some(log_and_order) => *slot = log_and_order,
-            None => return false,
+    for ((slot, (table, order)), &r) in logs.iter_mut().zip(ROCA_LOGS.iter()).zip(residues) {
+        match table[r as usize] {
+            NOT_A_POWER => return false,
+            log => *slot = (u32::from(log), u32::from(*order)),
         }
     }
     logs.iter().enumerate().all(|(i, &(d_i, o_i))| {
@@ -137,23 +183,36 @@ pub fn has_roca_fingerprint(n: &[u8]) -> bool {
     })
 }
 
-/// `(d, o)`: `g^d ≡ r (mod p)` with `0 <= d < o`, `o` the order of `g`
-/// modulo `p`; `None` when `r` is not a power of `g` (0 never is).
-fn discrete_log(r: u32, g: u32, p: u32) -> Option<(u32, u32)> {
-    let mut power = 1u32;
-    let mut log = None;
-    let mut order = 0u32;
-    loop {
-        if power == r && log.is_none() {
-            log = Some(order);
+/// Marks a residue that is no power of 65537 in [`ROCA_LOGS`].
+const NOT_A_POWER: u8 = u8::MAX;
+
+/// For each ROCA prime p, the discrete log base 65537 of every residue
+/// mod p (or [`NOT_A_POWER`]), and the order of 65537 mod p: built at
+/// compile time by walking the subgroup, so the check is one lookup per
+/// prime. (Orders divide p − 1 ≤ 166, so a log fits a `u8`.)
+const ROCA_LOGS: [([u8; 168], u8); ROCA_PRIMES.len()] = roca_logs();
+
+const fn roca_logs() -> [([u8; 168], u8); ROCA_PRIMES.len()] {
+    let mut out = [([NOT_A_POWER; 168], 0u8); ROCA_PRIMES.len()];
+    let mut i = 0;
+    while i < ROCA_PRIMES.len() {
+        let p = ROCA_PRIMES[i];
+        let g = ROCA_GENERATOR % p;
+        // The powers of g are distinct until they come back to 1.
+        let mut power = 1u32;
+        let mut log = 0u32;
+        loop {
+            out[i].0[power as usize] = log as u8;
+            power = power * g % p;
+            log += 1;
+            if power == 1 {
+                break;
+            }
         }
-        power = power * g % p;
-        order += 1;
-        if power == 1 || order >= p {
-            break;
-        }
+        out[i].1 = log as u8;
+        i += 1;
     }
-    log.map(|d| (d, order))
+    out
 }
 
 fn gcd(mut a: u32, mut b: u32) -> u32 {
@@ -227,10 +286,17 @@ mod tests {
     }
 
     #[test]
-    fn the_small_primes_are_the_primes_below_1000() {
-        assert_eq!(SMALL_PRIMES[..5], [2, 3, 5, 7, 11]);
-        assert_eq!(SMALL_PRIMES[167], 997);
-        assert_eq!(&SMALL_PRIMES[1..39], &ROCA_PRIMES[..]);
+    fn the_odd_primes_are_the_primes_from_3_to_251() {
+        assert_eq!(ODD_PRIMES[..5], [3, 5, 7, 11, 13]);
+        assert_eq!(ODD_PRIMES[52], 251);
+        assert_eq!(&ODD_PRIMES[..38], &ROCA_PRIMES[..]);
+        assert!(ODD_PRIMES.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    /// `n mod p` the slow way: a byte at a time.
+    fn residue_bytewise(n: &[u8], p: u32) -> u32 {
+        n.iter()
+            .fold(0u32, |r, &byte| (r * 256 + u32::from(byte)) % p)
     }
 
     #[test]
@@ -238,13 +304,63 @@ mod tests {
         assert_eq!(residue(&[0x01, 0x00, 0x01], 7), 65537 % 7);
         assert_eq!(residue(&[0xff; 64], 167), {
             // (2^512 - 1) mod 167, by repeated doubling
-            let mut r = 1u32;
+            let mut r = 1u64;
             for _ in 0..512 {
                 r = r * 2 % 167;
             }
             (r + 166) % 167
         });
         assert_eq!(residue(&[], 3), 0);
+        // Grouped, word-wise residues agree with the byte-wise ones, for
+        // every length modulo 4.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for len in [1usize, 2, 3, 4, 5, 255, 256, 257, 258, 512] {
+            let n: Vec<u8> = (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    (state >> 24) as u8
+                })
+                .collect();
+            let fast = residues(&n);
+            for (&p, &r) in ODD_PRIMES.iter().zip(&fast) {
+                assert_eq!(r, residue_bytewise(&n, p), "len {len}, p {p}");
+            }
+        }
+    }
+
+    /// `(d, o)`: `g^d ≡ r (mod p)` with `0 <= d < o`, `o` the order of `g`
+    /// modulo `p`; `None` when `r` is not a power of `g` (0 never is).
+    fn discrete_log(r: u32, g: u32, p: u32) -> Option<(u32, u32)> {
+        let mut power = 1u32;
+        let mut log = None;
+        let mut order = 0u32;
+        loop {
+            if power == r && log.is_none() {
+                log = Some(order);
+            }
+            power = power * g % p;
+            order += 1;
+            if power == 1 || order >= p {
+                break;
+            }
+        }
+        log.map(|d| (d, order))
+    }
+
+    #[test]
+    fn the_log_tables_are_the_subgroup_walks() {
+        for (&p, (table, order)) in ROCA_PRIMES.iter().zip(ROCA_LOGS.iter()) {
+            for r in 0..p {
+                let walked = discrete_log(r, ROCA_GENERATOR % p, p);
+                let looked_up = match table[r as usize] {
+                    NOT_A_POWER => None,
+                    log => Some((u32::from(log), u32::from(*order))),
+                };
+                assert_eq!(looked_up, walked, "p {p}, r {r}");
+            }
+        }
     }
 
     #[test]
@@ -366,7 +482,7 @@ mod tests {
     fn passes_prime_by_prime(n: &[u8]) -> bool {
         ROCA_PRIMES
             .iter()
-            .all(|&p| discrete_log(residue(n, p), ROCA_GENERATOR % p, p).is_some())
+            .all(|&p| discrete_log(residue_bytewise(n, p), ROCA_GENERATOR % p, p).is_some())
     }
 
     #[test]
