@@ -6,7 +6,7 @@
 //! cooldown, and so are retries after a failed fetch: a flood of random
 //! `kid`s, or an outage, costs at most one fetch per cooldown.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -16,12 +16,21 @@ use crate::config::{CacheSettings, JwksSource, TrustedIssuer};
 use crate::error::VerifyError;
 use crate::fetch::{FetchError, FetchedJwks, Fetcher};
 use crate::metrics::Metrics;
-use jose::VerifyingKey;
+use jose::{JwkError, SkippedJwk, VerifyingKey};
+
+/// Refused JWKs logged one by one per fetch at most; past that, one line
+/// says how many more. A hostile or broken set of thousands of junk keys
+/// costs a bounded log, and every refusal is still counted.
+const REFUSALS_LOGGED_PER_FETCH: usize = 16;
 
 /// The keys of the last good fetch and how long they may serve.
 #[derive(Debug, Default)]
 struct KeySetState {
     keys: HashMap<String, Arc<VerifyingKey>>,
+    /// The `kid`s of the set whose JWK was refused at intake, and why: a
+    /// token naming one is refused as `refused_key` (no refetch: the set
+    /// is fresh and says what it says), and `explain` tells why.
+    refused: HashMap<String, JwkError>,
     /// Bumped by every successful fetch; lets queued callers see that the
     /// fetch they waited for already happened.
     generation: u64,
@@ -47,6 +56,21 @@ struct RefreshLog {
     /// The JWKS URL once known: configured, or found by discovery (once per
     /// process; a failed discovery is retried with the next fetch).
     jwks_uri: Option<String>,
+    /// The refusals of the last good fetch. A refusal is logged and counted
+    /// when it is not among them, so a set refetched every few minutes
+    /// with the same bad key logs it once; a key refused again after it
+    /// left the set (or under new material, or for a new reason) is new.
+    /// Bounded by the size of one set.
+    refusals_seen: HashSet<Refusal>,
+}
+
+/// One refused JWK, as told apart across fetches.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Refusal {
+    kid: Option<String>,
+    reason: &'static str,
+    /// A hash of the JWK as served (`SkippedJwk::material`).
+    material: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,6 +172,9 @@ impl KeyCache {
             if let Some(key) = state.keys.get(kid) {
                 return Ok(Arc::clone(key));
             }
+            if state.refused.contains_key(kid) {
+                return Err(VerifyError::RefusedKey);
+            }
             self.metrics.unknown_kid(&self.issuer.issuer);
             self.refresh(RefreshCause::UnknownKid, state.generation)
                 .await;
@@ -159,15 +186,20 @@ impl KeyCache {
         if !state.is_usable(now) {
             return Err(VerifyError::KeysUnavailable);
         }
-        let key = state
-            .keys
-            .get(kid)
-            .cloned()
-            .ok_or(VerifyError::UnknownKid)?;
+        let key = match state.keys.get(kid) {
+            Some(key) => Arc::clone(key),
+            None if state.refused.contains_key(kid) => return Err(VerifyError::RefusedKey),
+            None => return Err(VerifyError::UnknownKid),
+        };
         if !state.is_fresh(now) {
             self.metrics.stale_serve(&self.issuer.issuer);
         }
         Ok(key)
+    }
+
+    /// Why the held set's JWK for `kid` was refused, if it was.
+    pub fn refusal(&self, kid: &str) -> Option<JwkError> {
+        self.snapshot().refused.get(kid).cloned()
     }
 
     /// Drops `kid` from the held keys at once (a revocation served beside
@@ -183,6 +215,7 @@ impl KeyCache {
         keys.remove(kid);
         let state = KeySetState {
             keys,
+            refused: previous.refused.clone(),
             generation: previous.generation + 1,
             fresh_until: previous.fresh_until,
             usable_until: previous.usable_until,
@@ -247,6 +280,7 @@ impl KeyCache {
             Ok(fetched) => {
                 self.metrics.jwks_fetch(&self.issuer.issuer, true, millis);
                 log.last_failure = None;
+                self.report_refusals(&fetched.set.skipped, log);
                 self.install(fetched, Instant::now());
                 Ok(())
             }
@@ -263,9 +297,12 @@ impl KeyCache {
     /// unchanged keys keep their `Arc`, so decision-cache entries survive.
     fn install(&self, fetched: FetchedJwks, now: Instant) {
         let previous = self.snapshot();
-        for skipped in &fetched.set.skipped {
-            tracing::warn!(issuer = %self.issuer.issuer, kid = ?skipped.kid, error = %skipped.error, "JWK skipped");
-        }
+        let refused = fetched
+            .set
+            .skipped
+            .into_iter()
+            .filter_map(|skipped| Some((skipped.kid?, skipped.error)))
+            .collect();
         let keys = fetched
             .set
             .keys
@@ -284,6 +321,7 @@ impl KeyCache {
         let fresh_until = now + freshness;
         let state = KeySetState {
             keys,
+            refused,
             generation: previous.generation + 1,
             fresh_until: Some(fresh_until),
             usable_until: Some(fresh_until + self.settings.max_stale),
@@ -292,5 +330,47 @@ impl KeyCache {
             Ok(mut slot) => *slot = Arc::new(state),
             Err(poisoned) => *poisoned.into_inner() = Arc::new(state),
         }
+    }
+
+    /// Logs and counts the refusals of a fetched set that the last good
+    /// fetch did not have, then remembers this fetch's.
+    fn report_refusals(&self, skipped: &[SkippedJwk], log: &mut RefreshLog) {
+        let issuer = self.issuer.issuer.as_str();
+        let mut seen = HashSet::with_capacity(skipped.len());
+        let mut new_by_reason: BTreeMap<&'static str, usize> = BTreeMap::new();
+        let mut logged = 0usize;
+        for refused in skipped {
+            let refusal = Refusal {
+                kid: refused.kid.clone(),
+                reason: refused.error.reason(),
+                material: refused.material.clone(),
+            };
+            if !log.refusals_seen.contains(&refusal) {
+                *new_by_reason.entry(refusal.reason).or_default() += 1;
+                if logged < REFUSALS_LOGGED_PER_FETCH {
+                    tracing::warn!(
+                        issuer,
+                        kid = ?refused.kid,
+                        reason = refusal.reason,
+                        material = %refused.material,
+                        error = %refused.error,
+                        "JWK refused"
+                    );
+                }
+                logged += 1;
+            }
+            seen.insert(refusal);
+        }
+        if logged > REFUSALS_LOGGED_PER_FETCH {
+            tracing::warn!(
+                issuer,
+                more = logged - REFUSALS_LOGGED_PER_FETCH,
+                "more JWKs refused than are logged one by one"
+            );
+        }
+        for (reason, count) in new_by_reason {
+            self.metrics.keys_refused(issuer, reason, count);
+        }
+        log.refusals_seen = seen;
     }
 }
