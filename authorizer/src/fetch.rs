@@ -176,17 +176,7 @@ impl Fetcher {
     /// configured URLs.
     pub async fn discover(&self, url: &str, issuer: &str) -> Result<String, FetchError> {
         let got = self.get(url, "application/json", None).await?;
-        let document: DiscoveryDocument = serde_json::from_slice(&got.body)
-            .map_err(|e| FetchError::Discovery(format!("not a discovery document: {e}")))?;
-        if document.issuer != issuer {
-            return Err(FetchError::Discovery(format!(
-                "its issuer {:?} is not {issuer:?}",
-                document.issuer
-            )));
-        }
-        crate::config::check_fetch_url(&document.jwks_uri)
-            .map_err(|e| FetchError::Discovery(e.to_string()))?;
-        Ok(document.jwks_uri)
+        discovered_jwks_uri(&got.body, issuer)
     }
 
     /// Fetches a status list token, conditionally when `etag` is known.
@@ -258,6 +248,22 @@ impl Fetcher {
             etag,
         })
     }
+}
+
+/// The `jwks_uri` of a fetched discovery document, if its `issuer` is
+/// exactly `issuer` and the URL passes the https-or-loopback rule.
+pub(crate) fn discovered_jwks_uri(body: &[u8], issuer: &str) -> Result<String, FetchError> {
+    let document: DiscoveryDocument = serde_json::from_slice(body)
+        .map_err(|e| FetchError::Discovery(format!("not a discovery document: {e}")))?;
+    if document.issuer != issuer {
+        return Err(FetchError::Discovery(format!(
+            "its issuer {:?} is not {issuer:?}",
+            document.issuer
+        )));
+    }
+    crate::config::check_fetch_url(&document.jwks_uri)
+        .map_err(|e| FetchError::Discovery(e.to_string()))?;
+    Ok(document.jwks_uri)
 }
 
 fn request_error(error: reqwest::Error) -> FetchError {
