@@ -170,6 +170,9 @@ fn pinned_algorithms(raw: &RawJwk, family: KeyFamily) -> Result<Vec<Algorithm>, 
 impl VerifyingKey {
     /// Parses one JWK of a key set given as JSON (a `kid` is required).
     pub fn from_jwk_json(json: &str) -> Result<Self, JwkError> {
+        if !is_json_object(json.as_bytes()) {
+            return Err(JwkError::NotAnObject);
+        }
         let raw: RawJwk =
             serde_json::from_str(json).map_err(|e| JwkError::Rejected(e.to_string()))?;
         Self::from_raw(raw, Origin::KeySet)
@@ -434,6 +437,12 @@ fn parse_each(
         .collect()
 }
 
+/// Whether `json` starts (after whitespace) as a JSON object: serde's
+/// derived structs also read an array as their fields in order.
+fn is_json_object(json: &[u8]) -> bool {
+    json.trim_ascii_start().first() == Some(&b'{')
+}
+
 fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
     let first = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
     &bytes[first..]
@@ -472,15 +481,24 @@ impl JwkSet {
     /// listed in `skipped`); a `kid` that appears twice is ambiguous, so every
     /// key with it is dropped.
     pub fn parse(body: &[u8]) -> Result<Self, JwkSetError> {
-        let raw: RawJwkSet =
-            serde_json::from_slice(body).map_err(|e| JwkSetError(e.to_string()))?;
+        // RFC 7517 §5: a JSON object, all of it UTF-8 (serde would read an
+        // array as the struct's fields, and skips unread members unchecked).
+        let text = std::str::from_utf8(body).map_err(|e| JwkSetError(e.to_string()))?;
+        if !is_json_object(body) {
+            return Err(JwkSetError("not a JSON object".to_owned()));
+        }
+        let raw: RawJwkSet = serde_json::from_str(text).map_err(|e| JwkSetError(e.to_string()))?;
         let mut set = JwkSet::default();
         let mut duplicated: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
         for value in raw.keys {
             let kid = value.get("kid").and_then(|k| k.as_str()).map(str::to_owned);
-            let parsed = RawJwk::deserialize(value)
-                .map_err(|e| JwkError::Rejected(e.to_string()))
-                .and_then(|raw| VerifyingKey::from_raw(raw, Origin::KeySet));
+            let parsed = if value.is_object() {
+                RawJwk::deserialize(value)
+                    .map_err(|e| JwkError::Rejected(e.to_string()))
+                    .and_then(|raw| VerifyingKey::from_raw(raw, Origin::KeySet))
+            } else {
+                Err(JwkError::NotAnObject)
+            };
             match parsed {
                 Ok(key) => {
                     if set.keys.contains_key(key.kid()) || duplicated.contains(key.kid()) {
@@ -522,6 +540,34 @@ mod tests {
             key.thumbprint(),
             "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
         );
+    }
+
+    /// What the `discovery` fuzz target found in the discovery document,
+    /// checked here in the JWKS, the same kind of parse: a key set, or a key
+    /// in it, written as a JSON array was read as the struct's fields in
+    /// order, and bytes that are not UTF-8 passed unread in members the
+    /// parser skips.
+    #[test]
+    fn a_key_set_and_its_keys_are_json_objects_of_utf8() {
+        let key = serde_json::json!({"kty": "OKP", "crv": "Ed25519", "kid": "k",
+            "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"});
+        let set = JwkSet::parse(serde_json::json!({"keys": [key]}).to_string().as_bytes()).unwrap();
+        assert_eq!(set.keys.len(), 1);
+        let as_array = serde_json::json!([[key]]).to_string();
+        assert!(JwkSet::parse(as_array.as_bytes()).is_err());
+        let key_as_array = serde_json::json!({"keys": [["OKP", "k", null, null, null, "Ed25519",
+            null, null, "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"]]});
+        let set = JwkSet::parse(key_as_array.to_string().as_bytes()).unwrap();
+        assert!(set.keys.is_empty());
+        assert_eq!(set.skipped[0].error, JwkError::NotAnObject);
+        let mut not_utf8 = br#"{"keys": [], "note": "x"}"#.to_vec();
+        not_utf8[20] = 0x9b;
+        assert!(JwkSet::parse(&not_utf8).is_err());
+        assert_eq!(
+            VerifyingKey::from_jwk_json(r#"["OKP", "k"]"#).err(),
+            Some(JwkError::NotAnObject)
+        );
+        assert!(VerifyingKey::from_jwk_json(&key.to_string()).is_ok());
     }
 
     #[test]
