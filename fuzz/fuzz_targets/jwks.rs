@@ -123,14 +123,25 @@ fuzz_target!(|data: &[u8]| {
             assert!(set.keys.len() + set.skipped.len() <= entries.len());
             for (kid, key) in &set.keys {
                 assert_eq!(kid, key.kid());
-                let mut from = entries
+                let listed: Vec<&Value> = entries
                     .iter()
-                    .filter(|e| e.get("kid").and_then(Value::as_str) == Some(kid));
-                let jwk = from.next().expect("a usable key comes from an entry");
+                    .filter(|e| e.get("kid").and_then(Value::as_str) == Some(kid))
+                    .collect();
+                // Two entries that are each a usable key under one kid, with
+                // different material: ambiguous, so neither may serve.
+                let usable: Vec<(&Value, VerifyingKey)> = listed
+                    .iter()
+                    .filter_map(|e| Some((*e, VerifyingKey::from_jwk_json(&e.to_string()).ok()?)))
+                    .collect();
                 assert!(
-                    from.next().is_none(),
-                    "kid {kid} appears twice yet is usable"
+                    usable.iter().all(|(_, k)| k.same_key_as(&usable[0].1)),
+                    "kid {kid} names two different keys, yet one is usable"
                 );
+                let jwk = usable
+                    .iter()
+                    .find(|(_, k)| k.same_key_as(key))
+                    .map(|(e, _)| *e)
+                    .expect("a usable key comes from an object entry of the set");
                 check_key(key, jwk);
                 let again = VerifyingKey::from_jwk_json(&jwk.to_string()).expect("the same entry");
                 assert!(again.same_key_as(key));
