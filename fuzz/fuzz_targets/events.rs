@@ -177,6 +177,13 @@ const SEGMENTS: [&str; 9] = [
     "books", "42", "admin", "keys", "rotate", "tokens", "revoke", "%41", "a*b",
 ];
 
+/// A client certificate as API Gateway describes it in both event shapes
+/// (every member: the event types require them all).
+fn client_cert(pem: &str) -> Value {
+    json!({"clientCertPem": pem, "subjectDN": "CN=client", "issuerDN": "CN=ca",
+        "serialNumber": "1", "validity": {"notBefore": "a", "notAfter": "b"}})
+}
+
 /// What the harness knows of the event it built, for the sender checks.
 struct Built {
     event: Value,
@@ -297,7 +304,7 @@ fn build(input: &Input, unique: u64) -> Built {
             let mut event = json!({"type": "REQUEST", "methodArn": arn, "resource": path, "path": path,
                 "httpMethod": method, "headers": headers, "multiValueHeaders": multi,
                 "requestContext": {"path": format!("/prod{path}"), "stage": "prod", "domainName": DOMAIN,
-                    "identity": {"sourceIp": "192.0.2.1", "clientCert": cert_pem.as_ref().map(|pem| json!({"clientCertPem": pem}))},
+                    "identity": {"sourceIp": "192.0.2.1", "clientCert": cert_pem.as_ref().map(|pem| client_cert(pem))},
                     "httpMethod": method, "apiId": "abc123"}});
             if input.kind == Kind::V1 {
                 event["version"] = json!("1.0");
@@ -319,9 +326,7 @@ fn build(input: &Input, unique: u64) -> Built {
                     "domainPrefix": "api", "http": {"method": method, "path": format!("/prod{path}"),
                     "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1", "userAgent": "fuzz"},
                     "requestId": "r", "routeKey": route_key, "stage": "prod", "time": "t", "timeEpoch": 0,
-                    "authentication": cert_pem.as_ref().map(|pem| json!({"clientCert": {"clientCertPem": pem,
-                        "subjectDN": "s", "issuerDN": "i", "serialNumber": "1",
-                        "validity": {"notBefore": "a", "notAfter": "b"}}}))}})
+                    "authentication": cert_pem.as_ref().map(|pem| json!({"clientCert": client_cert(pem)}))}})
         }
     };
     for (name, value) in &input.extra {
