@@ -193,6 +193,9 @@ fn check_key_operations(raw: &RawJwk) -> Result<(), JwkError> {
 impl VerifyingKey {
     /// Parses one JWK of a key set given as JSON (a `kid` is required).
     pub fn from_jwk_json(json: &str) -> Result<Self, JwkError> {
+        if !is_json_object(json.as_bytes()) {
+            return Err(JwkError::NotAnObject);
+        }
         let raw: RawJwk =
             serde_json::from_str(json).map_err(|e| JwkError::Rejected(e.to_string()))?;
         Self::from_raw(raw, Origin::KeySet)
@@ -463,6 +466,12 @@ fn parse_each(
         .collect()
 }
 
+/// Whether `json` starts (after whitespace) as a JSON object: serde's
+/// derived structs also read an array as their fields in order.
+fn is_json_object(json: &[u8]) -> bool {
+    json.trim_ascii_start().first() == Some(&b'{')
+}
+
 fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
     let first = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
     &bytes[first..]
@@ -528,8 +537,13 @@ impl JwkSet {
     /// JWKs is ambiguous, so every JWK with it is refused; exact copies of
     /// one JWK count as one.
     pub fn parse(body: &[u8]) -> Result<Self, JwkSetError> {
-        let raw: RawJwkSet =
-            serde_json::from_slice(body).map_err(|e| JwkSetError(e.to_string()))?;
+        // RFC 7517 §5: a JSON object, all of it UTF-8 (serde would read an
+        // array as the struct's fields, and skips unread members unchecked).
+        let text = std::str::from_utf8(body).map_err(|e| JwkSetError(e.to_string()))?;
+        if !is_json_object(body) {
+            return Err(JwkSetError("not a JSON object".to_owned()));
+        }
+        let raw: RawJwkSet = serde_json::from_str(text).map_err(|e| JwkSetError(e.to_string()))?;
         let mut kids: HashMap<&str, KidCount> = HashMap::new();
         for (index, value) in raw.keys.iter().enumerate() {
             let Some(kid) = kid_of(value) else { continue };
@@ -547,6 +561,7 @@ impl JwkSet {
             let parsed = match kid.and_then(|kid| kids.get(kid)) {
                 Some(seen) if seen.identical && seen.first != index => continue,
                 Some(seen) if !seen.identical => Err(JwkError::DuplicateKid(seen.count)),
+                _ if !value.is_object() => Err(JwkError::NotAnObject),
                 _ => RawJwk::deserialize(value)
                     .map_err(|e| JwkError::Rejected(e.to_string()))
                     .and_then(|raw| VerifyingKey::from_raw(raw, Origin::KeySet)),
@@ -585,6 +600,34 @@ mod tests {
             key.thumbprint(),
             "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
         );
+    }
+
+    /// What the `discovery` fuzz target found in the discovery document,
+    /// checked here in the JWKS, the same kind of parse: a key set, or a key
+    /// in it, written as a JSON array was read as the struct's fields in
+    /// order, and bytes that are not UTF-8 passed unread in members the
+    /// parser skips.
+    #[test]
+    fn a_key_set_and_its_keys_are_json_objects_of_utf8() {
+        let key = serde_json::json!({"kty": "OKP", "crv": "Ed25519", "kid": "k",
+            "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"});
+        let set = JwkSet::parse(serde_json::json!({"keys": [key]}).to_string().as_bytes()).unwrap();
+        assert_eq!(set.keys.len(), 1);
+        let as_array = serde_json::json!([[key]]).to_string();
+        assert!(JwkSet::parse(as_array.as_bytes()).is_err());
+        let key_as_array = serde_json::json!({"keys": [["OKP", "k", null, null, null, "Ed25519",
+            null, null, "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"]]});
+        let set = JwkSet::parse(key_as_array.to_string().as_bytes()).unwrap();
+        assert!(set.keys.is_empty());
+        assert_eq!(set.skipped[0].error, JwkError::NotAnObject);
+        let mut not_utf8 = br#"{"keys": [], "note": "x"}"#.to_vec();
+        not_utf8[20] = 0x9b;
+        assert!(JwkSet::parse(&not_utf8).is_err());
+        assert_eq!(
+            VerifyingKey::from_jwk_json(r#"["OKP", "k"]"#).err(),
+            Some(JwkError::NotAnObject)
+        );
+        assert!(VerifyingKey::from_jwk_json(&key.to_string()).is_ok());
     }
 
     #[test]
