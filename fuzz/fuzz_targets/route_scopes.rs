@@ -11,11 +11,7 @@
 //! ever allowed; `permits_route_key` is sound: when it grants a route key,
 //! `permits` grants every request that key stands for.
 //!
-//! ROUTE_RULES: when the rules engine lands in `authorizer`, its target
-//! belongs here beside this one (`route_rules.rs`, a `[[bin]]`, seeds
-//! in `corpus/route_rules/`), asserting the same thing of its policies:
-//! `assert_policy_within_grants` takes the table's own verdict, so a rules
-//! table that answers `permits` plugs in unchanged.
+//! `ROUTE_RULES` has its own target, `route_rules`.
 #![no_main]
 
 use arbitrary::{Arbitrary, Unstructured};

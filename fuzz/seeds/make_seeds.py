@@ -245,6 +245,25 @@ for name, table in tables.items():
     write("route_scopes", f"route-scopes-rs-{name}", b"\x00" + text(table).encode())
 structured("route_scopes")
 
+# route_rules: the demo's shelves (infra/api-routes.json), tests/rules_exact.rs' and
+# docs/route-rules.md's tables, as ROUTE_SCOPES NUL ROUTE_RULES.
+rule_tables = {
+    "shelves": ({"GET /books": "books:read", "GET /shelves/{owner}/books": "books:read"},
+                {"GET /shelves/{owner}/books": [{"bind": {"owner": "sub"}}, {"when": "'books:admin' in scopes"}]}),
+    "tenant-orders": ({"GET /tenants/{tenant}/orders": "orders:read"},
+                      {"GET /tenants/{tenant}/orders": [{"when": "'orders:admin' in scopes"},
+                                                        {"bind": {"tenant": "claims.tenant_id"}}]}),
+    "greedy": ({"GET /home/{user}/{proxy+}": "a", "* /t/*": "b"},
+               {"GET /home/{user}/{proxy+}": [{"bind": {"user": "sub", "proxy": "'docs/' + sub"}}]}),
+    "list-bind": ({"GET /t/{tenant}/orders/{id}": "a"},
+                  {"GET /t/{tenant}/orders/{id}": [{"when": "sub.startsWith('ac')",
+                                                    "bind": {"tenant": "claims.tenants"}}]}),
+    "bad-expr": ({"GET /t/{tenant}/orders": "a"}, {"GET /t/{tenant}/orders": [{"when": "claims.(("}]}),
+}
+for name, (scopes, rules) in rule_tables.items():
+    write("route_rules", f"route-rules-{name}", b"\x00" + (text(scopes) + "\0" + text(rules)).encode())
+structured("route_rules")
+
 # issuer_bodies: issuer/tests/routes.rs' bodies (route, content type, body).
 bodies = {
     "json-login": (0, 1, {"username": "ada", "password": "correct horse"}),

@@ -76,7 +76,7 @@ impl Stack {
             env.insert((*name).to_owned(), (*value).to_owned());
         }
         let mut config =
-            AuthorizerConfig::from_lookup(|name| env.get(name).cloned(), Some(routes()))
+            AuthorizerConfig::from_lookup(|name| env.get(name).cloned(), Some(routes().into()))
                 .expect("authorizer settings");
         for issuer in &mut config.issuers {
             issuer.status_lists_served_at = Some(self.server.origin());
