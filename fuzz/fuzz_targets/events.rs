@@ -345,7 +345,11 @@ fn build(input: &Input, unique: u64) -> Built {
         // can (the event then does not parse, and is refused): leave it out.
         && input.proof.is_none()
         && input.extra.is_empty()
-        && METHODS[..7].contains(&method.as_str());
+        && METHODS[..7].contains(&method.as_str())
+        // Many scopes can make a good token longer than the authorizer takes.
+        && token
+            .as_ref()
+            .is_some_and(|t| t.len() <= tollgate_fuzz::model::MAX_TOKEN_BYTES);
     Built {
         event,
         binding,
