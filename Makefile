@@ -13,7 +13,7 @@ SHELL := /bin/bash
 VENV := .venv
 PYTHON ?= python3
 
-.PHONY: setup setup-lambda setup-infra setup-loadtest infra-check infra-apply test lint fmt check bench bench-instructions lambda lambda-smoke loadtest loadtest-smoke clean-venv fuzz fuzz-check deny audit
+.PHONY: setup setup-lambda setup-infra setup-loadtest infra-check infra-checks infra-apply test lint fmt check bench bench-instructions lambda lambda-smoke loadtest loadtest-smoke clean-venv fuzz fuzz-check deny audit
 
 ## Python tools (moto_server) in .venv/, pinned by requirements-dev.txt.
 setup: $(VENV)/.installed
@@ -25,7 +25,8 @@ $(VENV)/.installed: requirements-dev.txt
 
 ## Everything CI runs. moto_server is started on a free loopback port and
 ## stopped afterwards, even when a step fails.
-test: setup deny infra-check infra-apply
+test: setup
+	$(MAKE) --no-print-directory -j2 --output-sync=recurse deny infra-checks
 	scripts/with-moto.sh bash -c 'cargo fmt --all --check \
 	  && cargo clippy --workspace --all-targets -- -D warnings \
 	  && RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet \
@@ -63,6 +64,13 @@ fuzz:
 ## target/, so the crates both lint are checked once.
 fuzz-check:
 	cd fuzz && cargo fmt --check && CARGO_TARGET_DIR=$(CURDIR)/target cargo clippy --locked --all-targets -- -D warnings
+
+## The offline checks, then the applies against moto, one after the other.
+## make test runs them beside cargo-deny's first install: terraform spends
+## most of its time waiting on moto, and the install is all compiling.
+infra-checks:
+	$(MAKE) --no-print-directory infra-check
+	$(MAKE) --no-print-directory infra-apply
 
 ## checkov, the HCL parser and pytest in .venv-infra/ (pinned; apart from
 ## .venv/ because checkov pins an older boto3 than moto wants).
