@@ -119,7 +119,7 @@ impl<'a> Claims<'a> {
         // One UTF-8 check of the whole payload (fast on ASCII) lets serde_json
         // read strings without validating each again: about a third cheaper.
         let text = std::str::from_utf8(json).map_err(|_| VerifyError::InvalidClaims)?;
-        if !crate::json::is_json_object(text) {
+        if !jose::is_json_object(text.as_bytes()) {
             return Err(VerifyError::InvalidClaims);
         }
         serde_json::from_str(text).map_err(|_| VerifyError::InvalidClaims)
@@ -314,6 +314,22 @@ mod tests {
             Err(VerifyError::InvalidClaims)
         );
         assert!(claims(r#" {"sub":"a","exp":1800000100}"#).is_ok());
+    }
+
+    /// A claim nested deeper than `serde_json::Value` reads would pass the
+    /// claims' struct (which skips it) and fail the rules' and
+    /// `CONTEXT_CLAIMS`' reading: refused here, as every parser agrees.
+    #[test]
+    fn claims_nested_too_deep_are_refused() {
+        let nested = |depth: usize| {
+            format!(
+                r#"{{"sub":"a","exp":1800000100,"x":{}1{}}}"#,
+                "[".repeat(depth),
+                "]".repeat(depth)
+            )
+        };
+        assert!(claims(&nested(100)).is_ok());
+        assert_eq!(claims(&nested(200)), Err(VerifyError::InvalidClaims));
     }
 
     #[test]

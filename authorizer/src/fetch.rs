@@ -257,7 +257,7 @@ pub(crate) fn discovered_jwks_uri(body: &[u8], issuer: &str) -> Result<String, F
     // A JSON object (OIDC Discovery §4.2), all of it UTF-8: serde would read
     // an array as the fields in order, and skips unread members unchecked.
     let text = std::str::from_utf8(body).map_err(|e| refused(e.to_string()))?;
-    if !crate::json::is_json_object(text) {
+    if !jose::is_json_object(text.as_bytes()) {
         return Err(refused("not a JSON object".to_owned()));
     }
     let document: DiscoveryDocument =

@@ -62,7 +62,6 @@ pub mod explain;
 mod explain_report;
 mod explain_sender;
 mod fetch;
-mod json;
 mod key_cache;
 mod metrics;
 mod policy;

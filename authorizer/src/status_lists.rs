@@ -429,7 +429,7 @@ impl StatusLists {
             .map_err(|_| "bad signature".to_owned())?;
         let payload =
             std::str::from_utf8(parsed.payload()).map_err(|_| "claims are not text".to_owned())?;
-        if !crate::json::is_json_object(payload) {
+        if !jose::is_json_object(payload.as_bytes()) {
             return Err("claims are not a JSON object".into());
         }
         serde_json::from_str(payload).map_err(|e| format!("claims refused: {e}"))

@@ -12,7 +12,6 @@ use serde::Deserialize;
 
 use crate::claims::Claims;
 use crate::error::VerifyError;
-use crate::json::is_json_object;
 use jose::Algorithm;
 
 /// Tokens above this size are refused before any decoding. Real access
@@ -145,7 +144,7 @@ fn parse_header(header_b64: &str) -> Result<(Algorithm, String, Option<String>),
     let header_json = decode_segment(header_b64)?;
     // As for claims: one UTF-8 check, then serde_json reads strings unchecked.
     let header_text = std::str::from_utf8(&header_json).map_err(|_| VerifyError::Malformed)?;
-    if !is_json_object(header_text) {
+    if !jose::is_json_object(header_text.as_bytes()) {
         return Err(VerifyError::Malformed);
     }
     let header: RawHeader =
@@ -223,6 +222,27 @@ mod tests {
         assert!(matches!(parse_header(&array), Err(VerifyError::Malformed)));
         let object = b64(r#"{"alg":"RS256","kid":"k"}"#);
         assert!(parse_header(&object).is_ok());
+    }
+
+    /// Every parser reads the same JSON: a header member nested deeper than
+    /// `serde_json::Value` reads (the header's struct would skip it) is
+    /// refused.
+    #[test]
+    fn a_header_nested_too_deep_is_malformed() {
+        use base64::Engine as _;
+        let b64 = |json: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
+        let header = |depth: usize| {
+            b64(&format!(
+                r#"{{"alg":"RS256","kid":"k","x":{}1{}}}"#,
+                "[".repeat(depth),
+                "]".repeat(depth)
+            ))
+        };
+        assert!(parse_header(&header(100)).is_ok());
+        assert!(matches!(
+            parse_header(&header(200)),
+            Err(VerifyError::Malformed)
+        ));
     }
 
     #[test]

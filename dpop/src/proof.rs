@@ -142,8 +142,10 @@ impl ProofReader {
     }
 
     fn parse_header(&self, json: &[u8]) -> Result<ProofKey, ProofError> {
-        if json.trim_ascii_start().first() != Some(&b'{') {
-            return Err(ProofError::invalid("header is not a JSON object"));
+        if !jose::is_json_object(json) {
+            return Err(ProofError::invalid(
+                "header is not a JSON object, or nests too deep",
+            ));
         }
         let header: Header = serde_json::from_slice(json)
             .map_err(|_| ProofError::invalid("header is not a JOSE header"))?;
@@ -188,8 +190,10 @@ fn decode(segment: &str, what: &str) -> Result<Vec<u8>, ProofError> {
 }
 
 fn claims(json: &[u8]) -> Result<Claims, ProofError> {
-    if json.trim_ascii_start().first() != Some(&b'{') {
-        return Err(ProofError::invalid("claims are not a JSON object"));
+    if !jose::is_json_object(json) {
+        return Err(ProofError::invalid(
+            "claims are not a JSON object, or nest too deep",
+        ));
     }
     let claims: Claims = serde_json::from_slice(json)
         .map_err(|_| ProofError::invalid("claims lack jti, htm, htu or iat, or mistype one"))?;
@@ -315,5 +319,41 @@ mod tests {
                 other => panic!("{why}: {other:?}"),
             }
         }
+    }
+
+    /// What the `dpop_proof` fuzz target found: an unknown header member
+    /// nested deeper than `serde_json::Value` reads was skipped by the
+    /// header's struct, so the proof was read. Now refused, claims too.
+    #[test]
+    fn a_header_or_claims_nested_too_deep_are_refused() {
+        let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode_to_string(bytes);
+        let deep = |depth: usize| format!("{}null{}", "{\"k\":".repeat(depth), "}".repeat(depth));
+        let jwk = json!({"kty": "EC", "crv": "P-256",
+            "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+            "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"});
+        let header = |depth: usize| {
+            format!(
+                "{{\"typ\":\"dpop+jwt\",\"alg\":\"ES256\",\"jwk\":{jwk},\"x\":{}}}",
+                deep(depth)
+            )
+        };
+        let reader = ProofReader::new(Algorithm::ALL.to_vec());
+        let read_header = |text: String| reader.parse_header(text.as_bytes());
+        assert!(read_header(header(100)).is_ok());
+        match read_header(header(200)) {
+            Err(ProofError::Invalid(message)) => assert!(message.contains("too deep"), "{message}"),
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("a header nested 200 deep was read"),
+        }
+        let proof = format!("{}.e30.{}", b64(header(200).as_bytes()), b64(&[1; 64]));
+        assert!(reader.read(&proof).is_err());
+        let claims_text = |depth: usize| {
+            format!(
+                "{{\"jti\":\"j\",\"htm\":\"GET\",\"htu\":\"https://a.example/\",\"iat\":1,\"x\":{}}}",
+                deep(depth)
+            )
+        };
+        assert!(claims(claims_text(100).as_bytes()).is_ok());
+        assert!(claims(claims_text(200).as_bytes()).is_err());
     }
 }

@@ -18,6 +18,7 @@ use serde::Deserialize;
 use crate::algorithm::{Algorithm, KeyFamily};
 use crate::error::JwkError;
 use crate::hygiene;
+use crate::json_text::is_json_object;
 
 /// RSA keys under this many bits are refused (NIST SP 800-131A).
 pub const MIN_RSA_BITS: usize = 2048;
@@ -464,12 +465,6 @@ fn parse_each(
                 .map_err(|e| JwkError::Rejected(e.to_string()))
         })
         .collect()
-}
-
-/// Whether `json` starts (after whitespace) as a JSON object: serde's
-/// derived structs also read an array as their fields in order.
-fn is_json_object(json: &[u8]) -> bool {
-    json.trim_ascii_start().first() == Some(&b'{')
 }
 
 fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {

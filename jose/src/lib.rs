@@ -21,9 +21,11 @@
 mod algorithm;
 mod error;
 mod hygiene;
+mod json_text;
 mod jwk;
 
 pub use algorithm::{Algorithm, KeyFamily};
 pub use error::JwkError;
 pub use hygiene::{has_roca_fingerprint, MAX_RSA_EXPONENT};
+pub use json_text::{is_json_object, MAX_JSON_DEPTH};
 pub use jwk::{JwkSet, JwkSetError, SkippedJwk, VerifyingKey, MAX_RSA_BITS, MIN_RSA_BITS};
