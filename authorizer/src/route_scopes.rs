@@ -92,6 +92,9 @@ impl Route {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RouteScopes {
     routes: Vec<Route>,
+    /// Each route's [`Route::resources`], made once: every policy lists
+    /// them all.
+    resources: Vec<Vec<String>>,
 }
 
 /// Why `ROUTE_SCOPES` was refused.
@@ -184,7 +187,13 @@ impl RouteScopes {
                 }
             }
         }
-        Ok(Self { routes })
+        let resources = routes.iter().map(|r| r.resources().collect()).collect();
+        Ok(Self { routes, resources })
+    }
+
+    /// Route `index`'s policy resources below `{api}/{stage}/`.
+    pub(crate) fn resources_of(&self, index: usize) -> &[String] {
+        self.resources.get(index).map_or(&[], Vec::as_slice)
     }
 
     /// The routes, in table order.

@@ -7,6 +7,7 @@
 //! a string literal, a sum). CEL is dynamically typed over claims, so the
 //! rest is decided at request time, where any error denies.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -119,17 +120,29 @@ impl RuleExpr {
         })
     }
 
-    /// Evaluates over one token's variables.
+    /// Evaluates over one token's variables. An expression is a pure
+    /// function of them, so each distinct source runs once per token: a
+    /// table repeats its tenant binding on route after route.
     pub(crate) fn evaluate(&self, vars: &TokenVariables) -> Result<CelValue, String> {
-        self.program
+        if let Some(known) = vars.results.borrow().get(self.source.as_str()) {
+            return known.clone();
+        }
+        let result = self
+            .program
             .execute(&vars.context)
-            .map_err(|error| error.to_string())
+            .map_err(|error| error.to_string());
+        vars.results
+            .borrow_mut()
+            .insert(self.source.clone(), result.clone());
+        result
     }
 }
 
 /// One verified token's variables, built once for all its rules.
 pub(crate) struct TokenVariables {
     context: Context<'static, 'static>,
+    /// Each expression's result for this token, by source.
+    results: RefCell<HashMap<String, Result<CelValue, String>>>,
 }
 
 impl TokenVariables {
@@ -157,7 +170,10 @@ impl TokenVariables {
                 .collect::<Vec<_>>(),
         );
         context.add_variable_from_value("claims", cel_value(claims));
-        Self { context }
+        Self {
+            context,
+            results: RefCell::default(),
+        }
     }
 }
 

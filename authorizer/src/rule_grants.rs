@@ -104,9 +104,14 @@ impl RouteRules {
     /// and reason) once: tokens are evaluated once, then cached.
     pub fn grants(&self, claims: &Value, scopes: &[String]) -> (RuleGrants, usize) {
         let mut refused = 0;
+        if self.rules.is_empty() {
+            return (RuleGrants::default(), 0);
+        }
+        let vars = TokenVariables::new(&self.env, claims, scopes);
         let routes = self
-            .evaluate(claims, scopes)
-            .into_iter()
+            .rules
+            .iter()
+            .map(|rule| alternatives(rule, &vars, Vec::new()))
             .map(|outcome| {
                 for alternative in &outcome.alternatives {
                     for (param, value, reason) in &alternative.refused {
@@ -126,10 +131,17 @@ impl RouteRules {
 }
 
 fn outcome(rule: &RouteRule, vars: &TokenVariables) -> RuleOutcome {
+    alternatives(rule, vars, rule.alternatives.iter().map(describe).collect())
+}
+
+/// A route's alternatives evaluated; `sources` are for display only (the
+/// grants of every token leave them out: formatting them costs more than
+/// the rules).
+fn alternatives(rule: &RouteRule, vars: &TokenVariables, sources: Vec<String>) -> RuleOutcome {
     RuleOutcome {
         route: rule.route,
         key: rule.key.clone(),
-        sources: rule.alternatives.iter().map(describe).collect(),
+        sources,
         alternatives: rule
             .alternatives
             .iter()
