@@ -1,31 +1,35 @@
 # The REST API. Open: POST /token, POST /revoke (RFC 7009: the token or its
 # client authenticates itself), GET /.well-known/{proxy+} and the status
 # lists GET /statuslists and GET /statuslists/{proxy+} (the issuer).
-# Behind the TOKEN authorizer: /books and /books/{proxy+} (the backend) and
-# /admin/{proxy+} (the issuer's key administration). The methods here are
+# Behind the TOKEN authorizer: /books, /books/{proxy+} and
+# /shelves/{owner}/books (the backend; a shelf is its owner's, by the
+# authorizer's route rule) and /admin/{proxy+} (the issuer's key
+# administration). The methods here are
 # exactly the routes of the authorizer's ROUTE_SCOPES table (checked by
 # infra/tests/test_contract.py): a method not listed is answered 403 by
 # API Gateway before any function runs.
 
 locals {
   routes = {
-    "POST /token"               = { resource = "token", function = "issuer", authorized = false }
-    "POST /revoke"              = { resource = "revoke", function = "issuer", authorized = false }
-    "GET /.well-known/{proxy+}" = { resource = "well_known_proxy", function = "issuer", authorized = false }
-    "GET /statuslists"          = { resource = "statuslists", function = "issuer", authorized = false }
-    "GET /statuslists/{proxy+}" = { resource = "statuslists_proxy", function = "issuer", authorized = false }
-    "GET /books"                = { resource = "books", function = "backend", authorized = true }
-    "POST /books"               = { resource = "books", function = "backend", authorized = true }
-    "GET /books/{proxy+}"       = { resource = "books_proxy", function = "backend", authorized = true }
-    "PATCH /books/{proxy+}"     = { resource = "books_proxy", function = "backend", authorized = true }
-    "DELETE /books/{proxy+}"    = { resource = "books_proxy", function = "backend", authorized = true }
-    "GET /admin/{proxy+}"       = { resource = "admin_proxy", function = "issuer", authorized = true }
-    "POST /admin/{proxy+}"      = { resource = "admin_proxy", function = "issuer", authorized = true }
+    "POST /token"                = { resource = "token", function = "issuer", authorized = false }
+    "POST /revoke"               = { resource = "revoke", function = "issuer", authorized = false }
+    "GET /.well-known/{proxy+}"  = { resource = "well_known_proxy", function = "issuer", authorized = false }
+    "GET /statuslists"           = { resource = "statuslists", function = "issuer", authorized = false }
+    "GET /statuslists/{proxy+}"  = { resource = "statuslists_proxy", function = "issuer", authorized = false }
+    "GET /books"                 = { resource = "books", function = "backend", authorized = true }
+    "POST /books"                = { resource = "books", function = "backend", authorized = true }
+    "GET /books/{proxy+}"        = { resource = "books_proxy", function = "backend", authorized = true }
+    "PATCH /books/{proxy+}"      = { resource = "books_proxy", function = "backend", authorized = true }
+    "DELETE /books/{proxy+}"     = { resource = "books_proxy", function = "backend", authorized = true }
+    "GET /shelves/{owner}/books" = { resource = "shelf_books", function = "backend", authorized = true }
+    "GET /admin/{proxy+}"        = { resource = "admin_proxy", function = "issuer", authorized = true }
+    "POST /admin/{proxy+}"       = { resource = "admin_proxy", function = "issuer", authorized = true }
   }
 
   # The API's resources (path segments), named as the routes above name them.
   top_paths = {
-    token = "token", revoke = "revoke", well_known = ".well-known", statuslists = "statuslists", books = "books", admin = "admin"
+    token = "token", revoke = "revoke", well_known = ".well-known", statuslists = "statuslists", books = "books", shelves = "shelves",
+    admin = "admin"
   }
   proxy_parents = {
     well_known_proxy = "well_known", statuslists_proxy = "statuslists", books_proxy = "books", admin_proxy = "admin"
@@ -33,6 +37,7 @@ locals {
   resource_ids = merge(
     { for key, r in aws_api_gateway_resource.top : key => r.id },
     { for key, r in aws_api_gateway_resource.proxy : key => r.id },
+    { shelf = aws_api_gateway_resource.shelf.id, shelf_books = aws_api_gateway_resource.shelf_books.id },
   )
 }
 
@@ -119,8 +124,22 @@ resource "aws_api_gateway_resource" "proxy" {
   path_part   = "{proxy+}"
 }
 
+# /shelves/{owner}/books: a shelf is one path parameter deep, its books a
+# segment below.
+resource "aws_api_gateway_resource" "shelf" {
+  rest_api_id = aws_api_gateway_rest_api.tollgate.id
+  parent_id   = aws_api_gateway_resource.top["shelves"].id
+  path_part   = "{owner}"
+}
+
+resource "aws_api_gateway_resource" "shelf_books" {
+  rest_api_id = aws_api_gateway_rest_api.tollgate.id
+  parent_id   = aws_api_gateway_resource.shelf.id
+  path_part   = "books"
+}
+
 # One method per route: behind the authorizer unless the route table marks
-# it open.
+# it open. Each path parameter ({proxy+}, {owner}) is declared.
 resource "aws_api_gateway_method" "route" {
   #checkov:skip=CKV_AWS_59:Open by design only where the route table says authorized = false (pinned by infra/tests/test_contract.py to POST /token and POST /revoke, where the caller authenticates itself with credentials or with the token it revokes, and GET /.well-known/* and GET /statuslists*, the JWKS, discovery document and signed status lists every verifier needs); every other method is CUSTOM with the token authorizer.
   #checkov:skip=CKV2_AWS_53:The backend and issuer validate their own input (problem+json or RFC 6749 errors); a request validator cannot express those rules.
@@ -131,7 +150,7 @@ resource "aws_api_gateway_method" "route" {
   http_method        = split(" ", each.key)[0]
   authorization      = each.value.authorized ? "CUSTOM" : "NONE"
   authorizer_id      = each.value.authorized ? module.authorizer.authorizer_id : null
-  request_parameters = strcontains(each.key, "{proxy+}") ? { "method.request.path.proxy" = true } : {}
+  request_parameters = { for param in regexall("\\{(\\w+)\\+?\\}", each.key) : "method.request.path.${param[0]}" => true }
 }
 
 resource "aws_api_gateway_integration" "route" {

@@ -45,13 +45,15 @@ resource "aws_lambda_function" "fn" {
 }
 
 # API Gateway may invoke the issuer and backend only from this API's stages
-# (the authorizer module grants its own function to this API's authorizer).
-# The principal stays a literal in each resource so checkov can check the
-# source ARN.
+# (the authorizer module grants its own function to this API's authorizer),
+# the backend only for its own paths: /books, /books/... and the one
+# method on a shelf (a source ARN is stage/METHOD/path). The principal
+# stays a literal in each resource so checkov can check the source ARN.
 locals {
   api_gateway_permissions = {
-    issuer  = { statement_id = "AllowApiGatewayIssuer", source_arn = "${local.execute_api_arn}/${var.stage_name}/*" }
-    backend = { statement_id = "AllowApiGatewayBackend", source_arn = "${local.execute_api_arn}/${var.stage_name}/*/books*" }
+    issuer          = { function = "issuer", statement_id = "AllowApiGatewayIssuer", source_arn = "${local.execute_api_arn}/${var.stage_name}/*" }
+    backend         = { function = "backend", statement_id = "AllowApiGatewayBackend", source_arn = "${local.execute_api_arn}/${var.stage_name}/*/books*" }
+    backend_shelves = { function = "backend", statement_id = "AllowApiGatewayBackendShelves", source_arn = "${local.execute_api_arn}/${var.stage_name}/GET/shelves/*/books" }
   }
 }
 
@@ -60,7 +62,7 @@ resource "aws_lambda_permission" "api_gateway" {
 
   statement_id  = each.value.statement_id
   action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.fn[each.key].function_name
+  function_name = aws_lambda_function.fn[each.value.function].function_name
   principal     = "apigateway.amazonaws.com"
   source_arn    = each.value.source_arn
 }

@@ -25,6 +25,7 @@ module "settings" {
   authorizer_vpc_config        = var.authorizer_vpc_config
   rotation_schedule            = var.rotation_schedule
   route_scopes                 = var.route_scopes
+  route_rules                  = var.route_rules
   log_retention_days           = var.log_retention_days
   alarm_topic_arn              = var.alarm_topic_arn
   lambda_dir                   = var.lambda_dir
@@ -69,6 +70,10 @@ module "authorizer" {
   # This API's own table (api-routes.json, which the local stack and the
   # authorizer binary's default read too); a route_scopes variable replaces it.
   route_scopes = var.route_scopes != null ? var.route_scopes : local.api_routes.route_scopes
+  # Its rules too (GET /shelves/{owner}/books: the caller's own shelf, or
+  # any for books:admin); a route_rules variable replaces them. (Through
+  # JSON: a conditional's two objects must be of one type.)
+  route_rules = jsondecode(var.route_rules != null ? jsonencode(var.route_rules) : jsonencode(local.api_routes.route_rules))
   # RFC 9068 access tokens, every one with a status list entry.
   required_typ                = "at+jwt"
   status_list_check           = "required"
@@ -88,7 +93,7 @@ module "authorizer" {
 }
 
 locals {
-  # The demo API's route table: its methods (api.tf) and their scopes.
+  # The demo API's route table: its methods (api.tf), their scopes and rules.
   api_routes = jsondecode(file("${path.module}/api-routes.json"))
 
   # The functions deployed here; the authorizer is the module's.

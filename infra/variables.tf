@@ -188,6 +188,12 @@ variable "route_scopes" {
   }
 }
 
+variable "route_rules" {
+  description = "ROUTE_RULES for the authorizer: \"METHOD /path\" of route_scopes to a list of alternatives { when = \"CEL\", bind = { param = \"CEL\" } } (the authorizer module checks them). null: this API's own rules, infra/api-routes.json's (set {} with a route_scopes of your own that lacks their routes)."
+  type        = any
+  default     = null
+}
+
 variable "log_retention_days" {
   description = "Retention of every log group (functions and API access logs)."
   type        = number

@@ -18,10 +18,10 @@ use crate::error::VerifyError;
 use crate::events::AuthorizerEvent;
 use crate::metrics::Outcome;
 use crate::policy::{MethodArn, PolicyBuilder};
-use crate::route_key::RouteKeyRequests;
-use crate::route_scopes::Access;
+use crate::route_access::Access;
 use crate::rule_grants::RuleGrants;
 use crate::sender_settings::DpopMode;
+use crate::simple_response::reused_answer_holds;
 use crate::verified::VerifiedToken;
 
 /// Why an invocation gives no answer; its message is what the invocation
@@ -161,46 +161,12 @@ impl Authorizer {
             Access::MissingScope => return (false, "missing_scope"),
             Access::RuleDenied => return (false, "rule_denied"),
         }
-        let Some(route_key) = event.route_key() else {
-            return (true, "ok");
-        };
-        if !self.config().http_api_simple_responses {
-            return (true, "ok");
+        match event.route_key() {
+            Some(route_key) if self.config().http_api_simple_responses => {
+                reused_answer_holds(table, event, route_key, arn.path, scopes, rules)
+            }
+            _ => (true, "ok"),
         }
-        // With the path in the cache key too, the answer serves this path
-        // for every verb of the route key (`ANY`); without it, every request
-        // of the route key (`GET /books/{id}` for any id).
-        if event.path_in_identity_source().is_some() {
-            let every_verb = RouteKeyRequests::parse(route_key).is_some_and(|key| {
-                key.methods
-                    .iter()
-                    .all(|verb| table.access(verb, arn.path, scopes, rules) == Access::Allowed)
-            });
-            return match every_verb {
-                true => (true, "ok"),
-                false => (false, "route_key_wider_than_scopes"),
-            };
-        }
-        if table.permits_route_key_with(route_key, scopes, rules) {
-            return (true, "ok");
-        }
-        // Granted by the scopes alone, narrowed by rules to some paths.
-        if table.permits_route_key(route_key, scopes) {
-            tracing::warn!(
-                route_key,
-                "HTTP API simple response refused: the route rules allow this path only, and \
-                 API Gateway would reuse the answer for every path of this route key; add \
-                 $context.path to the identity sources"
-            );
-            return (false, "path_not_in_identity_source");
-        }
-        tracing::warn!(
-            route_key,
-            "HTTP API simple response refused: API Gateway would reuse it for every \
-             request of this route key, and the token's scopes do not grant them all; \
-             use narrower routes or IAM policy responses"
-        );
-        (false, "route_key_wider_than_scopes")
     }
 
     /// The answer in the shape `event` asked for.

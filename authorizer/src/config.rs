@@ -11,8 +11,7 @@ use crate::claim_mapping::{ClaimMapping, ClaimMappingError};
 use crate::route_rules::{RouteRules, RouteRulesError};
 use crate::route_scopes::{RouteScopes, RouteScopesError};
 use crate::route_table::RouteTable;
-use crate::sender_settings::SenderSettings;
-use dpop::DpopSettingsError;
+use crate::sender_settings::{SenderSettings, SenderSettingsError};
 
 /// The largest duration setting honoured (one year); larger values are capped.
 pub const MAX_DURATION_SECONDS: u64 = 365 * 24 * 3600;
@@ -258,15 +257,9 @@ pub enum ConfigError {
     /// `STATUS_LIST_CHECK` is not `off`, `if_present` or `required`.
     #[error("STATUS_LIST_CHECK must be off, if_present or required, not {0:?}")]
     StatusListCheck(String),
-    /// `DPOP_MODE` is not `off`, `if_bound` or `required`.
-    #[error("DPOP_MODE must be off, if_bound or required, not {0:?}")]
-    DpopMode(String),
-    /// `DPOP_ALGORITHMS` or `DPOP_MAX_AGE_SECONDS` was refused.
+    /// A `DPOP_*` setting was refused.
     #[error(transparent)]
-    Dpop(#[from] DpopSettingsError),
-    /// `DPOP_PUBLIC_BASE_URLS` is not a JSON array of base URLs.
-    #[error("DPOP_PUBLIC_BASE_URLS: {0}")]
-    DpopPublicBaseUrls(String),
+    Sender(#[from] SenderSettingsError),
     /// A key or discovery URL that is not https (or loopback http).
     #[error("refusing key URL {url:?}: {why}")]
     InsecureUrl {

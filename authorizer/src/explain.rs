@@ -6,53 +6,20 @@
 //! explanation cannot drift from what the authorizer logs. Nothing about the
 //! signature is reported as valid unless the key was found and the check ran.
 
-use std::fmt;
 use std::sync::Arc;
 
 use crate::authorizer::Authorizer;
 use crate::claims::{ClaimChecks, Claims};
 use crate::config::StatusCheck;
 use crate::error::VerifyError;
+use crate::explain_report::Report;
+pub use crate::explain_report::{Check, Verdict};
 use crate::explain_sender::ProofInput;
-use crate::route_scopes::Access;
+use crate::route_access::Access;
 use crate::rule_grants::RuleOutcome;
 use crate::token::{parse_token, SignatureBuf, UnverifiedToken};
 use crate::verified::VerifiedToken;
 use jose::VerifyingKey;
-
-/// One check's verdict.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    /// The check passed.
-    Pass,
-    /// The check failed; `reason` says why.
-    Fail,
-    /// Not run: an earlier check it depends on failed.
-    Skipped,
-}
-
-impl fmt::Display for Verdict {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Verdict::Pass => "pass",
-            Verdict::Fail => "FAIL",
-            Verdict::Skipped => "skip",
-        })
-    }
-}
-
-/// One line of the explanation.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Check {
-    /// What was checked (`signature`, `exp`, …).
-    pub name: &'static str,
-    /// Its verdict.
-    pub verdict: Verdict,
-    /// What was seen, in words.
-    pub detail: String,
-    /// The refusal reason (as logged and in metrics) when it failed.
-    pub reason: Option<&'static str>,
-}
 
 /// Every check, the authorizer's outcome, and what the token's scopes grant.
 #[derive(Debug)]
@@ -79,67 +46,6 @@ impl Explanation {
     /// (DPoP, certificate), failed.
     pub fn refused(&self) -> bool {
         self.outcome.is_err() || self.checks.iter().any(|c| c.verdict == Verdict::Fail)
-    }
-}
-
-/// Collects checks; a failure makes the dependent checks `Skipped`.
-#[derive(Default)]
-pub(crate) struct Report {
-    checks: Vec<Check>,
-    /// The token's `status.status_list` (URI, index), when it has one.
-    status: Option<(String, u64)>,
-}
-
-impl Report {
-    fn record(
-        &mut self,
-        name: &'static str,
-        result: Result<String, (VerifyError, String)>,
-    ) -> bool {
-        self.record_reason(
-            name,
-            result.map_err(|(error, detail)| (error.reason(), format!("{detail} ({error})"))),
-        )
-    }
-
-    /// A check whose refusal is any reason (a sender check's).
-    pub(crate) fn record_reason(
-        &mut self,
-        name: &'static str,
-        result: Result<String, (&'static str, String)>,
-    ) -> bool {
-        let check = match result {
-            Ok(detail) => Check {
-                name,
-                verdict: Verdict::Pass,
-                detail,
-                reason: None,
-            },
-            Err((reason, detail)) => Check {
-                name,
-                verdict: Verdict::Fail,
-                detail,
-                reason: Some(reason),
-            },
-        };
-        let passed = check.verdict == Verdict::Pass;
-        self.checks.push(check);
-        passed
-    }
-
-    pub(crate) fn skip(&mut self, names: &[&'static str]) {
-        self.skip_saying(names, "not checked: an earlier check failed");
-    }
-
-    pub(crate) fn skip_saying(&mut self, names: &[&'static str], why: &str) {
-        for name in names {
-            self.checks.push(Check {
-                name,
-                verdict: Verdict::Skipped,
-                detail: why.to_owned(),
-                reason: None,
-            });
-        }
     }
 }
 

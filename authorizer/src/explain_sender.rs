@@ -6,7 +6,7 @@
 use dpop::{ProofError, ProofRequest};
 
 use crate::authorizer::Authorizer;
-use crate::explain::Report;
+use crate::explain_report::Report;
 use crate::sender_settings::DpopMode;
 use crate::verified::VerifiedToken;
 
@@ -40,49 +40,31 @@ impl Authorizer {
             );
         }
         let mode = self.config().sender.mode;
-        match (mode, verified.binding.jkt.as_deref(), input) {
-            (DpopMode::Off, _, _) => {
-                report.record_reason("dpop", Ok("DPOP_MODE=off: proofs are not checked".into()));
+        let verdict = match (mode, verified.binding.jkt.as_deref(), input) {
+            (_, Some(jkt), Some(input)) if mode != DpopMode::Off => {
+                return self.explain_proof(token, jkt, input, report);
             }
-            (_, Some(jkt), None) => {
-                report.record_reason(
-                    "dpop",
-                    Err((
-                        ProofError::Missing.reason(),
-                        format!(
-                            "DPoP-bound (cnf.jkt {jkt:?}): a request needs the DPoP scheme and a \
-                             proof (--dpop PROOF --method M --request-url URL)"
-                        ),
-                    )),
-                );
-            }
-            (_, Some(jkt), Some(input)) => self.explain_proof(token, jkt, input, report),
-            (_, None, Some(_)) => {
-                report.record_reason(
-                    "dpop",
-                    Err((
-                        "dpop_binding",
-                        "the token is not DPoP-bound (no cnf.jkt): the DPoP scheme is refused"
-                            .into(),
-                    )),
-                );
-            }
-            (DpopMode::Required, None, None) => {
-                report.record_reason(
-                    "dpop",
-                    Err((
-                        "dpop_binding",
-                        "DPOP_MODE=required and the token is not DPoP-bound (no cnf.jkt)".into(),
-                    )),
-                );
-            }
+            (DpopMode::Off, _, _) => Ok("DPOP_MODE=off: proofs are not checked".into()),
+            (_, Some(jkt), _) => Err((
+                ProofError::Missing.reason(),
+                format!(
+                    "DPoP-bound (cnf.jkt {jkt:?}): a request needs the DPoP scheme and a \
+                     proof (--dpop PROOF --method M --request-url URL)"
+                ),
+            )),
+            (_, None, Some(_)) => Err((
+                "dpop_binding",
+                "the token is not DPoP-bound (no cnf.jkt): the DPoP scheme is refused".into(),
+            )),
+            (DpopMode::Required, None, None) => Err((
+                "dpop_binding",
+                "DPOP_MODE=required and the token is not DPoP-bound (no cnf.jkt)".into(),
+            )),
             (DpopMode::IfBound, None, None) => {
-                report.record_reason(
-                    "dpop",
-                    Ok("a bearer token (no cnf.jkt): DPOP_MODE=if_bound needs no proof".into()),
-                );
+                Ok("a bearer token (no cnf.jkt): DPOP_MODE=if_bound needs no proof".into())
             }
-        }
+        };
+        report.record_reason("dpop", verdict);
     }
 
     /// The proof read, then each claim check on its own.

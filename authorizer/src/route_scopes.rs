@@ -31,8 +31,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::route_key::{RouteKeyRequests, HTTP_METHODS};
-use crate::route_template::{resource_glob, RouteTemplate};
-use crate::rule_grants::RuleGrants;
+use crate::route_template::{resource_glob, Pattern, RouteTemplate};
 
 /// One route and the scopes, any of which grants it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -177,10 +176,9 @@ impl RouteScopes {
                 if a.scope_set() == b.scope_set() {
                     continue;
                 }
-                let clash = a.resources().any(|ra| {
-                    b.resources()
-                        .any(|rb| globs_intersect(ra.as_bytes(), rb.as_bytes()))
-                });
+                let clash = a
+                    .resources()
+                    .any(|ra| b.resources().any(|rb| globs_intersect(&ra, &rb)));
                 if clash {
                     return Err(RouteScopesError::Overlap(a.key(), b.key()));
                 }
@@ -196,35 +194,9 @@ impl RouteScopes {
 
     /// Whether `granted` scopes permit `method path`: some matching route is granted.
     pub fn permits(&self, method: &str, path: &str, granted: &[&str]) -> bool {
-        self.access(method, path, granted, &RuleGrants::default()) == Access::Allowed
-    }
-
-    /// Whether a token with `granted` scopes and `rules` (its route rules'
-    /// grants) may call `method path`: some matching route is granted by
-    /// its scopes and, if it has rules, allows this path. Exactly what the
-    /// policy [`crate::PolicyBuilder`] builds for the token allows.
-    pub fn access(&self, method: &str, path: &str, granted: &[&str], rules: &RuleGrants) -> Access {
-        let mut scoped = false;
-        for (i, route) in self.routes.iter().enumerate() {
-            if !route.matches(method, path) || !route.granted_by(granted.iter().copied()) {
-                continue;
-            }
-            scoped = true;
-            let allowed = match rules.for_route(i) {
-                None => true,
-                Some(paths) => paths
-                    .iter()
-                    .any(|p| glob_matches(p.as_bytes(), path.as_bytes())),
-            };
-            if allowed {
-                return Access::Allowed;
-            }
-        }
-        if scoped {
-            Access::RuleDenied
-        } else {
-            Access::MissingScope
-        }
+        self.routes
+            .iter()
+            .any(|r| r.matches(method, path) && r.granted_by(granted.iter().copied()))
     }
 
     /// Whether `granted` scopes permit every request an HTTP API route key
@@ -233,45 +205,17 @@ impl RouteScopes {
     /// granted route must cover the key's whole path: sound, and exact
     /// unless only several routes together would cover it (then `false`).
     pub fn permits_route_key(&self, route_key: &str, granted: &[&str]) -> bool {
-        self.permits_route_key_with(route_key, granted, &RuleGrants::default())
-    }
-
-    /// [`Self::permits_route_key`] for a token with route rules: a ruled
-    /// route covers the key only through a path it allows (an unbound one,
-    /// such as an admin alternative's).
-    pub fn permits_route_key_with(
-        &self,
-        route_key: &str,
-        granted: &[&str],
-        rules: &RuleGrants,
-    ) -> bool {
         let Some(requests) = RouteKeyRequests::parse(route_key) else {
             return false;
         };
-        let key = requests.path.as_bytes();
         requests.methods.iter().all(|verb| {
-            self.routes.iter().enumerate().any(|(i, r)| {
+            self.routes.iter().any(|r| {
                 r.methods().any(|m| m == *verb)
                     && r.granted_by(granted.iter().copied())
-                    && match rules.for_route(i) {
-                        None => glob_covers(r.glob().as_bytes(), key),
-                        Some(paths) => paths.iter().any(|p| glob_covers(p.as_bytes(), key)),
-                    }
+                    && glob_covers(r.glob().as_bytes(), requests.path.as_bytes())
             })
         })
     }
-}
-
-/// A token's access to one request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Access {
-    /// Allowed.
-    Allowed,
-    /// No route that matches is granted by the token's scopes.
-    MissingScope,
-    /// Scopes grant a matching route, but none of its rules' alternatives
-    /// allows this request.
-    RuleDenied,
 }
 
 /// IAM-style wildcard match: `*` any run of characters (`/` included), `?`
@@ -312,42 +256,9 @@ fn star_walk(pattern: &[u8], text: &[u8], literal: impl Fn(u8, u8) -> bool) -> b
     pattern[p..].iter().all(|&b| b == b'*')
 }
 
-/// Whether some string matches both `*`-globs. Dynamic programming over
-/// (position in a, position in b): state = both prefixes produced the same text.
-pub(crate) fn globs_intersect(a: &[u8], b: &[u8]) -> bool {
-    let (la, lb) = (a.len(), b.len());
-    let mut seen = vec![false; (la + 1) * (lb + 1)];
-    let mut stack = vec![(0usize, 0usize)];
-    while let Some((i, j)) = stack.pop() {
-        let idx = i * (lb + 1) + j;
-        if seen[idx] {
-            continue;
-        }
-        seen[idx] = true;
-        if i == la && j == lb {
-            return true;
-        }
-        let ai = a.get(i).copied();
-        let bj = b.get(j).copied();
-        if ai == Some(b'*') {
-            stack.push((i + 1, j)); // a's star ends
-            if matches!(bj, Some(c) if c != b'*') {
-                stack.push((i, j + 1)); // a's star absorbs b's literal
-            }
-        }
-        if bj == Some(b'*') {
-            stack.push((i, j + 1));
-            if matches!(ai, Some(c) if c != b'*') {
-                stack.push((i + 1, j));
-            }
-        }
-        if let (Some(x), Some(y)) = (ai, bj) {
-            if x != b'*' && y != b'*' && x == y {
-                stack.push((i + 1, j + 1));
-            }
-        }
-    }
-    false
+/// Whether some string matches both `*`-globs.
+pub(crate) fn globs_intersect(a: &str, b: &str) -> bool {
+    Pattern::glob(a).meets(&Pattern::glob(b))
 }
 
 /// The demo API's table, for tests.
@@ -433,12 +344,12 @@ mod tests {
 
     #[test]
     fn glob_intersection() {
-        assert!(globs_intersect(b"/books/*", b"/books/1"));
-        assert!(globs_intersect(b"/books/*", b"/*/1"));
-        assert!(!globs_intersect(b"/books", b"/books/*"));
-        assert!(!globs_intersect(b"*x", b"*y"));
-        assert!(globs_intersect(b"*x", b"x*"));
-        assert!(!globs_intersect(b"/admin/*", b"/books/*"));
+        assert!(globs_intersect("/books/*", "/books/1"));
+        assert!(globs_intersect("/books/*", "/*/1"));
+        assert!(!globs_intersect("/books", "/books/*"));
+        assert!(!globs_intersect("*x", "*y"));
+        assert!(globs_intersect("*x", "x*"));
+        assert!(!globs_intersect("/admin/*", "/books/*"));
     }
 
     #[test]

@@ -3,10 +3,8 @@
 //! `DPOP_REPLAY_TABLE`) and the URLs clients call the API at
 //! (`DPOP_PUBLIC_BASE_URLS`).
 
-use dpop::DpopSettings;
+use dpop::{DpopSettings, DpopSettingsError};
 use environment::Settings;
-
-use crate::config::ConfigError;
 
 /// `DPOP_MODE`: which tokens need a DPoP proof.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -45,14 +43,30 @@ pub struct SenderSettings {
     pub public_base_urls: Vec<String>,
 }
 
+/// Why a `DPOP_*` setting was refused; the message names it.
+#[derive(Debug, thiserror::Error)]
+pub enum SenderSettingsError {
+    /// `DPOP_MODE` is not `off`, `if_bound` or `required`.
+    #[error("DPOP_MODE must be off, if_bound or required, not {0:?}")]
+    Mode(String),
+    /// `DPOP_ALGORITHMS` or `DPOP_MAX_AGE_SECONDS` was refused.
+    #[error(transparent)]
+    Proofs(#[from] DpopSettingsError),
+    /// `DPOP_PUBLIC_BASE_URLS` is not a JSON array of base URLs.
+    #[error("DPOP_PUBLIC_BASE_URLS: {0}")]
+    PublicBaseUrls(String),
+}
+
 impl SenderSettings {
     /// Reads the DPoP variables.
     pub fn from_settings(
         settings: &Settings<impl Fn(&str) -> Option<String>>,
-    ) -> Result<Self, ConfigError> {
+    ) -> Result<Self, SenderSettingsError> {
         let mode = match settings.text("DPOP_MODE") {
             None => DpopMode::default(),
-            Some(value) => DpopMode::from_setting(&value).ok_or(ConfigError::DpopMode(value))?,
+            Some(value) => {
+                DpopMode::from_setting(&value).ok_or(SenderSettingsError::Mode(value))?
+            }
         };
         let public_base_urls = match settings.text("DPOP_PUBLIC_BASE_URLS") {
             None => Vec::new(),
@@ -68,8 +82,8 @@ impl SenderSettings {
 
 /// A JSON array of absolute http(s) URLs without query or fragment, kept
 /// without a trailing `/`.
-fn parse_base_urls(json: &str) -> Result<Vec<String>, ConfigError> {
-    let bad = |why: &str| ConfigError::DpopPublicBaseUrls(why.to_owned());
+fn parse_base_urls(json: &str) -> Result<Vec<String>, SenderSettingsError> {
+    let bad = |why: &str| SenderSettingsError::PublicBaseUrls(why.to_owned());
     let urls: Vec<String> =
         serde_json::from_str(json).map_err(|_| bad("not a JSON array of URLs"))?;
     urls.into_iter()
@@ -95,7 +109,7 @@ fn parse_base_urls(json: &str) -> Result<Vec<String>, ConfigError> {
 mod tests {
     use super::*;
 
-    fn read(pairs: &[(&str, &str)]) -> Result<SenderSettings, ConfigError> {
+    fn read(pairs: &[(&str, &str)]) -> Result<SenderSettings, SenderSettingsError> {
         let settings = Settings::new(|name: &str| {
             pairs
                 .iter()
@@ -117,7 +131,7 @@ mod tests {
         }
         assert!(matches!(
             read(&[("DPOP_MODE", "sometimes")]),
-            Err(ConfigError::DpopMode(_))
+            Err(SenderSettingsError::Mode(_))
         ));
         let urls = read(&[(
             "DPOP_PUBLIC_BASE_URLS",
@@ -139,14 +153,14 @@ mod tests {
             assert!(
                 matches!(
                     read(&[("DPOP_PUBLIC_BASE_URLS", bad)]),
-                    Err(ConfigError::DpopPublicBaseUrls(_))
+                    Err(SenderSettingsError::PublicBaseUrls(_))
                 ),
                 "{bad}"
             );
         }
         assert!(matches!(
             read(&[("DPOP_ALGORITHMS", "HS256")]),
-            Err(ConfigError::Dpop(_))
+            Err(SenderSettingsError::Proofs(_))
         ));
     }
 }

@@ -293,6 +293,11 @@ class ApplyAgainstMoto(unittest.TestCase):
             env = self.function("tollgate-authorizer")["Environment"]["Variables"]
             self.assertEqual((env["JWT_ISSUER"], env["JWKS_URI"]), (outputs["issuer_url"], outputs["jwks_url"]))
             self.assertEqual((env["JWT_REQUIRED_TYP"], env["STATUS_LIST_CHECK"]), ("at+jwt", "required"))
+            # The demo's route table reaches the authorizer: its scopes and
+            # its rules (the shelf bound to the caller), as the JSON holds them.
+            route_table = json.loads((INFRA / "api-routes.json").read_text(encoding="utf-8"))
+            self.assertEqual(json.loads(env["ROUTE_SCOPES"]), route_table["route_scopes"])
+            self.assertEqual(json.loads(env["ROUTE_RULES"]), route_table["route_rules"])
             issuer = self.function("tollgate-issuer")["Environment"]["Variables"]
             self.assertEqual((issuer["STATUS_TABLE"], issuer["USERS_TABLE"]), ("tollgate-status", "tollgate-users"))
             authorizers = self.moto.client("apigateway").get_authorizers(restApiId=api_id)["items"]
@@ -300,6 +305,7 @@ class ApplyAgainstMoto(unittest.TestCase):
                              [("TOKEN", "method.request.header.Authorization")])
             self.assert_invoked_only_by("tollgate-authorizer", api_id, authorizers[0]["id"])
             self.assert_own_logs_only("tollgate-authorizer")
+            self.assert_route_table_methods(api_id, authorizers[0]["id"], route_table)
             for table in tables:
                 described = dynamodb.describe_table(TableName=table)["Table"]
                 self.assertTrue(described["DeletionProtectionEnabled"], table)
@@ -331,6 +337,31 @@ class ApplyAgainstMoto(unittest.TestCase):
 
         self.cycle("", {"lambda_dir": str(self.lambda_dir)}, check, before_destroy=unprotect, then=other_endpoint_types)
         self.assertFalse(set(tables) & set(dynamodb.list_tables()["TableNames"]), "tables left after destroy")
+
+    def assert_route_table_methods(self, api_id: str, authorizer_id: str, table: dict) -> None:
+        """Every method of infra/api-routes.json is on its resource path, behind
+        the authorizer or open as the table says, integrated with its function,
+        each path parameter declared; the backend may be invoked for its own
+        paths only (/books... and the shelves)."""
+        gateway = self.moto.client("apigateway")
+        resources = {r["path"]: r["id"] for r in gateway.get_resources(restApiId=api_id, limit=500)["items"]}
+        self.assertIn("/shelves/{owner}/books", resources)
+        for key, route in table["methods"].items():
+            verb, path = key.split(" ", 1)
+            self.assertIn(path, resources, key)
+            method = gateway.get_method(restApiId=api_id, resourceId=resources[path], httpMethod=verb)
+            authorization = ("CUSTOM", authorizer_id) if route["authorized"] else ("NONE", None)
+            self.assertEqual((method["authorizationType"], method.get("authorizerId")), authorization, key)
+            params = {f"method.request.path.{p}": True for p in re.findall(r"\{(\w+)\+?\}", path)}
+            self.assertEqual(method.get("requestParameters") or {}, params, key)
+            integration = gateway.get_integration(restApiId=api_id, resourceId=resources[path], httpMethod=verb)
+            self.assertIn(f":function:tollgate-{route['function']}/invocations", integration["uri"], key)
+        policy = json.loads(self.moto.client("lambda").get_policy(FunctionName="tollgate-backend")["Policy"])
+        arns = sorted(s["Condition"]["ArnLike"]["AWS:SourceArn"] for s in policy["Statement"])
+        prefix = f"arn:aws:execute-api:{REGION}:"
+        self.assertEqual([arn.split(f":{api_id}/", 1)[1] for arn in arns if arn.startswith(prefix)],
+                         ["prod/*/books*", "prod/GET/shelves/*/books"])
+        self.assertEqual(len(arns), 2, arns)
 
     def assert_endpoint(self, outputs: dict, endpoint_type: str) -> None:
         """The root module's API is of `endpoint_type`, and its outputs say so."""
@@ -403,13 +434,14 @@ class ApplyAgainstMoto(unittest.TestCase):
 
         self.cycle("examples/rest-api", {"lambda_zip": str(self.lambda_dir / "authorizer" / "bootstrap.zip")}, check)
 
-    def http_api(self, outputs: dict) -> tuple[str, dict]:
+    def http_api(self, outputs: dict, path_in_cache_key: bool = False) -> tuple[str, dict]:
         api_id = re.fullmatch(rf"https://(\w+)\.execute-api\.{REGION}\.amazonaws\.com/?", outputs["api_url"]).group(1)
         authorizer = self.moto.client("apigatewayv2").get_authorizer(ApiId=api_id, AuthorizerId=outputs["authorizer_id"])
         self.assertEqual((authorizer["AuthorizerType"], authorizer["AuthorizerPayloadFormatVersion"]), ("REQUEST", "2.0"))
         self.assertTrue(authorizer["EnableSimpleResponses"])
-        self.assertEqual(set(authorizer["IdentitySource"]), {"$request.header.Authorization", "$context.routeKey"},
-                         "a simple response is cached per route")
+        self.assertEqual(set(authorizer["IdentitySource"]),
+                         {"$request.header.Authorization", "$context.routeKey"} | ({"$context.path"} if path_in_cache_key else set()),
+                         "a simple response is cached per route (and, under route rules, per path)")
         routes = self.moto.client("apigatewayv2").get_routes(ApiId=api_id)["Items"]
         for route in routes:
             self.assertEqual((route["AuthorizationType"], route["AuthorizerId"]), ("CUSTOM", outputs["authorizer_id"]), route["RouteKey"])
@@ -417,10 +449,12 @@ class ApplyAgainstMoto(unittest.TestCase):
 
     def test_the_http_api_example(self) -> None:
         def check(outputs: dict) -> None:
-            api_id, routes = self.http_api(outputs)
-            self.assertEqual(routes, {"GET /items", "POST /items", "ANY /admin/{proxy+}"})
+            api_id, routes = self.http_api(outputs, path_in_cache_key=True)
+            self.assertEqual(routes, {"GET /items", "POST /items", "GET /tenants/{tenant}/items", "ANY /admin/{proxy+}"})
             env = self.assert_lambda(outputs["function_name"])["Environment"]["Variables"]
             self.assertEqual(env["HTTP_API_SIMPLE_RESPONSES"], "true")
+            self.assertEqual(json.loads(env["ROUTE_RULES"]), {
+                "GET /tenants/{tenant}/items": [{"when": "'items:admin' in scopes"}, {"bind": {"tenant": "claims.tenant_id"}}]})
             self.assert_invoked_only_by(outputs["function_name"], api_id, outputs["authorizer_id"])
 
         self.cycle("examples/http-api", {"lambda_zip": str(self.lambda_dir / "authorizer" / "bootstrap.zip")}, check)

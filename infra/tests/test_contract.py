@@ -372,7 +372,45 @@ def test_the_api_has_exactly_the_route_tables_methods():
     call = module_call("authorizer")
     # (the HCL parser spells null None)
     assert one(call["route_scopes"]) == "${var.route_scopes != None ? var.route_scopes : local.api_routes.route_scopes}"
+    assert one(call["route_rules"]) == (
+        "${jsondecode(var.route_rules != None ? jsonencode(var.route_rules) : jsonencode(local.api_routes.route_rules))}")
     assert root_locals()["api_routes"] == '${jsondecode(file("${path.module}/api-routes.json"))}'
+
+
+def test_the_modules_route_rules_checks_are_the_authorizers():
+    """The authorizer module's plan-time checks of route_rules refuse what
+    the function refuses at start (route_rules.rs, route_template.rs), and
+    the demo's rules pass both."""
+    variables = {k: v for block in hcl("modules/authorizer/variables.tf")["variable"] for k, v in block.items()}
+    rules = variables["route_rules"]
+    # `any`: converting to an object type would drop a misspelt member
+    # without a word, where the function refuses it.
+    assert (one(rules["type"]), one(rules["default"])) == ("${any}", {})
+    checks = "\n".join(conditions(rules))
+    source = strip_tests((ROOT / "authorizer/src/route_rules.rs").read_text(encoding="utf-8"))
+    alternative = re.search(r"#\[serde\(deny_unknown_fields\)\]\s*struct AlternativeJson \{(.*?)\}", source, re.S).group(1)
+    members = set(re.findall(r"(\w+): Option<", alternative))
+    assert members == {"when", "bind"}
+    allowed = re.search(r"setsubtract\(keys\(alternative\),\[(.*?)\]\)", checks).group(1)
+    assert set(re.findall(r"'(\w+)'", allowed)) == members
+    # A bound parameter's name: the module's regex and the function's bytes.
+    name = re.search(r'regex\("(\^\[[^"]+\]\+\$)",param\)', checks).group(1)
+    template = (ROOT / "authorizer/src/route_template.rs").read_text(encoding="utf-8")
+    extra = re.findall(r"b'(.)'", re.search(r"fn param_name.*?matches!\(b, (.*?)\)\)", template, re.S).group(1))
+    assert "is_ascii_alphanumeric()" in re.search(r"fn param_name.*?\n\}", template, re.S).group(0)
+    for candidate in ["tenant", "owner", "proxy", "a.b", "x-y", "p_1", "A9", "", "a b", "a/b", "x+", "{a}", "é", "a*", "a:b"]:
+        rust = candidate != "" and all((c.isascii() and c.isalnum()) or c in extra for c in candidate)
+        assert bool(re.fullmatch(name, candidate)) == rust, candidate
+    # The demo's rules: routes of its scopes, parameters of those routes
+    # (terraform test renders them; the authorizer's tests compile them).
+    table = json.loads((INFRA / "api-routes.json").read_text(encoding="utf-8"))
+    assert table["route_rules"]
+    for route, alternatives in table["route_rules"].items():
+        assert route in table["route_scopes"], route
+        for alternative in alternatives:
+            assert set(alternative) <= members, route
+            for param in alternative.get("bind", {}):
+                assert f"{{{param}}}" in route.split("/") or route.endswith(f"/{{{param}+}}"), (route, param)
 
 
 def test_the_api_routes_and_the_default_route_scopes_agree():
@@ -460,11 +498,28 @@ def test_the_deployment_is_redone_when_any_part_of_the_api_changes():
 
 def test_lambda_permissions_are_scoped_by_source_arn():
     permissions = instances("aws_lambda_permission")
-    assert set(permissions) == {"issuer", "backend", "rotation"}
+    assert set(permissions) == {"issuer", "backend", "backend_shelves", "rotation"}
     for name, p in permissions.items():
         assert one(p["source_arn"]).startswith("${"), name
         assert "*/*/*" not in one(p["source_arn"]), name
     assert one(permissions["rotation"]["source_arn"]) == "${aws_secretsmanager_secret.keyset.arn}"
+    # API Gateway's: each function may be invoked for every method the
+    # route table gives it, and the backend for nothing else (a source ARN
+    # is .../stage/METHOD/path, `*` matching `/` too).
+    stage = "${local.execute_api_arn}/${var.stage_name}/"
+    granted = {}
+    for name, p in permissions.items():
+        if name == "rotation":
+            continue
+        function = re.fullmatch(r'\$\{aws_lambda_function\.fn\["([\w-]+)"\]\.function_name\}', one(p["function_name"])).group(1)
+        assert one(p["source_arn"]).startswith(stage), name
+        granted.setdefault(function, []).append(one(p["source_arn"]).removeprefix(stage))
+    requests = {key: key.split(" ")[0] + sample(key.split(" ", 1)[1]) for key in api_routes()}
+    for key, r in api_routes().items():
+        assert any(glob(g, requests[key]) for g in granted[r["function"]]), f"{r['function']} may not be invoked for {key}"
+    for key, r in api_routes().items():
+        if r["function"] != "backend":
+            assert not any(glob(g, requests[key]) for g in granted["backend"]), f"the backend may be invoked for {key}"
     # The authorizer: that API, as that authorizer, only.
     authorizer = module_blocks("authorizer", "resource")["aws_lambda_permission"]["api_gateway"]
     assert one(authorizer["principal"]) == "apigateway.amazonaws.com"
@@ -825,10 +880,17 @@ def test_http_api_authorizers_read_the_token_from_the_identity_sources_only():
     # With simple responses the route key joins the cache key: a cached
     # `true` is never reused for another route.
     # With DPoP the proof joins it too: the authorizer refuses a proof that
-    # is not among the identity sources.
+    # is not among the identity sources. With route rules, the path joins
+    # it after the route key when a rule binds a parameter: the authorizer
+    # answers `true` for a bound route only when the path is among them.
     sources = local("modules/authorizer/api.tf", "identity_sources").replace(" ", "")
     assert sources == ("${concat(['$request.header.Authorization'],var.dpop==None?[]:['$request.header.DPoP'],"
-                       "var.simple_responses?['$context.routeKey']:[])}")
+                       "var.simple_responses?['$context.routeKey']:[],"
+                       "var.simple_responses&&local.rules_bind_paths?['$context.path']:[])}")
+    # The context variables are the ones the authorizer's refusals name.
+    refusals = "\n".join(strip_tests(f.read_text(encoding="utf-8")) for f in sorted((ROOT / "authorizer/src").glob("*.rs")))
+    for variable in ("$context.routeKey", "$context.path"):
+        assert re.search(r'"[^"]*' + re.escape(variable), refusals), f"the authorizer names no {variable}"
     token = resources["aws_api_gateway_authorizer"]["token"]
     expression = re.compile(one(token["identity_validation_expression"]))
     assert expression.match("Bearer a.b.c") and not expression.match("Basic x")

@@ -548,6 +548,7 @@ def records() -> dict[str, dict]:
 
     authorizer = strip_tests((ROOT / "authorizer/src/metrics.rs").read_text(encoding="utf-8"))
     answer = strip_tests((ROOT / "authorizer/src/answer.rs").read_text(encoding="utf-8"))
+    simple_response = strip_tests((ROOT / "authorizer/src/simple_response.rs").read_text(encoding="utf-8"))
     errors = strip_tests((ROOT / "authorizer/src/error.rs").read_text(encoding="utf-8"))
     # Sender constraints: ProofError::reason (the dpop crate) and SenderError::reason.
     proof_errors = strip_tests((ROOT / "dpop/src/error.rs").read_text(encoding="utf-8"))
@@ -558,12 +559,14 @@ def records() -> dict[str, dict]:
         "decisions": literals(function_body(authorizer, "as_str"))
         | set(re.findall(r'if ok \{ "(\w+)" \} else \{ "(\w+)" \}', authorizer)[0])
         | ({none} if re.search(r"emit\(\s*NONE", authorizer) else set()),
-        # VerifyError::reason, the decisions answer.rs records, NONE for the others.
+        # VerifyError::reason, the decisions answer.rs records (and its
+        # simple responses, simple_response.rs), NONE for the others.
         "reasons": literals(function_body(errors, "reason"))
         | literals(function_body(proof_errors, "reason"))
         | literals(function_body(sender, "reason"))
         | set(re.findall(r'decision\(\s*Outcome::\w+,\s*"(\w+)"', answer))
         | set(re.findall(r'\((?:true|false), "(\w+)"\)', function_body(answer, "permits")))
+        | set(re.findall(r'\((?:true|false), "(\w+)"\)', function_body(simple_response, "reused_answer_holds")))
         | ({none} if "Record::new(SERVICE, decision, NONE" in authorizer else set()),
     }
 

@@ -120,17 +120,7 @@ pub async fn start(stores: Stores, options: StackOptions) -> anyhow::Result<Runn
     // Keys and status lists are fetched from this very listener, whatever
     // the issuer URL says.
     let served_at = format!("http://{addr}");
-    // One replay store for both: a proof used at the token endpoint is
-    // used, wherever it is shown next.
-    let issuer = Arc::new(
-        issuer_service_recording(
-            &stores.identity(),
-            &issuer_url,
-            IssuerMetrics::new(Arc::clone(&options.metrics)),
-        )?
-        .with_replay_store(Arc::clone(&stores.replay))
-        .with_token_endpoint_urls([format!("{served_at}/token")]),
-    );
+    let issuer = issuer(&stores, &issuer_url, &served_at, &options.metrics)?;
     let keyset = issuer.keyset().await?; // creates the first keyset on a fresh store
     let status_revision = stores.status.revision().await?;
     let authorizer = Arc::new(
@@ -170,6 +160,25 @@ pub async fn start(stores: Stores, options: StackOptions) -> anyhow::Result<Runn
         task,
         watcher,
     })
+}
+
+/// The stack's issuer. It shares one replay store with the authorizer: a
+/// proof used at the token endpoint is used, wherever it is shown next.
+fn issuer(
+    stores: &Stores,
+    issuer_url: &str,
+    served_at: &str,
+    metrics: &Arc<dyn telemetry::MetricsSink>,
+) -> anyhow::Result<Arc<IssuerService>> {
+    Ok(Arc::new(
+        issuer_service_recording(
+            &stores.identity(),
+            issuer_url,
+            IssuerMetrics::new(Arc::clone(metrics)),
+        )?
+        .with_replay_store(Arc::clone(&stores.replay))
+        .with_token_endpoint_urls([format!("{served_at}/token")]),
+    ))
 }
 
 /// The gateway over the issuer and books routers, told of every revocation

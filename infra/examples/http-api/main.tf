@@ -1,7 +1,9 @@
-# An HTTP API with GET /items, POST /items and ANY /admin/{proxy+} in front
-# of an upstream HTTP service, each route behind Tollgate's authorizer with
-# simple responses: the answer is isAuthorized for the route, so the route
-# key is part of API Gateway's cache key (the module adds it).
+# An HTTP API with GET /items, POST /items, GET /tenants/{tenant}/items and
+# ANY /admin/{proxy+} in front of an upstream HTTP service, each route
+# behind Tollgate's authorizer with simple responses: the answer is
+# isAuthorized for the route, so the route key is part of API Gateway's
+# cache key, and, with a route rule binding {tenant} to the token's tenant,
+# the path too (the module adds both).
 
 variable "name" {
   description = "Prefix of every resource name."
@@ -35,14 +37,20 @@ variable "lambda_zip" {
 
 locals {
   lambda_zip = coalesce(var.lambda_zip, "${path.module}/../../../target/lambda/authorizer/bootstrap.zip")
-  routes     = ["GET /items", "POST /items", "ANY /admin/{proxy+}"]
+  routes     = ["GET /items", "POST /items", "GET /tenants/{tenant}/items", "ANY /admin/{proxy+}"]
   # What each route needs, in ROUTE_SCOPES' terms (`*` matches `/` too): a
   # simple response for `ANY /admin/{proxy+}` is `true` only for a token
   # granted every verb on every path under /admin.
   route_scopes = {
-    "GET /items"  = "items:read"
-    "POST /items" = "items:write"
-    "* /admin/*"  = "items:admin"
+    "GET /items"                  = "items:read"
+    "POST /items"                 = "items:write"
+    "GET /tenants/{tenant}/items" = "items:read"
+    "* /admin/*"                  = "items:admin"
+  }
+  # A tenant's items are its own (the token's `tenant_id` claim), or any
+  # tenant's for items:admin (docs/route-rules.md).
+  route_rules = {
+    "GET /tenants/{tenant}/items" = [{ when = "'items:admin' in scopes" }, { bind = { tenant = "claims.tenant_id" } }]
   }
 }
 
@@ -67,6 +75,7 @@ module "authorizer" {
   issuer           = var.issuer
   audiences        = var.audiences
   route_scopes     = local.route_scopes
+  route_rules      = local.route_rules
   api_type         = "http"
   http_api_id      = aws_apigatewayv2_api.items.id
   simple_responses = true

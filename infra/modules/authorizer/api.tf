@@ -48,6 +48,11 @@ resource "aws_api_gateway_authorizer" "request" {
 # the identity sources (API Gateway's cache key). With simple responses
 # the answer is one boolean for one route: $context.routeKey joins the
 # cache key, so a `true` cached for one route is never reused for another.
+# When a route rule binds a path parameter, a token is granted some paths
+# of a route key and not others: $context.path joins the cache key, and
+# the function answers `true` for a bound route only when the path is
+# among the identity sources (docs/route-rules.md). A rule without `bind`
+# grants a route key whole or not at all, as scopes do: no path needed.
 # With DPoP the DPoP header joins them: the authorizer refuses a proof that
 # is not in the cache key, and the TTL is 0 (variables.tf), as for REST.
 resource "aws_apigatewayv2_authorizer" "request" {
@@ -69,7 +74,13 @@ locals {
     ["$request.header.Authorization"],
     var.dpop == null ? [] : ["$request.header.DPoP"],
     var.simple_responses ? ["$context.routeKey"] : [],
+    var.simple_responses && local.rules_bind_paths ? ["$context.path"] : [],
   )
+  rules_bind_paths = try(anytrue(flatten([
+    for route, alternatives in var.route_rules : [
+      for alternative in alternatives : try(alternative.bind, null) == null ? false : length(alternative.bind) > 0
+    ]
+  ])), false)
   rest_identity_sources = concat(
     ["method.request.header.Authorization"],
     try(var.dpop.mode, null) == "required" ? ["method.request.header.DPoP"] : [],

@@ -17,6 +17,7 @@ locals {
     length(var.audiences) == 0 ? {} : { JWT_AUDIENCE = join(",", var.audiences) },
     var.jwks_uri == null ? {} : { JWKS_URI = var.jwks_uri },
     { ROUTE_SCOPES = jsonencode({ for route, scopes in var.route_scopes : route => trimspace(scopes) }) },
+    length(var.route_rules) == 0 ? {} : { ROUTE_RULES = jsonencode(local.route_rules) },
     length(var.scope_claims) == 0 ? {} : { SCOPE_CLAIMS = join(",", var.scope_claims) },
     length(var.context_claims) == 0 ? {} : { CONTEXT_CLAIMS = join(",", var.context_claims) },
     var.principal_claim == null ? {} : { PRINCIPAL_CLAIM = var.principal_claim },
@@ -39,6 +40,22 @@ locals {
       STATUS_LIST_MAX_AGE_SECONDS = tostring(var.status_list_max_age_seconds)
     },
   )
+
+  # ROUTE_RULES as given, members set to null left out (a caller's own
+  # object type with optional attributes sets the missing ones to null).
+  route_rules = {
+    for route, alternatives in var.route_rules : route => [
+      for alternative in alternatives : { for member, value in alternative : member => value if value != null }
+    ]
+  }
+
+  # Lambda refuses an environment over 4 KB, measured as the JSON of all
+  # its variables; counted here in bytes of Terraform's JSON (if anything a
+  # little over Lambda's count: Terraform writes <, > and & as \u003c,
+  # \u003e and \u0026), so that the plan says so, not the apply.
+  environment_json_base64 = base64encode(jsonencode(local.environment))
+  environment_bytes = (length(local.environment_json_base64) / 4 * 3
+  -(endswith(local.environment_json_base64, "==") ? 2 : endswith(local.environment_json_base64, "=") ? 1 : 0))
 
   api_id = var.api_type == "rest" ? var.rest_api_id : var.http_api_id
   # arn:…:execute-api:region:account:apiId, the prefix of every route of the API.
@@ -168,4 +185,11 @@ resource "aws_lambda_function" "this" {
   # them) and, with DPoP, record proofs; in a VPC, Lambda needs its network
   # interfaces first.
   depends_on = [aws_iam_role_policy.own_logs, aws_iam_role_policy.network_interfaces, aws_iam_role_policy.dpop_replay]
+
+  lifecycle {
+    precondition {
+      condition     = local.environment_bytes <= 4096
+      error_message = "The function's environment is ${local.environment_bytes} bytes as JSON, over Lambda's 4 KB (4096 bytes) for all its variables; ROUTE_SCOPES and ROUTE_RULES are most of it: use shorter routes (a `*` for several), fewer rules or shorter expressions."
+    }
+  }
 }

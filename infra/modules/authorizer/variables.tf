@@ -90,6 +90,73 @@ variable "route_scopes" {
   }
 }
 
+# HCL's && and || evaluate both sides: a member that may be absent is read
+# in the branch a conditional takes only when it is there.
+#
+# Typed `any`, not map(list(object({ when = optional(string), bind =
+# optional(map(string)) }))): converting to an object type silently drops
+# attributes the type does not name, so a misspelt `bnid` would become an
+# alternative that always holds, granting every tenant. The checks below
+# refuse it instead (as the function does), and hold the shape the type
+# would have: each alternative an object with `when` (a string) and `bind`
+# (a map of strings), both optional. What only the function can check (CEL
+# syntax, variables and types, routes that could bypass a rule) fails its
+# start: docs/route-rules.md.
+variable "route_rules" {
+  description = "Rules on some routes beyond their scopes (ROUTE_RULES): { \"METHOD /path\" = [{ when = \"CEL bool\", bind = { param = \"CEL string or list\" } }, ...] }, a route of route_scopes to its alternatives, one of which must hold; `bind` pins a path parameter ({tenant}, or a last {proxy+}) of that route to the token's values. Empty: none. With simple_responses and a rule that binds a parameter, $context.path joins the identity sources."
+  type        = any
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition = try(alltrue([
+      for route, alternatives in var.route_rules : startswith(jsonencode(alternatives), "[") && alltrue([
+        for alternative in alternatives : startswith(jsonencode(alternative), "{") && length(setsubtract(keys(alternative), ["when", "bind"])) == 0
+      ])
+    ]), false)
+    error_message = "route_rules maps a route to a list of alternatives, each { when = \"...\", bind = { param = \"...\" } } with no other member (a misspelt one would make an alternative that always holds)."
+  }
+  validation {
+    condition     = try(alltrue([for route, alternatives in var.route_rules : length(alternatives) > 0]), false)
+    error_message = "A route in route_rules lists no alternatives: it could never be granted (remove it, or give it [{}] to hold always)."
+  }
+  validation {
+    condition = try(alltrue(flatten([
+      for route, alternatives in var.route_rules : [
+        for alternative in alternatives : try(alternative.when, null) == null ? true : startswith(jsonencode(alternative.when), "\"") && trimspace(alternative.when) != ""
+      ]
+    ])), false)
+    error_message = "A route_rules `when` must be a non-empty string: a CEL expression over the token that yields a bool."
+  }
+  validation {
+    condition = try(alltrue(flatten([
+      for route, alternatives in var.route_rules : [
+        for alternative in alternatives : try(alternative.bind, null) == null ? true : startswith(jsonencode(alternative.bind), "{") && alltrue([
+          for param, expression in alternative.bind : startswith(jsonencode(expression), "\"") && trimspace(expression) != ""
+        ])
+      ]
+    ])), false)
+    error_message = "A route_rules `bind` must map path parameter names to non-empty strings: CEL expressions yielding a string or a list of strings."
+  }
+  validation {
+    condition     = try(alltrue([for route in keys(var.route_rules) : contains(keys(var.route_scopes), route)]), false)
+    error_message = "Every route in route_rules must be a key of route_scopes, written the same way: a rule only narrows a route the scopes grant."
+  }
+  # A parameter is a whole segment `{name}`, or `{name+}` as the last one,
+  # of the rule's route key; names as the function reads them.
+  validation {
+    condition = try(alltrue(flatten([
+      for route, alternatives in var.route_rules : [
+        for alternative in alternatives : [
+          for param in keys(try(alternative.bind, null) == null ? {} : alternative.bind) :
+          can(regex("^[A-Za-z0-9_.-]+$", param)) && (contains(split("/", route), "{${param}}") || endswith(route, "/{${param}+}"))
+        ]
+      ]
+    ])), false)
+    error_message = "A route_rules `bind` names a parameter its route does not have: bind only the route key's path parameters, {name} or a last {name+} (without the braces: bind = { tenant = \"claims.tenant_id\" })."
+  }
+}
+
 variable "scope_claims" {
   description = "Claim paths whose values grant scopes (SCOPE_CLAIMS), e.g. [\"scope\", \"cognito:groups\"] or [\"realm_access.roles\"]. Empty: scope and scp."
   type        = list(string)
@@ -289,7 +356,7 @@ variable "result_ttl_seconds" {
 }
 
 variable "simple_responses" {
-  description = "HTTP APIs: answer isAuthorized (simple responses) instead of an IAM policy. The identity sources then include $context.routeKey, so a cached true is never reused for another route."
+  description = "HTTP APIs: answer isAuthorized (simple responses) instead of an IAM policy. The identity sources then include $context.routeKey, so a cached true is never reused for another route, and with route_rules that bind a path parameter $context.path, so it is never reused for another path."
   type        = bool
   default     = false
   nullable    = false

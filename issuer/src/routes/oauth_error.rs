@@ -78,59 +78,63 @@ impl IntoResponse for LoginFailure {
             }
             _ => None,
         };
-        let dpop_description;
         let (status, error, description) = match self.error {
-            LoginError::DpopProof(ProofError::ReplayStore(_)) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily_unavailable",
-                "DPoP proofs cannot be checked now; retry",
-            ),
-            LoginError::DpopProof(ProofError::Missing) => (
-                StatusCode::BAD_REQUEST,
-                "invalid_dpop_proof",
-                "this client must send a DPoP proof",
-            ),
-            LoginError::DpopProof(refused) => {
-                dpop_description = refused.to_string();
-                (
-                    StatusCode::BAD_REQUEST,
-                    "invalid_dpop_proof",
-                    dpop_description.as_str(),
-                )
-            }
+            LoginError::DpopProof(refused) => dpop_refusal(&refused),
             LoginError::InvalidCredentials => match self.kind {
                 AccountKind::User => (
                     StatusCode::BAD_REQUEST,
                     "invalid_grant",
-                    "invalid username or password",
+                    "invalid username or password".into(),
                 ),
                 AccountKind::Client => (
                     StatusCode::UNAUTHORIZED,
                     "invalid_client",
-                    "invalid client credentials",
+                    "invalid client credentials".into(),
                 ),
             },
             LoginError::InvalidScope => (
                 StatusCode::BAD_REQUEST,
                 "invalid_scope",
-                "the requested scope exceeds what is granted",
+                "the requested scope exceeds what is granted".into(),
             ),
             LoginError::Throttled(_) => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "invalid_grant",
-                "too many failed attempts; retry later",
+                "too many failed attempts; retry later".into(),
             ),
             LoginError::Busy => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "temporarily_unavailable",
-                "too many logins in progress; retry shortly",
+                "too many logins in progress; retry shortly".into(),
             ),
             LoginError::Service(error) => return Problem::from(error).into_response(),
         };
-        let mut response = oauth_error(status, error, description);
+        let mut response = oauth_error(status, error, &description);
         if let Some(value) = retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         response
+    }
+}
+
+/// A refused DPoP proof at the token endpoint: `invalid_dpop_proof` (RFC
+/// 9449 §5), or 503 when used proofs cannot be checked.
+fn dpop_refusal(refused: &ProofError) -> (StatusCode, &'static str, String) {
+    match refused {
+        ProofError::ReplayStore(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "DPoP proofs cannot be checked now; retry".into(),
+        ),
+        ProofError::Missing => (
+            StatusCode::BAD_REQUEST,
+            "invalid_dpop_proof",
+            "this client must send a DPoP proof".into(),
+        ),
+        refused => (
+            StatusCode::BAD_REQUEST,
+            "invalid_dpop_proof",
+            refused.to_string(),
+        ),
     }
 }

@@ -550,3 +550,209 @@ run "dpop_algorithms_are_not_empty" {
   }
   expect_failures = [var.dpop]
 }
+
+# Route rules (ROUTE_RULES): `route_rules` set.
+
+run "route_rules_reach_the_function_as_given" {
+  command = apply
+
+  variables {
+    route_scopes = { "GET /tenants/{tenant}/orders" = "orders:read", "POST /tenants/{tenant}/orders" = "orders:write", "GET /files/{owner}/{proxy+}" = "files:read" }
+    # README's example, a greedy parameter, and members left null.
+    route_rules = {
+      "GET /tenants/{tenant}/orders"  = [{ when = "'orders:admin' in scopes" }, { bind = { tenant = "claims.tenant_id" } }]
+      "POST /tenants/{tenant}/orders" = [{ bind = { tenant = "claims.tenant_id" }, when = null }]
+      "GET /files/{owner}/{proxy+}"   = [{ when = "claims.email_verified == true && size(sub) < 64", bind = { owner = "sub", proxy = "'home/' + sub" } }, {}]
+    }
+  }
+
+  assert {
+    condition = aws_lambda_function.this.environment[0].variables["ROUTE_RULES"] == join("", [
+      "{\"GET /files/{owner}/{proxy+}\":[{\"bind\":{\"owner\":\"sub\",\"proxy\":\"'home/' + sub\"},\"when\":\"claims.email_verified == true \\u0026\\u0026 size(sub) \\u003c 64\"},{}],",
+      "\"GET /tenants/{tenant}/orders\":[{\"when\":\"'orders:admin' in scopes\"},{\"bind\":{\"tenant\":\"claims.tenant_id\"}}],",
+      "\"POST /tenants/{tenant}/orders\":[{\"bind\":{\"tenant\":\"claims.tenant_id\"}}]}",
+    ])
+    error_message = "ROUTE_RULES is the rules' JSON, members left null dropped (the function reads \\u0026 and \\u003c as & and <)"
+  }
+  assert {
+    condition     = aws_api_gateway_authorizer.token[0].identity_source == "method.request.header.Authorization" && length(aws_apigatewayv2_authorizer.request) == 0
+    error_message = "a REST API's TOKEN authorizer is unchanged: its policy covers the whole API, bound paths included"
+  }
+}
+
+run "the_demo_rules_render_as_api_routes_json" {
+  command = apply
+
+  variables {
+    route_scopes = jsondecode(file("../../api-routes.json")).route_scopes
+    route_rules  = jsondecode(file("../../api-routes.json")).route_rules
+  }
+
+  assert {
+    condition     = jsondecode(aws_lambda_function.this.environment[0].variables["ROUTE_RULES"]) == jsondecode(file("../../api-routes.json")).route_rules
+    error_message = "the root module's rules reach the function as infra/api-routes.json holds them (which the authorizer's tests compile)"
+  }
+  assert {
+    condition     = jsondecode(aws_lambda_function.this.environment[0].variables["ROUTE_SCOPES"]) == jsondecode(file("../../api-routes.json")).route_scopes
+    error_message = "and the scopes they narrow"
+  }
+}
+
+run "http_api_simple_responses_with_rules_key_the_cache_on_the_path" {
+  command = apply
+
+  variables {
+    api_type         = "http"
+    rest_api_id      = null
+    http_api_id      = "h77"
+    simple_responses = true
+    route_scopes     = { "GET /tenants/{tenant}/orders" = "orders:read" }
+    route_rules      = { "GET /tenants/{tenant}/orders" = [{ bind = { tenant = "claims.tenant_id" } }] }
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_authorizer.request[0].identity_sources == toset(["$request.header.Authorization", "$context.routeKey", "$context.path"])
+    error_message = "a true for one tenant's path is never reused for another's: the path is part of the cache key"
+  }
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["HTTP_API_SIMPLE_RESPONSES"] == "true" && can(jsondecode(aws_lambda_function.this.environment[0].variables["ROUTE_RULES"]))
+    error_message = "simple responses, and the rules"
+  }
+}
+
+run "http_api_simple_responses_with_rules_and_dpop" {
+  command = apply
+
+  variables {
+    api_type           = "http"
+    rest_api_id        = null
+    http_api_id        = "h77"
+    simple_responses   = true
+    result_ttl_seconds = 0
+    dpop               = { mode = "required" }
+    route_scopes       = { "GET /tenants/{tenant}/orders" = "orders:read" }
+    route_rules        = { "GET /tenants/{tenant}/orders" = [{ when = "'orders:admin' in scopes" }, { bind = { tenant = "claims.tenant_id" } }] }
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_authorizer.request[0].identity_sources == toset(["$request.header.Authorization", "$request.header.DPoP", "$context.routeKey", "$context.path"])
+    error_message = "the proof, the route key and the path"
+  }
+}
+
+run "http_api_simple_responses_with_rules_that_bind_nothing_key_on_the_route" {
+  command = apply
+
+  variables {
+    api_type         = "http"
+    rest_api_id      = null
+    http_api_id      = "h77"
+    simple_responses = true
+    route_scopes     = { "GET /tenants/{tenant}/orders" = "orders:read" }
+    route_rules      = { "GET /tenants/{tenant}/orders" = [{ when = "'orders:admin' in scopes" }, { bind = {} }] }
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_authorizer.request[0].identity_sources == toset(["$request.header.Authorization", "$context.routeKey"])
+    error_message = "a rule that binds no parameter grants the route key whole or not at all: the route key suffices"
+  }
+}
+
+run "http_api_policy_responses_with_rules_need_only_the_header" {
+  command = apply
+
+  variables {
+    api_type     = "http"
+    rest_api_id  = null
+    http_api_id  = "h77"
+    route_scopes = { "GET /tenants/{tenant}/orders" = "orders:read" }
+    route_rules  = { "GET /tenants/{tenant}/orders" = [{ bind = { tenant = "claims.tenant_id" } }] }
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_authorizer.request[0].identity_sources == toset(["$request.header.Authorization"])
+    error_message = "an IAM policy names the bound paths itself: the same answer serves every request of the token"
+  }
+}
+
+run "a_rule_for_a_route_the_scopes_do_not_have_is_refused" {
+  command = plan
+  variables {
+    route_rules = { "GET /tenants/{tenant}/orders" = [{ bind = { tenant = "claims.tenant_id" } }] }
+  }
+  expect_failures = [var.route_rules]
+}
+
+run "a_rule_binding_a_parameter_its_route_does_not_have_is_refused" {
+  command = plan
+  variables {
+    route_scopes = { "GET /tenants/{tenant}/orders" = "orders:read" }
+    route_rules  = { "GET /tenants/{tenant}/orders" = [{ bind = { org = "claims.org" } }] }
+  }
+  expect_failures = [var.route_rules]
+}
+
+run "a_parameter_is_named_without_its_braces" {
+  command = plan
+  variables {
+    route_scopes = { "GET /tenants/{tenant}/orders" = "orders:read" }
+    route_rules  = { "GET /tenants/{tenant}/orders" = [{ bind = { "{tenant}" = "claims.tenant_id" } }] }
+  }
+  expect_failures = [var.route_rules]
+}
+
+run "a_greedy_parameter_is_the_last_segment_only" {
+  command = plan
+  variables {
+    route_scopes = { "GET /files/{proxy+}/raw" = "files:read" }
+    route_rules  = { "GET /files/{proxy+}/raw" = [{ bind = { proxy = "sub" } }] }
+  }
+  expect_failures = [var.route_rules]
+}
+
+run "a_route_with_no_alternatives_is_refused" {
+  command = plan
+  variables {
+    route_scopes = { "GET /tenants/{tenant}/orders" = "orders:read" }
+    route_rules  = { "GET /tenants/{tenant}/orders" = [] }
+  }
+  expect_failures = [var.route_rules]
+}
+
+# A misspelt member must not leave an alternative that always holds (a
+# typed object would have dropped it without a word).
+run "a_misspelt_member_is_refused" {
+  command = plan
+  variables {
+    route_scopes = { "GET /tenants/{tenant}/orders" = "orders:read" }
+    route_rules  = { "GET /tenants/{tenant}/orders" = [{ when = "'orders:admin' in scopes", bnid = { tenant = "claims.tenant_id" } }] }
+  }
+  expect_failures = [var.route_rules]
+}
+
+run "alternatives_are_a_list_of_objects" {
+  command = plan
+  variables {
+    route_scopes = { "GET /tenants/{tenant}/orders" = "orders:read" }
+    route_rules  = { "GET /tenants/{tenant}/orders" = { bind = { tenant = "claims.tenant_id" } } }
+  }
+  expect_failures = [var.route_rules]
+}
+
+run "expressions_are_non_empty_strings" {
+  command = plan
+  variables {
+    route_scopes = { "GET /tenants/{tenant}/orders" = "orders:read" }
+    route_rules  = { "GET /tenants/{tenant}/orders" = [{ when = true }, { when = " " }, { bind = { tenant = "" } }, { bind = { tenant = ["claims.a"] } }] }
+  }
+  expect_failures = [var.route_rules]
+}
+
+run "the_environment_fits_in_lambdas_4_kb" {
+  command = plan
+  variables {
+    route_scopes = { for i in range(80) : "GET /tenants/{tenant}/orders/${i}" => "orders:read" }
+    route_rules  = { for i in range(80) : "GET /tenants/{tenant}/orders/${i}" => [{ bind = { tenant = "claims.tenant_id" } }] }
+  }
+  expect_failures = [aws_lambda_function.this]
+}
