@@ -15,6 +15,8 @@ use reqwest::header::{CACHE_CONTROL, CONTENT_LENGTH, ETAG, IF_NONE_MATCH};
 use reqwest::StatusCode;
 
 use crate::config::CacheSettings;
+use crate::fetch_timing::{TimedConnectLayer, TimedResolver};
+use crate::tls_roots::{bundle_config, Roots};
 use jose::JwkSet;
 
 /// Why a fetch failed. What was held before stays in use.
@@ -92,9 +94,9 @@ pub struct Fetcher {
 }
 
 /// A client built on its first request, shared by the fetcher's clones.
-/// Building one loads the system's root certificates, about 6 ms, the
-/// largest part of a cold start; an instance usually needs only one of the
-/// three (a deployed issuer is not on loopback, the local stack's is).
+/// Building one loads the root certificates ([`crate::tls_roots`]); an
+/// instance usually needs only one of the three (a deployed issuer is not
+/// on loopback, the local stack's is).
 #[derive(Clone, Debug)]
 struct LazyClient {
     built: Arc<OnceLock<reqwest::Client>>,
@@ -114,26 +116,43 @@ impl LazyClient {
         }
     }
 
-    fn get(&self) -> Result<&reqwest::Client, FetchError> {
+    /// The client, built on a blocking-pool thread the first time: loading
+    /// the root certificates is milliseconds of CPU, and a live fetch in
+    /// the background (after a snapshot's first answer) must not hold the
+    /// runtime's one thread, which answers the invocation meanwhile.
+    async fn get(&self) -> Result<reqwest::Client, FetchError> {
         if let Some(client) = self.built.get() {
-            return Ok(client);
+            return Ok(client.clone());
         }
+        let this = self.clone();
+        let built = tokio::task::spawn_blocking(move || this.build())
+            .await
+            .map_err(|e| FetchError::Client(e.to_string()))??;
+        // Two first requests at once may both build: one client is kept.
+        Ok(self.built.get_or_init(|| built).clone())
+    }
+
+    fn build(&self) -> Result<reqwest::Client, FetchError> {
         let mut builder = reqwest::Client::builder()
             .timeout(self.timeout)
             .connect_timeout(self.timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("tollgate-authorizer/", env!("CARGO_PKG_VERSION")));
+            .user_agent(concat!("tollgate-authorizer/", env!("CARGO_PKG_VERSION")))
+            .dns_resolver(Arc::new(TimedResolver))
+            .connector_layer(TimedConnectLayer);
         if !self.proxy {
             builder = builder.no_proxy();
         }
         if !self.system_roots {
             builder = builder.tls_certs_only(Vec::<reqwest::Certificate>::new());
+        } else if let Roots::Bundle(path) = Roots::choose(|name| std::env::var_os(name)) {
+            if let Some(config) = bundle_config(path) {
+                builder = builder.tls_backend_preconfigured(config);
+            }
         }
-        let client = builder
+        builder
             .build()
-            .map_err(|e| FetchError::Client(e.to_string()))?;
-        // Two first requests at once may both build: one client is kept.
-        Ok(self.built.get_or_init(|| client))
+            .map_err(|e| FetchError::Client(e.to_string()))
     }
 }
 
@@ -150,12 +169,12 @@ impl Fetcher {
     /// The client for `uri`: direct for a loopback host, whatever the
     /// environment's proxy variables say. No redirect is followed, so a
     /// plain `http` URL never reaches TLS on the client without roots.
-    fn client_for(&self, uri: &str) -> Result<&reqwest::Client, FetchError> {
+    async fn client_for(&self, uri: &str) -> Result<reqwest::Client, FetchError> {
         let url = reqwest::Url::parse(uri).ok();
         match url.filter(crate::config::is_loopback_host) {
-            None => self.proxied.get(),
-            Some(url) if url.scheme() == "http" => self.loopback_http.get(),
-            Some(_) => self.direct.get(),
+            None => self.proxied.get().await,
+            Some(url) if url.scheme() == "http" => self.loopback_http.get().await,
+            Some(_) => self.direct.get().await,
         }
     }
 
@@ -217,7 +236,11 @@ impl Fetcher {
         accept: &'static str,
         if_none_match: Option<&str>,
     ) -> Result<Got, FetchError> {
-        let mut request = self.client_for(uri)?.get(uri).header("accept", accept);
+        let mut request = self
+            .client_for(uri)
+            .await?
+            .get(uri)
+            .header("accept", accept);
         if let Some(etag) = if_none_match {
             request = request.header(IF_NONE_MATCH, etag);
         }

@@ -178,7 +178,13 @@ async fn serve(
             let document = (path.starts_with("/statuslists") || s.documents.contains_key(&path))
                 .then(|| s.documents.get(&path).cloned());
             let keep_alive = s.keep_alive && s.mode == ServerMode::Serve;
-            (s.mode.clone(), body, s.cache_control.clone(), document, keep_alive)
+            (
+                s.mode.clone(),
+                body,
+                s.cache_control.clone(),
+                document,
+                keep_alive,
+            )
         };
         let connection = if keep_alive { "keep-alive" } else { "close" };
         let cache_header = cache_control
@@ -224,9 +230,7 @@ async fn serve_document(
         })
     });
     let reply = if revalidated {
-        format!(
-            "HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\n{cache_header}\r\n"
-        )
+        format!("HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\n{cache_header}\r\n")
     } else {
         format!(
             "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nETag: {etag}\r\n{cache_header}\r\n{body}",

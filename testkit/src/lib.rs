@@ -18,10 +18,10 @@ pub mod tls_front;
 
 pub use delay_proxy::{ConnectionLog, DelayProxy};
 pub use jwks_server::{JwksServer, ServerMode};
-pub use test_ca::TestCa;
-pub use tls_front::{HttpsIdp, TlsFront};
 pub use keys::{b64url, jwks, TestKey};
 pub use logs::CapturedLogs;
+pub use test_ca::TestCa;
+pub use tls_front::{HttpsIdp, TlsFront};
 
 /// The `moto_server` endpoint that `make test` exports, for tests of the
 /// AWS-backed stores. `None` (the caller skips, saying why) only outside CI:

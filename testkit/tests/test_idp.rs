@@ -18,7 +18,12 @@ async fn serves_a_jwks_and_its_discovery_document_over_verified_tls() {
     let (jwks, ca) = (dir.join("jwks.json"), dir.join("ca.pem"));
     std::fs::write(&jwks, r#"{"keys": []}"#).unwrap();
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_test-idp"))
-        .args(["--jwks", jwks.to_str().unwrap(), "--ca-out", ca.to_str().unwrap()])
+        .args([
+            "--jwks",
+            jwks.to_str().unwrap(),
+            "--ca-out",
+            ca.to_str().unwrap(),
+        ])
         .args(["--latency-ms", "10", "--max-seconds", "60"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -40,20 +45,32 @@ async fn serves_a_jwks_and_its_discovery_document_over_verified_tls() {
         .unwrap()
         .with_root_certificates(roots)
         .with_no_client_auth();
-    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
     let name = ServerName::try_from("localhost").unwrap();
-    let mut tls = TlsConnector::from(Arc::new(config)).connect(name, tcp).await.unwrap();
+    let mut tls = TlsConnector::from(Arc::new(config))
+        .connect(name, tcp)
+        .await
+        .unwrap();
     tls.write_all(b"GET /.well-known/openid-configuration HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         .await
         .unwrap();
     let mut answer = String::new();
     tls.read_to_string(&mut answer).await.unwrap_or_default();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert!(answer.contains(&format!(r#""jwks_uri":"{origin}/.well-known/jwks.json""#)), "{answer}");
+    assert!(
+        answer.contains(&format!(r#""jwks_uri":"{origin}/.well-known/jwks.json""#)),
+        "{answer}"
+    );
 
     drop(child.stdin.take());
-    let connection: Value = serde_json::from_str(&lines.next_line().await.unwrap().unwrap()).unwrap();
-    assert!(connection["client_hello_after_ms"].as_f64().is_some(), "{connection}");
+    let connection: Value =
+        serde_json::from_str(&lines.next_line().await.unwrap().unwrap()).unwrap();
+    assert!(
+        connection["client_hello_after_ms"].as_f64().is_some(),
+        "{connection}"
+    );
     assert!(child.wait().await.unwrap().success());
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -130,9 +130,7 @@ async fn main() -> Result<(), Error> {
     let started = Instant::now();
     let mut stdin = tokio::io::stdin();
     let mut sink = [0u8; 256];
-    let stop = async {
-        while matches!(stdin.read(&mut sink).await, Ok(n) if n > 0) {}
-    };
+    let stop = async { while matches!(stdin.read(&mut sink).await, Ok(n) if n > 0) {} };
     let _ = tokio::time::timeout(Duration::from_secs(args.max_seconds), stop).await;
     for connection in idp.connections() {
         let since = |t: Instant| t.saturating_duration_since(started).as_secs_f64() * 1000.0;
