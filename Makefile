@@ -4,11 +4,16 @@
 #   make bench   criterion benches (verification speed)
 #   make lambda  arm64 Lambda bootstraps in target/lambda/<name>/bootstrap.zip
 #   make loadtest  the k6 suite (release builds): loadtest/out/summary.json, report.html
+#   make fuzz    every fuzz target (fuzz/) for FUZZ_SECONDS each (default 60):
+#                executions, coverage and crashes per target (docs/security.md)
+#   make deny    cargo deny: banned crates, duplicate versions, licences, sources
+#   make audit   cargo deny's advisory check: needs the RustSec database, so a
+#                connected machine (make test runs everything but this)
 SHELL := /bin/bash
 VENV := .venv
 PYTHON ?= python3
 
-.PHONY: setup setup-lambda setup-infra setup-loadtest infra-check infra-apply test lint fmt check bench bench-instructions lambda lambda-smoke loadtest loadtest-smoke clean-venv
+.PHONY: setup setup-lambda setup-infra setup-loadtest infra-check infra-apply test lint fmt check bench bench-instructions lambda lambda-smoke loadtest loadtest-smoke clean-venv fuzz fuzz-check deny audit
 
 ## Python tools (moto_server) in .venv/, pinned by requirements-dev.txt.
 setup: $(VENV)/.installed
@@ -20,12 +25,44 @@ $(VENV)/.installed: requirements-dev.txt
 
 ## Everything CI runs. moto_server is started on a free loopback port and
 ## stopped afterwards, even when a step fails.
-test: setup infra-check infra-apply
+test: setup deny infra-check infra-apply
 	scripts/with-moto.sh bash -c 'cargo fmt --all --check \
 	  && cargo clippy --workspace --all-targets -- -D warnings \
 	  && RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet \
 	  && cargo test --workspace'
+	$(MAKE) --no-print-directory fuzz-check
 	$(MAKE) --no-print-directory loadtest-smoke
+
+## Pinned tools in .tools/ (never ~/.cargo): cargo-deny here, cargo-fuzz
+## in scripts/fuzz.sh. A stamp per version, so a new pin reinstalls.
+TOOLS := .tools
+CARGO_DENY_VERSION := 0.20.2
+
+$(TOOLS)/.cargo-deny-$(CARGO_DENY_VERSION):
+	cargo install --quiet --locked --root $(TOOLS) cargo-deny --version $(CARGO_DENY_VERSION)
+	touch $@
+
+## Cargo.lock against deny.toml: no rsa, one TLS stack, reviewed duplicate
+## versions, licences by name, crates.io only. Offline.
+deny: $(TOOLS)/.cargo-deny-$(CARGO_DENY_VERSION)
+	$(TOOLS)/bin/cargo-deny --log-level error check bans licenses sources
+
+## RustSec advisories (deny.toml [advisories]): fetches the advisory
+## database, so it needs a connected machine; not part of make test.
+audit: $(TOOLS)/.cargo-deny-$(CARGO_DENY_VERSION)
+	$(TOOLS)/bin/cargo-deny check advisories
+
+## Every fuzz target for FUZZ_SECONDS (default 60) each, then a table of
+## executions, coverage and findings (scripts/fuzz.sh, docs/security.md).
+fuzz:
+	scripts/fuzz.sh
+
+## Keeps the fuzz crate (its own workspace and Cargo.lock) building and
+## lint-clean in make test: a check, not an instrumented build (the
+## measured times are in docs/security.md). It shares the workspace's
+## target/, so the crates both lint are checked once.
+fuzz-check:
+	cd fuzz && cargo fmt --check && CARGO_TARGET_DIR=$(CURDIR)/target cargo clippy --locked --all-targets -- -D warnings
 
 ## checkov, the HCL parser and pytest in .venv-infra/ (pinned; apart from
 ## .venv/ because checkov pins an older boto3 than moto wants).

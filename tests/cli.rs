@@ -217,7 +217,11 @@ struct Serve {
 
 impl Serve {
     fn start(data: &std::path::Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
-        let addr = format!("127.0.0.1:{}", free_port());
+        Self::start_at(data, &format!("127.0.0.1:{}", free_port()), extra, env)
+    }
+
+    fn start_at(data: &std::path::Path, addr: &str, extra: &[&str], env: &[(&str, &str)]) -> Self {
+        let addr = addr.to_owned();
         let child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
             .arg("--data-dir")
             .arg(data)
@@ -668,4 +672,115 @@ fn dpop_from_the_command_line() {
         "{}",
         wrong_method.1
     );
+}
+
+/// `explain` of a token whose `kid` names a key the issuer publishes but
+/// the authorizer refused at intake: the key line names the key and the
+/// rule, not an unknown `kid`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_names_a_refused_key_and_why() {
+    let signer = testkit::TestKey::generate(jsonwebtoken::Algorithm::RS256, "good");
+    let mut weak = signer.jwk.clone();
+    weak["kid"] = Value::from("weak");
+    weak["n"] = Value::from(testkit::b64url([0xc5u8; 128]));
+    let server =
+        testkit::JwksServer::start(serde_json::json!({"keys": [signer.jwk.clone(), weak]})).await;
+    let issuer = "https://issuer.tollgate.test";
+    let mut header = signer.header();
+    header.kid = Some("weak".to_owned());
+    let token = signer.sign_with_header(
+        &header,
+        &testkit::access_claims(issuer, "books-api", "alice", "books:read", 600),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["explain", &token])
+        .env("JWT_ISSUER", issuer)
+        .env("JWKS_URI", server.url())
+        .env("JWT_AUDIENCE", "books-api")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        !output.status.success(),
+        "a refused token exits 1: {stdout}"
+    );
+    assert!(
+        stdout.contains("key        FAIL  key \"weak\" refused: RSA modulus 1024 bits < 2048"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("reason refused_key"), "{stdout}");
+    assert!(!stdout.contains("unknown_kid"), "{stdout}");
+}
+
+/// Review finding #5: `serve --issuer-url http://tollgate.test:PORT`, the
+/// documented way to give the stack a stable issuer URL (a name that
+/// resolves to it), issues tokens whose status list URI is on that http
+/// origin. The stack's authorizer fetches the lists from the address it
+/// serves on (loopback), and must accept them: books are read with such a
+/// token, and a revocation still reaches it.
+#[test]
+fn a_stack_with_an_http_issuer_name_reads_books_with_its_own_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = free_port();
+    let issuer = format!("http://tollgate.test:{port}");
+    let serve = Serve::start_at(
+        &data,
+        &format!("127.0.0.1:{port}"),
+        &["--issuer-url", &issuer, "--authorizer-cache-ttl", "0"],
+        &[],
+    );
+    let password = common::stored_password(&data, "demo");
+    let (ok, token, err) = token_from_cli(&data, &serve.url, "demo", &format!("{password}\n"));
+    assert!(ok, "{err}");
+    let token = token.trim().to_owned();
+    let issued = claims(&token);
+    assert_eq!(issued["iss"], issuer.as_str());
+    let uri = issued["status"]["status_list"]["uri"].as_str().unwrap();
+    assert!(
+        uri.starts_with(&format!("{issuer}/statuslists/")),
+        "the token names its list on the issuer's http origin: {uri}"
+    );
+    let books = format!("{}/books", serve.url);
+    let (status, body) = http(reqwest::Method::GET, &books, Some(&token), None);
+    assert_eq!(status, 200, "{body}");
+    let (ok, explained, err) = tollgate(&data, &["explain", &token, "--url", &serve.url], None);
+    assert!(ok, "{explained}{err}");
+    assert!(explained.contains("status     pass"), "{explained}");
+
+    // The list is read, not waved through: revoked, the token is refused.
+    let revoked = revoke_subject(&serve.url, &admin_token(&data, &serve.url), "demo");
+    assert_eq!(revoked, 200);
+    let (status, _) = http(reqwest::Method::GET, &books, Some(&token), None);
+    assert_eq!(status, 401, "revoked");
+    let printed = serve.stop();
+    assert!(
+        !printed.contains("not on the issuer's origin"),
+        "the list was refused: {printed}"
+    );
+}
+
+fn admin_token(data: &std::path::Path, url: &str) -> String {
+    let password = common::stored_password(data, "admin");
+    let (ok, token, err) = token_from_cli(data, url, "admin", &format!("{password}\n"));
+    assert!(ok, "{err}");
+    token.trim().to_owned()
+}
+
+/// `POST /admin/tokens/revoke {"sub": ...}`: the status.
+fn revoke_subject(url: &str, admin: &str, sub: &str) -> u16 {
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        reqwest::Client::new()
+            .post(format!("{url}/admin/tokens/revoke"))
+            .bearer_auth(admin)
+            .json(&serde_json::json!({ "sub": sub }))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    })
 }

@@ -32,8 +32,10 @@ pub struct TrustedIssuer {
     pub audiences: Vec<String>,
     /// Where this issuer's status lists are fetched from when it does not
     /// serve them at its own URL: a local stack serving on another address
-    /// than the `iss` it fixed. Their URIs (and `sub`) stay under `issuer`.
-    /// Set by the embedding program only, never from the environment.
+    /// than the `iss` it fixed. Their URIs (and `sub`) stay under `issuer`,
+    /// on its origin; the https-or-loopback rule then applies to this URL,
+    /// the one fetched, rather than to the URI. Set by the embedding program
+    /// only, never from the environment.
     #[serde(skip)]
     pub status_lists_served_at: Option<String>,
 }

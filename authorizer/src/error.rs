@@ -28,6 +28,10 @@ pub enum VerifyError {
     /// The issuer's key set has no such `kid`.
     #[error("token kid is not in the issuer's key set")]
     UnknownKid,
+    /// The issuer's key set publishes this `kid`, but its JWK was refused
+    /// at intake (a weak, malformed or ambiguous key: `JwksKeysRefused`).
+    #[error("token kid names a key the issuer publishes but the authorizer refused")]
+    RefusedKey,
     /// The issuer's keys could not be fetched (and no usable set is held).
     #[error("issuer's key set is unavailable")]
     KeysUnavailable,
@@ -85,6 +89,7 @@ impl VerifyError {
             VerifyError::MissingKid => "missing_kid",
             VerifyError::UntrustedIssuer => "untrusted_issuer",
             VerifyError::UnknownKid => "unknown_kid",
+            VerifyError::RefusedKey => "refused_key",
             VerifyError::KeysUnavailable => "keys_unavailable",
             VerifyError::AlgorithmMismatch => "alg_mismatch",
             VerifyError::BadSignature => "bad_signature",

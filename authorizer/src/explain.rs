@@ -218,7 +218,13 @@ impl Authorizer {
                 key
             }
             Err(error) => {
-                report.record("key", Err((error, format!("kid {:?}", parsed.kid))));
+                let detail = match keys.refusal(&parsed.kid) {
+                    Some(why) if error == VerifyError::RefusedKey => {
+                        format!("key {:?} refused: {why}", parsed.kid)
+                    }
+                    _ => format!("kid {:?}", parsed.kid),
+                };
+                report.record("key", Err((error, detail)));
                 report.skip(&["signature"]);
                 self.explain_claims(&claims, parsed, keys.issuer().audiences.as_slice(), report);
                 return;

@@ -195,17 +195,7 @@ impl Fetcher {
     /// configured URLs.
     pub async fn discover(&self, url: &str, issuer: &str) -> Result<String, FetchError> {
         let got = self.get(url, "application/json", None).await?;
-        let document: DiscoveryDocument = serde_json::from_slice(&got.body)
-            .map_err(|e| FetchError::Discovery(format!("not a discovery document: {e}")))?;
-        if document.issuer != issuer {
-            return Err(FetchError::Discovery(format!(
-                "its issuer {:?} is not {issuer:?}",
-                document.issuer
-            )));
-        }
-        crate::config::check_fetch_url(&document.jwks_uri)
-            .map_err(|e| FetchError::Discovery(e.to_string()))?;
-        Ok(document.jwks_uri)
+        discovered_jwks_uri(&got.body, issuer)
     }
 
     /// Fetches a status list token, conditionally when `etag` is known.
@@ -283,6 +273,29 @@ impl Fetcher {
     }
 }
 
+/// The `jwks_uri` of a fetched discovery document, if its `issuer` is
+/// exactly `issuer` and the URL passes the https-or-loopback rule.
+pub(crate) fn discovered_jwks_uri(body: &[u8], issuer: &str) -> Result<String, FetchError> {
+    let refused = |why: String| FetchError::Discovery(format!("not a discovery document: {why}"));
+    // A JSON object (OIDC Discovery §4.2), all of it UTF-8: serde would read
+    // an array as the fields in order, and skips unread members unchecked.
+    let text = std::str::from_utf8(body).map_err(|e| refused(e.to_string()))?;
+    if !crate::json::is_json_object(text) {
+        return Err(refused("not a JSON object".to_owned()));
+    }
+    let document: DiscoveryDocument =
+        serde_json::from_str(text).map_err(|e| refused(e.to_string()))?;
+    if document.issuer != issuer {
+        return Err(FetchError::Discovery(format!(
+            "its issuer {:?} is not {issuer:?}",
+            document.issuer
+        )));
+    }
+    crate::config::check_fetch_url(&document.jwks_uri)
+        .map_err(|e| FetchError::Discovery(e.to_string()))?;
+    Ok(document.jwks_uri)
+}
+
 fn request_error(error: reqwest::Error) -> FetchError {
     if error.is_timeout() {
         FetchError::Timeout
@@ -328,6 +341,28 @@ mod tests {
         assert_eq!(parse_max_age("no-store"), Some(Duration::ZERO));
         assert_eq!(parse_max_age("public"), None);
         assert_eq!(parse_max_age("max-age=abc"), None);
+    }
+
+    /// Found by the `discovery` fuzz target: a document with bytes that are
+    /// not UTF-8 in a member we do not read passed, as did one written as a
+    /// JSON array (read as the fields in order).
+    #[test]
+    fn a_discovery_document_is_a_json_object_of_utf8() {
+        let issuer = "https://issuer.example";
+        let good = br#"{"issuer":"https://issuer.example","jwks_uri":"https://issuer.example/jwks","token_endpoint":"https://issuer.example/token"}"#;
+        assert_eq!(
+            discovered_jwks_uri(good, issuer).unwrap(),
+            "https://issuer.example/jwks"
+        );
+        let mut not_utf8 = good.to_vec();
+        let at = not_utf8.len() - 10;
+        not_utf8[at] = 0x9b;
+        assert!(discovered_jwks_uri(&not_utf8, issuer).is_err());
+        let array = br#"["https://issuer.example","https://issuer.example/jwks"]"#;
+        assert!(discovered_jwks_uri(array, issuer).is_err());
+        let http =
+            br#"{"issuer":"https://issuer.example","jwks_uri":"http://issuer.example/jwks"}"#;
+        assert!(discovered_jwks_uri(http, issuer).is_err());
     }
 
     /// Building a client loads the system's root certificates: a cold start

@@ -14,7 +14,7 @@
 //! bounded by its timeout) while the snapshot still serves: the live set
 //! replaces the snapshot by the second answer whenever the IdP answers.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -26,12 +26,21 @@ use crate::fetch::{FetchError, FetchedJwks, Fetcher};
 use crate::fetch_timing::{timed, Phases};
 use crate::jwks_snapshot::JwksSnapshot;
 use crate::metrics::{FetchTiming, Metrics};
-use jose::VerifyingKey;
+use jose::{JwkError, SkippedJwk, VerifyingKey};
+
+/// Refused JWKs logged one by one per fetch at most; past that, one line
+/// says how many more. A hostile or broken set of thousands of junk keys
+/// costs a bounded log, and every refusal is still counted.
+const REFUSALS_LOGGED_PER_FETCH: usize = 16;
 
 /// The keys of the last good fetch and how long they may serve.
 #[derive(Debug, Default)]
 struct KeySetState {
     keys: HashMap<String, Arc<VerifyingKey>>,
+    /// The `kid`s of the set whose JWK was refused at intake, and why: a
+    /// token naming one is refused as `refused_key` (no refetch: the set
+    /// is fresh and says what it says), and `explain` tells why.
+    refused: HashMap<String, JwkError>,
     /// Bumped by every successful fetch; lets queued callers see that the
     /// fetch they waited for already happened.
     generation: u64,
@@ -64,6 +73,21 @@ struct RefreshLog {
     /// snapshot: the first such fetch ignores the cooldown, since a failure
     /// before it may only be a fetch that Lambda froze past its timeout.
     snapshot_fetch_awaited: bool,
+    /// The refusals of the last good fetch. A refusal is logged and counted
+    /// when it is not among them, so a set refetched every few minutes
+    /// with the same bad key logs it once; a key refused again after it
+    /// left the set (or under new material, or for a new reason) is new.
+    /// Bounded by the size of one set.
+    refusals_seen: HashSet<Refusal>,
+}
+
+/// One refused JWK, as told apart across fetches.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Refusal {
+    kid: Option<String>,
+    reason: &'static str,
+    /// A hash of the JWK as served (`SkippedJwk::material`).
+    material: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -165,6 +189,9 @@ impl KeyCache {
             if let Some(key) = state.keys.get(kid) {
                 return Ok(Arc::clone(key));
             }
+            if state.refused.contains_key(kid) {
+                return Err(VerifyError::RefusedKey);
+            }
             self.metrics.unknown_kid(&self.issuer.issuer);
             self.refresh(RefreshCause::UnknownKid, state.generation)
                 .await;
@@ -176,15 +203,20 @@ impl KeyCache {
         if !state.is_usable(now) {
             return Err(VerifyError::KeysUnavailable);
         }
-        let key = state
-            .keys
-            .get(kid)
-            .cloned()
-            .ok_or(VerifyError::UnknownKid)?;
+        let key = match state.keys.get(kid) {
+            Some(key) => Arc::clone(key),
+            None if state.refused.contains_key(kid) => return Err(VerifyError::RefusedKey),
+            None => return Err(VerifyError::UnknownKid),
+        };
         if !state.is_fresh(now) {
             self.metrics.stale_serve(&self.issuer.issuer);
         }
         Ok(key)
+    }
+
+    /// Why the held set's JWK for `kid` was refused, if it was.
+    pub fn refusal(&self, kid: &str) -> Option<JwkError> {
+        self.snapshot().refused.get(kid).cloned()
     }
 
     /// Drops `kid` from the held keys at once (a revocation served beside
@@ -200,6 +232,7 @@ impl KeyCache {
         keys.remove(kid);
         let state = KeySetState {
             keys,
+            refused: previous.refused.clone(),
             generation: previous.generation + 1,
             fresh_until: previous.fresh_until,
             usable_until: previous.usable_until,
@@ -222,8 +255,15 @@ impl KeyCache {
         let now = Instant::now();
         let until = now + max_age.saturating_sub(snapshot.age(environment::unix_now()));
         let previous = self.snapshot();
+        let refused = snapshot
+            .set
+            .skipped
+            .into_iter()
+            .filter_map(|skipped| Some((skipped.kid?, skipped.error)))
+            .collect();
         let state = KeySetState {
             keys: snapshot.set.keys,
+            refused,
             generation: previous.generation + 1,
             fresh_until: Some(until),
             usable_until: Some(until),
@@ -293,6 +333,7 @@ impl KeyCache {
         let usable_until = previous.usable_until.map(|t| t.min(now + left));
         let state = KeySetState {
             keys: previous.keys.clone(),
+            refused: previous.refused.clone(),
             generation: previous.generation,
             fresh_until: Some(now),
             usable_until,
@@ -363,6 +404,7 @@ impl KeyCache {
             Ok(fetched) => {
                 self.metrics.jwks_fetch(&self.issuer.issuer, true, &timing);
                 log.last_failure = None;
+                self.report_refusals(&fetched.set.skipped, log);
                 self.install(fetched, Instant::now());
                 Ok(())
             }
@@ -380,9 +422,12 @@ impl KeyCache {
     /// unchanged keys keep their `Arc`, so decision-cache entries survive.
     fn install(&self, fetched: FetchedJwks, now: Instant) {
         let previous = self.snapshot();
-        for skipped in &fetched.set.skipped {
-            tracing::warn!(issuer = %self.issuer.issuer, kid = ?skipped.kid, error = %skipped.error, "JWK skipped");
-        }
+        let refused = fetched
+            .set
+            .skipped
+            .into_iter()
+            .filter_map(|skipped| Some((skipped.kid?, skipped.error)))
+            .collect();
         let keys = fetched
             .set
             .keys
@@ -401,6 +446,7 @@ impl KeyCache {
         let fresh_until = now + freshness;
         let state = KeySetState {
             keys,
+            refused,
             generation: previous.generation + 1,
             fresh_until: Some(fresh_until),
             usable_until: Some(fresh_until + self.settings.max_stale),
@@ -410,5 +456,47 @@ impl KeyCache {
             tracing::info!(issuer = %self.issuer.issuer, keys = state.keys.len(), "live JWKS replaced JWKS_SNAPSHOT");
         }
         self.store(state);
+    }
+
+    /// Logs and counts the refusals of a fetched set that the last good
+    /// fetch did not have, then remembers this fetch's.
+    fn report_refusals(&self, skipped: &[SkippedJwk], log: &mut RefreshLog) {
+        let issuer = self.issuer.issuer.as_str();
+        let mut seen = HashSet::with_capacity(skipped.len());
+        let mut new_by_reason: BTreeMap<&'static str, usize> = BTreeMap::new();
+        let mut logged = 0usize;
+        for refused in skipped {
+            let refusal = Refusal {
+                kid: refused.kid.clone(),
+                reason: refused.error.reason(),
+                material: refused.material.clone(),
+            };
+            if !log.refusals_seen.contains(&refusal) {
+                *new_by_reason.entry(refusal.reason).or_default() += 1;
+                if logged < REFUSALS_LOGGED_PER_FETCH {
+                    tracing::warn!(
+                        issuer,
+                        kid = ?refused.kid,
+                        reason = refusal.reason,
+                        material = %refused.material,
+                        error = %refused.error,
+                        "JWK refused"
+                    );
+                }
+                logged += 1;
+            }
+            seen.insert(refusal);
+        }
+        if logged > REFUSALS_LOGGED_PER_FETCH {
+            tracing::warn!(
+                issuer,
+                more = logged - REFUSALS_LOGGED_PER_FETCH,
+                "more JWKs refused than are logged one by one"
+            );
+        }
+        for (reason, count) in new_by_reason {
+            self.metrics.keys_refused(issuer, reason, count);
+        }
+        log.refusals_seen = seen;
     }
 }

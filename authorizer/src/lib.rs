@@ -116,3 +116,14 @@ pub mod unverified {
     pub use crate::claims::{ClaimChecks, Claims};
     pub use crate::token::{parse_token, SignatureBuf, UnverifiedToken};
 }
+
+/// Parsers that only a fetch reaches, callable on their own for the fuzz
+/// targets in `fuzz/` (docs/security.md). Not an API: no stability promised.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// The `jwks_uri` of an OpenID Connect discovery document as the key
+    /// cache reads it after fetching it for `issuer`, or why it is refused.
+    pub fn discovered_jwks_uri(body: &[u8], issuer: &str) -> Result<String, String> {
+        crate::fetch::discovered_jwks_uri(body, issuer).map_err(|e| e.to_string())
+    }
+}

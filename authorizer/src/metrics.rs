@@ -127,6 +127,15 @@ impl Metrics {
         self.emit(NONE, &[Metric::count("JwksStaleServes", 1.0)], Some(issuer));
     }
 
+    /// `count` JWKs of `issuer`'s set refused for `reason` (one of
+    /// `JwkError::reason`), counted once per key, not per refetch.
+    pub fn keys_refused(&self, issuer: &str, reason: &'static str, count: usize) {
+        let metrics = [Metric::count("JwksKeysRefused", count as f64)];
+        let record = Record::new(SERVICE, NONE, reason, &metrics);
+        self.sink
+            .emit(&record.with_properties(&[("Issuer", issuer)]));
+    }
+
     pub fn unknown_kid(&self, issuer: &str) {
         self.emit(
             NONE,
@@ -177,12 +186,13 @@ mod tests {
         metrics.status_list_fetch("https://issuer.example", true, 3.0);
         metrics.status_list_stale_serve("https://issuer.example");
         metrics.rule_values_refused(2);
+        metrics.keys_refused("https://issuer.example", "roca", 2);
         let lines: Vec<Value> = sink
             .lines()
             .iter()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
-        assert_eq!(lines.len(), 8);
+        assert_eq!(lines.len(), 9);
         for line in &lines {
             assert_eq!(
                 line["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
@@ -213,5 +223,9 @@ mod tests {
         assert_eq!(lines[6]["StatusListStaleServes"], 1.0);
         assert_eq!(dims(&lines[7]), (json!("none"), json!("none")));
         assert_eq!(lines[7]["RuleValuesRefused"], 2.0);
+        // A refused key: no outcome, the rule that refused it as the reason.
+        assert_eq!(dims(&lines[8]), (json!("none"), json!("roca")));
+        assert_eq!(lines[8]["JwksKeysRefused"], 2.0);
+        assert_eq!(lines[8]["Issuer"], "https://issuer.example");
     }
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use status_list::{Bits, StatusList, StatusListClaim, VALID};
 
-use crate::config::StatusSettings;
+use crate::config::{StatusSettings, TrustedIssuer};
 use crate::error::VerifyError;
 use crate::fetch::{FetchedStatusList, Fetcher};
 use crate::key_cache::KeyCache;
@@ -203,7 +203,7 @@ impl StatusLists {
                 return Ok(Arc::clone(entry));
             }
         }
-        if !owned_by(uri, self.issuer()) {
+        if !owned_by(uri, self.keys.issuer()) {
             tracing::warn!(issuer = %self.issuer(), uri, "status list URI is not on the issuer's origin (or not https); refusing the token");
             return Err(VerifyError::StatusUnavailable);
         }
@@ -467,14 +467,29 @@ impl StatusLists {
     }
 }
 
-/// Whether `uri` is on the origin of `iss` (scheme, host and port) and
-/// passes the https-or-loopback rule.
-fn owned_by(uri: &str, iss: &str) -> bool {
+/// Whether `uri` is one of `issuer`'s lists, and may be fetched: on the
+/// origin of its `iss` (scheme, host and port, no credentials), and fetched
+/// from an https (or loopback http) URL. That URL is `uri` itself, unless
+/// the embedding program says where it serves the issuer's lists
+/// ([`TrustedIssuer::status_lists_served_at`], the local stack's own
+/// listener when its `--issuer-url` names another address): then the URL
+/// actually fetched takes the https-or-loopback rule, and `uri` is held to
+/// the issuer's origin only (a stack whose issuer URL is
+/// `http://tollgate.test:8080` names its lists there). The setting is never
+/// read from the environment, so a deployed authorizer still refuses an http
+/// `uri` off loopback, as it does a key URL.
+fn owned_by(uri: &str, issuer: &TrustedIssuer) -> bool {
+    on_origin(uri, &issuer.issuer)
+        && crate::config::check_fetch_url(&issuer.status_list_fetch_url(uri)).is_ok()
+}
+
+/// Whether `uri` is on the origin of `iss`: scheme, host and port, and no
+/// credentials in it.
+fn on_origin(uri: &str, iss: &str) -> bool {
     let (Ok(list), Ok(issuer)) = (reqwest::Url::parse(uri), reqwest::Url::parse(iss)) else {
         return false;
     };
-    crate::config::check_fetch_url(uri).is_ok()
-        && list.scheme() == issuer.scheme()
+    list.scheme() == issuer.scheme()
         && list.host() == issuer.host()
         && list.port_or_known_default() == issuer.port_or_known_default()
         && list.username().is_empty()
@@ -484,6 +499,50 @@ fn owned_by(uri: &str, iss: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn owned_by(uri: &str, iss: &str) -> bool {
+        super::owned_by(uri, &issuer(iss, None))
+    }
+
+    fn issuer(iss: &str, served_at: Option<&str>) -> TrustedIssuer {
+        TrustedIssuer {
+            issuer: iss.to_owned(),
+            jwks_uri: None,
+            audiences: Vec::new(),
+            status_lists_served_at: served_at.map(str::to_owned),
+        }
+    }
+
+    /// Review finding #5: a local stack whose issuer URL is an http name
+    /// (`serve --issuer-url http://tollgate.test:8080`) names its lists
+    /// there and serves them on loopback. The loopback URL it fetches takes
+    /// the https rule; the list's URI still has to be on the issuer's origin.
+    #[test]
+    fn a_list_served_elsewhere_is_checked_where_it_is_fetched() {
+        let iss = "http://tollgate.test:8080";
+        let uri = "http://tollgate.test:8080/statuslists/0";
+        let stack = issuer(iss, Some("http://127.0.0.1:8080"));
+        assert!(super::owned_by(uri, &stack));
+        // Off the issuer's origin, served_at or not.
+        for foreign in [
+            "http://tollgate.test:9090/statuslists/0",
+            "https://tollgate.test:8080/statuslists/0",
+            "http://evil.test:8080/statuslists/0",
+            "http://user@tollgate.test:8080/statuslists/0",
+        ] {
+            assert!(!super::owned_by(foreign, &stack), "{foreign}");
+        }
+        // Deployed (nothing says where lists are served): http off loopback
+        // is refused, as before.
+        assert!(!super::owned_by(uri, &issuer(iss, None)));
+        // Served at a URL that is itself neither https nor loopback: refused.
+        let served_over_http = issuer(iss, Some("http://10.0.0.1:8080"));
+        assert!(!super::owned_by(uri, &served_over_http));
+        assert!(super::owned_by(
+            uri,
+            &issuer(iss, Some("https://stack.internal"))
+        ));
+    }
 
     #[test]
     fn a_list_must_be_on_its_issuers_origin() {

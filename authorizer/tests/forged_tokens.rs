@@ -69,10 +69,11 @@ const EXPECTED: &[(&str, VerifyError)] = &[
         "RS256 token relabelled PS256",
         VerifyError::AlgorithmMismatch,
     ),
-    ("weak RSA-1024 key", VerifyError::UnknownKid),
-    ("use=enc key", VerifyError::UnknownKid),
-    ("JWK with private members", VerifyError::UnknownKid),
-    ("JWK alg does not fit key type", VerifyError::UnknownKid),
+    // Published but refused at intake: named as refused, not unknown.
+    ("weak RSA-1024 key", VerifyError::RefusedKey),
+    ("use=enc key", VerifyError::RefusedKey),
+    ("JWK with private members", VerifyError::RefusedKey),
+    ("JWK alg does not fit key type", VerifyError::RefusedKey),
     ("unknown kid", VerifyError::UnknownKid),
     ("missing kid", VerifyError::MissingKid),
     ("oversized token", VerifyError::TokenTooLarge),
@@ -256,6 +257,7 @@ async fn forged_and_malformed_tokens_are_unauthorized() {
                 VerifyError::BadSignature
                     | VerifyError::AlgorithmMismatch
                     | VerifyError::UnknownKid
+                    | VerifyError::RefusedKey
                     | VerifyError::Malformed
                     | VerifyError::UnsupportedAlgorithm
                     | VerifyError::UntrustedIssuer

@@ -215,6 +215,7 @@ fn numeric_date(number: &serde_json::Number) -> Result<u64, ProofError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn dpop_typ_compares_as_a_media_type() {
@@ -233,5 +234,86 @@ mod tests {
         assert_eq!(numeric_date(&n("1700000000.9")), Ok(1_700_000_000));
         assert!(numeric_date(&n("-1")).is_err());
         assert!(numeric_date(&n("1e300")).is_err());
+    }
+
+    /// A proof's `jwk` meets the rules a JWKS key does (jose's one parser):
+    /// size, exponent, ROCA, curve, small order, type agreement, use.
+    #[test]
+    fn a_proof_key_meets_the_key_rules_of_a_jwks() {
+        let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode_to_string(bytes);
+        // RFC 7638 §3.1's RSA key, RFC 7517 A.1's P-256 key.
+        let n = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
+        let (x, y) = (
+            "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+            "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+        );
+        let off_curve_y = {
+            let mut bytes = URL_SAFE_NO_PAD.decode_to_vec(y).unwrap();
+            bytes[31] ^= 1;
+            b64(&bytes)
+        };
+        // ROCA authors' 2048-bit fingerprinted modulus (crocs-muni/roca mod03).
+        let roca = "nc10IOQgwnCmgGDri1qnRXqfZkj4b6_tJ3XMH3muli8eY_G55RxV-epv3HMy6bAFjJ_y6x_ImFUCnPaq_iHmif6zisn_sS8c43G7XQ6armQWGrznS0JEv2jx7bRBH3VqCXyJKcFHQCReo1X4My0ao2u1DH3LRQXajeAuTlPTj43wYJfadSTfDfk9tI6sjMSvLToWJX6ysq3Ka6Rk5ZdPqSVQ0xsbq_Fh52ktALhuPdiG7KtKv74aj4zCY_9K9VzbRfQkmlGTkl9emD12LwtoAJQ-sCZ7CPQu0xHOH1yG6svIzk08t6L-4e9WQUI6HPQRTl7PUANKYKQSUjr55vSqEQ";
+        let cases = [
+            (
+                "RS256",
+                json!({"kty": "RSA", "n": b64(&[0xc5; 128]), "e": "AQAB"}),
+                "RSA modulus 1024 bits < 2048",
+            ),
+            (
+                "RS256",
+                json!({"kty": "RSA", "n": n, "e": "AQ"}),
+                "RSA exponent 1 is below 3",
+            ),
+            (
+                "RS256",
+                json!({"kty": "RSA", "n": n, "e": "AAEAAQ"}),
+                "leading zero byte",
+            ),
+            (
+                "RS256",
+                json!({"kty": "RSA", "n": roca, "e": "AQAB"}),
+                "ROCA",
+            ),
+            (
+                "ES256",
+                json!({"kty": "EC", "crv": "P-256", "x": x, "y": off_curve_y}),
+                "not on the curve P-256",
+            ),
+            (
+                "EdDSA",
+                json!({"kty": "OKP", "crv": "Ed25519", "x": b64(&[0; 32])}),
+                "small order",
+            ),
+            (
+                "ES256",
+                json!({"kty": "OKP", "crv": "Ed25519", "x": b64(&[9; 32])}),
+                "does not fit kty OKP crv Ed25519",
+            ),
+            (
+                "ES256",
+                json!({"kty": "EC", "crv": "P-256", "x": x, "y": y, "use": "enc"}),
+                "not \"sig\"",
+            ),
+        ];
+        let reader = ProofReader::new(Algorithm::ALL.to_vec());
+        for (alg, jwk, why) in cases {
+            let header = json!({"typ": "dpop+jwt", "alg": alg, "jwk": jwk});
+            let claims =
+                json!({"jti": "j", "htm": "GET", "htu": "https://api.example/x", "iat": 1});
+            let proof = format!(
+                "{}.{}.{}",
+                b64(header.to_string().as_bytes()),
+                b64(claims.to_string().as_bytes()),
+                b64(&[1; 64])
+            );
+            match reader.read(&proof) {
+                Err(ProofError::Invalid(message)) => {
+                    assert!(message.starts_with("jwk refused: "), "{message}");
+                    assert!(message.contains(why), "{message} lacks {why}");
+                }
+                other => panic!("{why}: {other:?}"),
+            }
+        }
     }
 }

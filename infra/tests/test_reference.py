@@ -553,6 +553,8 @@ def records() -> dict[str, dict]:
     # Sender constraints: ProofError::reason (the dpop crate) and SenderError::reason.
     proof_errors = strip_tests((ROOT / "dpop/src/error.rs").read_text(encoding="utf-8"))
     sender = strip_tests((ROOT / "authorizer/src/sender.rs").read_text(encoding="utf-8"))
+    # Refused JWKs (JwksKeysRefused): JwkError::reason (the jose crate).
+    jwk_errors = strip_tests((ROOT / "jose/src/error.rs").read_text(encoding="utf-8"))
     authorizer_records = {
         "metrics": metric_units(authorizer),
         # Outcome::as_str, the fetches' ok/failed, NONE for the others.
@@ -564,6 +566,7 @@ def records() -> dict[str, dict]:
         "reasons": literals(function_body(errors, "reason"))
         | literals(function_body(proof_errors, "reason"))
         | literals(function_body(sender, "reason"))
+        | literals(function_body(jwk_errors, "reason"))
         | set(re.findall(r'decision\(\s*Outcome::\w+,\s*"(\w+)"', answer))
         | set(re.findall(r'\((?:true|false), "(\w+)"\)', function_body(answer, "permits")))
         | set(re.findall(r'\((?:true|false), "(\w+)"\)', function_body(simple_response, "reused_answer_holds")))

@@ -621,10 +621,11 @@ async fn a_full_list_on_dynamodb_gives_way_to_the_next() {
         DynamoStatusStore::new(client.clone(), table.clone()),
         DynamoStatusStore::new(client, table),
     );
-    let expires = testkit::now() + 900;
-    let first = one.reserve_block(expires).await.unwrap();
+    let now = testkit::now();
+    let expires = now + 900;
+    let first = one.reserve_block(expires, now).await.unwrap();
     assert_eq!(Slot::at(first).list, 1, "list 0 is full");
-    let second = two.reserve_block(expires).await.unwrap();
+    let second = two.reserve_block(expires, now).await.unwrap();
     assert_eq!(Slot::at(second).list, 1, "the other instance follows");
     assert_ne!(first, second);
     assert_eq!(one.live_lists(0).await.unwrap(), vec![1]);

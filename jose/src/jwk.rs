@@ -16,52 +16,13 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use crate::algorithm::{Algorithm, KeyFamily};
+use crate::error::JwkError;
+use crate::hygiene;
 
 /// RSA keys under this many bits are refused (NIST SP 800-131A).
 pub const MIN_RSA_BITS: usize = 2048;
 /// aws-lc-rs verifies RSA up to 8192 bits; bigger keys only cost CPU.
 pub const MAX_RSA_BITS: usize = 8192;
-
-/// Why one JWK was not usable. The rest of its set still loads.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum JwkError {
-    /// No `kid`.
-    #[error("JWK has no kid")]
-    MissingKid,
-    /// `use` is not `sig`.
-    #[error("JWK use is {0:?}, not \"sig\"")]
-    NotForSignatures(String),
-    /// `key_ops` lacks `verify`.
-    #[error("JWK key_ops does not allow verify")]
-    NoVerifyOperation,
-    /// Private members (`d`, `p`, …) are present.
-    #[error("JWK carries private key members")]
-    PrivateMembers,
-    /// A key type or curve we do not verify with.
-    #[error("JWK kty/crv {0} is not supported")]
-    UnsupportedKeyType(String),
-    /// An `alg` we do not verify.
-    #[error("JWK alg {0} is not supported")]
-    UnsupportedAlgorithm(String),
-    /// `alg` names another key type.
-    #[error("JWK alg {alg} does not fit its key type")]
-    AlgorithmKeyMismatch {
-        /// The JWK's `alg`.
-        alg: &'static str,
-    },
-    /// An RSA modulus outside the accepted sizes.
-    #[error("RSA key of {0} bits is outside {MIN_RSA_BITS}..={MAX_RSA_BITS}")]
-    RsaKeySize(usize),
-    /// A member is missing or not base64url.
-    #[error("JWK member {0} is missing or not base64url")]
-    BadMember(&'static str),
-    /// Not a JSON object of JWK members.
-    #[error("not a JWK object")]
-    NotAnObject,
-    /// aws-lc-rs refused the key material.
-    #[error("JWK key material was rejected: {0}")]
-    Rejected(String),
-}
 
 /// The wire form of a JWK. Private members are read only to refuse them.
 #[derive(Deserialize)]
@@ -138,18 +99,42 @@ enum Origin {
     Client,
 }
 
-/// The key's family from `kty` (and `crv`): only the families Tollgate verifies.
+/// The key's family from `kty` (and `crv`): only the families Tollgate
+/// verifies. `kty` and `crv` must agree: an RSA key names no curve, `EC`
+/// takes only NIST curves and `OKP` only Edwards/Montgomery ones, so a JWK
+/// that mixes them is refused as a mismatch rather than read one way.
 fn key_family(raw: &RawJwk) -> Result<KeyFamily, JwkError> {
+    let mismatch = |kty: &str, crv: &str| JwkError::CurveKeyTypeMismatch {
+        kty: kty.to_owned(),
+        crv: crv.to_owned(),
+    };
     match (raw.kty.as_deref(), raw.crv.as_deref()) {
-        (Some("RSA"), _) => Ok(KeyFamily::Rsa),
+        (Some("RSA"), None) => Ok(KeyFamily::Rsa),
+        (Some("RSA"), Some(crv)) => Err(mismatch("RSA", crv)),
         (Some("EC"), Some("P-256")) => Ok(KeyFamily::EcP256),
         (Some("EC"), Some("P-384")) => Ok(KeyFamily::EcP384),
         (Some("OKP"), Some("Ed25519")) => Ok(KeyFamily::Ed25519),
+        (Some("EC"), Some(crv @ ("Ed25519" | "Ed448" | "X25519" | "X448"))) => {
+            Err(mismatch("EC", crv))
+        }
+        (Some("OKP"), Some(crv @ ("P-256" | "P-384" | "P-521" | "secp256k1"))) => {
+            Err(mismatch("OKP", crv))
+        }
         (kty, crv) => Err(JwkError::UnsupportedKeyType(format!(
             "{}/{}",
             kty.unwrap_or("-"),
             crv.unwrap_or("-")
         ))),
+    }
+}
+
+/// How a family is named in messages: its `kty` and `crv`.
+fn family_text(family: KeyFamily) -> &'static str {
+    match family {
+        KeyFamily::Rsa => "kty RSA",
+        KeyFamily::EcP256 => "kty EC crv P-256",
+        KeyFamily::EcP384 => "kty EC crv P-384",
+        KeyFamily::Ed25519 => "kty OKP crv Ed25519",
     }
 }
 
@@ -162,14 +147,55 @@ fn pinned_algorithms(raw: &RawJwk, family: KeyFamily) -> Result<Vec<Algorithm>, 
     let alg =
         Algorithm::from_name(name).ok_or_else(|| JwkError::UnsupportedAlgorithm(name.clone()))?;
     if alg.family() != family {
-        return Err(JwkError::AlgorithmKeyMismatch { alg: alg.name() });
+        return Err(JwkError::AlgorithmKeyMismatch {
+            alg: alg.name(),
+            key: family_text(family).to_owned(),
+        });
     }
     Ok(vec![alg])
+}
+
+/// `use`, when present, must be `sig` (RFC 7517 §4.2).
+fn check_use(raw: &RawJwk) -> Result<(), JwkError> {
+    match &raw.use_ {
+        Some(use_) if use_ != "sig" => Err(JwkError::NotForSignatures(use_.clone())),
+        _ => Ok(()),
+    }
+}
+
+/// `key_ops`, when present (RFC 7517 §4.3), must allow `verify`, may allow
+/// `sign` beside it, and nothing else: a key also offered for encryption,
+/// key wrapping or key agreement is one the RFC says not to combine
+/// ("unrelated operations SHOULD NOT be specified for a key"), and a value
+/// we do not know is not a promise we can read. Duplicates are refused, as
+/// the RFC says ("MUST NOT be present").
+fn check_key_operations(raw: &RawJwk) -> Result<(), JwkError> {
+    let Some(ops) = &raw.key_ops else {
+        return Ok(());
+    };
+    if !ops.iter().any(|op| op == "verify") {
+        return Err(JwkError::KeyOperations(format!("{ops:?} lacks \"verify\"")));
+    }
+    if let Some(other) = ops.iter().find(|op| *op != "verify" && *op != "sign") {
+        return Err(JwkError::KeyOperations(format!(
+            "{ops:?} also allows {other:?}: a signature key may allow only sign and verify"
+        )));
+    }
+    // Only `sign` and `verify` are left: more than two, or two equal, repeat.
+    if ops.len() > 2 || (ops.len() == 2 && ops[0] == ops[1]) {
+        return Err(JwkError::KeyOperations(format!(
+            "{ops:?} repeats an operation"
+        )));
+    }
+    Ok(())
 }
 
 impl VerifyingKey {
     /// Parses one JWK of a key set given as JSON (a `kid` is required).
     pub fn from_jwk_json(json: &str) -> Result<Self, JwkError> {
+        if !is_json_object(json.as_bytes()) {
+            return Err(JwkError::NotAnObject);
+        }
         let raw: RawJwk =
             serde_json::from_str(json).map_err(|e| JwkError::Rejected(e.to_string()))?;
         Self::from_raw(raw, Origin::KeySet)
@@ -190,7 +216,10 @@ impl VerifyingKey {
         if let Some(alg) = alg {
             match raw.alg.as_deref() {
                 Some(own) if own != alg.name() => {
-                    return Err(JwkError::AlgorithmKeyMismatch { alg: alg.name() })
+                    return Err(JwkError::AlgorithmKeyMismatch {
+                        alg: alg.name(),
+                        key: format!("the JWK's own alg {own:?}"),
+                    })
                 }
                 _ => raw.alg = Some(alg.name().to_owned()),
             }
@@ -210,22 +239,14 @@ impl VerifyingKey {
         if origin == Origin::Client {
             check_canonical_members(&raw)?;
         }
-        if let Some(use_) = &raw.use_ {
-            if use_ != "sig" {
-                return Err(JwkError::NotForSignatures(use_.clone()));
-            }
-        }
-        if let Some(ops) = &raw.key_ops {
-            if !ops.iter().any(|op| op == "verify") {
-                return Err(JwkError::NoVerifyOperation);
-            }
-        }
+        check_use(&raw)?;
+        check_key_operations(&raw)?;
         let family = key_family(&raw)?;
         let algorithms = pinned_algorithms(&raw, family)?;
         let parsed = match family {
-            KeyFamily::Rsa => parse_rsa(&raw, &algorithms)?,
-            KeyFamily::EcP256 => parse_ec(&raw, 32, &algorithms)?,
-            KeyFamily::EcP384 => parse_ec(&raw, 48, &algorithms)?,
+            KeyFamily::Rsa => parse_rsa(&raw, &algorithms, origin)?,
+            KeyFamily::EcP256 => parse_ec(&raw, 32, "P-256", &algorithms)?,
+            KeyFamily::EcP384 => parse_ec(&raw, 48, "P-384", &algorithms)?,
             KeyFamily::Ed25519 => parse_ed25519(&raw, &algorithms)?,
         };
         let thumbprint = thumbprint(&raw, family);
@@ -360,26 +381,34 @@ fn member(value: &Option<String>, name: &'static str) -> Result<Vec<u8>, JwkErro
 fn parse_rsa(
     raw: &RawJwk,
     algorithms: &[Algorithm],
+    origin: Origin,
 ) -> Result<Vec<(Algorithm, ParsedPublicKey)>, JwkError> {
     let n = member(&raw.n, "n")?;
     let e = member(&raw.e, "e")?;
-    // Some issuers left-pad n with a zero byte; aws-lc-rs wants the minimal form.
-    let n = strip_leading_zeros(&n);
-    let e = strip_leading_zeros(&e);
-    if n.is_empty() || e.is_empty() {
-        return Err(JwkError::BadMember(if n.is_empty() { "n" } else { "e" }));
+    hygiene::check_exponent(&e)?;
+    // Some issuers left-pad n with a zero byte (RFC 7518 §6.3.1.1 warns of
+    // libraries that do); aws-lc-rs wants the minimal form. A client's key
+    // must be minimal: its thumbprint is computed over the text.
+    if origin == Origin::Client && n.first() == Some(&0) {
+        return Err(JwkError::BadMember("n"));
     }
-    let bits = (n.len() - 1) * 8 + (8 - n[0].leading_zeros() as usize);
+    let n = strip_leading_zeros(&n);
+    let Some(&first) = n.first() else {
+        return Err(JwkError::BadMember("n"));
+    };
+    let bits = (n.len() - 1) * 8 + (8 - first.leading_zeros() as usize);
     if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) {
         return Err(JwkError::RsaKeySize(bits));
     }
-    let components = RsaPublicKeyComponents { n, e };
+    hygiene::check_modulus(n)?;
+    let components = RsaPublicKeyComponents { n, e: &e[..] };
     algorithms
         .iter()
         .map(|&alg| {
-            let params = alg
-                .rsa_parameters()
-                .ok_or(JwkError::AlgorithmKeyMismatch { alg: alg.name() })?;
+            let params = alg.rsa_parameters().ok_or(JwkError::AlgorithmKeyMismatch {
+                alg: alg.name(),
+                key: family_text(KeyFamily::Rsa).to_owned(),
+            })?;
             components
                 .to_parsed_public_key(params)
                 .map(|key| (alg, key))
@@ -391,6 +420,7 @@ fn parse_rsa(
 fn parse_ec(
     raw: &RawJwk,
     coordinate_len: usize,
+    curve: &'static str,
     algorithms: &[Algorithm],
 ) -> Result<Vec<(Algorithm, ParsedPublicKey)>, JwkError> {
     let x = member(&raw.x, "x")?;
@@ -401,12 +431,15 @@ fn parse_ec(
     if y.len() != coordinate_len {
         return Err(JwkError::BadMember("y"));
     }
-    // SEC 1 uncompressed point; aws-lc-rs checks it is on the curve.
+    // SEC 1 uncompressed point. aws-lc-rs checks that both coordinates are
+    // below the field prime and that the point satisfies the curve
+    // equation; with the lengths right, that is the only thing its refusal
+    // can mean, so it is named here, at intake, and not as a bare rejection.
     let mut point = Vec::with_capacity(1 + 2 * coordinate_len);
     point.push(0x04);
     point.extend_from_slice(&x);
     point.extend_from_slice(&y);
-    parse_each(algorithms, &point)
+    parse_each(algorithms, &point).map_err(|_| JwkError::NotOnCurve(curve))
 }
 
 fn parse_ed25519(
@@ -414,9 +447,8 @@ fn parse_ed25519(
     algorithms: &[Algorithm],
 ) -> Result<Vec<(Algorithm, ParsedPublicKey)>, JwkError> {
     let x = member(&raw.x, "x")?;
-    if x.len() != 32 {
-        return Err(JwkError::BadMember("x"));
-    }
+    let x: [u8; 32] = x.try_into().map_err(|_| JwkError::BadMember("x"))?;
+    hygiene::check_ed25519(&x)?;
     parse_each(algorithms, &x)
 }
 
@@ -434,18 +466,28 @@ fn parse_each(
         .collect()
 }
 
+/// Whether `json` starts (after whitespace) as a JSON object: serde's
+/// derived structs also read an array as their fields in order.
+fn is_json_object(json: &[u8]) -> bool {
+    json.trim_ascii_start().first() == Some(&b'{')
+}
+
 fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
     let first = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
     &bytes[first..]
 }
 
-/// A JWK that was skipped, with its `kid` when it had one.
-#[derive(Debug, PartialEq, Eq)]
+/// A JWK that was refused at intake, with its `kid` when it had one.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SkippedJwk {
     /// Its `kid`, if it had one.
     pub kid: Option<String>,
-    /// Why it was skipped.
+    /// Why it was refused.
     pub error: JwkError,
+    /// The first 8 bytes of the SHA-256 of the JWK as received (its JSON
+    /// re-serialized), in hex: tells a refused key from another refused
+    /// under the same `kid`, so a cache can log each refusal once.
+    pub material: String,
 }
 
 /// The usable keys of one JWKS document, by `kid`.
@@ -453,7 +495,7 @@ pub struct SkippedJwk {
 pub struct JwkSet {
     /// Usable keys by `kid`.
     pub keys: HashMap<String, Arc<VerifyingKey>>,
-    /// Keys that were skipped, and why.
+    /// Keys that were refused, and why.
     pub skipped: Vec<SkippedJwk>,
 }
 
@@ -467,37 +509,73 @@ struct RawJwkSet {
 #[error("JWKS document is not a JSON object with a \"keys\" array: {0}")]
 pub struct JwkSetError(String);
 
+/// How often a `kid` appears in a document, and whether every copy is the
+/// same JWK.
+struct KidCount {
+    first: usize,
+    count: usize,
+    identical: bool,
+}
+
+fn material(value: &serde_json::Value) -> String {
+    let digest =
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value.to_string().as_bytes());
+    digest.as_ref()[..8]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// A JWK's `kid`, when it is a string.
+fn kid_of(value: &serde_json::Value) -> Option<&str> {
+    value.get("kid").and_then(|k| k.as_str())
+}
+
 impl JwkSet {
-    /// Parses a JWKS document. Unusable keys are skipped one by one (and
-    /// listed in `skipped`); a `kid` that appears twice is ambiguous, so every
-    /// key with it is dropped.
+    /// Parses a JWKS document. Unusable keys are refused one by one (and
+    /// listed in `skipped`); the others load. A `kid` that names different
+    /// JWKs is ambiguous, so every JWK with it is refused; exact copies of
+    /// one JWK count as one.
     pub fn parse(body: &[u8]) -> Result<Self, JwkSetError> {
-        let raw: RawJwkSet =
-            serde_json::from_slice(body).map_err(|e| JwkSetError(e.to_string()))?;
+        // RFC 7517 §5: a JSON object, all of it UTF-8 (serde would read an
+        // array as the struct's fields, and skips unread members unchecked).
+        let text = std::str::from_utf8(body).map_err(|e| JwkSetError(e.to_string()))?;
+        if !is_json_object(body) {
+            return Err(JwkSetError("not a JSON object".to_owned()));
+        }
+        let raw: RawJwkSet = serde_json::from_str(text).map_err(|e| JwkSetError(e.to_string()))?;
+        let mut kids: HashMap<&str, KidCount> = HashMap::new();
+        for (index, value) in raw.keys.iter().enumerate() {
+            let Some(kid) = kid_of(value) else { continue };
+            let entry = kids.entry(kid).or_insert(KidCount {
+                first: index,
+                count: 0,
+                identical: true,
+            });
+            entry.count += 1;
+            entry.identical &= raw.keys[entry.first] == *value;
+        }
         let mut set = JwkSet::default();
-        let mut duplicated: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
-        for value in raw.keys {
-            let kid = value.get("kid").and_then(|k| k.as_str()).map(str::to_owned);
-            let parsed = RawJwk::deserialize(value)
-                .map_err(|e| JwkError::Rejected(e.to_string()))
-                .and_then(|raw| VerifyingKey::from_raw(raw, Origin::KeySet));
+        for (index, value) in raw.keys.iter().enumerate() {
+            let kid = kid_of(value);
+            let parsed = match kid.and_then(|kid| kids.get(kid)) {
+                Some(seen) if seen.identical && seen.first != index => continue,
+                Some(seen) if !seen.identical => Err(JwkError::DuplicateKid(seen.count)),
+                _ if !value.is_object() => Err(JwkError::NotAnObject),
+                _ => RawJwk::deserialize(value)
+                    .map_err(|e| JwkError::Rejected(e.to_string()))
+                    .and_then(|raw| VerifyingKey::from_raw(raw, Origin::KeySet)),
+            };
             match parsed {
                 Ok(key) => {
-                    if set.keys.contains_key(key.kid()) || duplicated.contains(key.kid()) {
-                        duplicated.insert(key.kid.clone());
-                    } else {
-                        set.keys.insert(key.kid.clone(), Arc::new(key));
-                    }
+                    set.keys.insert(key.kid.clone(), Arc::new(key));
                 }
-                Err(error) => set.skipped.push(SkippedJwk { kid, error }),
+                Err(error) => set.skipped.push(SkippedJwk {
+                    kid: kid.map(str::to_owned),
+                    error,
+                    material: material(value),
+                }),
             }
-        }
-        for kid in duplicated {
-            set.keys.remove(&kid);
-            set.skipped.push(SkippedJwk {
-                kid: Some(kid.clone()),
-                error: JwkError::Rejected(format!("kid {kid} appears more than once")),
-            });
         }
         Ok(set)
     }
@@ -522,6 +600,34 @@ mod tests {
             key.thumbprint(),
             "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
         );
+    }
+
+    /// What the `discovery` fuzz target found in the discovery document,
+    /// checked here in the JWKS, the same kind of parse: a key set, or a key
+    /// in it, written as a JSON array was read as the struct's fields in
+    /// order, and bytes that are not UTF-8 passed unread in members the
+    /// parser skips.
+    #[test]
+    fn a_key_set_and_its_keys_are_json_objects_of_utf8() {
+        let key = serde_json::json!({"kty": "OKP", "crv": "Ed25519", "kid": "k",
+            "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"});
+        let set = JwkSet::parse(serde_json::json!({"keys": [key]}).to_string().as_bytes()).unwrap();
+        assert_eq!(set.keys.len(), 1);
+        let as_array = serde_json::json!([[key]]).to_string();
+        assert!(JwkSet::parse(as_array.as_bytes()).is_err());
+        let key_as_array = serde_json::json!({"keys": [["OKP", "k", null, null, null, "Ed25519",
+            null, null, "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"]]});
+        let set = JwkSet::parse(key_as_array.to_string().as_bytes()).unwrap();
+        assert!(set.keys.is_empty());
+        assert_eq!(set.skipped[0].error, JwkError::NotAnObject);
+        let mut not_utf8 = br#"{"keys": [], "note": "x"}"#.to_vec();
+        not_utf8[20] = 0x9b;
+        assert!(JwkSet::parse(&not_utf8).is_err());
+        assert_eq!(
+            VerifyingKey::from_jwk_json(r#"["OKP", "k"]"#).err(),
+            Some(JwkError::NotAnObject)
+        );
+        assert!(VerifyingKey::from_jwk_json(&key.to_string()).is_ok());
     }
 
     #[test]

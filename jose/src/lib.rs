@@ -19,9 +19,11 @@
 #![deny(missing_docs)]
 
 mod algorithm;
+mod error;
+mod hygiene;
 mod jwk;
 
 pub use algorithm::{Algorithm, KeyFamily};
-pub use jwk::{
-    JwkError, JwkSet, JwkSetError, SkippedJwk, VerifyingKey, MAX_RSA_BITS, MIN_RSA_BITS,
-};
+pub use error::JwkError;
+pub use hygiene::{has_roca_fingerprint, MAX_RSA_EXPONENT};
+pub use jwk::{JwkSet, JwkSetError, SkippedJwk, VerifyingKey, MAX_RSA_BITS, MIN_RSA_BITS};

@@ -56,6 +56,7 @@ DEFAULT_ROUTE_SCOPES = {
     "POST /books": "books:write",
     "PATCH /books/*": "books:write",
     "DELETE /books/*": "books:write",
+    "GET /shelves/{owner}/books": "books:read",
     "GET /admin/keys": "keys:admin",
     "POST /admin/keys/*": "keys:admin",
     "POST /admin/tokens/revoke": "keys:admin",
@@ -81,6 +82,7 @@ PROOFS = dpop.ProofChecker(
 )
 
 # `Bearer` or `DPoP`, one or more spaces, the token (RFC 6750 §2.1's b64token).
+PARAM = re.compile(r"\{[^}/]+\}")
 CREDENTIAL = re.compile(r"^(bearer|dpop) +([A-Za-z0-9\-._~+/]+=*)$", re.IGNORECASE)
 ARN = re.compile(r"^(arn:[^:]+:execute-api:[^:]+:[^:]+:[^/]+/[^/]+)/")
 
@@ -107,8 +109,12 @@ def _policy(api_base, scopes):
     allowed, denied = [], []
     for route, needs in ROUTES.items():
         method, path = route.split(" ", 1)
-        resource = f"{api_base}/{method}{path}"
-        (allowed if granted & set(_scopes(needs)) else denied).append(resource)
+        resource = f"{api_base}/{method}{PARAM.sub('*', path)}"
+        # This reference does not evaluate route rules, so a route with a
+        # `{param}` (bound to a claim in Tollgate's table) is never allowed:
+        # a `*` in its place would open every tenant's shelf to every reader.
+        grants = granted & set(_scopes(needs)) and not PARAM.search(path)
+        (allowed if grants else denied).append(resource)
     if not allowed:
         denied = [f"{api_base}/*"]
     statements = []

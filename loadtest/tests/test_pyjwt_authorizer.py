@@ -153,6 +153,13 @@ class PyJwtAuthorizerTest(AuthorizerTestCase):
         self.assertEqual(answer["context"]["scope"], "books:read")
         self.assertEqual(answer["context"]["kid"], KID)
 
+    def test_a_route_with_a_parameter_is_never_allowed(self):
+        # The reference evaluates no route rules, so a reader must not get
+        # every owner's shelf.
+        allow, deny = self.answer("Bearer " + token())["policyDocument"]["Statement"]
+        self.assertNotIn(f"{API}/GET/shelves/*/books", allow["Resource"])
+        self.assertIn(f"{API}/GET/shelves/*/books", deny["Resource"])
+
     def test_no_scope_is_one_deny_over_the_api(self):
         answer = self.answer("Bearer " + token(scope="profile"))
         self.assertEqual(answer["policyDocument"]["Statement"], [{"Action": ["execute-api:Invoke"], "Effect": "Deny", "Resource": [f"{API}/*"]}])

@@ -52,7 +52,7 @@ impl Allocator {
             }
         }
         let expires_by = token_exp.saturating_add(BLOCK_LIFETIME_SECONDS);
-        let first = self.store.reserve_block(expires_by).await?;
+        let first = self.store.reserve_block(expires_by, now).await?;
         *block = Some(Block {
             next: first + 1,
             end: first + BLOCK_SIZE,
@@ -68,7 +68,7 @@ mod tests {
     use std::collections::HashSet;
 
     use super::*;
-    use crate::status::{FileStatusStore, BLOCKS_PER_LIST};
+    use crate::status::{FileStatusStore, BLOCKS_PER_LIST, LIST_CLAIM_WINDOW_SECONDS};
 
     fn store() -> (tempfile::TempDir, Arc<FileStatusStore>) {
         let dir = tempfile::tempdir().unwrap();
@@ -107,14 +107,15 @@ mod tests {
     #[tokio::test]
     async fn a_list_three_quarters_claimed_gives_way_to_the_next() {
         let (_dir, store) = store();
-        let expires = environment::unix_now() + 900;
+        let now = environment::unix_now();
+        let expires = now + 900;
         let mut blocks = HashSet::new();
         for _ in 0..BLOCKS_PER_LIST * 3 / 4 {
-            let first = store.reserve_block(expires).await.unwrap();
+            let first = store.reserve_block(expires, now).await.unwrap();
             assert_eq!(Slot::at(first).list, 0);
             assert!(blocks.insert(first), "a block claimed twice");
         }
-        let next = store.reserve_block(expires).await.unwrap();
+        let next = store.reserve_block(expires, now).await.unwrap();
         assert_eq!(Slot::at(next).list, 1, "the next list opens");
         // Blocks were claimed at random, not in order.
         let in_order = blocks
@@ -122,5 +123,27 @@ mod tests {
             .filter(|&&b| b < BLOCKS_PER_LIST * 3 / 4 * BLOCK_SIZE)
             .count();
         assert!(in_order < blocks.len(), "blocks claimed in order");
+    }
+
+    #[tokio::test]
+    async fn a_list_takes_claims_for_its_window_only() {
+        let (_dir, store) = store();
+        let now = environment::unix_now();
+        let first = store.reserve_block(now + 960, now).await.unwrap();
+        assert_eq!(Slot::at(first).list, 0);
+        let within = now + LIST_CLAIM_WINDOW_SECONDS - 1;
+        let second = store.reserve_block(within + 960, within).await.unwrap();
+        assert_eq!(Slot::at(second).list, 0, "within its window");
+        let past = now + LIST_CLAIM_WINDOW_SECONDS;
+        let third = store.reserve_block(past + 960, past).await.unwrap();
+        assert_eq!(Slot::at(third).list, 1, "past it: the next list");
+        // Days later, when list 1 (still the open list) would be purged: a
+        // claim opens list 2, never list 1 again.
+        let much_later = past + 3 * 24 * 3600;
+        let fourth = store
+            .reserve_block(much_later + 960, much_later)
+            .await
+            .unwrap();
+        assert_eq!(Slot::at(fourth).list, 2);
     }
 }

@@ -3,8 +3,8 @@
 //!
 //! | pk | sk | what |
 //! |---|---|---|
-//! | `allocator` | `allocator` | `open_list`, the list blocks are claimed in |
-//! | `block` | `{list}/{block}`, zero-padded | a claimed block (created only if absent) |
+//! | `allocator` | `allocator` | `open_list`, the list blocks are claimed in, and `claims_until`, when it stops taking claims |
+//! | `block` | `{list}/{block}`, zero-padded | a claimed block (created only if absent; TTL after its tokens, beyond the list's claim window) |
 //! | `revision` | `revision` | `revision`, grown by each revocation |
 //! | `list` | the list number, 20 digits | `expires_at`, `revoked` (a number set), `version` |
 //! | `jti#{jti}` | `token` | `sub`, `list`, `idx`, `exp` |
@@ -14,32 +14,36 @@
 //! values go through `ExpressionAttributeValues`.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 
+use super::LIST_CLAIM_WINDOW_SECONDS;
 use super::{random_block, BLOCK_SIZE, LIST_SIZE, MISSES_BEFORE_NEXT_LIST, PURGE_AFTER_SECONDS};
 use super::{ListRecord, Slot, StatusStore, StatusStoreError, TokenRecord};
-
-/// The open list is not known yet (read it from the table).
-const UNKNOWN: u64 = u64::MAX;
 /// Claims one reservation may try before it gives up (it only gets there
 /// if the table keeps changing under it).
 const MAX_CLAIMS: u32 = 64;
 
 type Item = HashMap<String, AttributeValue>;
 
+/// The list claims go to, and until when it takes them (Unix seconds).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct OpenList {
+    list: u64,
+    claims_until: u64,
+}
+
 /// Token status in one DynamoDB table.
 #[derive(Clone, Debug)]
 pub struct DynamoStatusStore {
     client: Client,
     table: String,
-    /// The open list as last seen ([`UNKNOWN`] before the first read).
-    open_list: Arc<AtomicU64>,
+    /// The open list as last seen (`None` before the first read).
+    open_list: Arc<Mutex<Option<OpenList>>>,
 }
 
 fn io<E: std::error::Error + 'static, R: std::fmt::Debug>(
@@ -97,7 +101,7 @@ impl DynamoStatusStore {
         Self {
             client,
             table: table.into(),
-            open_list: Arc::new(AtomicU64::new(UNKNOWN)),
+            open_list: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -128,46 +132,97 @@ impl DynamoStatusStore {
         Ok(output.item)
     }
 
+    fn remember(&self, open: OpenList) -> OpenList {
+        *self
+            .open_list
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(open);
+        open
+    }
+
     /// The list blocks are claimed in: as last seen, else read.
-    async fn open_list(&self) -> Result<u64, StatusStoreError> {
-        match self.open_list.load(Ordering::Relaxed) {
-            UNKNOWN => self.read_open_list().await,
-            list => Ok(list),
+    async fn open_list(&self, now: u64) -> Result<OpenList, StatusStoreError> {
+        let cached = *self
+            .open_list
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match cached {
+            Some(open) => Ok(open),
+            None => self.read_open_list(now).await,
         }
     }
 
-    async fn read_open_list(&self) -> Result<u64, StatusStoreError> {
-        let item = self.get("allocator".into(), "allocator".into()).await?;
-        let list = match item {
-            Some(item) if item.contains_key("open_list") => number(&item, "open_list")?,
-            _ => 0,
-        };
-        self.open_list.store(list, Ordering::Relaxed);
-        Ok(list)
+    /// Reads the open list. A table that has none with a claim window (a new
+    /// table, or one written before lists had one) gets one now: the list
+    /// it names keeps its number if nothing was ever claimed in it (no list
+    /// item), else the next list opens, since when its first blocks were
+    /// claimed is not known.
+    async fn read_open_list(&self, now: u64) -> Result<OpenList, StatusStoreError> {
+        for _ in 0..2 {
+            let item = self.get("allocator".into(), "allocator".into()).await?;
+            let list = match &item {
+                Some(item) if item.contains_key("open_list") => number(item, "open_list")?,
+                _ => 0,
+            };
+            if let Some(item) = item.as_ref().filter(|i| i.contains_key("claims_until")) {
+                let claims_until = number(item, "claims_until")?;
+                return Ok(self.remember(OpenList { list, claims_until }));
+            }
+            let used = self.get("list".into(), list_key(list)).await?.is_some();
+            let open = OpenList {
+                list: if used { list + 1 } else { list },
+                claims_until: now.saturating_add(LIST_CLAIM_WINDOW_SECONDS),
+            };
+            let started = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", s("allocator"))
+                .key("sk", s("allocator"))
+                .update_expression("SET open_list = :list, claims_until = :until")
+                .condition_expression("attribute_not_exists(claims_until)")
+                .expression_attribute_values(":list", n(open.list))
+                .expression_attribute_values(":until", n(open.claims_until))
+                .send()
+                .await;
+            match started {
+                Ok(_) => return Ok(self.remember(open)),
+                // Another instance started one first: read its choice.
+                Err(error) if is_condition_failure(&error) => continue,
+                Err(error) => return Err(io(error)),
+            }
+        }
+        Err(StatusStoreError::Corrupt(
+            "status allocator has no claims_until after it was set".into(),
+        ))
     }
 
-    /// Opens the list after `full`, unless another instance already moved
-    /// on (then its choice stands). Idempotent: two instances opening the
+    /// Opens the list after `closed` (full, or past its claim window) with
+    /// a claim window from `now`, unless another instance already moved on
+    /// (then its choice stands, and is returned: it may be past its own
+    /// window, which the caller checks again). Two instances opening the
     /// same next list agree on it.
-    async fn open_next_list(&self, full: u64) -> Result<u64, StatusStoreError> {
+    async fn open_next_list(&self, closed: u64, now: u64) -> Result<OpenList, StatusStoreError> {
+        let open = OpenList {
+            list: closed + 1,
+            claims_until: now.saturating_add(LIST_CLAIM_WINDOW_SECONDS),
+        };
         let opened = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("pk", s("allocator"))
             .key("sk", s("allocator"))
-            .update_expression("SET open_list = :next")
-            .condition_expression("attribute_not_exists(open_list) OR open_list = :full")
-            .expression_attribute_values(":next", n(full + 1))
-            .expression_attribute_values(":full", n(full))
+            .update_expression("SET open_list = :next, claims_until = :until")
+            .condition_expression("attribute_not_exists(open_list) OR open_list = :closed")
+            .expression_attribute_values(":next", n(open.list))
+            .expression_attribute_values(":until", n(open.claims_until))
+            .expression_attribute_values(":closed", n(closed))
             .send()
             .await;
         match opened {
-            Ok(_) => {
-                self.open_list.store(full + 1, Ordering::Relaxed);
-                Ok(full + 1)
-            }
-            Err(error) if is_condition_failure(&error) => self.read_open_list().await,
+            Ok(_) => Ok(self.remember(open)),
+            Err(error) if is_condition_failure(&error) => self.read_open_list(now).await,
             Err(error) => Err(io(error)),
         }
     }
@@ -247,21 +302,30 @@ impl DynamoStatusStore {
 
 #[async_trait]
 impl StatusStore for DynamoStatusStore {
-    async fn reserve_block(&self, expires_by: u64) -> Result<u64, StatusStoreError> {
-        let mut list = self.open_list().await?;
+    async fn reserve_block(&self, expires_by: u64, now: u64) -> Result<u64, StatusStoreError> {
+        let mut open = self.open_list(now).await?;
         let mut misses = 0;
         for _ in 0..MAX_CLAIMS {
+            // Checked before every claim, against the window the list was
+            // opened with, whatever this instance's view of the allocator:
+            // a claim in a list past its window could win a block whose
+            // record the TTL already deleted.
+            if now >= open.claims_until {
+                open = self.open_next_list(open.list, now).await?;
+                misses = 0;
+                continue;
+            }
             let block = random_block();
-            if !self.claim(list, block, expires_by).await? {
+            if !self.claim(open.list, block, expires_by).await? {
                 misses += 1;
                 if misses >= MISSES_BEFORE_NEXT_LIST {
-                    list = self.open_next_list(list).await?;
+                    open = self.open_next_list(open.list, now).await?;
                     misses = 0;
                 }
                 continue;
             }
-            self.extend_list(list, expires_by).await?;
-            return Ok(list * LIST_SIZE + block * BLOCK_SIZE);
+            self.extend_list(open.list, expires_by).await?;
+            return Ok(open.list * LIST_SIZE + block * BLOCK_SIZE);
         }
         Err(StatusStoreError::Io(format!(
             "no free status list block after {MAX_CLAIMS} claims"

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{random_block, BLOCKS_PER_LIST, BLOCK_SIZE, LIST_SIZE};
 use super::{ListRecord, Slot, StatusStore, StatusStoreError, TokenRecord};
-use super::{PURGE_AFTER_SECONDS, REVOCABLE_PAST_EXP_SECONDS};
+use super::{LIST_CLAIM_WINDOW_SECONDS, PURGE_AFTER_SECONDS, REVOCABLE_PAST_EXP_SECONDS};
 use crate::atomic_file::{self, LockedFile};
 
 /// What the file holds.
@@ -20,6 +20,10 @@ struct StatusFile {
     revision: u64,
     /// The list blocks are claimed in.
     open_list: u64,
+    /// When the open list stops taking claims (0: not set yet, a new file
+    /// or one written before lists had a claim window).
+    #[serde(default)]
+    open_until: u64,
     lists: BTreeMap<u64, StoredList>,
     /// By `jti`.
     tokens: BTreeMap<String, StoredToken>,
@@ -122,16 +126,23 @@ impl FileStatusStore {
 
 #[async_trait]
 impl StatusStore for FileStatusStore {
-    async fn reserve_block(&self, expires_by: u64) -> Result<u64, StatusStoreError> {
+    async fn reserve_block(&self, expires_by: u64, now: u64) -> Result<u64, StatusStoreError> {
         let start = random_block();
         self.change(move |status| {
             // Under the lock the free blocks are known: the next one from a
-            // random start, or the next list once three quarters are taken.
-            let full = |list: Option<&StoredList>| {
-                list.is_some_and(|l| l.claimed.len() as u64 >= BLOCKS_PER_LIST * 3 / 4)
-            };
-            if full(status.lists.get(&status.open_list)) {
+            // random start, or the next list once three quarters are taken
+            // or its claim window is over. The claimed blocks live as long
+            // as their list here; the window keeps the two stores alike, and
+            // keeps a list purged while open from coming back under its
+            // number.
+            let open = status.lists.get(&status.open_list);
+            let full = open.is_some_and(|l| l.claimed.len() as u64 >= BLOCKS_PER_LIST * 3 / 4);
+            if status.open_until == 0 && open.is_none() {
+                // Nothing claimed in it yet: it opens now.
+                status.open_until = now.saturating_add(LIST_CLAIM_WINDOW_SECONDS);
+            } else if full || now >= status.open_until {
                 status.open_list += 1;
+                status.open_until = now.saturating_add(LIST_CLAIM_WINDOW_SECONDS);
             }
             let number = status.open_list;
             let list = status.lists.entry(number).or_default();

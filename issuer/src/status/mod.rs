@@ -22,6 +22,11 @@
 //! draft's linkability advice), and a claim is a conditional write that two
 //! instances can never both win. When claims keep meeting claimed blocks,
 //! the open list is three-quarters full or more and the next list opens.
+//! A list also stops taking claims [`LIST_CLAIM_WINDOW_SECONDS`] after it
+//! opened: a claimed block's record (what makes the claim exclusive) is
+//! kept [`PURGE_AFTER_SECONDS`] past its tokens, longer than the window, so
+//! no block record of a list can expire while the list still takes claims,
+//! and no block is handed out twice while its list lives.
 //! Lists are never reused: a list whose tokens have all expired is purged
 //! and its number never comes back.
 
@@ -56,6 +61,16 @@ pub const MISSES_BEFORE_NEXT_LIST: u32 = 8;
 pub const BLOCK_LIFETIME_SECONDS: u64 = 60;
 /// How long a list or token record is kept after its last token expired.
 pub const PURGE_AFTER_SECONDS: u64 = 24 * 3600;
+/// How long after it opens a list takes claims of new blocks. Shorter than
+/// [`PURGE_AFTER_SECONDS`], which every block record outlives its claim by
+/// (DynamoDB's TTL deletes an item only after its `purge_at`): the list
+/// closes to claims before its first block record can expire, so a claim
+/// never wins a block whose record the TTL removed. 12 h of margin also
+/// absorbs clock skew between instances. A quiet issuer opens a list every
+/// 12 h at most; a busy one fills its list (three quarters of 65536
+/// entries) before that.
+pub const LIST_CLAIM_WINDOW_SECONDS: u64 = 12 * 3600;
+const _: () = assert!(LIST_CLAIM_WINDOW_SECONDS < PURGE_AFTER_SECONDS);
 
 /// One token's entry: list number and index in it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -125,11 +140,13 @@ pub enum StatusStoreError {
 /// only ever add entries.
 #[async_trait]
 pub trait StatusStore: Send + Sync {
-    /// Claims a free block of [`BLOCK_SIZE`] positions of the open list for
-    /// tokens expiring by `expires_by` (Unix seconds) and returns its first
-    /// position (a multiple of [`BLOCK_SIZE`]). No two calls, in any
-    /// process, get the same block.
-    async fn reserve_block(&self, expires_by: u64) -> Result<u64, StatusStoreError>;
+    /// Claims a free block of [`BLOCK_SIZE`] positions of the open list at
+    /// `now` for tokens expiring by `expires_by` (Unix seconds) and returns
+    /// its first position (a multiple of [`BLOCK_SIZE`]). No two calls, in
+    /// any process, get the same block: a list past its claim window
+    /// ([`LIST_CLAIM_WINDOW_SECONDS`]) takes no claim, whatever a store's
+    /// expiry has removed since.
+    async fn reserve_block(&self, expires_by: u64, now: u64) -> Result<u64, StatusStoreError>;
 
     /// Remembers an issued token until after its `exp`.
     async fn record(&self, token: &TokenRecord) -> Result<(), StatusStoreError>;
