@@ -17,10 +17,12 @@ def binaries(build):
     if not target.is_absolute():
         target = ROOT / target
     if build == "release":
-        log("building tollgate and authorizer (release)")
+        log("building tollgate, authorizer and test-idp (release)")
         subprocess.run(
-            # testkit without its AWS helpers: test-idp needs none of them.
-            ["cargo", "build", "--release", "-p", "tollgate", "-p", "authorizer", "-p", "testkit", "--no-default-features",
+            # testkit with its default features: `--no-default-features`
+            # would apply to every package named here, and tollgate already
+            # builds the AWS crates testkit's helpers use.
+            ["cargo", "build", "--release", "-p", "tollgate", "-p", "authorizer", "-p", "testkit",
              "--bin", "tollgate", "--bin", "authorizer", "--bin", "test-idp"],
             cwd=ROOT,
             check=True,
