@@ -72,7 +72,7 @@ impl Resolve for TimedResolver {
                 Phases::add(&phases.dns, started);
             }
             let addrs: Vec<SocketAddr> = found?.collect();
-            Ok(Box::new(addrs.into_iter()) as Addrs)
+            Ok::<Addrs, Box<dyn std::error::Error + Send + Sync>>(Box::new(addrs.into_iter()))
         })
     }
 }
