@@ -391,4 +391,26 @@ mod tests {
             "a plain loopback fetch builds neither client that loads system roots"
         );
     }
+
+    /// The timing layer sees each new connection and only those: a second
+    /// fetch from the same origin rides the kept-alive connection (so do
+    /// discovery and the status lists), and has no connection time.
+    #[tokio::test]
+    async fn new_connections_are_timed_and_a_kept_alive_one_is_reused() {
+        use crate::fetch_timing::{timed, Phases};
+        let key = testkit::TestKey::generate(jsonwebtoken::Algorithm::ES256, "kept");
+        let server = testkit::JwksServer::start(testkit::jwks(&[&key])).await;
+        server.set_keep_alive(true);
+        let fetcher = Fetcher::new(&CacheSettings::default());
+        let first = Arc::new(Phases::default());
+        let fetched = timed(Arc::clone(&first), fetcher.fetch(&server.url())).await;
+        assert!(fetched.unwrap().set.keys.contains_key("kept"));
+        let second = Arc::new(Phases::default());
+        timed(Arc::clone(&second), fetcher.fetch(&server.url()))
+            .await
+            .unwrap();
+        assert_eq!((first.connections(), second.connections()), (1, 0));
+        assert_eq!(second.connect_ms(), 0.0);
+        assert_eq!(server.requests(), 2);
+    }
 }
