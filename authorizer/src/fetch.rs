@@ -116,18 +116,25 @@ impl LazyClient {
         }
     }
 
-    /// The client, built on a blocking-pool thread the first time: loading
-    /// the root certificates is milliseconds of CPU, and a live fetch in
-    /// the background (after a snapshot's first answer) must not hold the
-    /// runtime's one thread, which answers the invocation meanwhile.
+    /// The client, built the first time. One that loads root certificates
+    /// is built on a blocking-pool thread: that is milliseconds of CPU, and
+    /// a live fetch in the background (after a snapshot's first answer)
+    /// must not hold the runtime's one thread, which answers the invocation
+    /// meanwhile. The plain-`http` loopback client loads none and is built
+    /// in place (a thread hand-off would cost the local stack's cold start
+    /// more than the build).
     async fn get(&self) -> Result<reqwest::Client, FetchError> {
         if let Some(client) = self.built.get() {
             return Ok(client.clone());
         }
-        let this = self.clone();
-        let built = tokio::task::spawn_blocking(move || this.build())
-            .await
-            .map_err(|e| FetchError::Client(e.to_string()))??;
+        let built = if self.system_roots {
+            let this = self.clone();
+            tokio::task::spawn_blocking(move || this.build())
+                .await
+                .map_err(|e| FetchError::Client(e.to_string()))??
+        } else {
+            self.build()?
+        };
         // Two first requests at once may both build: one client is kept.
         Ok(self.built.get_or_init(|| built).clone())
     }

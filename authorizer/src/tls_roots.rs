@@ -52,8 +52,9 @@ impl Roots {
         }
         BUNDLES
             .iter()
+            .copied()
             .find(|path| std::path::Path::new(path).is_file())
-            .map_or(Roots::Platform, |path| Roots::Bundle(path))
+            .map_or(Roots::Platform, Roots::Bundle)
     }
 }
 
