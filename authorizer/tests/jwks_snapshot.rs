@@ -82,11 +82,31 @@ async fn a_snapshot_older_than_its_max_age_is_not_used() {
     );
 }
 
+/// `server`'s JWKS URL through a delay proxy `rtt` away: the live set
+/// cannot arrive before two round trips (connect, request), so the first
+/// answer is the snapshot's whatever the scheduling.
+async fn distant(server: &JwksServer, rtt: Duration) -> (DelayProxy, String) {
+    server.set_keep_alive(true);
+    let upstream = server
+        .base_url()
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    let proxy = DelayProxy::start(0, upstream, rtt).await.unwrap();
+    let uri = format!("http://{}/.well-known/jwks.json", proxy.addr());
+    (proxy, uri)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_live_set_replaces_the_snapshot_and_a_key_gone_from_it_stops_verifying() {
     let (removed, kept) = (rsa_key("removed"), rsa_key("kept"));
     let server = JwksServer::start(jwks(&[&kept])).await;
-    let function = start_function(&env_for(server.url(), snapshot(&[&removed, &kept], 60)));
+    let (_proxy, jwks_uri) = distant(&server, Duration::from_millis(400)).await;
+    let mut env = env_for(jwks_uri, snapshot(&[&removed, &kept], 60));
+    // The second answer waits for the live fetch in flight: let it finish.
+    env.retain(|(name, _)| *name != "JWKS_FETCH_TIMEOUT_MS");
+    env.push(("JWKS_FETCH_TIMEOUT_MS", "5000".to_owned()));
+    let function = start_function(&env);
     let old = removed.sign(&claims("books:read"));
     let current = kept.sign(&claims("books:read"));
     // The first answer is the snapshot's: the removed key still verifies.
@@ -108,16 +128,7 @@ async fn the_live_set_replaces_the_snapshot_and_a_key_gone_from_it_stops_verifyi
 async fn a_process_frozen_with_the_live_fetch_in_flight_still_replaces_the_snapshot() {
     let (removed, kept) = (rsa_key("frozen-removed"), rsa_key("frozen-kept"));
     let server = JwksServer::start(jwks(&[&kept])).await;
-    server.set_keep_alive(true);
-    let upstream = server
-        .base_url()
-        .trim_start_matches("http://")
-        .parse()
-        .unwrap();
-    let proxy = DelayProxy::start(0, upstream, Duration::from_millis(300))
-        .await
-        .unwrap();
-    let jwks_uri = format!("http://{}/.well-known/jwks.json", proxy.addr());
+    let (_proxy, jwks_uri) = distant(&server, Duration::from_millis(300)).await;
     let function = start_function(&env_for(jwks_uri, snapshot(&[&removed, &kept], 60)));
     let old = removed.sign(&claims("books:read"));
     assert!(
