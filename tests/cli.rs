@@ -799,8 +799,15 @@ async fn jwks_snapshot_writes_what_the_authorizer_reads() {
         let data = data.clone();
         async move {
             let out = out.to_string_lossy().into_owned();
-            let args = ["jwks", "snapshot", "--from", from.as_str(), "--out", out.as_str()]
-                .map(str::to_owned);
+            let args = [
+                "jwks",
+                "snapshot",
+                "--from",
+                from.as_str(),
+                "--out",
+                out.as_str(),
+            ]
+            .map(str::to_owned);
             tokio::task::spawn_blocking(move || {
                 let args: Vec<&str> = args.iter().map(String::as_str).collect();
                 tollgate(&data, &args, None)
@@ -820,7 +827,10 @@ async fn jwks_snapshot_writes_what_the_authorizer_reads() {
     assert!(stdout.contains("1 usable keys (snap)"), "{stdout}");
     let written = read(&fetched);
     assert_eq!(written["keys"][0]["kid"], "snap");
-    assert!(written["fetched_at"].as_u64().unwrap() >= before, "{written}");
+    assert!(
+        written["fetched_at"].as_u64().unwrap() >= before,
+        "{written}"
+    );
     assert_eq!(server.requests(), 1);
 
     // A file: its fetched_at is kept, not replaced by now.
@@ -839,8 +849,11 @@ async fn jwks_snapshot_writes_what_the_authorizer_reads() {
     let refused = dir.path().join("refused.json");
     let (ok, _, stderr) = snapshot(empty.to_string_lossy().into_owned(), refused.clone()).await;
     assert!(!ok && stderr.contains("no usable key"), "{stderr}");
-    let (ok, _, stderr) =
-        snapshot("http://issuer.example/jwks.json".to_owned(), refused.clone()).await;
+    let (ok, _, stderr) = snapshot(
+        "http://issuer.example/jwks.json".to_owned(),
+        refused.clone(),
+    )
+    .await;
     assert!(!ok && stderr.contains("https"), "{stderr}");
     assert!(!refused.exists());
 }
