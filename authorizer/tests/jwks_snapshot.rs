@@ -138,7 +138,7 @@ async fn a_process_frozen_with_the_live_fetch_in_flight_still_replaces_the_snaps
     let pid = function.pid().expect("the instance is idle").to_string();
     let signal = |name: &str| {
         let status = std::process::Command::new("kill")
-            .args([name, &pid])
+            .args([name, pid.as_str()])
             .status()
             .unwrap();
         assert!(status.success());
