@@ -3,7 +3,8 @@
 //! no round trip, the live set replaces it (a key gone from it stops
 //! verifying, cached decisions included), a stale snapshot is not used,
 //! a process frozen with the live fetch in flight still replaces it, and
-//! a bad snapshot stops the function at init.
+//! a bad snapshot stops the function at init. In process: with the IdP
+//! failing, a snapshot serves only within the stale bound, then fails closed.
 
 mod common;
 
@@ -180,5 +181,47 @@ async fn a_bad_snapshot_stops_the_function_at_init() {
             message.starts_with("JWKS_SNAPSHOT") && message.contains(expected),
             "{message}"
         );
+    }
+}
+
+/// The IdP failing from the start: once a live fetch has failed, the
+/// snapshot is a stale set like any other, serving only within the bound a
+/// warm instance has after its last good fetch (`fetched_at` +
+/// `JWKS_MAX_AGE_SECONDS` + `JWKS_MAX_STALE_SECONDS`), then failing closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_idp_failing_a_snapshot_serves_only_within_the_stale_bound() {
+    let key = rsa_key("idp-down");
+    let server = JwksServer::start(jwks(&[&key])).await;
+    server.set_mode(ServerMode::Status(503));
+    let token = key.sign(&claims("books:read"));
+    // 60 s old: within 300 + 3600 s. Two hours old: past it, though
+    // younger than JWKS_SNAPSHOT_MAX_AGE_SECONDS (a day).
+    for (age, still_serves) in [(60, true), (2 * 3600, false)] {
+        let value = snapshot(&[&key], age);
+        let overrides = [
+            ("JWKS_SNAPSHOT", value.as_str()),
+            ("JWKS_MAX_AGE_SECONDS", "300"),
+            ("JWKS_MAX_STALE_SECONDS", "3600"),
+        ];
+        let metrics = telemetry::CaptureSink::new();
+        let authorizer =
+            Authorizer::new(config(&server, &overrides), Arc::new(metrics.clone())).unwrap();
+        authorizer.prewarm().await;
+        assert!(
+            authorizer.verify(&token).await.is_ok(),
+            "age {age}: the first answer is the snapshot's"
+        );
+        // The second waits for a live fetch, which fails.
+        let second = authorizer.verify(&token).await;
+        if still_serves {
+            assert!(second.is_ok(), "age {age}: {second:?}");
+            assert!(metric_sum(&metrics, "JwksStaleServes") >= 1.0);
+        } else {
+            assert!(
+                matches!(second, Err(authorizer::VerifyError::KeysUnavailable)),
+                "age {age}: {second:?}"
+            );
+        }
+        assert!(metric_sum(&metrics, "JwksFetchFailures") >= 1.0);
     }
 }
