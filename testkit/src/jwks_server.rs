@@ -186,6 +186,9 @@ async fn serve(
                 keep_alive,
             )
         };
+        // A client that says `Connection: close` gets its answer and EOF,
+        // keep-alive or not (a raw client reading to the end needs it).
+        let keep_alive = keep_alive && !asks_to_close(&head);
         let connection = if keep_alive { "keep-alive" } else { "close" };
         let cache_header = cache_control
             .map(|v| format!("Cache-Control: {v}\r\nConnection: {connection}\r\n"))
@@ -238,6 +241,15 @@ async fn serve_document(
         )
     };
     stream.write_all(reply.as_bytes()).await
+}
+
+/// Whether the request's head says `Connection: close`.
+fn asks_to_close(head: &str) -> bool {
+    head.lines().any(|line| {
+        line.split_once(':').is_some_and(|(name, value)| {
+            name.eq_ignore_ascii_case("connection") && value.trim().eq_ignore_ascii_case("close")
+        })
+    })
 }
 
 /// The request up to its blank line; `None` when the peer closed first or
