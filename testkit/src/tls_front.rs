@@ -1,5 +1,5 @@
 //! An `https` front for a plain `http` server on loopback: TLS ends here
-//! (a [`TestCa`](crate::TestCa) certificate) and each connection is carried
+//! (a [`TestCa`] certificate) and each connection is carried
 //! on to the upstream server as it is, so keep-alive and everything else
 //! stay the upstream's. With a [`DelayProxy`] before it, it is an IdP at a
 //! distance: `https://localhost:PORT` with `LATENCY_MS` of round trip.
