@@ -123,7 +123,11 @@ $(VENV)/.installed-lambda: requirements-lambda.txt $(VENV)/.installed
 
 ## The four functions infra/ deploys, as target/lambda/<name>/bootstrap.zip.
 ## One cargo build (shared dependencies built once); fat-LTO release, slow.
+## JWKS_SNAPSHOT_FROM=URL|FILE also packages a JWKS snapshot in the
+## authorizer's zip (`tollgate jwks snapshot`; the function then needs
+## JWKS_SNAPSHOT=jwks-snapshot.json: docs/caching.md, "A JWKS snapshot").
 LAMBDA_FUNCTIONS := authorizer issuer issuer-rotation backend
+JWKS_SNAPSHOT_FROM ?=
 
 lambda: setup-lambda
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64 --output-format zip \
@@ -132,6 +136,11 @@ lambda: setup-lambda
 	  test -s target/lambda/$$name/bootstrap.zip || { echo "missing target/lambda/$$name/bootstrap.zip" >&2; exit 1; }; \
 	  ls -l target/lambda/$$name/bootstrap.zip; \
 	done
+	@if [ -n "$(JWKS_SNAPSHOT_FROM)" ]; then \
+	  cargo run --release -q -p tollgate -- jwks snapshot --from "$(JWKS_SNAPSHOT_FROM)" --out target/lambda/authorizer/jwks-snapshot.json \
+	  && $(PYTHON) scripts/package-jwks-snapshot.py target/lambda/authorizer/bootstrap.zip target/lambda/authorizer/jwks-snapshot.json \
+	  && echo "packaged target/lambda/authorizer/jwks-snapshot.json: set JWKS_SNAPSHOT=jwks-snapshot.json (modules/authorizer: jwks_snapshot)"; \
+	fi
 
 ## The four arm64 bootstraps, unpacked from the zips that ship, under
 ## qemu-user through their Runtime API tests (with moto_server, so the

@@ -66,6 +66,54 @@ def cold_chart(details, order):
     return charts.dot_chart("chart-cold", "Cold start: every cold request", series, "request", "ms")
 
 
+def network_runs(details):
+    return [run for run in runs_of(details, "cold_network") if run.get("requests")]
+
+
+def network_series_name(run):
+    return f"{name(run['authorizer'])}{' + snapshot' if run.get('snapshot') else ''}"
+
+
+def cold_network_chart(details, order):
+    """Cold p50 (solid) and p95 (dashed) against the added RTT, over https."""
+    runs = network_runs(details)
+    if not runs:
+        return None
+    series = []
+    for key in dict.fromkeys((run["authorizer"], bool(run.get("snapshot"))) for run in runs):
+        mine = sorted((r for r in runs if (r["authorizer"], bool(r.get("snapshot"))) == key), key=lambda r: r["latency_ms"])
+        base = color(key[0], order) if not key[1] else "#009E73"
+        label = network_series_name(mine[0])
+        series.append((f"{label} p50", base, [(r["latency_ms"], r["p50_ms"]) for r in mine], False))
+        series.append((f"{label} p95", base, [(r["latency_ms"], r["p95_ms"]) for r in mine], True))
+    return charts.line_chart(
+        "chart-cold-network", "Cold start over https against added round-trip time", series, "added RTT, ms", "ms"
+    )
+
+
+SPLIT_PHASES = (
+    ("init_ms", "init (no fetch)", "#56B4E9"),
+    ("jwks_dns_ms", "JWKS: DNS", "#CC79A7"),
+    ("jwks_connect_tls_ms", "JWKS: TCP + TLS", "#D55E00"),
+    ("jwks_requests_ms", "JWKS: requests", "#E69F00"),
+    ("first_verification_ms", "first verification", "#009E73"),
+)
+
+
+def cold_split_chart(details):
+    """Where Tollgate's cold start goes, per added RTT, with and without a
+    snapshot: the medians of its EMF timings; the rest of the cold request
+    (process start, the Runtime API, the gateway) is p50 minus these."""
+    runs = sorted((r for r in network_runs(details) if r.get("split")), key=lambda r: (r["latency_ms"], bool(r.get("snapshot"))))
+    if not runs:
+        return None
+    groups = [f"{r['latency_ms']} ms{' snap' if r.get('snapshot') else ''}" for r in runs]
+    series = [(label, hue, [r["split"].get(key) or 0.0 for r in runs]) for key, label, hue in SPLIT_PHASES]
+    rest = [max(r["p50_ms"] - sum(r["split"].get(k) or 0.0 for k, _, _ in SPLIT_PHASES), 0.0) for r in runs]
+    series.append(("process start, Runtime API, gateway", "#999999", rest))
+    return charts.bar_chart("chart-cold-split", "Tollgate's cold start, split (medians, ms)", groups, series, "ms")
+
+
 def percentile_chart(details, scenario, order):
     runs = [run for run in runs_of(details, scenario) if run.get("percentiles_ms")]
     if not runs:
@@ -111,6 +159,14 @@ def headlines(rows, details):
             f"Cold start: Tollgate's median cold request took {charts.label(cold['tollgate'])} ms, the PyJWT reference's "
             f"{charts.label(cold['pyjwt'])} ms ({cold['pyjwt'] / cold['tollgate']:.1f}x)."
         )
+    for latency in sorted({r["latency_ms"] for r in network_runs(details)}):
+        at = {network_series_name(r): r["p50_ms"] for r in network_runs(details) if r["latency_ms"] == latency}
+        if "PyJWT" in at:
+            found.append(
+                f"Cold start over https, {latency} ms of added RTT: "
+                + "; ".join(f"{k} p50 {charts.label(v)} ms ({at['PyJWT'] / v:.1f}x below PyJWT)" if k != "PyJWT" else f"PyJWT {charts.label(v)} ms" for k, v in at.items() if v)
+                + "."
+            )
     warm = {r["authorizer"]: r for r in rows if r["scenario"] == "warm"}
     if warm:
         found.append(
@@ -170,6 +226,31 @@ def run_table(rows, details):
         ]
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return f'<table id="runs"><tr>{head}</tr>\n' + "\n".join(body) + "</table>"
+
+
+def network_table(details):
+    """The cold runs over https: one row per authorizer, added RTT and snapshot."""
+    runs = network_runs(details)
+    if not runs:
+        return ""
+    heads = ("authorizer", "added RTT ms", "snapshot", "requests", "failed", "p50 ms", "p95 ms", "init ms",
+             "JWKS DNS ms", "JWKS TCP + TLS ms", "JWKS requests ms", "first verification ms", "k6 dashboard")
+    body = []
+    for run in sorted(runs, key=lambda r: (r["latency_ms"], r["authorizer"], bool(r.get("snapshot")))):
+        split = run.get("split") or {}
+        cells = [html.escape(name(run["authorizer"])), run["latency_ms"], "yes" if run.get("snapshot") else "no",
+                 run["requests"], run["failed"], charts.label(run["p50_ms"]), charts.label(run["p95_ms"])]
+        cells += [charts.label(split[key]) if split.get(key) is not None else "–"
+                  for key in ("init_ms", "jwks_dns_ms", "jwks_connect_tls_ms", "jwks_requests_ms", "first_verification_ms")]
+        cells.append(f'<a href="{html.escape(run["authorizer"])}-{html.escape(run["label"])}.html">open</a>')
+        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    head = "".join(f"<th>{h}</th>" for h in heads)
+    return (
+        "<h2>Cold starts over https</h2><p>The cold scenario with the issuer behind <code>test-idp</code> (TLS with a test CA "
+        "in a full bundle, both authorizers trusting it through <code>SSL_CERT_FILE</code>, and the added round-trip time), "
+        "status lists off for both. With a snapshot Tollgate fetches the live JWKS after its first answer.</p>"
+        f'<table id="cold-network"><tr>{head}</tr>\n' + "\n".join(body) + "</table>"
+    )
 
 
 def revocation_table(details):
@@ -236,7 +317,7 @@ def render(summary, details):
     """The whole page, from summary.json and details.json's contents."""
     rows = summary.get("rows", [])
     order = list(dict.fromkeys(r["authorizer"] for r in rows))
-    figures = [cold_chart(details, order)]
+    figures = [cold_chart(details, order), cold_network_chart(details, order), cold_split_chart(details)]
     for scenario in STEADY:
         figures += [percentile_chart(details, scenario, order), timeline_chart(details, scenario, order)]
     figures = "\n".join(f"<figure>{svg}</figure>" for svg in figures if svg)
@@ -259,6 +340,7 @@ token, through the gateway, the authorizer and the books backend). Hover a point
 </div>
 <h2>Runs</h2>
 {run_table(rows, details)}
+{network_table(details)}
 {revocation_table(details)}
 {replay_table(details)}
 <p>Each "open" link is k6's own web-dashboard export for that run (request rate, latency and failures over time).</p>

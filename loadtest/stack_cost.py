@@ -170,7 +170,7 @@ def main():
     if args.tollgate:
         tollgate, authorizer = Path(args.tollgate), Path(args.tollgate).with_name("authorizer")
     else:
-        tollgate, authorizer = binaries("release")
+        tollgate, authorizer, _ = binaries("release")
     command = str(authorizer) if args.lambda_mode else None
     work = Path(args.out).parent / "stack-cost"
     work.mkdir(parents=True, exist_ok=True)

@@ -97,6 +97,9 @@ pub enum AuthorizerMode {
         command: String,
         /// Instances, timeout and idle time.
         settings: HostSettings,
+        /// The function's `JWKS_URI` when not this stack's own (an `https`
+        /// front for cold-start measurements: `--authorizer-jwks-uri`).
+        jwks_uri: Option<String>,
     },
 }
 
@@ -112,6 +115,10 @@ pub fn required_typ() -> String {
 /// The authorizer variables of docs/reference.md that a Lambda-mode authorizer
 /// takes from the gateway's environment, as its function configuration.
 const PASSED_TO_FUNCTION: &[&str] = &[
+    "JWKS_SNAPSHOT",
+    "JWKS_SNAPSHOT_MAX_AGE_SECONDS",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
     "JWKS_MAX_AGE_SECONDS",
     "JWKS_REFRESH_COOLDOWN_SECONDS",
     "JWKS_MAX_STALE_SECONDS",

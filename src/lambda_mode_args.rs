@@ -23,6 +23,10 @@ pub struct LambdaModeArgs {
     /// Concurrent instances at most; requests finding all busy wait for one.
     #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=256))]
     pub lambda_max_instances: u64,
+    /// Lambda mode: the function's JWKS URL instead of this stack's own (an
+    /// `https` front, such as `test-idp`'s, for cold-start measurements).
+    #[arg(long, requires = "authorizer_command", value_name = "URL")]
+    pub authorizer_jwks_uri: Option<String>,
 }
 
 impl LambdaModeArgs {
@@ -37,6 +41,7 @@ impl LambdaModeArgs {
                     fresh_instances: self.lambda_fresh_instances,
                     timeout: Duration::from_millis(self.lambda_timeout_ms.max(1)),
                 },
+                jwks_uri: self.authorizer_jwks_uri.clone(),
             },
         }
     }

@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 use commands::client::ClientCommand;
 use commands::dpop::DpopCommand;
 use commands::explain::ExplainArgs;
+use commands::jwks::JwksCommand;
 use commands::keys::KeysCommand;
 use commands::metrics::MetricsArgs;
 use commands::serve::ServeArgs;
@@ -61,6 +62,9 @@ enum Command {
     /// DPoP proofs for requests with a DPoP-bound token.
     #[command(subcommand)]
     Dpop(DpopCommand),
+    /// JWKS snapshots for the authorizer's `JWKS_SNAPSHOT`.
+    #[command(subcommand)]
+    Jwks(JwksCommand),
 }
 
 // The local stack allocates on every request from several threads, and
@@ -108,6 +112,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Explain(args) => commands::explain::run(&data, args).await,
         Command::Token(args) => commands::token::dispatch(&data, args).await,
         Command::Dpop(command) => commands::dpop::run(command),
+        Command::Jwks(command) => commands::jwks::run(command).await,
     }
 }
 

@@ -784,3 +784,76 @@ fn revoke_subject(url: &str, admin: &str, sub: &str) -> u16 {
             .as_u16()
     })
 }
+
+/// `tollgate jwks snapshot`: a JWKS from its URL or from a file becomes the
+/// file `JWKS_SNAPSHOT` names, stamped with when it was fetched (a file's
+/// own `fetched_at` kept); a set the authorizer would not use, or a URL it
+/// would not fetch, is refused and nothing is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jwks_snapshot_writes_what_the_authorizer_reads() {
+    let key = testkit::TestKey::generate(jsonwebtoken::Algorithm::ES256, "snap");
+    let server = testkit::JwksServer::start(testkit::jwks(&[&key])).await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_owned();
+    let snapshot = move |from: String, out: std::path::PathBuf| {
+        let data = data.clone();
+        async move {
+            let out = out.to_string_lossy().into_owned();
+            let args = [
+                "jwks",
+                "snapshot",
+                "--from",
+                from.as_str(),
+                "--out",
+                out.as_str(),
+            ]
+            .map(str::to_owned);
+            tokio::task::spawn_blocking(move || {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                tollgate(&data, &args, None)
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let read = |path: &std::path::Path| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+
+    let before = testkit::now();
+    let fetched = dir.path().join("fetched.json");
+    let (ok, stdout, stderr) = snapshot(server.url(), fetched.clone()).await;
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("1 usable keys (snap)"), "{stdout}");
+    let written = read(&fetched);
+    assert_eq!(written["keys"][0]["kid"], "snap");
+    assert!(
+        written["fetched_at"].as_u64().unwrap() >= before,
+        "{written}"
+    );
+    assert_eq!(server.requests(), 1);
+
+    // A file: its fetched_at is kept, not replaced by now.
+    let stamped = dir.path().join("stamped.json");
+    let mut old = testkit::jwks(&[&key]);
+    old["fetched_at"] = Value::from(before - 3600);
+    std::fs::write(&stamped, old.to_string()).unwrap();
+    let copied = dir.path().join("copied.json");
+    let (ok, _, stderr) = snapshot(stamped.to_string_lossy().into_owned(), copied.clone()).await;
+    assert!(ok, "{stderr}");
+    assert_eq!(read(&copied)["fetched_at"], before - 3600);
+
+    // Refused, nothing written: no usable key; a URL the authorizer refuses.
+    let empty = dir.path().join("empty.json");
+    std::fs::write(&empty, r#"{"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}"#).unwrap();
+    let refused = dir.path().join("refused.json");
+    let (ok, _, stderr) = snapshot(empty.to_string_lossy().into_owned(), refused.clone()).await;
+    assert!(!ok && stderr.contains("no usable key"), "{stderr}");
+    let (ok, _, stderr) = snapshot(
+        "http://issuer.example/jwks.json".to_owned(),
+        refused.clone(),
+    )
+    .await;
+    assert!(!ok && stderr.contains("https"), "{stderr}");
+    assert!(!refused.exists());
+}

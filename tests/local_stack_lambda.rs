@@ -56,6 +56,7 @@ async fn start(command: String, fresh_instances: bool, timeout_ms: u64) -> Stack
             fresh_instances,
             timeout: Duration::from_millis(timeout_ms),
         },
+        jwks_uri: None,
     };
     Stack::fresh(StackOptions::new("127.0.0.1:0".parse().unwrap(), Duration::ZERO).with_mode(mode))
         .await

@@ -2,6 +2,7 @@
 //! value that lives across warm invocations. This module verifies tokens;
 //! [`crate::answer`] shapes API Gateway's answers from the result.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -13,6 +14,7 @@ use crate::config::{AuthorizerConfig, ConfigError, StatusCheck};
 use crate::decision_cache::DecisionCache;
 use crate::error::VerifyError;
 use crate::fetch::{FetchError, Fetcher};
+use crate::jwks_snapshot::{JwksSnapshot, SnapshotError};
 use crate::key_cache::KeyCache;
 use crate::metrics::Metrics;
 use crate::route_table::RouteTable;
@@ -28,6 +30,9 @@ pub enum BuildError {
     /// The settings were refused.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// `JWKS_SNAPSHOT` was refused.
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
 }
 
 /// A JWT authorizer for API Gateway. Cheap to call: a warm verification is
@@ -40,6 +45,12 @@ pub struct Authorizer {
     /// DPoP proofs' checks and the replay store they remember proofs in.
     proofs: ProofChecker,
     metrics: Metrics,
+    /// Verifications started: the first never waits for the live JWKS
+    /// that replaces a snapshot, the later ones do while it is missing.
+    verifications: AtomicU64,
+    /// Whether some issuer may still serve a snapshot: the warm path reads
+    /// this one flag, nothing more.
+    snapshot_pending: AtomicBool,
 }
 
 /// What is kept per trusted issuer.
@@ -97,7 +108,23 @@ impl Authorizer {
                 ));
                 TrustedKeys { keys, status }
             })
-            .collect();
+            .collect::<Vec<TrustedKeys>>();
+        let mut snapshot_pending = false;
+        if let Some(value) = &config.jwks_snapshot {
+            let [only] = issuers.as_slice() else {
+                return Err(SnapshotError::SeveralIssuers.into());
+            };
+            let max_age = config.jwks_snapshot_max_age;
+            if let Some(snapshot) = JwksSnapshot::load(value, environment::unix_now(), max_age)? {
+                tracing::info!(
+                    keys = snapshot.set.keys.len(),
+                    age_seconds = snapshot.age(environment::unix_now()).as_secs(),
+                    "serving JWKS_SNAPSHOT until the live JWKS arrives"
+                );
+                only.keys.install_snapshot(snapshot, max_age);
+                snapshot_pending = true;
+            }
+        }
         let proofs = config
             .sender
             .proofs
@@ -108,6 +135,8 @@ impl Authorizer {
             config,
             issuers,
             metrics,
+            verifications: AtomicU64::new(0),
+            snapshot_pending: AtomicBool::new(snapshot_pending),
         })
     }
 
@@ -172,14 +201,20 @@ impl Authorizer {
 
     /// Fetches every issuer's JWKS concurrently. Failures are logged and
     /// returned, never fatal: the authorizer then fails closed until a fetch
-    /// succeeds.
+    /// succeeds. An issuer serving a `JWKS_SNAPSHOT` is not waited for: its
+    /// live set is fetched in the background.
     pub async fn prewarm(&self) -> Vec<(String, Result<usize, FetchError>)> {
         let mut tasks = tokio::task::JoinSet::new();
+        let mut results = Vec::with_capacity(self.issuers.len());
         for trusted in &self.issuers {
             let keys = Arc::clone(&trusted.keys);
+            if keys.serving_snapshot() {
+                keys.replace_snapshot_in_background();
+                results.push((keys.issuer().issuer.clone(), Ok(keys.kids().len())));
+                continue;
+            }
             tasks.spawn(async move { (keys.issuer().issuer.clone(), keys.prewarm().await) });
         }
-        let mut results = Vec::with_capacity(self.issuers.len());
         while let Some(joined) = tasks.join_next().await {
             if let Ok((issuer, result)) = joined {
                 match &result {
@@ -194,6 +229,21 @@ impl Authorizer {
         results
     }
 
+    /// From the second verification on, while an issuer's keys are still a
+    /// snapshot's: wait for (or make) the fetch of its live set, which a
+    /// Lambda freeze may have stopped in flight. The first answer never
+    /// waits: that is what the snapshot is for.
+    async fn replace_snapshots(&self) {
+        let mut pending = false;
+        for trusted in &self.issuers {
+            trusted.keys.replace_snapshot().await;
+            pending |= trusted.keys.serving_snapshot();
+        }
+        if !pending {
+            self.snapshot_pending.store(false, Ordering::Relaxed);
+        }
+    }
+
     /// Verifies a token: decision cache, then parse, key (fetching the JWKS
     /// if needed), signature and claims. The result is cached until `exp`.
     pub async fn verify(&self, token: &str) -> Result<Arc<VerifiedToken>, VerifyError> {
@@ -205,6 +255,11 @@ impl Authorizer {
         &self,
         token: &str,
     ) -> Result<(Arc<VerifiedToken>, bool), VerifyError> {
+        if self.snapshot_pending.load(Ordering::Relaxed)
+            && self.verifications.fetch_add(1, Ordering::Relaxed) > 0
+        {
+            self.replace_snapshots().await;
+        }
         let now_unix = environment::unix_now();
         if let Some(hit) = self.cached(token, now_unix) {
             // A bit lookup: a cached decision never outlives a revocation.

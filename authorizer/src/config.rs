@@ -217,6 +217,11 @@ pub struct AuthorizerConfig {
     pub status: StatusSettings,
     /// `DPOP_MODE` and the DPoP proof settings.
     pub sender: SenderSettings,
+    /// `JWKS_SNAPSHOT`: a JWKS file packaged with the function (or its JSON),
+    /// read by [`crate::Authorizer::new`].
+    pub jwks_snapshot: Option<String>,
+    /// `JWKS_SNAPSHOT_MAX_AGE_SECONDS`: an older snapshot is not used.
+    pub jwks_snapshot_max_age: Duration,
 }
 
 /// Why the environment was refused at start; the message names the variable.
@@ -319,6 +324,14 @@ impl AuthorizerConfig {
             status: status_settings(&settings)?,
             sender: SenderSettings::from_settings(&settings)?,
             issuers: trusted_issuers(&settings)?,
+            jwks_snapshot: settings.text("JWKS_SNAPSHOT").map(|value| {
+                crate::jwks_snapshot::locate(&value, settings.text("LAMBDA_TASK_ROOT").as_deref())
+            }),
+            jwks_snapshot_max_age: Duration::from_secs(
+                settings
+                    .number("JWKS_SNAPSHOT_MAX_AGE_SECONDS", 86400)?
+                    .min(MAX_DURATION_SECONDS),
+            ),
         };
         for issuer in &config.issuers {
             check_fetch_url(issuer.jwks_source().url())?;

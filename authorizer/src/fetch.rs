@@ -15,6 +15,8 @@ use reqwest::header::{CACHE_CONTROL, CONTENT_LENGTH, ETAG, IF_NONE_MATCH};
 use reqwest::StatusCode;
 
 use crate::config::CacheSettings;
+use crate::fetch_timing::{TimedConnectLayer, TimedResolver};
+use crate::tls_roots::{bundle_config, Roots};
 use jose::JwkSet;
 
 /// Why a fetch failed. What was held before stays in use.
@@ -92,9 +94,9 @@ pub struct Fetcher {
 }
 
 /// A client built on its first request, shared by the fetcher's clones.
-/// Building one loads the system's root certificates, about 6 ms, the
-/// largest part of a cold start; an instance usually needs only one of the
-/// three (a deployed issuer is not on loopback, the local stack's is).
+/// Building one loads the root certificates ([`crate::tls_roots`]); an
+/// instance usually needs only one of the three (a deployed issuer is not
+/// on loopback, the local stack's is).
 #[derive(Clone, Debug)]
 struct LazyClient {
     built: Arc<OnceLock<reqwest::Client>>,
@@ -114,26 +116,50 @@ impl LazyClient {
         }
     }
 
-    fn get(&self) -> Result<&reqwest::Client, FetchError> {
+    /// The client, built the first time. One that loads root certificates
+    /// is built on a blocking-pool thread: that is milliseconds of CPU, and
+    /// a live fetch in the background (after a snapshot's first answer)
+    /// must not hold the runtime's one thread, which answers the invocation
+    /// meanwhile. The plain-`http` loopback client loads none and is built
+    /// in place (a thread hand-off would cost the local stack's cold start
+    /// more than the build).
+    async fn get(&self) -> Result<reqwest::Client, FetchError> {
         if let Some(client) = self.built.get() {
-            return Ok(client);
+            return Ok(client.clone());
         }
+        let built = if self.system_roots {
+            let this = self.clone();
+            tokio::task::spawn_blocking(move || this.build())
+                .await
+                .map_err(|e| FetchError::Client(e.to_string()))??
+        } else {
+            self.build()?
+        };
+        // Two first requests at once may both build: one client is kept.
+        Ok(self.built.get_or_init(|| built).clone())
+    }
+
+    fn build(&self) -> Result<reqwest::Client, FetchError> {
         let mut builder = reqwest::Client::builder()
             .timeout(self.timeout)
             .connect_timeout(self.timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("tollgate-authorizer/", env!("CARGO_PKG_VERSION")));
+            .user_agent(concat!("tollgate-authorizer/", env!("CARGO_PKG_VERSION")))
+            .dns_resolver(Arc::new(TimedResolver))
+            .connector_layer(TimedConnectLayer);
         if !self.proxy {
             builder = builder.no_proxy();
         }
         if !self.system_roots {
             builder = builder.tls_certs_only(Vec::<reqwest::Certificate>::new());
+        } else if let Roots::Bundle(path) = Roots::choose(|name| std::env::var_os(name)) {
+            if let Some(config) = bundle_config(path) {
+                builder = builder.tls_backend_preconfigured(config);
+            }
         }
-        let client = builder
+        builder
             .build()
-            .map_err(|e| FetchError::Client(e.to_string()))?;
-        // Two first requests at once may both build: one client is kept.
-        Ok(self.built.get_or_init(|| client))
+            .map_err(|e| FetchError::Client(e.to_string()))
     }
 }
 
@@ -150,12 +176,12 @@ impl Fetcher {
     /// The client for `uri`: direct for a loopback host, whatever the
     /// environment's proxy variables say. No redirect is followed, so a
     /// plain `http` URL never reaches TLS on the client without roots.
-    fn client_for(&self, uri: &str) -> Result<&reqwest::Client, FetchError> {
+    async fn client_for(&self, uri: &str) -> Result<reqwest::Client, FetchError> {
         let url = reqwest::Url::parse(uri).ok();
         match url.filter(crate::config::is_loopback_host) {
-            None => self.proxied.get(),
-            Some(url) if url.scheme() == "http" => self.loopback_http.get(),
-            Some(_) => self.direct.get(),
+            None => self.proxied.get().await,
+            Some(url) if url.scheme() == "http" => self.loopback_http.get().await,
+            Some(_) => self.direct.get().await,
         }
     }
 
@@ -207,7 +233,11 @@ impl Fetcher {
         accept: &'static str,
         if_none_match: Option<&str>,
     ) -> Result<Got, FetchError> {
-        let mut request = self.client_for(uri)?.get(uri).header("accept", accept);
+        let mut request = self
+            .client_for(uri)
+            .await?
+            .get(uri)
+            .header("accept", accept);
         if let Some(etag) = if_none_match {
             request = request.header(IF_NONE_MATCH, etag);
         }
@@ -367,5 +397,27 @@ mod tests {
             !built(&fetcher.direct) && !built(&fetcher.proxied),
             "a plain loopback fetch builds neither client that loads system roots"
         );
+    }
+
+    /// The timing layer sees each new connection and only those: a second
+    /// fetch from the same origin rides the kept-alive connection (so do
+    /// discovery and the status lists), and has no connection time.
+    #[tokio::test]
+    async fn new_connections_are_timed_and_a_kept_alive_one_is_reused() {
+        use crate::fetch_timing::{timed, Phases};
+        let key = testkit::TestKey::generate(jsonwebtoken::Algorithm::ES256, "kept");
+        let server = testkit::JwksServer::start(testkit::jwks(&[&key])).await;
+        server.set_keep_alive(true);
+        let fetcher = Fetcher::new(&CacheSettings::default());
+        let first = Arc::new(Phases::default());
+        let fetched = timed(Arc::clone(&first), fetcher.fetch(&server.url())).await;
+        assert!(fetched.unwrap().set.keys.contains_key("kept"));
+        let second = Arc::new(Phases::default());
+        timed(Arc::clone(&second), fetcher.fetch(&server.url()))
+            .await
+            .unwrap();
+        assert_eq!((first.connections(), second.connections()), (1, 0));
+        assert_eq!(second.connect_ms(), 0.0);
+        assert_eq!(server.requests(), 2);
     }
 }

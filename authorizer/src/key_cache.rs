@@ -5,6 +5,14 @@
 //! fetch. Refetches caused by unknown `kid`s are rate-limited by the refresh
 //! cooldown, and so are retries after a failed fetch: a flood of random
 //! `kid`s, or an outage, costs at most one fetch per cooldown.
+//!
+//! A `JWKS_SNAPSHOT` ([`crate::jwks_snapshot`]) fills the cache at init
+//! with no fetch; the live set is fetched at once in the background and
+//! replaces it whole. Lambda may freeze the process with that fetch in
+//! flight (it runs only while an invocation or init does), so from the
+//! second answer on, each answer first waits for the live set (one fetch,
+//! bounded by its timeout) while the snapshot still serves: the live set
+//! replaces the snapshot by the second answer whenever the IdP answers.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, RwLock};
@@ -15,7 +23,9 @@ use tokio::sync::Mutex;
 use crate::config::{CacheSettings, JwksSource, TrustedIssuer};
 use crate::error::VerifyError;
 use crate::fetch::{FetchError, FetchedJwks, Fetcher};
-use crate::metrics::Metrics;
+use crate::fetch_timing::{timed, Phases};
+use crate::jwks_snapshot::JwksSnapshot;
+use crate::metrics::{FetchTiming, Metrics};
 use jose::{JwkError, SkippedJwk, VerifyingKey};
 
 /// Refused JWKs logged one by one per fetch at most; past that, one line
@@ -37,6 +47,9 @@ struct KeySetState {
     fresh_until: Option<Instant>,
     /// `fresh_until + max_stale`: past it, the set no longer serves at all.
     usable_until: Option<Instant>,
+    /// `Some(fetched_at)` while the keys are a snapshot's, not yet replaced
+    /// by a live fetch.
+    snapshot_fetched_at: Option<u64>,
 }
 
 impl KeySetState {
@@ -56,6 +69,10 @@ struct RefreshLog {
     /// The JWKS URL once known: configured, or found by discovery (once per
     /// process; a failed discovery is retried with the next fetch).
     jwks_uri: Option<String>,
+    /// Whether an answer has waited for a live fetch to replace the
+    /// snapshot: the first such fetch ignores the cooldown, since a failure
+    /// before it may only be a fetch that Lambda froze past its timeout.
+    snapshot_fetch_awaited: bool,
     /// The refusals of the last good fetch. A refusal is logged and counted
     /// when it is not among them, so a set refetched every few minutes
     /// with the same bad key logs it once; a key refused again after it
@@ -219,11 +236,9 @@ impl KeyCache {
             generation: previous.generation + 1,
             fresh_until: previous.fresh_until,
             usable_until: previous.usable_until,
+            snapshot_fetched_at: previous.snapshot_fetched_at,
         };
-        match self.state.write() {
-            Ok(mut slot) => *slot = Arc::new(state),
-            Err(poisoned) => *poisoned.into_inner() = Arc::new(state),
-        }
+        self.store(state);
         true
     }
 
@@ -232,6 +247,99 @@ impl KeyCache {
         let mut log = self.refresh.lock().await;
         let result = self.fetch_and_install(&mut log).await;
         result.map(|()| self.snapshot().keys.len())
+    }
+
+    /// Serves `snapshot`'s keys, with no fetch, until a live fetch replaces
+    /// them, and at most until it is `max_age` old.
+    pub fn install_snapshot(&self, snapshot: JwksSnapshot, max_age: Duration) {
+        let now = Instant::now();
+        let until = now + max_age.saturating_sub(snapshot.age(environment::unix_now()));
+        let previous = self.snapshot();
+        let refused = snapshot
+            .set
+            .skipped
+            .into_iter()
+            .filter_map(|skipped| Some((skipped.kid?, skipped.error)))
+            .collect();
+        let state = KeySetState {
+            keys: snapshot.set.keys,
+            refused,
+            generation: previous.generation + 1,
+            fresh_until: Some(until),
+            usable_until: Some(until),
+            snapshot_fetched_at: Some(snapshot.fetched_at),
+        };
+        self.store(state);
+    }
+
+    /// Whether the keys are still a snapshot's (no live set yet).
+    pub fn serving_snapshot(&self) -> bool {
+        self.snapshot().snapshot_fetched_at.is_some()
+    }
+
+    /// Starts the fetch of the live set in the background (Lambda init,
+    /// with a snapshot): the first answer does not wait for it.
+    pub fn replace_snapshot_in_background(self: &Arc<Self>) {
+        let keys = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut log = keys.refresh.lock().await;
+            if keys.serving_snapshot() {
+                let _ = keys.fetch_and_install(&mut log).await;
+            }
+        });
+    }
+
+    /// While the snapshot still serves: waits for the fetch in flight, and
+    /// if the snapshot still serves after it, fetches the live set now
+    /// (the first time whatever the cooldown, then at most once per
+    /// cooldown). Bounded by the fetch timeout, twice at worst.
+    pub async fn replace_snapshot(&self) {
+        if !self.serving_snapshot() {
+            return;
+        }
+        let mut log = self.refresh.lock().await;
+        if !self.serving_snapshot() {
+            return;
+        }
+        let cooldown = self.settings.refresh_cooldown;
+        let recent_failure = log.last_failure.is_some_and(|t| t.elapsed() < cooldown);
+        if log.snapshot_fetch_awaited && recent_failure {
+            return;
+        }
+        log.snapshot_fetch_awaited = true;
+        let _ = self.fetch_and_install(&mut log).await;
+    }
+
+    fn store(&self, state: KeySetState) {
+        match self.state.write() {
+            Ok(mut slot) => *slot = Arc::new(state),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(state),
+        }
+    }
+
+    /// A live fetch failed while a snapshot serves: from now on the
+    /// snapshot is a stale set, served only within the bound a warm
+    /// instance has after its last good fetch (`fetched_at` +
+    /// `JWKS_MAX_AGE_SECONDS` + `JWKS_MAX_STALE_SECONDS`), then refused.
+    fn snapshot_fetch_failed(&self, now: Instant) {
+        let previous = self.snapshot();
+        let Some(fetched_at) = previous.snapshot_fetched_at else {
+            return;
+        };
+        let bound_unix = fetched_at
+            .saturating_add(self.settings.max_age.as_secs())
+            .saturating_add(self.settings.max_stale.as_secs());
+        let left = Duration::from_secs(bound_unix.saturating_sub(environment::unix_now()));
+        let usable_until = previous.usable_until.map(|t| t.min(now + left));
+        let state = KeySetState {
+            keys: previous.keys.clone(),
+            refused: previous.refused.clone(),
+            generation: previous.generation,
+            fresh_until: Some(now),
+            usable_until,
+            snapshot_fetched_at: Some(fetched_at),
+        };
+        self.store(state);
     }
 
     async fn refresh(&self, cause: RefreshCause, seen_generation: u64) {
@@ -271,23 +379,40 @@ impl KeyCache {
 
     async fn fetch_and_install(&self, log: &mut RefreshLog) -> Result<(), FetchError> {
         let started = Instant::now();
-        let result = match self.jwks_uri(log).await {
-            Ok(uri) => self.fetcher.fetch(&uri).await,
-            Err(error) => Err(error),
+        let phases = Arc::new(Phases::default());
+        let result = timed(Arc::clone(&phases), async {
+            match self.jwks_uri(log).await {
+                Ok(uri) => self.fetcher.fetch(&uri).await,
+                Err(error) => Err(error),
+            }
+        })
+        .await;
+        let timing = FetchTiming {
+            millis: started.elapsed().as_secs_f64() * 1000.0,
+            dns_millis: phases.dns_ms(),
+            connect_millis: phases.connect_ms(),
         };
-        let millis = started.elapsed().as_secs_f64() * 1000.0;
+        tracing::debug!(
+            issuer = %self.issuer.issuer,
+            total_ms = timing.millis,
+            dns_ms = timing.dns_millis,
+            connect_ms = timing.connect_millis,
+            connections = phases.connections(),
+            "JWKS fetch timed"
+        );
         match result {
             Ok(fetched) => {
-                self.metrics.jwks_fetch(&self.issuer.issuer, true, millis);
+                self.metrics.jwks_fetch(&self.issuer.issuer, true, &timing);
                 log.last_failure = None;
                 self.report_refusals(&fetched.set.skipped, log);
                 self.install(fetched, Instant::now());
                 Ok(())
             }
             Err(error) => {
-                self.metrics.jwks_fetch(&self.issuer.issuer, false, millis);
+                self.metrics.jwks_fetch(&self.issuer.issuer, false, &timing);
                 tracing::warn!(issuer = %self.issuer.issuer, %error, "JWKS fetch failed");
                 log.last_failure = Some(Instant::now());
+                self.snapshot_fetch_failed(Instant::now());
                 Err(error)
             }
         }
@@ -325,11 +450,12 @@ impl KeyCache {
             generation: previous.generation + 1,
             fresh_until: Some(fresh_until),
             usable_until: Some(fresh_until + self.settings.max_stale),
+            snapshot_fetched_at: None,
         };
-        match self.state.write() {
-            Ok(mut slot) => *slot = Arc::new(state),
-            Err(poisoned) => *poisoned.into_inner() = Arc::new(state),
+        if previous.snapshot_fetched_at.is_some() {
+            tracing::info!(issuer = %self.issuer.issuer, keys = state.keys.len(), "live JWKS replaced JWKS_SNAPSHOT");
         }
+        self.store(state);
     }
 
     /// Logs and counts the refusals of a fetched set that the last good

@@ -32,8 +32,9 @@
 //! The map:
 //! - verification: `authorizer` (the [`Authorizer`]), `token` (compact JWS
 //!   parsing), `claims` (claim checks), `claim_mapping` (which claims grant
-//!   scopes), `algorithm`, `jwk`, `key_cache` and `fetch` (keys per
-//!   issuer), `status_lists` (token revocation, draft-ietf-oauth-status-list),
+//!   scopes), `algorithm`, `jwk`, `key_cache`, `fetch`, `fetch_timing`, `tls_roots` and
+//!   `jwks_snapshot` (keys per issuer, how they are fetched and timed, a
+//!   snapshot packaged with the function), `status_lists` (token revocation, draft-ietf-oauth-status-list),
 //!   `decision_cache`, `verified`, `error`;
 //! - answers: `answer` (the three API Gateway shapes), `events`, `policy`
 //!   and `route_scopes` (whole-API IAM policies from `ROUTE_SCOPES`),
@@ -62,6 +63,8 @@ pub mod explain;
 mod explain_report;
 mod explain_sender;
 mod fetch;
+mod fetch_timing;
+mod jwks_snapshot;
 mod key_cache;
 mod metrics;
 mod policy;
@@ -77,20 +80,22 @@ mod sender;
 mod sender_settings;
 mod simple_response;
 mod status_lists;
+mod tls_roots;
 mod token;
 mod verified;
 
 pub use answer::{Answer, Refusal, DPOP_NEEDS_REQUEST_EVENTS};
 pub use authorizer::{Authorizer, BuildError};
 pub use config::{
-    is_loopback_url, AuthorizerConfig, CacheSettings, ConfigError, JwksSource, StatusCheck,
-    StatusSettings, TrustedIssuer,
+    check_fetch_url, is_loopback_url, AuthorizerConfig, CacheSettings, ConfigError, JwksSource,
+    StatusCheck, StatusSettings, TrustedIssuer,
 };
 pub use environment::SettingError;
 pub use error::VerifyError;
 pub use events::{bearer_credential, credential, AuthorizerEvent, Credential, Scheme};
 pub use explain_sender::ProofInput;
 pub use jose::{Algorithm, JwkError, JwkSet, VerifyingKey};
+pub use jwks_snapshot::{JwksSnapshot, SnapshotError};
 pub use policy::{MethodArn, PolicyBuilder};
 pub use route_access::Access;
 pub use route_key::HTTP_METHODS;

@@ -29,6 +29,17 @@ impl Outcome {
     }
 }
 
+/// Where one JWKS fetch's time went (its discovery included).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FetchTiming {
+    /// The whole fetch.
+    pub millis: f64,
+    /// DNS lookups (none on a pooled connection or an IP address).
+    pub dns_millis: f64,
+    /// New connections' TCP and TLS set-up (none on a pooled connection).
+    pub connect_millis: f64,
+}
+
 /// Emits the authorizer's metric records to a sink.
 #[derive(Clone)]
 pub struct Metrics {
@@ -81,12 +92,14 @@ impl Metrics {
             .emit(&Record::new(SERVICE, outcome.as_str(), reason, &metrics));
     }
 
-    /// One JWKS fetch (`Decision` ok or failed).
-    pub fn jwks_fetch(&self, issuer: &str, ok: bool, millis: f64) {
+    /// One JWKS fetch (`Decision` ok or failed), discovery included.
+    pub fn jwks_fetch(&self, issuer: &str, ok: bool, timing: &FetchTiming) {
         let metrics = [
             Metric::count("JwksFetches", 1.0),
             Metric::count("JwksFetchFailures", flag(!ok)),
-            Metric::new("JwksFetchTime", Unit::Milliseconds, millis),
+            Metric::new("JwksFetchTime", Unit::Milliseconds, timing.millis),
+            Metric::new("JwksDnsTime", Unit::Milliseconds, timing.dns_millis),
+            Metric::new("JwksConnectTime", Unit::Milliseconds, timing.connect_millis),
         ];
         self.emit(if ok { "ok" } else { "failed" }, &metrics, Some(issuer));
     }
@@ -161,7 +174,12 @@ mod tests {
         let sink = CaptureSink::new();
         let metrics = Metrics::new(Arc::new(sink.clone()));
         metrics.decision(Outcome::Deny, "missing_scope", 18.5, true);
-        metrics.jwks_fetch("https://issuer.example", false, 12.0);
+        let timing = FetchTiming {
+            millis: 12.0,
+            dns_millis: 1.0,
+            connect_millis: 5.0,
+        };
+        metrics.jwks_fetch("https://issuer.example", false, &timing);
         metrics.stale_serve("https://issuer.example");
         metrics.unknown_kid("https://issuer.example");
         metrics.cold_start(40.0);
@@ -191,6 +209,7 @@ mod tests {
         assert_eq!(lines[0]["DecisionCacheHits"], 1.0);
         assert_eq!(dims(&lines[1]), (json!("failed"), json!("none")));
         assert_eq!(lines[1]["JwksFetchFailures"], 1.0);
+        assert_eq!(lines[1]["JwksConnectTime"], 5.0);
         // The issuer URL is a property: logged, never a dimension.
         assert_eq!(lines[1]["Issuer"], "https://issuer.example");
         for line in &lines[2..5] {

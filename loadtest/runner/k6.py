@@ -60,11 +60,12 @@ def k6_timeout_seconds(scenario, env):
     return scenario_seconds(scenario, env) + K6_ALLOWANCE_SECONDS
 
 
-def run_k6(scenario, authorizer, env, out=OUT, dashboard=True):
+def run_k6(scenario, authorizer, env, out=OUT, dashboard=True, label=None):
     """One k6 run; returns k6's end-of-test data. `dashboard`: also export
-    k6's web dashboard (which costs k6 some CPU beside the stack)."""
-    summary = out / f"{authorizer}-{scenario}.json"
-    report = out / f"{authorizer}-{scenario}.html"
+    k6's web dashboard (which costs k6 some CPU beside the stack). `label`
+    names its files when one scenario runs in several settings."""
+    summary = out / f"{authorizer}-{label or scenario}.json"
+    report = out / f"{authorizer}-{label or scenario}.html"
     summary.unlink(missing_ok=True)
     k6_env = dict(os.environ, **env, SUMMARY_OUT=str(summary), K6_NO_USAGE_REPORT="true")
     if dashboard:
@@ -74,7 +75,7 @@ def run_k6(scenario, authorizer, env, out=OUT, dashboard=True):
             K6_WEB_DASHBOARD_PORT="-1",
             K6_WEB_DASHBOARD_PERIOD="1s",
         )
-    log(f"k6: {authorizer} / {scenario} (load average {load_average()})")
+    log(f"k6: {authorizer} / {label or scenario} (load average {load_average()})")
     result = subprocess.run(
         [str(k6_binary()), "run", "--no-usage-report", "--quiet", str(SCENARIO_SCRIPTS / f"{scenario}.js")],
         env=k6_env,

@@ -6,6 +6,7 @@ import os
 from .binaries import authorizer_command, binaries
 from .host import log
 from .k6 import run_k6
+from .network import run_cold_network
 from .profiles import AUTHORIZERS, PROFILES, SCENARIOS, revocation_env
 from .stack import LocalStack
 from .summary import details, row
@@ -13,7 +14,7 @@ from .summary import details, row
 
 def run_local(profile_name, build):
     profile = PROFILES[profile_name]
-    tollgate, authorizer_binary = binaries(build)
+    tollgate, authorizer_binary, test_idp = binaries(build)
     authorizers = os.environ.get("LOADTEST_AUTHORIZERS", " ".join(AUTHORIZERS)).split()
     scenarios = os.environ.get("LOADTEST_SCENARIOS", " ".join(SCENARIOS)).split()
     rows, extras = [], []
@@ -44,4 +45,9 @@ def run_local(profile_name, build):
                 stack.stop()
             rows.append(row(authorizer, scenario, data))
             extras.append(details(authorizer, scenario, data))
+    if "cold" in scenarios:
+        commands = {a: authorizer_command(a, authorizer_binary) for a in authorizers}
+        network_rows, network_extras = run_cold_network(profile_name, tollgate, commands, test_idp)
+        rows += network_rows
+        extras += network_extras
     return rows, extras

@@ -20,6 +20,9 @@ PROFILES = {
         "dpop": {"DPOP_RATE": "20", "DPOP_DURATION": "3s", "DPOP_VUS": "20", "DPOP_REPLAY_EVERY": "10"},
         "jwks_max_age_seconds": "1",
         "status_list_max_age_seconds": 1,
+        # One https case, no added latency: the TLS path and the snapshot
+        # exercised in a few seconds (runner/network.py).
+        "cold_network": {"latencies_ms": [0], "iterations": 2, "pause_seconds": "0.2"},
     },
     "full": {
         "cold": {"COLD_ITERATIONS": "25", "COLD_PAUSE_SECONDS": "0.2"},
@@ -29,6 +32,8 @@ PROFILES = {
         "dpop": {"DPOP_RATE": "150", "DPOP_DURATION": "20s", "DPOP_VUS": "50", "DPOP_REPLAY_EVERY": "10"},
         "jwks_max_age_seconds": "5",
         "status_list_max_age_seconds": 5,
+        # The cold scenario over https behind 0, 20 and 80 ms of added RTT.
+        "cold_network": {"latencies_ms": [0, 20, 80], "iterations": 11, "pause_seconds": "0.2"},
     },
 }
 

@@ -35,9 +35,10 @@ class LocalStack:
     its authorizer is `command` run as a Lambda function, or in process
     when `command` is None."""
 
-    def __init__(self, tollgate, command, scenario, jwks_max_age, status_list_max_age, authorizer_cache_ttl=0):
+    def __init__(self, tollgate, command, scenario, jwks_max_age, status_list_max_age, authorizer_cache_ttl=0,
+                 port=None, extra_args=(), extra_env=None):
         self.data = Path(tempfile.mkdtemp(prefix="tollgate-loadtest-"))
-        self.url = f"http://127.0.0.1:{free_port()}"
+        self.url = f"http://127.0.0.1:{port or free_port()}"
         # The suite measures authorizers: its gateway caches no answers (TTL 0)
         # unless a caller (stack_cost.py) asks for one.
         args = [
@@ -53,11 +54,13 @@ class LocalStack:
             ]
         if scenario == "cold":
             args.append("--lambda-fresh-instances")
+        args += list(extra_args)
         env = dict(os.environ, RUST_LOG=os.environ.get("LOADTEST_RUST_LOG", "warn"))
         # Short JWKS lifetimes for the rotation scenario only; the others keep the issuer's default.
         env["JWKS_MAX_AGE_SECONDS"] = jwks_max_age if scenario == "rotation" else str(ISSUER_DEFAULT_JWKS_MAX_AGE_SECONDS)
         # The issuer's lists say it (ttl, Cache-Control), and the functions get it too.
         env["STATUS_LIST_MAX_AGE_SECONDS"] = str(status_list_max_age)
+        env.update(extra_env or {})
         self.log = open(self.data / "serve.log", "w+")
         self.process = subprocess.Popen(
             args, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
@@ -81,10 +84,12 @@ class LocalStack:
         lines = (self.data / "credentials").read_text().splitlines()
         return dict(line.split(":", 1) for line in lines if ":" in line)
 
-    def tail(self):
+    def tail(self, limit=4000):
+        """The log's last `limit` characters (None: all of it)."""
         self.log.flush()
         self.log.seek(0)
-        return self.log.read()[-4000:]
+        text = self.log.read()
+        return text if limit is None else text[-limit:]
 
     def stop(self):
         """SIGTERM to the whole group (gateway and function instances), then SIGKILL."""

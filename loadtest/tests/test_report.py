@@ -75,6 +75,56 @@ DETAILS = {
 }
 
 
+def network_run(authorizer, latency, snapshot, p50, p95, split=None):
+    return run_details(
+        authorizer, "cold_network", label=f"cold-https-{latency}ms" + ("-snapshot" if snapshot else ""), tls=True,
+        latency_ms=latency, snapshot=snapshot, p50_ms=p50, p95_ms=p95, requests=11, failed=0, split=split,
+    )
+
+
+def split(init, dns, connect, requests, verification):
+    return {"init_ms": init, "jwks_dns_ms": dns, "jwks_connect_tls_ms": connect, "jwks_requests_ms": requests,
+            "first_verification_ms": verification, "live_fetch_off_path_ms": None}
+
+
+NETWORK_RUNS = [
+    network_run("tollgate", 0, False, 8.0, 10.0, split(1.0, 0.3, 2.0, 1.0, 0.1)),
+    network_run("tollgate", 0, True, 4.0, 5.0, split(1.0, 0.0, 0.0, 0.0, 0.1)),
+    network_run("pyjwt", 0, False, 120.0, 140.0),
+    network_run("tollgate", 20, False, 70.0, 80.0, split(1.0, 0.3, 42.0, 21.0, 0.1)),
+    network_run("tollgate", 20, True, 4.5, 6.0, split(1.0, 0.0, 0.0, 0.0, 0.1)),
+    network_run("pyjwt", 20, False, 180.0, 200.0),
+]
+
+
+class NetworkReportTest(unittest.TestCase):
+    """The cold runs over https: p50 and p95 against the added RTT, one line
+    each per authorizer (and Tollgate with a snapshot), and Tollgate's split."""
+
+    @classmethod
+    def setUpClass(cls):
+        details = dict(DETAILS, runs=DETAILS["runs"] + NETWORK_RUNS)
+        cls.page = report.render(SUMMARY, details)
+        cls.svgs = {root.get("id"): root for root in (ET.fromstring(s) for s in re.findall(r"<svg.*?</svg>", cls.page, re.S))}
+
+    def test_p50_and_p95_lines_against_latency(self):
+        lines = self.svgs["chart-cold-network"].findall(f"{SVG}polyline")
+        names = sorted(line.get("data-name") for line in lines)
+        self.assertEqual(names, sorted(f"{n} {p}" for n in ("Tollgate", "Tollgate + snapshot", "PyJWT") for p in ("p50", "p95")))
+        for line in lines:
+            self.assertEqual(len(line.get("points").split()), 2, line.get("data-name"))
+
+    def test_the_split_has_a_bar_per_phase_and_run(self):
+        bars = self.svgs["chart-cold-split"].findall(f"{SVG}rect")
+        tollgate_runs = [r for r in NETWORK_RUNS if r["authorizer"] == "tollgate"]
+        self.assertEqual(len([b for b in bars if b.get("class") == "bar"]), 6 * len(tollgate_runs))
+
+    def test_a_table_and_a_headline_per_latency(self):
+        self.assertIn('<table id="cold-network"', self.page)
+        self.assertIn("Cold start over https, 20 ms of added RTT", self.page)
+        self.assertIn("40.0x below PyJWT", self.page)
+
+
 class ReportTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

@@ -88,6 +88,9 @@ class SummaryTest(unittest.TestCase):
         report = (OUT / "report.html").read_text()
         svgs = {root.get("id"): root for root in (ET.fromstring(s) for s in re.findall(r"<svg.*?</svg>", report, re.S))}
         expected = {"chart-cold"} | {f"chart-{s}-{kind}" for s in ("warm", "rotation", "revocation", "dpop") for kind in ("percentiles", "timeline")}
+        details = json.loads((OUT / "details.json").read_text())
+        if any(run["scenario"] == "cold_network" for run in details["runs"]):
+            expected |= {"chart-cold-network", "chart-cold-split"}
         self.assertEqual(set(svgs), expected)
         svg = "{http://www.w3.org/2000/svg}"
         # Every cold request of both authorizers is a dot.
@@ -104,6 +107,26 @@ class SummaryTest(unittest.TestCase):
         self.assertLess(report.index("<svg"), report.index('<table id="runs"'))
         self.assertIn("<details>", report)
         self.assertIn('<table id="dpop-replays"', report)
+
+    def test_the_https_cold_runs_answered_every_request(self):
+        """The smoke profile's cold runs over https (runner/network.py): both
+        authorizers through test-idp's TLS front, Tollgate with and without
+        a snapshot, every request answered, Tollgate's cold start split."""
+        details = json.loads((OUT / "details.json").read_text())
+        runs = [run for run in details["runs"] if run["scenario"] == "cold_network"]
+        seen = {(run["authorizer"], run["snapshot"]) for run in runs}
+        self.assertEqual(seen, {("tollgate", False), ("tollgate", True), ("pyjwt", False)} & {(a, s) for a in AUTHORIZERS for s in (False, True)})
+        for run in runs:
+            self.assertTrue(run["tls"], run)
+            self.assertGreater(run["requests"], 0, run)
+            self.assertEqual(run["failed"], 0, run)
+            self.assertEqual(run["thresholds_failed"], [], run)
+            self.assertGreater(run["idp_connections"], 0, run)
+            if run["authorizer"] == "tollgate":
+                self.assertIsNotNone(run["split"], run)
+                if run["snapshot"]:
+                    # The live JWKS came after the first answer, off its path.
+                    self.assertEqual(run["split"]["jwks_requests_ms"], 0.0, run)
 
     def test_report_opens_and_links_every_run(self):
         report = (OUT / "report.html").read_text()

@@ -4,6 +4,7 @@
 pub mod client;
 pub mod dpop;
 pub mod explain;
+pub mod jwks;
 pub mod keys;
 pub mod metrics;
 pub mod serve;

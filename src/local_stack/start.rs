@@ -219,7 +219,12 @@ fn gateway_authorizer(
 ) -> anyhow::Result<AuthorizerBackend> {
     Ok(match mode {
         AuthorizerMode::InProcess => AuthorizerBackend::InProcess(Arc::clone(authorizer)),
-        AuthorizerMode::Lambda { command, settings } => {
+        AuthorizerMode::Lambda {
+            command,
+            settings,
+            jwks_uri: function_jwks_uri,
+        } => {
+            let jwks_uri = function_jwks_uri.as_deref().unwrap_or(jwks_uri);
             if !jwks_uri.starts_with(issuer_url.trim_end_matches('/')) {
                 tracing::warn!(
                     issuer_url,

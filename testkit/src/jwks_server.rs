@@ -42,6 +42,9 @@ struct State {
     discovery: Option<String>,
     /// Other documents by path, with their content type.
     documents: HashMap<String, (String, String)>,
+    /// Keep connections open after a served answer (a real IdP does; the
+    /// fault modes always close).
+    keep_alive: bool,
 }
 
 /// The server; stops when dropped.
@@ -71,6 +74,7 @@ impl JwksServer {
             cache_control: Some("public, max-age=300".to_owned()),
             discovery: None,
             documents: HashMap::new(),
+            keep_alive: false,
         }));
         let requests = Arc::new(AtomicUsize::new(0));
         let task = tokio::spawn(accept_loop(
@@ -130,6 +134,12 @@ impl JwksServer {
         };
     }
 
+    /// Keeps connections open after each served answer (`Connection:
+    /// keep-alive`), as a real IdP does, so a client can reuse one.
+    pub fn set_keep_alive(&self, keep_alive: bool) {
+        self.state.lock().expect("state").keep_alive = keep_alive;
+    }
+
     /// Requests received so far.
     pub fn requests(&self) -> usize {
         self.requests.load(Ordering::SeqCst)
@@ -146,44 +156,58 @@ async fn accept_loop(listener: TcpListener, state: Arc<Mutex<State>>, requests: 
     }
 }
 
-/// Answers one connection as the current mode says.
+/// Answers one connection as the current mode says: one request, or, with
+/// keep-alive and while the mode serves, every request it carries.
 async fn serve(
     mut stream: TcpStream,
     state: Arc<Mutex<State>>,
     requests: Arc<AtomicUsize>,
 ) -> std::io::Result<()> {
-    let Some(request) = read_head(&mut stream).await? else {
-        return Ok(());
-    };
-    requests.fetch_add(1, Ordering::SeqCst);
-    let head = String::from_utf8_lossy(&request).into_owned();
-    let path = head.split(' ').nth(1).unwrap_or_default().to_owned();
-    let wants_discovery = path == "/.well-known/openid-configuration";
-    let (mode, jwks, cache_control, document) = {
-        let s = state.lock().expect("state");
-        let body = match (&s.discovery, wants_discovery) {
-            (Some(document), true) => document.clone(),
-            _ => s.jwks.clone(),
+    while let Some(request) = read_head(&mut stream).await? {
+        requests.fetch_add(1, Ordering::SeqCst);
+        let head = String::from_utf8_lossy(&request).into_owned();
+        let path = head.split(' ').nth(1).unwrap_or_default().to_owned();
+        let wants_discovery = path == "/.well-known/openid-configuration";
+        let (mode, jwks, cache_control, document, keep_alive) = {
+            let s = state.lock().expect("state");
+            let body = match (&s.discovery, wants_discovery) {
+                (Some(document), true) => document.clone(),
+                _ => s.jwks.clone(),
+            };
+            // Status list paths are documents (404 when unset); others the JWKS.
+            let document = (path.starts_with("/statuslists") || s.documents.contains_key(&path))
+                .then(|| s.documents.get(&path).cloned());
+            let keep_alive = s.keep_alive && s.mode == ServerMode::Serve;
+            (
+                s.mode.clone(),
+                body,
+                s.cache_control.clone(),
+                document,
+                keep_alive,
+            )
         };
-        // Status list paths are documents (404 when unset); others the JWKS.
-        let document = (path.starts_with("/statuslists") || s.documents.contains_key(&path))
-            .then(|| s.documents.get(&path).cloned());
-        (s.mode.clone(), body, s.cache_control.clone(), document)
-    };
-    let cache_header = cache_control
-        .map(|v| format!("Cache-Control: {v}\r\n"))
-        .unwrap_or_default();
-    if mode == ServerMode::Reset {
-        stream.set_zero_linger()?;
-        drop(stream);
-        return Ok(());
-    }
-    match document {
-        // A path of its own: the document, 304 for its validator, or 404.
-        Some(document) if mode == ServerMode::Serve => {
-            serve_document(&mut stream, document, &head, &cache_header).await?
+        // A client that says `Connection: close` gets its answer and EOF,
+        // keep-alive or not (a raw client reading to the end needs it).
+        let keep_alive = keep_alive && !asks_to_close(&head);
+        let connection = if keep_alive { "keep-alive" } else { "close" };
+        let cache_header = cache_control
+            .map(|v| format!("Cache-Control: {v}\r\nConnection: {connection}\r\n"))
+            .unwrap_or_else(|| format!("Connection: {connection}\r\n"));
+        if mode == ServerMode::Reset {
+            stream.set_zero_linger()?;
+            drop(stream);
+            return Ok(());
         }
-        _ => answer(&mut stream, mode, &jwks, &cache_header).await?,
+        match document {
+            // A path of its own: the document, 304 for its validator, or 404.
+            Some(document) if mode == ServerMode::Serve => {
+                serve_document(&mut stream, document, &head, &cache_header).await?
+            }
+            _ => answer(&mut stream, mode, &jwks, &cache_header).await?,
+        }
+        if !keep_alive {
+            break;
+        }
     }
     stream.shutdown().await
 }
@@ -209,16 +233,23 @@ async fn serve_document(
         })
     });
     let reply = if revalidated {
-        format!(
-            "HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\n{cache_header}Connection: close\r\n\r\n"
-        )
+        format!("HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\n{cache_header}\r\n")
     } else {
         format!(
-            "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nETag: {etag}\r\n{cache_header}Connection: close\r\n\r\n{body}",
+            "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nETag: {etag}\r\n{cache_header}\r\n{body}",
             body.len()
         )
     };
     stream.write_all(reply.as_bytes()).await
+}
+
+/// Whether the request's head says `Connection: close`.
+fn asks_to_close(head: &str) -> bool {
+    head.lines().any(|line| {
+        line.split_once(':').is_some_and(|(name, value)| {
+            name.eq_ignore_ascii_case("connection") && value.trim().eq_ignore_ascii_case("close")
+        })
+    })
 }
 
 /// The request up to its blank line; `None` when the peer closed first or
@@ -246,11 +277,10 @@ async fn answer(
     match mode {
         ServerMode::Serve => {
             let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{cache_header}Connection: close\r\n\r\n",
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{cache_header}\r\n{jwks}",
                 jwks.len()
             );
             stream.write_all(head.as_bytes()).await?;
-            stream.write_all(jwks.as_bytes()).await?;
         }
         ServerMode::Status(code) => {
             let body = "server error";

@@ -1,20 +1,27 @@
 //! Test and bench support for Tollgate: signing keys of every supported
-//! algorithm, token minting, a loopback JWKS server that can misbehave, and
-//! Lambda binaries run under test ([`function`]).
+//! algorithm, token minting, a loopback JWKS server that can misbehave, an
+//! `https` IdP at a distance (a test CA, a TLS front and a delay proxy:
+//! [`HttpsIdp`]), and Lambda binaries run under test ([`function`]).
 //!
 //! Everything here is for tests and benches; no production crate depends on it.
 
 #![deny(missing_docs)]
 
+pub mod delay_proxy;
 pub mod dpop;
 pub mod function;
 pub mod jwks_server;
 pub mod keys;
 mod logs;
+pub mod test_ca;
+pub mod tls_front;
 
+pub use delay_proxy::{ConnectionLog, DelayProxy};
 pub use jwks_server::{JwksServer, ServerMode};
 pub use keys::{b64url, jwks, TestKey};
 pub use logs::CapturedLogs;
+pub use test_ca::TestCa;
+pub use tls_front::{HttpsIdp, TlsFront};
 
 /// The `moto_server` endpoint that `make test` exports, for tests of the
 /// AWS-backed stores. `None` (the caller skips, saying why) only outside CI:
@@ -33,6 +40,7 @@ pub fn aws_test_endpoint() -> Option<String> {
     }
 }
 
+#[cfg(feature = "aws")]
 /// The AWS SDK configuration of the tests, from the standard environment
 /// (`make test` exports moto's `AWS_ENDPOINT_URL` and dummy credentials),
 /// in `region` when given: moto keeps CloudWatch data per region, so a test
@@ -45,6 +53,7 @@ pub async fn aws_config(region: Option<&'static str>) -> aws_config::SdkConfig {
     loader.load().await
 }
 
+#[cfg(feature = "aws")]
 /// A DynamoDB client on the tests' endpoint and a table name no other test
 /// uses (`{prefix}-{ulid}`); the caller creates the table with its store's
 /// own schema (`DynamoStore::create_table`, `DynamoAccountStore::create_table`).
@@ -53,6 +62,7 @@ pub async fn dynamodb(prefix: &str) -> (aws_sdk_dynamodb::Client, String) {
     (client, format!("{prefix}-{}", ulid::Ulid::new()))
 }
 
+#[cfg(feature = "aws")]
 /// The item whose string hash key `key` is `value` in `table`, read
 /// straight from DynamoDB (what a store wrote, not what it answers).
 pub async fn dynamodb_item(

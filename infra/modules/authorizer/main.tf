@@ -16,6 +16,9 @@ locals {
     var.issuer == null ? { TRUSTED_ISSUERS = var.trusted_issuers } : { JWT_ISSUER = var.issuer },
     length(var.audiences) == 0 ? {} : { JWT_AUDIENCE = join(",", var.audiences) },
     var.jwks_uri == null ? {} : { JWKS_URI = var.jwks_uri },
+    # The snapshot's JSON, or the name of its file in the zip (the function
+    # reads a relative name under LAMBDA_TASK_ROOT).
+    var.jwks_snapshot == null ? {} : { JWKS_SNAPSHOT = can(jsondecode(var.jwks_snapshot)) ? jsonencode(jsondecode(var.jwks_snapshot)) : var.jwks_snapshot },
     { ROUTE_SCOPES = jsonencode({ for route, scopes in var.route_scopes : route => trimspace(scopes) }) },
     length(var.route_rules) == 0 ? {} : { ROUTE_RULES = jsonencode(local.route_rules) },
     length(var.scope_claims) == 0 ? {} : { SCOPE_CLAIMS = join(",", var.scope_claims) },
@@ -189,7 +192,7 @@ resource "aws_lambda_function" "this" {
   lifecycle {
     precondition {
       condition     = local.environment_bytes <= 4096
-      error_message = "The function's environment is ${local.environment_bytes} bytes as JSON, over Lambda's 4 KB (4096 bytes) for all its variables; ROUTE_SCOPES and ROUTE_RULES are most of it: use shorter routes (a `*` for several), fewer rules or shorter expressions."
+      error_message = "The function's environment is ${local.environment_bytes} bytes as JSON, over Lambda's 4 KB (4096 bytes) for all its variables; ROUTE_SCOPES, ROUTE_RULES and a jwks_snapshot given as JSON are most of it: use shorter routes (a `*` for several), fewer rules or shorter expressions, or package the snapshot in the zip (make lambda JWKS_SNAPSHOT_FROM=..., jwks_snapshot = \"jwks-snapshot.json\")."
     }
   }
 }

@@ -76,6 +76,19 @@ variable "jwks_uri" {
   }
 }
 
+variable "jwks_snapshot" {
+  description = "A JWKS snapshot for cold starts with no round trip (JWKS_SNAPSHOT): the JSON `tollgate jwks snapshot` wrote, e.g. file(\"jwks-snapshot.json\"), put in the function's environment (Lambda's 4 KB limit on all variables applies); or the name of the file `make lambda JWKS_SNAPSHOT_FROM=...` packaged in the zip, \"jwks-snapshot.json\". As trusted as the zip itself; its keys serve until the live JWKS replaces them (docs/caching.md). null: none."
+  type        = string
+  default     = null
+
+  validation {
+    condition = var.jwks_snapshot == null || can(regex("^[A-Za-z0-9._-]+\\.json$", var.jwks_snapshot)) || can(
+      length(jsondecode(var.jwks_snapshot).keys) > 0 && floor(jsondecode(var.jwks_snapshot).fetched_at) == jsondecode(var.jwks_snapshot).fetched_at
+    )
+    error_message = "jwks_snapshot must be a snapshot's JSON ({\"keys\": [...], \"fetched_at\": <Unix seconds>}, from `tollgate jwks snapshot`) or the name of the .json file packaged in the zip."
+  }
+}
+
 variable "route_scopes" {
   description = "Which scopes grant each route of your API (ROUTE_SCOPES): {\"METHOD /path\" = \"scope other-scope\"}, any one suffices; `*` in a path matches anything, `/` included. Required: the authorizer has no table of its own for your API."
   type        = map(string)

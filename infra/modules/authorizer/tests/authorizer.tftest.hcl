@@ -756,3 +756,51 @@ run "the_environment_fits_in_lambdas_4_kb" {
   }
   expect_failures = [aws_lambda_function.this]
 }
+
+# A JWKS snapshot (JWKS_SNAPSHOT): its JSON in the environment, or the name
+# of the file `make lambda JWKS_SNAPSHOT_FROM=...` packaged in the zip.
+run "a_jwks_snapshot_reaches_the_function_as_json_or_a_packaged_file" {
+  command = apply
+  variables {
+    jwks_snapshot = jsonencode({ keys = [{ kty = "EC", crv = "P-256", kid = "a", x = "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", y = "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0" }], fetched_at = 1800000000 })
+  }
+  assert {
+    condition     = jsondecode(aws_lambda_function.this.environment[0].variables["JWKS_SNAPSHOT"]).fetched_at == 1800000000
+    error_message = "the snapshot's JSON is JWKS_SNAPSHOT"
+  }
+}
+
+run "a_packaged_jwks_snapshot_is_named" {
+  command = apply
+  variables {
+    jwks_snapshot = "jwks-snapshot.json"
+  }
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["JWKS_SNAPSHOT"] == "jwks-snapshot.json"
+    error_message = "the packaged file's name is JWKS_SNAPSHOT (read under LAMBDA_TASK_ROOT)"
+  }
+}
+
+run "a_jwks_snapshot_without_fetched_at_is_refused" {
+  command = plan
+  variables {
+    jwks_snapshot = jsonencode({ keys = [{ kty = "EC" }] })
+  }
+  expect_failures = [var.jwks_snapshot]
+}
+
+run "a_jwks_snapshot_path_outside_the_zip_is_refused" {
+  command = plan
+  variables {
+    jwks_snapshot = "/etc/jwks.json"
+  }
+  expect_failures = [var.jwks_snapshot]
+}
+
+run "a_jwks_snapshot_too_large_for_the_environment_is_refused" {
+  command = plan
+  variables {
+    jwks_snapshot = jsonencode({ keys = [for i in range(12) : { kty = "RSA", kid = "k${i}", e = "AQAB", n = join("", [for j in range(6) : "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFx"]) }], fetched_at = 1800000000 })
+  }
+  expect_failures = [aws_lambda_function.this]
+}
