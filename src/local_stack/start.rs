@@ -110,7 +110,7 @@ pub async fn start_in(
 }
 
 /// Binds the address, wires the three parts and serves until shut down.
-pub async fn start(stores: Stores, options: StackOptions) -> anyhow::Result<RunningStack> {
+pub async fn start(stores: Stores, mut options: StackOptions) -> anyhow::Result<RunningStack> {
     let listener = TcpListener::bind(options.addr).await?;
     let addr = listener.local_addr()?;
     let issuer_url = options
@@ -123,26 +123,20 @@ pub async fn start(stores: Stores, options: StackOptions) -> anyhow::Result<Runn
     let issuer = issuer(&stores, &issuer_url, &served_at, &options.metrics)?;
     let keyset = issuer.keyset().await?; // creates the first keyset on a fresh store
     let status_revision = stores.status.revision().await?;
-    let authorizer = Arc::new(
-        Authorizer::new(
-            authorizer_config(&issuer_url, &served_at)?,
-            Arc::clone(&options.metrics),
-        )?
-        .with_replay_store(Arc::clone(&stores.replay)),
-    );
-    let in_process = matches!(options.mode, AuthorizerMode::InProcess);
-    let gateway = gateway(
+    let jwks_uri = format!("{served_at}/.well-known/jwks.json");
+    let (backend, in_process) = gateway_authorizer(
+        std::mem::take(&mut options.mode),
         &stores,
-        &issuer,
-        &authorizer,
+        &options.metrics,
         &issuer_url,
         &served_at,
-        options,
+        &jwks_uri,
     )?;
+    let gateway = gateway(&stores, &issuer, backend, &served_at, options)?;
     let (stop, task) = serve_gateway(listener, Arc::clone(&gateway));
     // Pre-warm over real HTTP, now that the issuer answers. (A Lambda
     // instance fetches its JWKS itself, in its cold start.)
-    if in_process {
+    if let Some(authorizer) = in_process {
         authorizer.prewarm().await;
     }
     let watched = store_watch::Watched::new(&stores, &keyset, status_revision).await?;
@@ -186,13 +180,10 @@ fn issuer(
 fn gateway(
     stores: &Stores,
     issuer: &Arc<IssuerService>,
-    authorizer: &Arc<Authorizer>,
-    issuer_url: &str,
+    backend: AuthorizerBackend,
     served_at: &str,
     options: StackOptions,
 ) -> anyhow::Result<Arc<Gateway>> {
-    let jwks_uri = format!("{served_at}/.well-known/jwks.json");
-    let backend = gateway_authorizer(options.mode, authorizer, issuer_url, &jwks_uri)?;
     let gateway = Arc::new(
         Gateway::new(
             backend,
@@ -209,16 +200,33 @@ fn gateway(
     Ok(gateway)
 }
 
-/// Where the gateway's authorizer runs: the stack's own (in process) or a
-/// Lambda function process configured for the same issuer and JWKS.
+/// Where the gateway's authorizer runs: the stack's own, in process (also
+/// returned, to pre-warm), or a Lambda function process configured for the
+/// same issuer and JWKS. Only the in-process one reads the authorizer
+/// settings here: a function reads them in its own init, as in Lambda (a
+/// `JWKS_SNAPSHOT` written after the stack starts is then found).
 fn gateway_authorizer(
     mode: AuthorizerMode,
-    authorizer: &Arc<Authorizer>,
+    stores: &Stores,
+    metrics: &Arc<dyn MetricsSink>,
     issuer_url: &str,
+    served_at: &str,
     jwks_uri: &str,
-) -> anyhow::Result<AuthorizerBackend> {
+) -> anyhow::Result<(AuthorizerBackend, Option<Arc<Authorizer>>)> {
     Ok(match mode {
-        AuthorizerMode::InProcess => AuthorizerBackend::InProcess(Arc::clone(authorizer)),
+        AuthorizerMode::InProcess => {
+            let authorizer = Arc::new(
+                Authorizer::new(
+                    authorizer_config(issuer_url, served_at)?,
+                    Arc::clone(metrics),
+                )?
+                .with_replay_store(Arc::clone(&stores.replay)),
+            );
+            (
+                AuthorizerBackend::InProcess(Arc::clone(&authorizer)),
+                Some(authorizer),
+            )
+        }
         AuthorizerMode::Lambda {
             command,
             settings,
@@ -233,13 +241,14 @@ fn gateway_authorizer(
                      unless it serves them (set STATUS_LIST_CHECK=off, or serve on that address)"
                 );
             }
-            authorizer_backend::lambda_backend(
+            let backend = authorizer_backend::lambda_backend(
                 &command,
                 settings,
                 issuer_url,
                 jwks_uri,
                 &audiences(),
-            )?
+            )?;
+            (backend, None)
         }
     })
 }
