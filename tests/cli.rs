@@ -10,7 +10,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{free_port, lines_of, wait_until_listening};
+use common::{free_port, lines_of};
 
 /// `tollgate token --url URL --username NAME --password-stdin`, the
 /// password (and its newline) on stdin.
@@ -114,17 +114,8 @@ fn user_add_keys_serve_and_token() {
     let (ok, _, _) = tollgate(&data, &["keys", "revoke", "no-such-kid"], None);
     assert!(!ok, "revoking an unknown kid fails");
 
-    let addr = format!("127.0.0.1:{}", free_port());
-    let mut server = Command::new(env!("CARGO_BIN_EXE_tollgate"))
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["serve", "--addr", &addr, "--authorizer-cache-ttl", "1"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let url = format!("http://{addr}");
-    wait_until_listening(&addr);
+    let mut server = Serve::start(&data, &["--authorizer-cache-ttl", "1"], &[]);
+    let url = server.url.clone();
     let (ok, token, err) = token_from_cli(&data, &url, "carol", "carol-pass\n");
     let (bad, _, _) = token_from_cli(&data, &url, "carol", "wrong\n");
     // `explain` against the running stack: valid, then tampered.
@@ -158,8 +149,7 @@ fn user_add_keys_serve_and_token() {
     let (own_shelf, own_shelf_out) = route("/shelves/carol/books");
     let (other_shelf, other_shelf_out) = route("/shelves/dave/books");
     // SIGTERM: graceful shutdown.
-    let _ = Command::new("kill").arg(server.id().to_string()).status();
-    let status = server.wait().unwrap();
+    let (status, _) = server.terminate();
     assert!(ok, "{err}");
     assert!(!bad, "a wrong password gets no token");
     assert!(explained_ok, "{explained}{explain_err}");
@@ -213,6 +203,9 @@ fn base64_url(text: &str) -> Vec<u8> {
 struct Serve {
     child: std::process::Child,
     url: String,
+    /// What it printed on stdout so far, read as it comes (a full pipe would stall it).
+    stdout: std::sync::Arc<std::sync::Mutex<String>>,
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Serve {
@@ -220,40 +213,74 @@ impl Serve {
         Self::start_at(data, &format!("127.0.0.1:{}", free_port()), extra, env)
     }
 
+    /// Ready when it says so: its welcome line names the address it bound.
+    /// (A connection accepted on `addr` could be another test's server that
+    /// took the port `free_port` saw free.)
     fn start_at(data: &std::path::Path, addr: &str, extra: &[&str], env: &[(&str, &str)]) -> Self {
-        let addr = addr.to_owned();
-        let child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
             .arg("--data-dir")
             .arg(data)
-            .args(["serve", "--addr", &addr])
+            .args(["serve", "--addr", addr])
             .args(extra)
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        wait_until_listening(&addr);
+        let stdout = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let pipe = child.stdout.take().unwrap();
+        let collected = std::sync::Arc::clone(&stdout);
+        let reader = std::thread::spawn(move || {
+            for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
+                let mut text = collected.lock().unwrap();
+                text.push_str(&line);
+                text.push('\n');
+            }
+        });
+        let url = format!("http://{addr}");
+        let ready = format!("Tollgate local stack on {url} ");
+        let started = std::time::Instant::now();
+        while !stdout.lock().unwrap().contains(&ready) {
+            if let Some(status) = child.try_wait().unwrap() {
+                let mut err = String::new();
+                use std::io::Read;
+                let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+                panic!("serve exited ({status}) before it was ready: {err}");
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "serve did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         Self {
             child,
-            url: format!("http://{addr}"),
+            url,
+            stdout,
+            reader: Some(reader),
         }
     }
 
     /// Stops it and returns what it printed (stdout and stderr).
     fn stop(mut self) -> String {
+        self.terminate().1
+    }
+
+    /// SIGTERM, then how it exited and what it printed (stdout and stderr).
+    fn terminate(&mut self) -> (std::process::ExitStatus, String) {
         let _ = Command::new("kill")
             .arg(self.child.id().to_string())
             .status();
-        let mut printed = String::new();
-        use std::io::Read;
-        if let Some(mut out) = self.child.stdout.take() {
-            let _ = out.read_to_string(&mut printed);
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
         }
+        let mut printed = self.stdout.lock().unwrap().clone();
+        use std::io::Read;
         if let Some(mut err) = self.child.stderr.take() {
             let _ = err.read_to_string(&mut printed);
         }
-        let _ = self.child.wait();
-        printed
+        (self.child.wait().unwrap(), printed)
     }
 }
 
@@ -554,17 +581,8 @@ fn dpop_from_the_command_line() {
         Some("erin-pass\n"),
     );
     assert!(ok && out.contains("DPoP only"), "{out}{err}");
-    let addr = format!("127.0.0.1:{}", free_port());
-    let mut server = Command::new(env!("CARGO_BIN_EXE_tollgate"))
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["serve", "--addr", &addr])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let url = format!("http://{addr}");
-    wait_until_listening(&addr);
+    let server = Serve::start(&data, &[], &[]);
+    let url = server.url.clone();
     let bearer = token_from_cli(&data, &url, "erin", "erin-pass\n");
     let dpop_login = tollgate(
         &data,
@@ -639,8 +657,7 @@ fn dpop_from_the_command_line() {
         ],
         None,
     );
-    let _ = Command::new("kill").arg(server.id().to_string()).status();
-    server.wait().unwrap();
+    server.stop();
 
     assert!(
         !bearer.0 && bearer.2.contains("invalid_dpop_proof"),
