@@ -239,7 +239,7 @@ impl Serve {
             }
         });
         let url = format!("http://{addr}");
-        let ready = format!("Tollgate local stack on {url} ");
+        let ready = common::serving_line(addr);
         let started = std::time::Instant::now();
         while !stdout.lock().unwrap().contains(&ready) {
             if let Some(status) = child.try_wait().unwrap() {

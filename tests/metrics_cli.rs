@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 mod common;
 
-use common::{assert_rows, free_port, statistics, wait_until_listening};
+use common::{assert_rows, free_port, statistics, wait_until_serving};
 
 use serde_json::json;
 
@@ -51,11 +51,13 @@ async fn serve_with_cloudwatch_metrics_then_tollgate_metrics() {
         ])
         .env("METRICS_FLUSH_SECONDS", "3600")
         .env("AWS_REGION", REGION)
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    wait_until_listening(&addr);
+    // Kept for the whole test: its reader keeps the pipe drained.
+    let printed = common::lines_of(server.stdout.take().unwrap());
+    wait_until_serving(&printed, &addr);
     let password = common::stored_password(&data, "demo");
     let (http, url) = (reqwest::Client::new(), format!("http://{addr}"));
     let token = common::login(&http, &url, "demo", &password).await;
@@ -198,7 +200,7 @@ fn serve_with_emf_metrics_prints_emf_lines() {
         .spawn()
         .unwrap();
     let received = common::lines_of(server.stdout.take().unwrap());
-    wait_until_listening(&addr);
+    wait_until_serving(&received, &addr);
     // No Authorization header: 401 from the gateway itself.
     let mut stream = std::net::TcpStream::connect(&addr).unwrap();
     std::io::Write::write_all(

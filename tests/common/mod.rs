@@ -1,5 +1,5 @@
 //! Helpers shared by the tests of the `tollgate` binary: a free port, a
-//! `serve` that is listening, reading CloudWatch back with our own client,
+//! `serve` that says it is serving, reading CloudWatch back with our own client,
 //! and finding a row of `tollgate metrics`' table.
 
 // Each test binary compiles this module and uses only some of it.
@@ -127,15 +127,24 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// Waits (30 s at most) until `serve` accepts connections on `addr`.
-pub fn wait_until_listening(addr: &str) {
-    let started = Instant::now();
-    while std::net::TcpStream::connect(addr).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "serve did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
+/// How the welcome line `serve` prints once it listens on `addr` begins.
+pub fn serving_line(addr: &str) -> String {
+    format!("Tollgate local stack on http://{addr} ")
+}
+
+/// Waits (30 s at most) until a `serve` whose stdout lines arrive on `lines`
+/// ([`lines_of`]) says it serves on `addr`: its welcome line names the
+/// address it bound. (A connection accepted on `addr` could be another
+/// test's server, on a port [`free_port`] saw free.)
+pub fn wait_until_serving(lines: &std::sync::mpsc::Receiver<String>, addr: &str) {
+    let ready = serving_line(addr);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(line) if line.starts_with(&ready) => return,
+            Ok(_) => continue,
+            Err(error) => panic!("serve did not say it serves on {addr}: {error}"),
+        }
     }
 }
 
