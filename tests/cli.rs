@@ -203,9 +203,10 @@ fn base64_url(text: &str) -> Vec<u8> {
 struct Serve {
     child: std::process::Child,
     url: String,
-    /// What it printed on stdout so far, read as it comes (a full pipe would stall it).
-    stdout: std::sync::Arc<std::sync::Mutex<String>>,
-    reader: Option<std::thread::JoinHandle<()>>,
+    /// What it printed on stdout up to its welcome line.
+    printed: Vec<String>,
+    /// The rest of its stdout, read as it comes (a full pipe would stall it).
+    stdout: std::sync::mpsc::Receiver<String>,
 }
 
 impl Serve {
@@ -213,11 +214,8 @@ impl Serve {
         Self::start_at(data, &format!("127.0.0.1:{}", free_port()), extra, env)
     }
 
-    /// Ready when it says so: its welcome line names the address it bound.
-    /// (A connection accepted on `addr` could be another test's server that
-    /// took the port `free_port` saw free.)
+    /// Ready when it says so ([`common::wait_until_serving`]).
     fn start_at(data: &std::path::Path, addr: &str, extra: &[&str], env: &[(&str, &str)]) -> Self {
-        use std::io::BufRead;
         let mut child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
             .arg("--data-dir")
             .arg(data)
@@ -228,37 +226,13 @@ impl Serve {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let stdout = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-        let pipe = child.stdout.take().unwrap();
-        let collected = std::sync::Arc::clone(&stdout);
-        let reader = std::thread::spawn(move || {
-            for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
-                let mut text = collected.lock().unwrap();
-                text.push_str(&line);
-                text.push('\n');
-            }
-        });
-        let url = format!("http://{addr}");
-        let ready = common::serving_line(addr);
-        let started = std::time::Instant::now();
-        while !stdout.lock().unwrap().contains(&ready) {
-            if let Some(status) = child.try_wait().unwrap() {
-                let mut err = String::new();
-                use std::io::Read;
-                let _ = child.stderr.take().unwrap().read_to_string(&mut err);
-                panic!("serve exited ({status}) before it was ready: {err}");
-            }
-            assert!(
-                started.elapsed() < std::time::Duration::from_secs(30),
-                "serve did not start"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
+        let stdout = lines_of(child.stdout.take().unwrap());
+        let printed = common::wait_until_serving(&stdout, addr);
         Self {
             child,
-            url,
+            url: format!("http://{addr}"),
+            printed,
             stdout,
-            reader: Some(reader),
         }
     }
 
@@ -272,10 +246,12 @@ impl Serve {
         let _ = Command::new("kill")
             .arg(self.child.id().to_string())
             .status();
-        if let Some(reader) = self.reader.take() {
-            let _ = reader.join();
+        let mut printed = String::new();
+        // Until its stdout closes, when it exits.
+        for line in self.printed.drain(..).chain(self.stdout.iter()) {
+            printed.push_str(&line);
+            printed.push('\n');
         }
-        let mut printed = self.stdout.lock().unwrap().clone();
         use std::io::Read;
         if let Some(mut err) = self.child.stderr.take() {
             let _ = err.read_to_string(&mut printed);

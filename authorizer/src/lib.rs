@@ -113,7 +113,7 @@ pub use verified::{Binding, VerifiedToken};
 /// signature; [`Authorizer::verify`] is the way to trust a token.
 pub mod unverified {
     pub use crate::claims::{ClaimChecks, Claims};
-    pub use crate::token::{parse_token, SignatureBuf, UnverifiedToken};
+    pub use crate::token::{parse_token, SignatureBuf, UnverifiedToken, MAX_TOKEN_BYTES};
 }
 
 /// Parsers that only a fetch reaches, callable on their own for the fuzz

@@ -93,25 +93,16 @@ impl RuleOutcome {
 impl RouteRules {
     /// Evaluates every rule for a token with `claims` and mapped `scopes`.
     pub fn evaluate(&self, claims: &Value, scopes: &[String]) -> Vec<RuleOutcome> {
-        if self.rules.is_empty() {
-            return Vec::new();
-        }
-        let vars = TokenVariables::new(&self.env, claims, scopes);
-        self.rules.iter().map(|rule| outcome(rule, &vars)).collect()
+        self.outcomes(claims, scopes, true)
     }
 
     /// The grants of a token, logging each value refused (with its route
     /// and reason) once: tokens are evaluated once, then cached.
     pub fn grants(&self, claims: &Value, scopes: &[String]) -> (RuleGrants, usize) {
         let mut refused = 0;
-        if self.rules.is_empty() {
-            return (RuleGrants::default(), 0);
-        }
-        let vars = TokenVariables::new(&self.env, claims, scopes);
         let routes = self
-            .rules
-            .iter()
-            .map(|rule| alternatives(rule, &vars, Vec::new()))
+            .outcomes(claims, scopes, false)
+            .into_iter()
             .map(|outcome| {
                 for alternative in &outcome.alternatives {
                     for (param, value, reason) in &alternative.refused {
@@ -128,25 +119,32 @@ impl RouteRules {
             .collect();
         (RuleGrants { routes }, refused)
     }
-}
 
-fn outcome(rule: &RouteRule, vars: &TokenVariables) -> RuleOutcome {
-    alternatives(rule, vars, rule.alternatives.iter().map(describe).collect())
-}
-
-/// A route's alternatives evaluated; `sources` are for display only (the
-/// grants of every token leave them out: formatting them costs more than
-/// the rules).
-fn alternatives(rule: &RouteRule, vars: &TokenVariables, sources: Vec<String>) -> RuleOutcome {
-    RuleOutcome {
-        route: rule.route,
-        key: rule.key.clone(),
-        sources,
-        alternatives: rule
-            .alternatives
+    /// Every rule evaluated over one set of the token's variables; each
+    /// alternative's source is written out only `with_sources` (for display:
+    /// formatting them costs more than the rules).
+    fn outcomes(&self, claims: &Value, scopes: &[String], with_sources: bool) -> Vec<RuleOutcome> {
+        if self.rules.is_empty() {
+            return Vec::new();
+        }
+        let vars = TokenVariables::new(&self.env, claims, scopes);
+        self.rules
             .iter()
-            .map(|alternative| evaluate(rule, alternative, vars))
-            .collect(),
+            .map(|rule| RuleOutcome {
+                route: rule.route,
+                key: rule.key.clone(),
+                sources: if with_sources {
+                    rule.alternatives.iter().map(describe).collect()
+                } else {
+                    Vec::new()
+                },
+                alternatives: rule
+                    .alternatives
+                    .iter()
+                    .map(|alternative| evaluate(rule, alternative, &vars))
+                    .collect(),
+            })
+            .collect()
     }
 }
 

@@ -7,9 +7,9 @@ use serde_json::Value;
 
 use crate::keys::Signer;
 
-/// docs/authorizer.md: "Tokens over 8 KiB are refused before decoding" —
-/// so a token past it is refused however good its parts.
-pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+/// A token past this size is refused before decoding, however good its
+/// parts (docs/authorizer.md).
+pub use authorizer::unverified::MAX_TOKEN_BYTES;
 
 /// When a token was checked: the clock before and after the call.
 #[derive(Clone, Copy, Debug)]

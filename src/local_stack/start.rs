@@ -123,14 +123,12 @@ pub async fn start(stores: Stores, mut options: StackOptions) -> anyhow::Result<
     let issuer = issuer(&stores, &issuer_url, &served_at, &options.metrics)?;
     let keyset = issuer.keyset().await?; // creates the first keyset on a fresh store
     let status_revision = stores.status.revision().await?;
-    let jwks_uri = format!("{served_at}/.well-known/jwks.json");
     let (backend, in_process) = gateway_authorizer(
         std::mem::take(&mut options.mode),
         &stores,
         &options.metrics,
         &issuer_url,
         &served_at,
-        &jwks_uri,
     )?;
     let gateway = gateway(&stores, &issuer, backend, &served_at, options)?;
     let (stop, task) = serve_gateway(listener, Arc::clone(&gateway));
@@ -211,7 +209,6 @@ fn gateway_authorizer(
     metrics: &Arc<dyn MetricsSink>,
     issuer_url: &str,
     served_at: &str,
-    jwks_uri: &str,
 ) -> anyhow::Result<(AuthorizerBackend, Option<Arc<Authorizer>>)> {
     Ok(match mode {
         AuthorizerMode::InProcess => {
@@ -232,7 +229,8 @@ fn gateway_authorizer(
             settings,
             jwks_uri: function_jwks_uri,
         } => {
-            let jwks_uri = function_jwks_uri.as_deref().unwrap_or(jwks_uri);
+            let own = format!("{served_at}/.well-known/jwks.json");
+            let jwks_uri = function_jwks_uri.as_deref().unwrap_or(&own);
             if !jwks_uri.starts_with(issuer_url.trim_end_matches('/')) {
                 tracing::warn!(
                     issuer_url,

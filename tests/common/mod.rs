@@ -135,15 +135,24 @@ pub fn serving_line(addr: &str) -> String {
 /// Waits (30 s at most) until a `serve` whose stdout lines arrive on `lines`
 /// ([`lines_of`]) says it serves on `addr`: its welcome line names the
 /// address it bound. (A connection accepted on `addr` could be another
-/// test's server, on a port [`free_port`] saw free.)
-pub fn wait_until_serving(lines: &std::sync::mpsc::Receiver<String>, addr: &str) {
+/// test's server, on a port [`free_port`] saw free.) Returns the lines read,
+/// the welcome line last.
+pub fn wait_until_serving(lines: &std::sync::mpsc::Receiver<String>, addr: &str) -> Vec<String> {
     let ready = serving_line(addr);
     let deadline = Instant::now() + Duration::from_secs(30);
+    let mut read = Vec::new();
     loop {
         match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            Ok(line) if line.starts_with(&ready) => return,
-            Ok(_) => continue,
-            Err(error) => panic!("serve did not say it serves on {addr}: {error}"),
+            Ok(line) => {
+                let done = line.starts_with(&ready);
+                read.push(line);
+                if done {
+                    return read;
+                }
+            }
+            Err(error) => {
+                panic!("serve did not say it serves on {addr} ({error}); it printed {read:?}")
+            }
         }
     }
 }
